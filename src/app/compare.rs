@@ -1,0 +1,67 @@
+//! The compare view's state: one scenario, one parameter, several values, one run each —
+//! one after another (each gets the whole machine) or all at once (a visible race).
+
+use crate::params::Params;
+use crate::runner::RunId;
+use crate::scenarios::Scenario;
+
+#[derive(Debug, Clone)]
+pub struct Compare {
+    pub scenario: &'static Scenario,
+    pub key: &'static str,
+    pub values: Vec<String>,
+    /// The parameters every variant shares (the scenario's current ones).
+    pub base: Params,
+    /// The run of each variant, once started.
+    pub runs: Vec<Option<RunId>>,
+    /// All variants at the same time instead of one after another.
+    pub simultaneous: bool,
+    /// The user stopped the comparison: start no further variants.
+    pub stopped: bool,
+}
+
+impl Compare {
+    pub fn new(scenario: &'static Scenario, base: Params, simultaneous: bool) -> Compare {
+        let values: Vec<String> = scenario
+            .compare_values
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        Compare {
+            scenario,
+            key: scenario.compare_key,
+            runs: vec![None; values.len()],
+            values,
+            base,
+            simultaneous,
+            stopped: false,
+        }
+    }
+
+    /// The parameters of variant `i`.
+    pub fn params_for(&self, i: usize) -> Params {
+        let mut params = self.base.clone();
+        params
+            .set(self.scenario.params, self.key, &self.values[i])
+            .expect("compare values are checked by the registry test");
+        params
+    }
+
+    /// The variant to start next when running one after another.
+    pub fn next_waiting(&self) -> Option<usize> {
+        if self.stopped {
+            None
+        } else {
+            self.runs.iter().position(Option::is_none)
+        }
+    }
+
+    pub fn variant_of(&self, run: RunId) -> Option<usize> {
+        self.runs.iter().position(|r| *r == Some(run))
+    }
+
+    /// `mode=nolock` for column headers.
+    pub fn label(&self, i: usize) -> String {
+        format!("{}={}", self.key, self.values[i])
+    }
+}

@@ -1,0 +1,549 @@
+//! The dashboard's model. Everything that can happen arrives as a [`Msg`]; [`App::update`]
+//! changes the model and returns the [`Effect`]s for the event loop to carry out (start or
+//! cancel a runner, quit). Nothing here touches the terminal or a process, so it is tested
+//! directly and drawn from fixed models in snapshot tests.
+
+pub mod compare;
+pub mod cpu;
+pub mod form;
+pub mod processes;
+pub mod run;
+
+use crate::event::Body;
+use crate::params::Params;
+use crate::runner::{RunId, RunnerMsg, RunnerUpdate};
+use crate::sampler::Sample;
+use crate::scenarios::{self, Scenario};
+use compare::Compare;
+use cpu::CpuHistory;
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use form::{Form, FormOutcome};
+use processes::ProcessTable;
+use ratatui::layout::{Position, Rect};
+use run::{Run, RunStatus};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Everything that can happen to the dashboard.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    Sample(Box<Sample>),
+    Runner(RunnerUpdate),
+    /// SIGINT, SIGTERM or SIGHUP: leave cleanly.
+    Terminate,
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start a runner for this run (its scenario and parameters are in `App::runs`).
+    Start(RunId),
+    Cancel(RunId),
+    Quit,
+}
+
+/// What covers the main area, if anything.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Help,
+    Lesson,
+    Form(Form),
+}
+
+/// Lines kept in the event log.
+const LOG_LINES: usize = 200;
+
+#[derive(Debug)]
+pub struct App {
+    /// Index into `scenarios::all()`.
+    pub selected: usize,
+    /// The parameters each scenario will run with (edited with `e`).
+    pub params: Vec<Params>,
+    pub runs: BTreeMap<RunId, Run>,
+    pub compare: Option<Compare>,
+    /// Run variants at the same time when compare opens.
+    pub race_mode: bool,
+    pub overlay: Overlay,
+    pub cpu: CpuHistory,
+    pub processes: ProcessTable,
+    pub log: VecDeque<String>,
+    /// Terminal size, for mapping mouse clicks to the layout.
+    pub size: (u16, u16),
+    /// Sampling period, shown in the CPU panel title.
+    pub interval_ms: u64,
+    pub quitting: bool,
+    next_run: RunId,
+}
+
+impl App {
+    pub fn new(size: (u16, u16), interval_ms: u64) -> App {
+        App {
+            selected: 0,
+            params: scenarios::all()
+                .iter()
+                .map(|s| Params::defaults(s.params))
+                .collect(),
+            runs: BTreeMap::new(),
+            compare: None,
+            race_mode: false,
+            overlay: Overlay::None,
+            cpu: CpuHistory::default(),
+            processes: ProcessTable::default(),
+            log: VecDeque::new(),
+            size,
+            interval_ms,
+            quitting: false,
+            next_run: 1,
+        }
+    }
+
+    pub fn scenario(&self) -> &'static Scenario {
+        scenarios::all()[self.selected]
+    }
+
+    /// The latest single run (not a compare variant) of the selected scenario.
+    pub fn current_run(&self) -> Option<&Run> {
+        let compared: Vec<RunId> = self
+            .compare
+            .iter()
+            .flat_map(|c| c.runs.iter().flatten().copied())
+            .collect();
+        self.runs
+            .values()
+            .rev()
+            .find(|r| std::ptr::eq(r.scenario, self.scenario()) && !compared.contains(&r.id))
+    }
+
+    /// PIDs of runners still alive, for the sampler.
+    pub fn live_runner_pids(&self) -> Vec<u32> {
+        self.runs
+            .values()
+            .filter(|r| r.is_active())
+            .filter_map(|r| r.pid)
+            .collect()
+    }
+
+    pub fn active_runs(&self) -> Vec<RunId> {
+        self.runs
+            .values()
+            .filter(|r| r.is_active())
+            .map(|r| r.id)
+            .collect()
+    }
+
+    pub fn push_log(&mut self, line: String) {
+        if self.log.len() == LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back(line);
+    }
+
+    /// Applies one message; returns what the event loop must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
+            Msg::Key(_) => vec![],
+            Msg::Mouse(mouse) => {
+                self.mouse(mouse);
+                vec![]
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                vec![]
+            }
+            Msg::Sample(sample) => {
+                self.cpu.record(&sample);
+                self.processes.sampled(&sample.processes);
+                vec![]
+            }
+            Msg::Runner(update) => self.runner(update),
+            Msg::Terminate => self.quit(),
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Effect> {
+        self.quitting = true;
+        vec![Effect::Quit]
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.quit();
+        }
+        match &mut self.overlay {
+            Overlay::Form(form) => {
+                match form.key(key) {
+                    FormOutcome::Editing => {}
+                    FormOutcome::Cancelled => self.overlay = Overlay::None,
+                    FormOutcome::Applied(params) => {
+                        self.push_log(format!(
+                            "{}: parameters set: {}",
+                            self.scenario().id,
+                            params.summary()
+                        ));
+                        self.params[self.selected] = params;
+                        self.overlay = Overlay::None;
+                    }
+                }
+                return vec![];
+            }
+            Overlay::Help | Overlay::Lesson => {
+                // Any key closes an overlay; q still quits.
+                self.overlay = Overlay::None;
+                if key.code != KeyCode::Char('q') {
+                    return vec![];
+                }
+            }
+            Overlay::None => {}
+        }
+        if self.compare.is_some() {
+            return self.compare_key(key);
+        }
+        match key.code {
+            KeyCode::Char('q') => self.quit(),
+            KeyCode::Char('?') => {
+                self.overlay = Overlay::Help;
+                vec![]
+            }
+            KeyCode::Char('l') => {
+                self.overlay = Overlay::Lesson;
+                vec![]
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1),
+            KeyCode::Enter => self.start_single(),
+            KeyCode::Char('e') => {
+                self.overlay = Overlay::Form(Form::new(
+                    self.scenario().params,
+                    &self.params[self.selected],
+                ));
+                vec![]
+            }
+            KeyCode::Char('s') | KeyCode::Esc => self.stop_current(),
+            KeyCode::Char('c') => self.open_compare(),
+            _ => vec![],
+        }
+    }
+
+    fn compare_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let active = self.compare_active_runs();
+        match key.code {
+            KeyCode::Char('q') => self.quit(),
+            KeyCode::Char('?') => {
+                self.overlay = Overlay::Help;
+                vec![]
+            }
+            KeyCode::Enter | KeyCode::Char('r') if active.is_empty() => {
+                let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
+                self.compare = Some(Compare::new(
+                    self.scenario(),
+                    self.params[self.selected].clone(),
+                    simultaneous,
+                ));
+                self.start_compare_runs()
+            }
+            KeyCode::Char('m') => {
+                self.race_mode = !self.race_mode;
+                if let Some(c) = &mut self.compare
+                    && active.is_empty()
+                {
+                    c.simultaneous = self.race_mode;
+                }
+                let how = if self.race_mode {
+                    "at the same time"
+                } else {
+                    "one after another"
+                };
+                self.push_log(format!("compare: next runs go {how} (r reruns)"));
+                vec![]
+            }
+            KeyCode::Char('s') | KeyCode::Esc if !active.is_empty() => {
+                if let Some(c) = &mut self.compare {
+                    c.stopped = true;
+                }
+                active.into_iter().map(Effect::Cancel).collect()
+            }
+            KeyCode::Char('c') | KeyCode::Esc => {
+                if let Some(c) = &mut self.compare {
+                    c.stopped = true;
+                }
+                self.compare = None;
+                active.into_iter().map(Effect::Cancel).collect()
+            }
+            _ => vec![],
+        }
+    }
+
+    fn select(&mut self, index: usize) -> Vec<Effect> {
+        let index = index.min(scenarios::all().len() - 1);
+        if index != self.selected {
+            self.selected = index;
+            self.compare = None;
+        }
+        vec![]
+    }
+
+    fn mouse(&mut self, mouse: MouseEvent) {
+        if mouse.kind != MouseEventKind::Down(MouseButton::Left) {
+            return;
+        }
+        let area = Rect::new(0, 0, self.size.0, self.size.1);
+        let layout = crate::view::layout(area, self.cpu.cores.len());
+        if !layout.menu.contains(Position::new(mouse.column, mouse.row)) {
+            return;
+        }
+        let row = usize::from(mouse.row.saturating_sub(layout.menu.y + 1));
+        if let Some(index) = crate::view::menu::scenario_at_row(row) {
+            self.select(index);
+        }
+    }
+
+    fn new_run(&mut self, params: Params) -> RunId {
+        let id = self.next_run;
+        self.next_run += 1;
+        self.runs.insert(id, Run::new(id, self.scenario(), params));
+        id
+    }
+
+    fn start_single(&mut self) -> Vec<Effect> {
+        if let Some(run) = self.current_run().filter(|r| r.is_active()) {
+            let line = format!(
+                "#{} {} is still running; s stops it",
+                run.id, run.scenario.id
+            );
+            self.push_log(line);
+            return vec![];
+        }
+        let params = self.params[self.selected].clone();
+        let id = self.new_run(params.clone());
+        self.push_log(format!(
+            "#{id} {}: starting with {}",
+            self.scenario().id,
+            params.summary()
+        ));
+        vec![Effect::Start(id)]
+    }
+
+    fn stop_current(&mut self) -> Vec<Effect> {
+        match self.current_run().filter(|r| r.is_active()).map(|r| r.id) {
+            Some(id) => {
+                if let Some(run) = self.runs.get_mut(&id) {
+                    run.status = RunStatus::Stopping;
+                }
+                self.push_log(format!("#{id}: stopping (SIGTERM to its process group)"));
+                vec![Effect::Cancel(id)]
+            }
+            None => vec![],
+        }
+    }
+
+    fn open_compare(&mut self) -> Vec<Effect> {
+        self.compare = Some(Compare::new(
+            self.scenario(),
+            self.params[self.selected].clone(),
+            self.race_mode,
+        ));
+        self.start_compare_runs()
+    }
+
+    /// Starts every variant (race) or the next waiting one (one after another).
+    fn start_compare_runs(&mut self) -> Vec<Effect> {
+        let Some(compare) = &self.compare else {
+            return vec![];
+        };
+        let indices: Vec<usize> = if compare.simultaneous {
+            (0..compare.values.len())
+                .filter(|i| compare.runs[*i].is_none())
+                .collect()
+        } else {
+            compare.next_waiting().into_iter().collect()
+        };
+        let mut effects = Vec::new();
+        for i in indices {
+            let params = self
+                .compare
+                .as_ref()
+                .map(|c| c.params_for(i))
+                .expect("compare is open");
+            let id = self.new_run(params);
+            if let Some(c) = &mut self.compare {
+                c.runs[i] = Some(id);
+            }
+            effects.push(Effect::Start(id));
+        }
+        effects
+    }
+
+    fn compare_active_runs(&self) -> Vec<RunId> {
+        let Some(c) = &self.compare else {
+            return vec![];
+        };
+        c.runs
+            .iter()
+            .flatten()
+            .filter(|id| self.runs.get(id).is_some_and(Run::is_active))
+            .copied()
+            .collect()
+    }
+
+    /// The event loop started the runner: track its PID from now on.
+    pub fn runner_started(&mut self, id: RunId, pid: u32) {
+        if let Some(run) = self.runs.get_mut(&id) {
+            run.pid = Some(pid);
+            if run.status == RunStatus::Starting {
+                run.status = RunStatus::Running;
+            }
+        }
+    }
+
+    /// The event loop could not start the runner.
+    pub fn start_failed(&mut self, id: RunId, error: String) {
+        self.push_log(format!("#{id}: could not start the runner: {error}"));
+        if let Some(run) = self.runs.get_mut(&id) {
+            run.status = RunStatus::Failed(error);
+        }
+    }
+
+    fn runner(&mut self, update: RunnerUpdate) -> Vec<Effect> {
+        let RunnerUpdate { run: id, msg } = update;
+        let Some(run) = self.runs.get_mut(&id) else {
+            return vec![];
+        };
+        let scenario = run.scenario.id;
+        let line = run.apply(&msg);
+        match &msg {
+            RunnerMsg::Event(event) => match &event.body {
+                Body::Process { ppid, role } => self.processes.started(id, event.pid, *ppid, role),
+                Body::ProcessExit { exit } => self.processes.exited(event.pid, exit),
+                _ => {}
+            },
+            RunnerMsg::Exited { exit, .. } => {
+                if let Some(pid) = self.runs.get(&id).and_then(|r| r.pid) {
+                    self.processes.exited(pid, exit);
+                }
+                self.processes.run_ended(id);
+            }
+            _ => {}
+        }
+        if let Some(line) = line {
+            self.push_log(format!("#{id} {scenario}: {line}"));
+        }
+        // One after another: the next variant starts when the previous one is reaped.
+        let compare_turn = matches!(msg, RunnerMsg::Exited { .. })
+            && self
+                .compare
+                .as_ref()
+                .is_some_and(|c| !c.simultaneous && c.variant_of(id).is_some());
+        if compare_turn {
+            self.start_compare_runs()
+        } else {
+            vec![]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn exited(run: RunId) -> Msg {
+        Msg::Runner(RunnerUpdate {
+            run,
+            msg: RunnerMsg::Exited {
+                exit: "code 0".into(),
+                success: true,
+            },
+        })
+    }
+
+    #[test]
+    fn enter_starts_once_and_s_stops() {
+        let mut app = App::new((80, 24), 500);
+        assert_eq!(app.update(key(KeyCode::Enter)), vec![Effect::Start(1)]);
+        assert_eq!(
+            app.update(key(KeyCode::Enter)),
+            vec![],
+            "one run at a time per scenario"
+        );
+        assert_eq!(app.update(key(KeyCode::Char('s'))), vec![Effect::Cancel(1)]);
+        app.update(exited(1));
+        assert!(!app.runs[&1].is_active());
+        assert_eq!(app.update(key(KeyCode::Enter)), vec![Effect::Start(2)]);
+    }
+
+    #[test]
+    fn compare_runs_variants_one_after_another() {
+        let mut app = App::new((80, 24), 500);
+        assert_eq!(app.update(key(KeyCode::Char('c'))), vec![Effect::Start(1)]);
+        assert_eq!(app.runs[&1].params.word("mode"), "nolock");
+        assert_eq!(app.update(exited(1)), vec![Effect::Start(2)]);
+        assert_eq!(app.runs[&2].params.word("mode"), "lock");
+        assert_eq!(app.update(exited(2)), vec![Effect::Start(3)]);
+        assert_eq!(app.update(exited(3)), vec![]);
+        assert!(
+            app.current_run().is_none(),
+            "compare runs are not the single run"
+        );
+    }
+
+    #[test]
+    fn compare_race_mode_starts_all_and_stop_cancels_all() {
+        let mut app = App::new((80, 24), 500);
+        app.update(key(KeyCode::Char('c')));
+        app.update(key(KeyCode::Char('s')));
+        app.update(exited(1));
+        app.update(key(KeyCode::Char('m')));
+        assert_eq!(
+            app.update(key(KeyCode::Char('r'))),
+            vec![Effect::Start(2), Effect::Start(3), Effect::Start(4)]
+        );
+        assert_eq!(
+            app.update(key(KeyCode::Esc)),
+            vec![Effect::Cancel(2), Effect::Cancel(3), Effect::Cancel(4)]
+        );
+    }
+
+    #[test]
+    fn runner_events_fill_the_run_and_the_process_table() {
+        let mut app = App::new((80, 24), 500);
+        app.update(key(KeyCode::Enter));
+        let event = Event::new(
+            1.0,
+            4242,
+            Body::Process {
+                ppid: 1,
+                role: "runner".into(),
+            },
+        );
+        app.update(Msg::Runner(RunnerUpdate {
+            run: 1,
+            msg: RunnerMsg::Event(event),
+        }));
+        assert_eq!(app.live_runner_pids(), vec![4242]);
+        assert_eq!(app.processes.rows[0].role, "runner");
+        app.update(exited(1));
+        assert_eq!(app.processes.rows[0].exit.as_deref(), Some("code 0"));
+        assert!(app.live_runner_pids().is_empty());
+    }
+
+    #[test]
+    fn ctrl_c_and_q_quit() {
+        let mut app = App::new((80, 24), 500);
+        let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert_eq!(app.update(ctrl_c), vec![Effect::Quit]);
+        assert_eq!(
+            App::new((80, 24), 500).update(key(KeyCode::Char('q'))),
+            vec![Effect::Quit]
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! The processes panel's table: every runner and its descendants, merged from the runners'
+//! events (roles, exits) and the sampler (state, CPU%, threads). Exited rows stay, dimmed.
+
+use crate::runner::RunId;
+use crate::sampler::ProcSample;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcRow {
+    pub pid: u32,
+    pub ppid: u32,
+    pub run: RunId,
+    pub role: String,
+    pub state: char,
+    pub cpu_pct: f32,
+    pub threads: u32,
+    /// Set once the process has exited: `code 0`, `signal 9 (SIGKILL)`.
+    pub exit: Option<String>,
+}
+
+/// Rows kept before the oldest exited ones are dropped.
+const MAX_ROWS: usize = 64;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessTable {
+    /// Newest run first; within a run, in order of appearance.
+    pub rows: Vec<ProcRow>,
+}
+
+impl ProcessTable {
+    fn find(&mut self, pid: u32) -> Option<&mut ProcRow> {
+        // A PID can be reused by a later run; the newest live row wins.
+        self.rows
+            .iter_mut()
+            .find(|r| r.pid == pid && r.exit.is_none())
+    }
+
+    /// A process announced itself (its role comes from the scenario).
+    pub fn started(&mut self, run: RunId, pid: u32, ppid: u32, role: &str) {
+        if let Some(row) = self.find(pid) {
+            row.role = role.to_string();
+            return;
+        }
+        let at = self
+            .rows
+            .iter()
+            .position(|r| r.run < run)
+            .unwrap_or(self.rows.len());
+        let at = self.rows[..at]
+            .iter()
+            .rposition(|r| r.run == run)
+            .map(|i| i + 1)
+            .unwrap_or(at);
+        let row = ProcRow {
+            pid,
+            ppid,
+            run,
+            role: role.to_string(),
+            state: 'R',
+            cpu_pct: 0.0,
+            threads: 1,
+            exit: None,
+        };
+        self.rows.insert(at, row);
+        self.trim();
+    }
+
+    pub fn exited(&mut self, pid: u32, exit: &str) {
+        if let Some(row) = self.find(pid) {
+            row.exit = Some(exit.to_string());
+            row.state = 'X';
+            row.cpu_pct = 0.0;
+        }
+    }
+
+    /// Live figures from the sampler; unknown descendants of a known row join its run.
+    pub fn sampled(&mut self, samples: &[ProcSample]) {
+        for s in samples {
+            if self.find(s.pid).is_none() {
+                let Some(run) = self
+                    .rows
+                    .iter()
+                    .find(|r| r.pid == s.ppid && r.exit.is_none())
+                    .map(|r| r.run)
+                else {
+                    continue;
+                };
+                self.started(run, s.pid, s.ppid, "child");
+            }
+            if let Some(row) = self.find(s.pid) {
+                row.state = s.state;
+                row.cpu_pct = s.cpu_pct;
+                row.threads = s.threads;
+            }
+        }
+    }
+
+    /// Every process of `run` still marked live is gone (its runner was reaped and its group killed).
+    pub fn run_ended(&mut self, run: RunId) {
+        for row in self
+            .rows
+            .iter_mut()
+            .filter(|r| r.run == run && r.exit.is_none())
+        {
+            row.exit = Some("killed with its group".to_string());
+            row.state = 'X';
+            row.cpu_pct = 0.0;
+        }
+    }
+
+    fn trim(&mut self) {
+        while self.rows.len() > MAX_ROWS {
+            match self.rows.iter().rposition(|r| r.exit.is_some()) {
+                Some(i) => {
+                    self.rows.remove(i);
+                }
+                None => break,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_run_first_and_exits_kept() {
+        let mut t = ProcessTable::default();
+        t.started(1, 100, 1, "runner");
+        t.exited(100, "code 0");
+        t.started(2, 200, 1, "runner");
+        t.started(2, 201, 200, "child");
+        assert_eq!(
+            t.rows.iter().map(|r| r.pid).collect::<Vec<_>>(),
+            vec![200, 201, 100]
+        );
+        assert_eq!(t.rows[2].exit.as_deref(), Some("code 0"));
+        t.run_ended(2);
+        assert!(t.rows.iter().all(|r| r.exit.is_some()));
+    }
+
+    #[test]
+    fn sampled_descendants_join_their_parents_run() {
+        let mut t = ProcessTable::default();
+        t.started(7, 100, 1, "runner");
+        let child = ProcSample {
+            pid: 101,
+            ppid: 100,
+            name: "conlab".into(),
+            state: 'S',
+            cpu_pct: 50.0,
+            threads: 3,
+        };
+        let stranger = ProcSample {
+            pid: 555,
+            ppid: 1,
+            ..child.clone()
+        };
+        t.sampled(&[child, stranger]);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!((t.rows[1].run, t.rows[1].threads), (7, 3));
+    }
+}

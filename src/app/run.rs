@@ -1,0 +1,123 @@
+//! One run as the dashboard knows it: its parameters, its runner, the live figures and the
+//! final report, all built from the runner's messages.
+
+use crate::event::Body;
+use crate::params::Params;
+use crate::report::{Metrics, Report};
+use crate::runner::{RunId, RunnerMsg};
+use crate::scenarios::Scenario;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    /// Asked for; the runner is not up yet (or waits for its turn in a compare).
+    Starting,
+    Running,
+    /// Cancel sent; waiting for the runner to report and exit.
+    Stopping,
+    /// Reaped. `exit` as in reports (`code 0`, `signal 9 (SIGKILL)`).
+    Ended {
+        exit: String,
+    },
+    /// The runner could not be started at all.
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub id: RunId,
+    pub scenario: &'static Scenario,
+    pub params: Params,
+    pub pid: Option<u32>,
+    pub status: RunStatus,
+    /// The latest live snapshot.
+    pub live: Metrics,
+    /// Milliseconds since the runner started, from its latest event.
+    pub t_ms: f64,
+    pub report: Option<Report>,
+    /// The runner's stderr (panic messages and such), kept for the panel.
+    pub stderr: Vec<String>,
+}
+
+impl Run {
+    pub fn new(id: RunId, scenario: &'static Scenario, params: Params) -> Run {
+        Run {
+            id,
+            scenario,
+            params,
+            pid: None,
+            status: RunStatus::Starting,
+            live: Metrics::default(),
+            t_ms: 0.0,
+            report: None,
+            stderr: Vec::new(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.status,
+            RunStatus::Starting | RunStatus::Running | RunStatus::Stopping
+        )
+    }
+
+    /// The best figures available: the report's when done, else the live ones.
+    pub fn metrics(&self) -> &Metrics {
+        self.report
+            .as_ref()
+            .map(|r| &r.metrics)
+            .unwrap_or(&self.live)
+    }
+
+    /// Progress 0–1 when the scenario publishes `iterations_done` and `iterations_total`.
+    pub fn progress(&self) -> Option<f64> {
+        let done = self.live.get("iterations_done")?.as_f64();
+        let total = self.live.get("iterations_total")?.as_f64();
+        (total > 0.0).then(|| (done / total).clamp(0.0, 1.0))
+    }
+
+    /// Applies one runner message; returns a line for the event log if it is worth one.
+    pub fn apply(&mut self, msg: &RunnerMsg) -> Option<String> {
+        match msg {
+            RunnerMsg::Event(event) => {
+                self.t_ms = self.t_ms.max(event.t_ms);
+                match &event.body {
+                    Body::Live { metrics } => {
+                        self.live = metrics.clone();
+                        None
+                    }
+                    Body::Log { text } => Some(format!("[{}] {text}", event.pid)),
+                    Body::Process { role, ppid } => {
+                        if role == "runner" {
+                            self.pid = Some(event.pid);
+                            if self.status == RunStatus::Starting {
+                                self.status = RunStatus::Running;
+                            }
+                        }
+                        Some(format!("{role} started: pid {} (parent {ppid})", event.pid))
+                    }
+                    Body::ProcessExit { exit } => Some(format!("pid {} exited: {exit}", event.pid)),
+                    Body::Report { report } => {
+                        self.report = Some((**report).clone());
+                        let verdict = if report.cancelled {
+                            "stopped early"
+                        } else if report.ok {
+                            "done"
+                        } else {
+                            "FAILED"
+                        };
+                        Some(format!("{verdict} in {:.1} ms", report.wall_ms))
+                    }
+                }
+            }
+            RunnerMsg::Stderr(line) => {
+                self.stderr.push(line.clone());
+                Some(format!("stderr: {line}"))
+            }
+            RunnerMsg::BadLine(line) => Some(format!("bad event line: {line}")),
+            RunnerMsg::Exited { exit, .. } => {
+                self.status = RunStatus::Ended { exit: exit.clone() };
+                Some(format!("runner reaped: {exit}"))
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The command line: the dashboard (default), `list`, `run`, `compare`, and the hidden runner
+//! mode (`run --events`) that the dashboard and the headless commands start as child processes.
+
+use crate::event::Body;
+use crate::params::{ParamKind, Params, find_spec, split_assignment};
+use crate::report::{Comparison, Report};
+use crate::runner::{self, RunnerMsg};
+use crate::scenarios::{self, Group, Scenario};
+use crate::signals::forward_ending_signals;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "conlab",
+    version,
+    about = "concurrency-lab: watch processes, threads, locks and cores at work",
+    after_help = "Without a command, opens the dashboard."
+)]
+pub struct Cli {
+    /// Sampling period of the CPU and processes panels, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(200..=60_000))]
+    pub interval: u64,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every scenario with its parameters and defaults.
+    List,
+    /// Run one scenario headless and print its report.
+    Run {
+        /// The scenario id (see `conlab list`).
+        scenario: String,
+        /// Set a parameter, e.g. --set mode=lock (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Runner mode: run in this process and write JSON Lines events to stdout.
+        #[arg(long, hide = true)]
+        events: bool,
+    },
+    /// Run variants of one scenario one after another and print them side by side.
+    Compare {
+        /// The scenario id (see `conlab list`).
+        scenario: String,
+        /// The parameter to vary and its values, e.g. --vary mode=nolock,lock,atomic.
+        /// Defaults to the scenario's natural comparison.
+        #[arg(long, value_name = "KEY=V1,V2[,V3...]")]
+        vary: Option<String>,
+        /// Set a parameter for every variant (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Print the comparison as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Exit code for bad usage (unknown scenario, bad parameter), as clap uses.
+const USAGE: u8 = 2;
+/// Exit code for a run that failed or was cancelled.
+const FAILED: u8 = 1;
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("conlab: {message}");
+    ExitCode::from(USAGE)
+}
+
+/// Parses the command line and does what it says.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => match crate::tui::run_dashboard(cli.interval) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("conlab: {e}");
+                ExitCode::from(FAILED)
+            }
+        },
+        Some(Command::List) => {
+            print!("{}", list_text());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Run {
+            scenario,
+            set,
+            json,
+            events,
+        }) => run(&scenario, &set, json, events),
+        Some(Command::Compare {
+            scenario,
+            vary,
+            set,
+            json,
+        }) => compare(&scenario, vary.as_deref(), &set, json),
+    }
+}
+
+/// A scenario and its parameters from the command line, or the message for exit code 2.
+fn resolve(id: &str, assignments: &[String]) -> Result<(&'static Scenario, Params), String> {
+    let scenario = scenarios::find(id)?;
+    let params = Params::from_assignments(scenario.params, assignments)?;
+    Ok((scenario, params))
+}
+
+fn run(id: &str, assignments: &[String], json: bool, events: bool) -> ExitCode {
+    let (scenario, params) = match resolve(id, assignments) {
+        Ok(x) => x,
+        Err(e) => return usage_error(&e),
+    };
+    if events {
+        return ExitCode::from(runner::run_in_runner(scenario, params));
+    }
+    let signals = forward_ending_signals();
+    let report = match run_one(scenario, &params, &signals, !json) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("conlab: could not start the runner: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("reports serialize")
+        );
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.ok && !report.cancelled {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    }
+}
+
+/// Runs one scenario in a runner; with `echo`, its log lines are printed as they arrive.
+fn run_one(
+    scenario: &Scenario,
+    params: &Params,
+    signals: &crossbeam_channel::Receiver<nix::sys::signal::Signal>,
+    echo: bool,
+) -> std::io::Result<Report> {
+    let messages = runner::run_to_end(1, scenario.id, params, signals, |msg| match msg {
+        RunnerMsg::Event(event) => {
+            if let (true, Body::Log { text }) = (echo, &event.body) {
+                println!("[{}] {text}", event.pid);
+            }
+        }
+        RunnerMsg::Stderr(line) => eprintln!("{line}"),
+        RunnerMsg::BadLine(line) => eprintln!("conlab: {line}"),
+        RunnerMsg::Exited { .. } => {}
+    })?;
+    Ok(runner::final_report(scenario.id, &messages))
+}
+
+/// `key=v1,v2,...` checked against the scenario: the key exists and every value is valid.
+fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<String>), String> {
+    let Some(vary) = vary else {
+        let values = scenario
+            .compare_values
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        return Ok((scenario.compare_key.to_string(), values));
+    };
+    let (key, list) = split_assignment(vary)?;
+    let spec = find_spec(scenario.params, key)?;
+    let values: Vec<String> = list
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.len() < 2 {
+        return Err(format!(
+            "--vary needs at least two values for `{key}`, e.g. {key}=a,b"
+        ));
+    }
+    for v in &values {
+        spec.parse(v)?;
+    }
+    Ok((key.to_string(), values))
+}
+
+fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> ExitCode {
+    let (scenario, base) = match resolve(id, assignments) {
+        Ok(x) => x,
+        Err(e) => return usage_error(&e),
+    };
+    let (key, values) = match parse_vary(scenario, vary) {
+        Ok(x) => x,
+        Err(e) => return usage_error(&e),
+    };
+    let signals = forward_ending_signals();
+    let mut runs = Vec::new();
+    for value in &values {
+        let mut params = base.clone();
+        params
+            .set(scenario.params, &key, value)
+            .expect("validated by parse_vary");
+        if !json {
+            eprintln!("running {} {}", scenario.id, params.summary());
+        }
+        match run_one(scenario, &params, &signals, false) {
+            Ok(report) => {
+                let stop = report.cancelled;
+                runs.push(report);
+                if stop {
+                    break;
+                }
+            }
+            Err(e) => {
+                eprintln!("conlab: could not start the runner: {e}");
+                return ExitCode::from(FAILED);
+            }
+        }
+    }
+    let all_ok = runs.len() == values.len() && runs.iter().all(|r| r.ok && !r.cancelled);
+    let comparison = Comparison {
+        scenario: scenario.id.to_string(),
+        key,
+        values,
+        runs,
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&comparison).expect("comparisons serialize")
+        );
+    } else {
+        print!("{}", comparison.to_text());
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    }
+}
+
+/// `conlab list`: scenarios by group, each with its parameters and natural comparison.
+pub fn list_text() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for group in Group::ALL {
+        let members: Vec<_> = scenarios::all()
+            .iter()
+            .filter(|s| s.group == group)
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}", group.name());
+        for s in members {
+            let _ = writeln!(out, "  {:<12} {}", s.id, s.summary);
+            for p in s.params {
+                let range = match p.kind {
+                    ParamKind::Int { min, max } => format!("{min}..{max}"),
+                    ParamKind::Choice(words) => words.join("|"),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<12}   {}={} ({range}): {}",
+                    "", p.key, p.default, p.help
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  {:<12}   compare: {}={}",
+                "",
+                s.compare_key,
+                s.compare_values.join(",")
+            );
+        }
+    }
+    out
+}

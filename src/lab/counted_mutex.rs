@@ -1,0 +1,175 @@
+//! A mutex that counts what happens to it: acquisitions, contended acquisitions (the try-lock
+//! failed), wait time on the slow path only, and owner changes (hand-offs between threads).
+//!
+//! The counters live beside the data and are written only by the lock holder, with plain
+//! relaxed load+store (no extra atomic read-modify-write), so the uncontended path costs
+//! little more than `std::sync::Mutex`. Other threads may read them at any time for a
+//! live display; they see a recent, slightly stale value.
+
+use std::cell::Cell;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
+
+/// A snapshot of a [`CountedMutex`]'s counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LockStats {
+    pub acquisitions: u64,
+    pub contended: u64,
+    pub wait_ns_total: u64,
+    pub wait_ns_max: u64,
+    pub owner_changes: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    acquisitions: AtomicU64,
+    contended: AtomicU64,
+    wait_ns_total: AtomicU64,
+    wait_ns_max: AtomicU64,
+    owner_changes: AtomicU64,
+    last_owner: AtomicU64,
+}
+
+/// Bumps a counter that only the lock holder writes.
+fn holder_add(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+thread_local! {
+    /// A small per-thread id (0 means "nobody yet"), cheaper than `thread::current().id()`.
+    static OWNER_ID: Cell<u64> = const { Cell::new(0) };
+}
+static NEXT_OWNER_ID: AtomicU64 = AtomicU64::new(1);
+
+fn owner_id() -> u64 {
+    OWNER_ID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT_OWNER_ID.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
+pub struct CountedMutex<T> {
+    inner: Mutex<T>,
+    counters: Counters,
+}
+
+pub struct CountedGuard<'a, T> {
+    guard: MutexGuard<'a, T>,
+}
+
+impl<T> CountedMutex<T> {
+    pub fn new(value: T) -> Self {
+        CountedMutex {
+            inner: Mutex::new(value),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn lock(&self) -> CountedGuard<'_, T> {
+        let guard = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                let waited_from = Instant::now();
+                let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+                let waited = waited_from.elapsed().as_nanos() as u64;
+                let c = &self.counters;
+                holder_add(&c.contended, 1);
+                holder_add(&c.wait_ns_total, waited);
+                if waited > c.wait_ns_max.load(Relaxed) {
+                    c.wait_ns_max.store(waited, Relaxed);
+                }
+                guard
+            }
+        };
+        let c = &self.counters;
+        holder_add(&c.acquisitions, 1);
+        let me = owner_id();
+        if c.last_owner.load(Relaxed) != me {
+            // The very first acquisition is not a hand-off.
+            if c.last_owner.load(Relaxed) != 0 {
+                holder_add(&c.owner_changes, 1);
+            }
+            c.last_owner.store(me, Relaxed);
+        }
+        CountedGuard { guard }
+    }
+
+    pub fn stats(&self) -> LockStats {
+        let c = &self.counters;
+        LockStats {
+            acquisitions: c.acquisitions.load(Relaxed),
+            contended: c.contended.load(Relaxed),
+            wait_ns_total: c.wait_ns_total.load(Relaxed),
+            wait_ns_max: c.wait_ns_max.load(Relaxed),
+            owner_changes: c.owner_changes.load(Relaxed),
+        }
+    }
+
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<T> Deref for CountedGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for CountedGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Barrier;
+
+    #[test]
+    fn counts_uncontended_acquisitions_without_handoffs() {
+        let m = CountedMutex::new(0);
+        for _ in 0..10 {
+            *m.lock() += 1;
+        }
+        let s = m.stats();
+        assert_eq!(s.acquisitions, 10);
+        assert_eq!(s.contended, 0);
+        assert_eq!(s.owner_changes, 0);
+        assert_eq!(m.into_inner(), 10);
+    }
+
+    #[test]
+    fn a_held_lock_makes_the_next_acquisition_contended() {
+        let m = CountedMutex::new(0);
+        let barrier = Barrier::new(2);
+        std::thread::scope(|s| {
+            let guard = m.lock();
+            s.spawn(|| {
+                barrier.wait();
+                *m.lock() += 1;
+            });
+            barrier.wait();
+            // The other thread's try-lock fails while we hold the guard.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            drop(guard);
+        });
+        let s = m.stats();
+        assert_eq!(s.acquisitions, 2);
+        assert_eq!(s.contended, 1);
+        assert_eq!(s.owner_changes, 1);
+        assert!(
+            s.wait_ns_max >= 10_000_000,
+            "waited only {} ns",
+            s.wait_ns_max
+        );
+        assert_eq!(s.wait_ns_total, s.wait_ns_max);
+    }
+}

@@ -1,0 +1,3 @@
+//! Instruments that scenarios share: they do the real work and count what happens.
+
+pub mod counted_mutex;

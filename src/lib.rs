@@ -1,0 +1,24 @@
+//! concurrency-lab (`conlab`): a terminal lab that makes processes and threads visible.
+//!
+//! - [`cli`] parses the command line: the dashboard, `list`, `run`, `compare`, runner mode.
+//! - [`scenarios`] holds every lesson that runs; [`lab`] the instruments they share; [`probe`]
+//!   is how scenario code reports; [`params`] types and validates their parameters.
+//! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
+//!   [`report`] is the result of a run, printed as text or JSON.
+//! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
+//!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
+//!   into messages.
+
+pub mod app;
+pub mod cli;
+pub mod event;
+pub mod lab;
+pub mod params;
+pub mod probe;
+pub mod report;
+pub mod runner;
+pub mod sampler;
+pub mod scenarios;
+pub mod signals;
+pub mod tui;
+pub mod view;

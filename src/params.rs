@@ -1,0 +1,231 @@
+//! Typed scenario parameters: what a scenario accepts, with defaults and bounds, and the
+//! validation that turns `key=value` text into values (or a message naming what is valid).
+
+use std::fmt;
+
+/// The type and bounds of one parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParamKind {
+    /// An integer in `min..=max`.
+    Int { min: i64, max: i64 },
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+}
+
+/// One parameter a scenario declares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    pub key: &'static str,
+    pub kind: ParamKind,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// A parameter's value after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Word(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Word(w) => f.write_str(w),
+        }
+    }
+}
+
+impl ParamSpec {
+    /// What values are valid, in words, for error messages and the help form.
+    pub fn valid_values(&self) -> String {
+        match self.kind {
+            ParamKind::Int { min, max } => format!("an integer from {min} to {max}"),
+            ParamKind::Choice(words) => format!("one of {}", words.join(", ")),
+        }
+    }
+
+    /// Parses `text` as this parameter's value; the error names what is valid.
+    pub fn parse(&self, text: &str) -> Result<Value, String> {
+        let text = text.trim();
+        match self.kind {
+            ParamKind::Int { min, max } => {
+                let cleaned: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
+                let n: i64 = cleaned.parse().map_err(|_| {
+                    format!("`{}`: `{text}` is not {}", self.key, self.valid_values())
+                })?;
+                if n < min || n > max {
+                    return Err(format!(
+                        "`{}`: {n} is out of range; use {}",
+                        self.key,
+                        self.valid_values()
+                    ));
+                }
+                Ok(Value::Int(n))
+            }
+            ParamKind::Choice(words) => words
+                .iter()
+                .find(|w| **w == text)
+                .map(|w| Value::Word((*w).to_string()))
+                .ok_or_else(|| format!("`{}`: `{text}` is not {}", self.key, self.valid_values())),
+        }
+    }
+}
+
+/// A full set of values for one scenario's parameters, in declaration order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    entries: Vec<(&'static str, Value)>,
+}
+
+impl Params {
+    /// Every parameter at its default.
+    pub fn defaults(specs: &[ParamSpec]) -> Params {
+        let entries = specs
+            .iter()
+            .map(|s| {
+                let value = s.parse(s.default).unwrap_or_else(|e| {
+                    panic!("scenario bug: default of `{}` is invalid: {e}", s.key)
+                });
+                (s.key, value)
+            })
+            .collect();
+        Params { entries }
+    }
+
+    /// Defaults overridden by `key=value` assignments, each validated.
+    pub fn from_assignments<S: AsRef<str>>(
+        specs: &[ParamSpec],
+        assignments: &[S],
+    ) -> Result<Params, String> {
+        let mut params = Params::defaults(specs);
+        for assignment in assignments {
+            let (key, value) = split_assignment(assignment.as_ref())?;
+            params.set(specs, key, value)?;
+        }
+        Ok(params)
+    }
+
+    /// Sets one parameter from text; the error names the valid keys or values.
+    pub fn set(&mut self, specs: &[ParamSpec], key: &str, text: &str) -> Result<(), String> {
+        let spec = find_spec(specs, key)?;
+        let value = spec.parse(text)?;
+        if let Some(entry) = self.entries.iter_mut().find(|(k, _)| *k == spec.key) {
+            entry.1 = value;
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// An integer parameter; scenarios only ask for keys they declared.
+    pub fn int(&self, key: &str) -> i64 {
+        match self.get(key) {
+            Some(Value::Int(n)) => *n,
+            other => panic!("scenario bug: `{key}` is not an integer parameter ({other:?})"),
+        }
+    }
+
+    /// A word parameter; scenarios only ask for keys they declared.
+    pub fn word(&self, key: &str) -> &str {
+        match self.get(key) {
+            Some(Value::Word(w)) => w,
+            other => panic!("scenario bug: `{key}` is not a word parameter ({other:?})"),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// `key=value` pairs, as passed to a runner with `--set`.
+    pub fn assignments(&self) -> Vec<String> {
+        self.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    /// `key=value key=value`, for titles and logs.
+    pub fn summary(&self) -> String {
+        self.assignments().join(" ")
+    }
+
+    /// As a JSON object, for reports.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.iter()
+            .map(|(k, v)| {
+                let json = match v {
+                    Value::Int(n) => serde_json::Value::from(*n),
+                    Value::Word(w) => serde_json::Value::from(w.as_str()),
+                };
+                (k.to_string(), json)
+            })
+            .collect()
+    }
+}
+
+/// Splits `key=value`, with a message if the `=` is missing.
+pub fn split_assignment(text: &str) -> Result<(&str, &str), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .ok_or_else(|| format!("`{text}` is not of the form key=value"))
+}
+
+/// The spec for `key`, or a message listing every valid key.
+pub fn find_spec<'a>(specs: &'a [ParamSpec], key: &str) -> Result<&'a ParamSpec, String> {
+    specs.iter().find(|s| s.key == key).ok_or_else(|| {
+        let keys: Vec<&str> = specs.iter().map(|s| s.key).collect();
+        if keys.is_empty() {
+            format!("unknown parameter `{key}`; this scenario takes none")
+        } else {
+            format!("unknown parameter `{key}`; valid: {}", keys.join(", "))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPECS: &[ParamSpec] = &[
+        ParamSpec {
+            key: "mode",
+            kind: ParamKind::Choice(&["a", "b"]),
+            default: "a",
+            help: "",
+        },
+        ParamSpec {
+            key: "n",
+            kind: ParamKind::Int { min: 1, max: 10 },
+            default: "3",
+            help: "",
+        },
+    ];
+
+    #[test]
+    fn defaults_then_overrides() {
+        let p = Params::from_assignments(SPECS, &["n=7", "mode=b"]).unwrap();
+        assert_eq!(p.int("n"), 7);
+        assert_eq!(p.word("mode"), "b");
+        assert_eq!(p.summary(), "mode=b n=7");
+    }
+
+    #[test]
+    fn errors_name_what_is_valid() {
+        let e = Params::from_assignments(SPECS, &["n=11"]).unwrap_err();
+        assert!(e.contains("from 1 to 10"), "{e}");
+        let e = Params::from_assignments(SPECS, &["mode=c"]).unwrap_err();
+        assert!(e.contains("one of a, b"), "{e}");
+        let e = Params::from_assignments(SPECS, &["x=1"]).unwrap_err();
+        assert!(e.contains("valid: mode, n"), "{e}");
+        let e = Params::from_assignments(SPECS, &["n"]).unwrap_err();
+        assert!(e.contains("key=value"), "{e}");
+    }
+
+    #[test]
+    fn integers_accept_separators() {
+        let p = Params::from_assignments(SPECS, &["n=1_0"]).unwrap();
+        assert_eq!(p.int("n"), 10);
+    }
+}

@@ -1,0 +1,344 @@
+//! Starting runners (`conlab run <scenario> --events` child processes, each in its own process
+//! group), reading their event streams on reader threads, cancelling and reaping them.
+//!
+//! The dashboard and the headless CLI both drive scenarios through this module, so a scenario
+//! that crashes, forks or pins every core never takes its caller down with it.
+
+mod side;
+
+pub use side::run_in_runner;
+
+use crate::event::{Body, Event};
+use crate::params::Params;
+use crossbeam_channel::{Receiver, Sender};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::io::{self, BufRead, BufReader};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Identifies one run within a dashboard or CLI session.
+pub type RunId = u64;
+
+/// How long a cancelled runner gets to print its partial report before SIGKILL.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(800);
+
+/// What a runner's reader threads forward to the owner of the runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunnerMsg {
+    Event(Event),
+    /// A line on the runner's stderr (a panic message, a warning).
+    Stderr(String),
+    /// A stdout line that is not a valid event.
+    BadLine(String),
+    /// The runner was reaped: `code 0`, `signal 9 (SIGKILL)`. Always the run's last message.
+    Exited {
+        exit: String,
+        success: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerUpdate {
+    pub run: RunId,
+    pub msg: RunnerMsg,
+}
+
+/// Process groups of live runners, so a panic or a signal can kill them all.
+static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn live_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// SIGKILLs every live runner group. Safe to call from a panic hook.
+pub fn kill_all_runners() {
+    for &group in live_groups().iter() {
+        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+    }
+}
+
+/// A running (or finished) runner process.
+pub struct RunnerHandle {
+    pub run: RunId,
+    pub pid: u32,
+    exited: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
+}
+
+/// `code 0`, `signal 9 (SIGKILL)` — the same words in reports, logs and the processes panel.
+pub fn describe_exit(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        format!("code {code}")
+    } else if let Some(sig) = status.signal() {
+        match Signal::try_from(sig) {
+            Ok(s) => format!("signal {sig} ({})", s.as_str()),
+            Err(_) => format!("signal {sig}"),
+        }
+    } else {
+        "unknown".to_string()
+    }
+}
+
+/// Starts `conlab run <scenario> --set ... --events` and streams its events into `updates`.
+pub fn spawn(
+    run: RunId,
+    scenario: &str,
+    params: &Params,
+    updates: Sender<RunnerUpdate>,
+) -> io::Result<RunnerHandle> {
+    let exe = std::env::current_exe()?;
+    let mut command = Command::new(exe);
+    command.arg("run").arg(scenario).arg("--events");
+    for assignment in params.assignments() {
+        command.arg("--set").arg(assignment);
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Own process group: cancel signals the whole group, and terminal Ctrl-C does not reach it.
+    command.process_group(0);
+    let parent = std::process::id() as i32;
+    // SAFETY: only async-signal-safe calls (sigprocmask, prctl, getppid, _exit) run here.
+    unsafe {
+        command.pre_exec(move || {
+            // The dashboard blocks signals for its signal thread; the runner must not inherit that.
+            let _ = nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&nix::sys::signal::SigSet::empty()),
+                None,
+            );
+            // Die with the spawning thread (the UI thread, which lives as long as the dashboard).
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            if nix::unistd::getppid().as_raw() != parent {
+                nix::libc::_exit(1); // The parent died before prctl took effect.
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    let pid = child.id();
+    live_groups().push(pid as i32);
+
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let stderr = child.stderr.take().expect("stderr was piped");
+    let exited = Arc::new(AtomicBool::new(false));
+
+    let (status_tx, status_rx) = crossbeam_channel::bounded(1);
+    std::thread::Builder::new()
+        .name(format!("runner-{run}-wait"))
+        .spawn(move || wait_and_clean_group(child, status_tx))?;
+
+    let err_updates = updates.clone();
+    let stderr_reader = std::thread::Builder::new()
+        .name(format!("runner-{run}-stderr"))
+        .spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_updates.send(RunnerUpdate {
+                    run,
+                    msg: RunnerMsg::Stderr(line),
+                });
+            }
+        })?;
+
+    let flag = exited.clone();
+    let reader = std::thread::Builder::new()
+        .name(format!("runner-{run}-events"))
+        .spawn(move || {
+            read_events(run, stdout, &updates);
+            let _ = stderr_reader.join();
+            let (exit, success) = status_rx
+                .recv()
+                .map(|s: ExitStatus| (describe_exit(s), s.success()))
+                .unwrap_or_else(|_| ("unknown".to_string(), false));
+            flag.store(true, Ordering::SeqCst);
+            let _ = updates.send(RunnerUpdate {
+                run,
+                msg: RunnerMsg::Exited { exit, success },
+            });
+        })?;
+
+    Ok(RunnerHandle {
+        run,
+        pid,
+        exited,
+        reader: Some(reader),
+    })
+}
+
+/// Reaps the runner, then kills anything left in its group (an orphaned grandchild would
+/// otherwise keep the event pipe open and live on).
+fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
+    let pid = child.id() as i32;
+    let result = child.wait();
+    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    live_groups().retain(|g| *g != pid);
+    if let Ok(s) = result {
+        let _ = status.send(s);
+    }
+}
+
+fn read_events(run: RunId, stdout: impl io::Read, updates: &Sender<RunnerUpdate>) {
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::with_capacity(512);
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let msg = match Event::decode(&line) {
+            Ok(event) => RunnerMsg::Event(event),
+            Err(e) => RunnerMsg::BadLine(format!(
+                "{e}: {}",
+                String::from_utf8_lossy(&line).trim_end()
+            )),
+        };
+        if updates.send(RunnerUpdate { run, msg }).is_err() {
+            return;
+        }
+    }
+}
+
+impl RunnerHandle {
+    pub fn has_exited(&self) -> bool {
+        self.exited.load(Ordering::SeqCst)
+    }
+
+    /// Asks the runner's group to stop (SIGTERM: the scenario reports what it has), and
+    /// SIGKILLs the group if it is still there after [`CANCEL_GRACE`].
+    pub fn cancel(&self) {
+        if self.has_exited() {
+            return;
+        }
+        let group = Pid::from_raw(self.pid as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let exited = self.exited.clone();
+        let _ = std::thread::Builder::new()
+            .name("runner-cancel".into())
+            .spawn(move || {
+                let deadline = Instant::now() + CANCEL_GRACE;
+                while Instant::now() < deadline {
+                    if exited.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = killpg(group, Signal::SIGKILL);
+            });
+    }
+
+    /// Kills the group outright and waits (bounded) until the runner has been reaped.
+    pub fn kill_and_reap(mut self, timeout: Duration) {
+        if !self.has_exited() {
+            let _ = killpg(Pid::from_raw(self.pid as i32), Signal::SIGKILL);
+        }
+        let deadline = Instant::now() + timeout;
+        while !self.has_exited() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if self.has_exited()
+            && let Some(reader) = self.reader.take()
+        {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// Runs one scenario in a runner and collects its messages until it is reaped.
+/// Used by the headless CLI; any message on `cancel` cancels the run; `on_msg` sees each
+/// message as it arrives.
+pub fn run_to_end<T>(
+    run: RunId,
+    scenario: &str,
+    params: &Params,
+    cancel: &Receiver<T>,
+    mut on_msg: impl FnMut(&RunnerMsg),
+) -> io::Result<Vec<RunnerMsg>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let handle = spawn(run, scenario, params, tx)?;
+    let mut messages = Vec::new();
+    loop {
+        crossbeam_channel::select! {
+            recv(rx) -> update => {
+                let Ok(update) = update else { break };
+                on_msg(&update.msg);
+                let last = matches!(update.msg, RunnerMsg::Exited { .. });
+                messages.push(update.msg);
+                if last {
+                    break;
+                }
+            }
+            recv(cancel) -> _ => handle.cancel(),
+        }
+    }
+    handle.kill_and_reap(Duration::from_secs(2));
+    Ok(messages)
+}
+
+/// The report event of a finished run, with the runner's own process record filled in.
+pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Report {
+    use crate::report::{ProcessRecord, Report};
+    let mut report = None;
+    let mut processes: Vec<ProcessRecord> = Vec::new();
+    let mut runner_exit = None;
+    let mut stderr = Vec::new();
+    for msg in messages {
+        match msg {
+            RunnerMsg::Event(event) => match &event.body {
+                Body::Report { report: r } => report = Some((**r).clone()),
+                Body::Process { ppid, role } => processes.push(ProcessRecord {
+                    pid: event.pid,
+                    ppid: *ppid,
+                    role: role.clone(),
+                    exit: None,
+                }),
+                Body::ProcessExit { exit } => {
+                    if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
+                        p.exit = Some(exit.clone());
+                    }
+                }
+                Body::Live { .. } | Body::Log { .. } => {}
+            },
+            RunnerMsg::Exited { exit, .. } => runner_exit = Some(exit.clone()),
+            RunnerMsg::Stderr(line) => stderr.push(line.clone()),
+            RunnerMsg::BadLine(_) => {}
+        }
+    }
+    // The runner cannot report its own exit; whoever reaped it can.
+    if let (Some(runner), Some(exit)) = (
+        processes.iter_mut().find(|p| p.role == "runner"),
+        &runner_exit,
+    ) {
+        runner.exit = Some(exit.clone());
+    }
+    let mut report = report.unwrap_or_else(|| Report {
+        scenario: scenario.to_string(),
+        params: serde_json::Map::new(),
+        ok: false,
+        wall_ms: 0.0,
+        metrics: Default::default(),
+        notes: vec![],
+        cancelled: false,
+        error: Some(format!(
+            "the runner ended ({}) without a report{}",
+            runner_exit.as_deref().unwrap_or("unknown"),
+            stderr.last().map(|l| format!(": {l}")).unwrap_or_default()
+        )),
+        processes: vec![],
+    });
+    if runner_exit.as_deref() != Some("code 0") && report.error.is_none() {
+        report.ok = false;
+        report.error = Some(format!(
+            "runner ended with {}",
+            runner_exit.as_deref().unwrap_or("unknown")
+        ));
+    }
+    report.processes = processes;
+    report
+}

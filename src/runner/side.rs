@@ -1,0 +1,56 @@
+//! The runner's own side: run one scenario in this process, writing events to stdout.
+
+use crate::event::Body;
+use crate::params::Params;
+use crate::probe::{Probe, install_cancel_handler};
+use crate::report::Report;
+use crate::scenarios::{Findings, Scenario};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Runs `scenario` and writes its events, the report last. Returns the process exit code:
+/// 0 when a report was produced (even one that shows a failure), 1 when the scenario errored.
+pub fn run_in_runner(scenario: &Scenario, params: Params) -> u8 {
+    install_cancel_handler();
+    let probe = Probe::new(params.clone(), true);
+    probe.emit(Body::Process {
+        ppid: nix::unistd::getppid().as_raw() as u32,
+        role: "runner".into(),
+    });
+
+    let outcome = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe)))
+        .unwrap_or_else(|panic| Err(format!("the scenario panicked: {}", panic_text(&panic))));
+    let (findings, error) = match outcome {
+        Ok(findings) => (findings, None),
+        Err(e) => (
+            Findings {
+                wall_ms: probe.elapsed_ms(),
+                ..Findings::default()
+            },
+            Some(e),
+        ),
+    };
+    let code = if error.is_some() { 1 } else { 0 };
+    let report = Report {
+        scenario: scenario.id.to_string(),
+        params: params.to_json(),
+        ok: findings.ok && error.is_none(),
+        wall_ms: findings.wall_ms,
+        metrics: findings.metrics,
+        notes: findings.notes,
+        cancelled: probe.cancelled(),
+        error,
+        processes: vec![],
+    };
+    probe.emit(Body::Report {
+        report: Box::new(report),
+    });
+    code
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

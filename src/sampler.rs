@@ -1,0 +1,157 @@
+//! The sampler thread: one `sysinfo::System` for the dashboard's life. Every interval it
+//! measures per-core CPU, the dashboard's own CPU%, and the runners with their descendants,
+//! and sends one boxed snapshot to the UI thread.
+
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
+/// One process as the sampler saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcSample {
+    pub pid: u32,
+    pub ppid: u32,
+    pub name: String,
+    /// One letter as in `ps`: R running, S sleeping, D disk wait, Z zombie, T stopped.
+    pub state: char,
+    /// Percent of one core.
+    pub cpu_pct: f32,
+    pub threads: u32,
+}
+
+/// What one sampling tick saw.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sample {
+    /// Busy percent of each core, 0–100.
+    pub cores: Vec<f32>,
+    /// Busy percent over all cores, 0–100.
+    pub total: f32,
+    /// The dashboard's own CPU, percent of one core.
+    pub self_cpu_pct: f32,
+    /// The tracked runners and all their descendants.
+    pub processes: Vec<ProcSample>,
+}
+
+/// PIDs of runners whose process trees the sampler should watch; the UI thread updates it.
+pub type Tracked = Arc<Mutex<HashSet<u32>>>;
+
+/// Starts the sampler. It stops when the receiving side of `samples` is dropped, or
+/// when `stop` receives (or is disconnected).
+pub fn spawn(
+    interval: Duration,
+    tracked: Tracked,
+    samples: Sender<Box<Sample>>,
+    stop: Receiver<()>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let interval = interval.max(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+    std::thread::Builder::new()
+        .name("sampler".into())
+        .spawn(move || {
+            let Ok(mut system) = System::new() else {
+                return;
+            };
+            let me = Pid::from_u32(std::process::id());
+            // The first CPU reading only sets the baseline; usage comes from the difference.
+            system.refresh_cpu_usage();
+            loop {
+                match stop.recv_timeout(interval) {
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let roots: Vec<u32> = tracked
+                    .lock()
+                    .map(|t| t.iter().copied().collect())
+                    .unwrap_or_default();
+                let sample = take_sample(&mut system, me, &roots);
+                if samples.send(Box::new(sample)).is_err() {
+                    return;
+                }
+            }
+        })
+}
+
+fn take_sample(system: &mut System, me: Pid, roots: &[u32]) -> Sample {
+    system.refresh_cpu_usage();
+    let cores: Vec<f32> = system.cpus().iter().map(|c| c.usage()).collect();
+    let total = system.global_cpu_usage();
+    let kind = ProcessRefreshKind::nothing().with_cpu().without_tasks();
+    // Scanning every process is only worth it while runners exist; at idle, only ourselves.
+    let to_update = if roots.is_empty() {
+        ProcessesToUpdate::Some(&[me])
+    } else {
+        ProcessesToUpdate::All
+    };
+    system.refresh_processes_specifics(to_update, true, kind);
+    let self_cpu_pct = system.process(me).map(|p| p.cpu_usage()).unwrap_or(0.0);
+    let processes = if roots.is_empty() {
+        Vec::new()
+    } else {
+        descendants(system, roots)
+    };
+    Sample {
+        cores,
+        total,
+        self_cpu_pct,
+        processes,
+    }
+}
+
+/// The roots and every process below them, parents before children.
+fn descendants(system: &System, roots: &[u32]) -> Vec<ProcSample> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (pid, p) in system.processes() {
+        if let Some(parent) = p.parent() {
+            children
+                .entry(parent.as_u32())
+                .or_default()
+                .push(pid.as_u32());
+        }
+    }
+    let mut out = Vec::new();
+    let mut queue: VecDeque<u32> = roots.iter().copied().collect();
+    while let Some(pid) = queue.pop_front() {
+        let Some(p) = system.process(Pid::from_u32(pid)) else {
+            continue;
+        };
+        out.push(describe(pid, p));
+        queue.extend(children.get(&pid).into_iter().flatten());
+    }
+    out
+}
+
+fn describe(pid: u32, p: &sysinfo::Process) -> ProcSample {
+    let (state, threads) = proc_stat(pid).unwrap_or(('?', 0));
+    ProcSample {
+        pid,
+        ppid: p.parent().map(|pp| pp.as_u32()).unwrap_or(0),
+        name: p.name().to_string_lossy().into_owned(),
+        state,
+        cpu_pct: p.cpu_usage(),
+        threads,
+    }
+}
+
+/// State letter and thread count from `/proc/<pid>/stat` (sysinfo has no thread count).
+fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces and parentheses; fields resume after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let state = fields.first()?.chars().next()?;
+    let threads = fields.get(17)?.parse().ok()?;
+    Some((state, threads))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_our_own_stat() {
+        let (state, threads) = proc_stat(std::process::id()).unwrap();
+        assert_eq!(state, 'R', "we are running while we read it");
+        assert!(threads >= 1);
+    }
+}

@@ -1,0 +1,110 @@
+//! The scenario registry: every lesson that can run, with its parameters and its natural
+//! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
+
+mod lock;
+
+use crate::params::ParamSpec;
+use crate::probe::Probe;
+use crate::report::Metrics;
+
+/// The tutorial's parts, in its order; the menu groups scenarios by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    Processes,
+    Threads,
+    Models,
+    Distributed,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [
+        Group::Processes,
+        Group::Threads,
+        Group::Models,
+        Group::Distributed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Processes => "Processes",
+            Group::Threads => "Threads",
+            Group::Models => "Models",
+            Group::Distributed => "Distributed",
+        }
+    }
+}
+
+/// What a finished scenario found (the runner wraps it into a [`crate::report::Report`]).
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// False when the run did not do what it set out to (not when it shows a bug on purpose).
+    pub ok: bool,
+    pub wall_ms: f64,
+    pub metrics: Metrics,
+    pub notes: Vec<String>,
+}
+
+/// One lesson that runs.
+#[derive(Debug)]
+pub struct Scenario {
+    pub id: &'static str,
+    pub group: Group,
+    pub title: &'static str,
+    /// One line, for `conlab list` and the menu.
+    pub summary: &'static str,
+    /// A few paragraphs explaining what the user is seeing.
+    pub lesson: &'static str,
+    pub params: &'static [ParamSpec],
+    /// The comparison `c` opens: one parameter and the values to put side by side.
+    pub compare_key: &'static str,
+    pub compare_values: &'static [&'static str],
+    /// The metrics that tell the story, in order: the compare view's rows.
+    pub highlights: &'static [&'static str],
+    pub run: fn(&Probe) -> Result<Findings, String>,
+}
+
+static SCENARIOS: &[&Scenario] = &[&lock::SCENARIO];
+
+/// Every built scenario, grouped in tutorial order.
+pub fn all() -> &'static [&'static Scenario] {
+    SCENARIOS
+}
+
+/// The scenario called `id`, or a message naming every valid id.
+pub fn find(id: &str) -> Result<&'static Scenario, String> {
+    all().iter().copied().find(|s| s.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = all().iter().map(|s| s.id).collect();
+        format!("unknown scenario `{id}`; valid: {}", ids.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Params;
+
+    #[test]
+    fn every_scenario_is_well_formed() {
+        for s in all() {
+            // Defaults parse (Params::defaults panics otherwise) and the comparison is valid.
+            let mut p = Params::defaults(s.params);
+            for v in s.compare_values {
+                p.set(s.params, s.compare_key, v).unwrap();
+            }
+            assert!(!s.lesson.trim().is_empty(), "{} has no lesson", s.id);
+        }
+        let groups: Vec<Group> = all().iter().map(|s| s.group).collect();
+        let sorted = {
+            let mut g = groups.clone();
+            g.sort();
+            g
+        };
+        assert_eq!(groups, sorted, "registry must be in tutorial order");
+    }
+
+    #[test]
+    fn unknown_ids_name_the_valid_ones() {
+        let e = find("nope").unwrap_err();
+        assert!(e.contains("lock"), "{e}");
+    }
+}

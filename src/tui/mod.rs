@@ -1,0 +1,173 @@
+//! The dashboard's terminal side: set-up and restore (on quit, signals and panic), the input
+//! thread, and the event loop that `select!`s over input, samples, runner updates and signals,
+//! feeds them to [`App::update`], carries out the effects and redraws at most ~20 times a second.
+
+use crate::app::{App, Effect, Msg};
+use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
+use crate::sampler::{self, Sample, Tracked};
+use crate::signals::forward_ending_signals;
+use crate::view;
+use crossbeam_channel::{Receiver, select};
+use crossterm::event::{self as term, Event, KeyEventKind, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::collections::HashMap;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Shortest time between two frames (~20 frames a second).
+pub const FRAME: Duration = Duration::from_millis(50);
+
+/// How long quitting waits for each killed runner to be reaped.
+const REAP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens the dashboard and runs it until the user quits or a signal ends it.
+pub fn run_dashboard(interval_ms: u64) -> io::Result<()> {
+    let signals = forward_ending_signals();
+    if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
+        return Err(io::Error::other(
+            "the dashboard needs a terminal; for a headless run use `conlab run <scenario>` (see `conlab list`)",
+        ));
+    }
+    let mut terminal = ratatui::try_init()?;
+    // ratatui's hook restores the terminal; ours first kills every runner group.
+    let restore_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        runner::kill_all_runners();
+        let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
+        restore_hook(info);
+    }));
+    let _ = crossterm::execute!(io::stdout(), term::EnableMouseCapture);
+    let result = event_loop(&mut terminal, interval_ms, signals);
+    let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+/// Reads terminal input on its own thread (crossterm's `read` blocks).
+fn spawn_input() -> io::Result<Receiver<Event>> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || {
+            while let Ok(event) = term::read() {
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+/// Input the model cares about; mouse motion and key releases are dropped here so they never
+/// cause a redraw.
+fn input_msg(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Mouse(mouse) if matches!(mouse.kind, MouseEventKind::Down(_)) => {
+            Some(Msg::Mouse(mouse))
+        }
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    interval_ms: u64,
+    signals: Receiver<nix::sys::signal::Signal>,
+) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let input = spawn_input()?;
+    let tracked = Tracked::default();
+    let (sample_tx, samples) = crossbeam_channel::bounded::<Box<Sample>>(4);
+    let (_stop_sampler, sampler_stop) = crossbeam_channel::bounded::<()>(0);
+    sampler::spawn(
+        Duration::from_millis(interval_ms),
+        tracked.clone(),
+        sample_tx,
+        sampler_stop,
+    )?;
+    let (runner_tx, runner_updates) = crossbeam_channel::unbounded::<RunnerUpdate>();
+
+    let size = terminal.size().map_err(io::Error::other)?;
+    let mut app = App::new((size.width, size.height), interval_ms);
+    let mut handles: HashMap<RunId, RunnerHandle> = HashMap::new();
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            terminal
+                .draw(|frame| view::draw(frame, &app))
+                .map_err(io::Error::other)?;
+            last_frame = Instant::now();
+            dirty = false;
+        }
+        // Sleep until something happens, or until the next frame is allowed if one is owed.
+        let wait = if dirty {
+            FRAME.saturating_sub(last_frame.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        let msg = select! {
+            recv(input) -> event => match event.ok().and_then(input_msg) {
+                Some(msg) => msg,
+                None => continue,
+            },
+            recv(samples) -> sample => match sample {
+                Ok(sample) => Msg::Sample(sample),
+                Err(_) => continue,
+            },
+            recv(runner_updates) -> update => match update {
+                Ok(update) => Msg::Runner(update),
+                Err(_) => continue,
+            },
+            recv(signals) -> _ => Msg::Terminate,
+            default(wait) => continue,
+        };
+        let reaped = match &msg {
+            Msg::Runner(RunnerUpdate {
+                run,
+                msg: RunnerMsg::Exited { .. },
+            }) => Some(*run),
+            _ => None,
+        };
+        for effect in app.update(msg) {
+            match effect {
+                Effect::Start(id) => {
+                    let Some(run) = app.runs.get(&id) else {
+                        continue;
+                    };
+                    match runner::spawn(id, run.scenario.id, &run.params, runner_tx.clone()) {
+                        Ok(handle) => {
+                            app.runner_started(id, handle.pid);
+                            handles.insert(id, handle);
+                        }
+                        Err(e) => app.start_failed(id, e.to_string()),
+                    }
+                }
+                Effect::Cancel(id) => {
+                    if let Some(handle) = handles.get(&id) {
+                        handle.cancel();
+                    }
+                }
+                Effect::Quit => {
+                    for (_, handle) in handles.drain() {
+                        handle.kill_and_reap(REAP_TIMEOUT);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(handle) = reaped.and_then(|id| handles.remove(&id)) {
+            handle.kill_and_reap(REAP_TIMEOUT);
+        }
+        if let Ok(mut set) = tracked.lock() {
+            *set = app.live_runner_pids().into_iter().collect();
+        }
+        dirty = true;
+    }
+}

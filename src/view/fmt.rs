@@ -1,0 +1,141 @@
+//! Small text formatters shared by the panels.
+
+use crate::app::run::{Run, RunStatus};
+use crate::report::Num;
+use ratatui::style::{Color, Style};
+use ratatui::text::Span;
+
+/// `450 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
+pub fn duration_ns(ns: f64) -> String {
+    match ns {
+        n if n < 1e3 => format!("{n:.0} ns"),
+        n if n < 1e6 => format!("{:.1} µs", n / 1e3),
+        n if n < 1e9 => format!("{:.2} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
+    }
+}
+
+pub fn duration_ms(ms: f64) -> String {
+    duration_ns(ms * 1e6)
+}
+
+/// A metric formatted by its unit suffix (`_ns`, `_ms`, `_pct`, `_per_sec`).
+pub fn metric(name: &str, value: Num) -> String {
+    let x = value.as_f64();
+    if name.ends_with("_ns") || name.ends_with("_ns_total") || name.ends_with("_ns_max") {
+        duration_ns(x)
+    } else if name.ends_with("_ms") {
+        duration_ms(x)
+    } else if name.ends_with("_pct") {
+        format!("{x:.1}%")
+    } else if name.ends_with("_per_sec") {
+        format!("{}/s", Num::Float(x).human())
+    } else {
+        value.human()
+    }
+}
+
+/// A horizontal bar of `width` cells filled to `fraction` (0–1), with eighth-cell precision.
+pub fn bar(fraction: f64, width: usize) -> String {
+    const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (fraction.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut out: String = "█".repeat(eighths / 8);
+    if eighths / 8 < width {
+        out.push(PARTS[eighths % 8]);
+        out.push_str(&" ".repeat(width - eighths / 8 - 1));
+    }
+    out
+}
+
+/// The last `width` values (0–100) as block characters, newest on the right.
+pub fn sparkline<'a>(
+    values: impl DoubleEndedIterator<Item = &'a f32> + ExactSizeIterator,
+    width: usize,
+) -> String {
+    const LEVELS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let skip = values.len().saturating_sub(width);
+    let line: String = values
+        .skip(skip)
+        .map(|v| {
+            let level = ((v.clamp(0.0, 100.0) / 100.0) * 8.0).round() as usize;
+            // A busy-but-tiny value still shows as the lowest bar rather than nothing.
+            LEVELS[if *v > 0.5 { level.max(1) } else { level }]
+        })
+        .collect();
+    format!("{line:>width$}")
+}
+
+/// Green under 50%, yellow under 85%, red above: how loaded a core is.
+pub fn load_color(pct: f32) -> Color {
+    match pct {
+        p if p < 50.0 => Color::Green,
+        p if p < 85.0 => Color::Yellow,
+        _ => Color::Red,
+    }
+}
+
+/// `● running 43%`, `✓ done in 3.10 ms`, `■ stopped`, ...
+pub fn status(run: &Run) -> Span<'static> {
+    let report = run.report.as_ref();
+    match &run.status {
+        RunStatus::Starting => Span::styled("◌ starting", Style::new().fg(Color::Yellow)),
+        RunStatus::Running => {
+            let progress = run
+                .progress()
+                .map(|p| format!(" {:.0}%", p * 100.0))
+                .unwrap_or_default();
+            Span::styled(
+                format!("● running{progress}"),
+                Style::new().fg(Color::Yellow),
+            )
+        }
+        RunStatus::Stopping => Span::styled("◍ stopping", Style::new().fg(Color::Yellow)),
+        RunStatus::Failed(e) => Span::styled(format!("✗ could not start: {e}"), super::WRONG),
+        RunStatus::Ended { exit } => match report {
+            Some(r) if r.cancelled => Span::styled(
+                format!("■ stopped after {}", duration_ms(run.t_ms)),
+                super::DIM,
+            ),
+            Some(r) if r.ok => Span::styled(
+                format!("✓ done in {}", duration_ms(r.wall_ms)),
+                super::RIGHT,
+            ),
+            Some(r) => Span::styled(
+                format!("✗ failed: {}", r.error.as_deref().unwrap_or("see notes")),
+                super::WRONG,
+            ),
+            None => Span::styled(
+                format!("✗ runner ended ({exit}) without a report"),
+                super::WRONG,
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_by_eighths() {
+        assert_eq!(bar(0.0, 4), "    ");
+        assert_eq!(bar(1.0, 4), "████");
+        assert_eq!(bar(0.5, 4), "██  ");
+        assert_eq!(bar(0.53, 4).chars().count(), 4);
+    }
+
+    #[test]
+    fn durations_pick_a_unit() {
+        assert_eq!(duration_ns(450.0), "450 ns");
+        assert_eq!(duration_ns(12_300.0), "12.3 µs");
+        assert_eq!(duration_ms(3.1), "3.10 ms");
+        assert_eq!(duration_ms(1200.0), "1.20 s");
+    }
+
+    #[test]
+    fn sparkline_keeps_the_newest_and_pads_left() {
+        let v = [0.0f32, 100.0, 50.0];
+        assert_eq!(sparkline(v.iter(), 2), "█▄");
+        assert_eq!(sparkline(v.iter(), 5), "   █▄");
+    }
+}

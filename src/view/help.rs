@@ -1,0 +1,52 @@
+//! The `?` overlay: every key, in one place.
+
+use super::LABEL;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "select a scenario (or click it)"),
+    ("Enter", "run the selected scenario"),
+    (
+        "e",
+        "edit its parameters (Tab moves, ←→ cycles choices, Enter applies)",
+    ),
+    (
+        "s  Esc",
+        "stop the run: SIGTERM to its process group, SIGKILL after 0.8 s",
+    ),
+    ("c", "compare its variants side by side (runs them)"),
+    ("  r", "in compare: run again"),
+    (
+        "  m",
+        "in compare: one after another ⇄ all at once (a race)",
+    ),
+    ("l", "read the whole lesson"),
+    ("?", "this help"),
+    (
+        "q  Ctrl-C",
+        "quit: stops every run and restores the terminal",
+    ),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {key:<11}"), LABEL),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(" Any key closes this help."));
+    let area = super::overlay::centered(area, 78, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
+        area,
+    );
+}

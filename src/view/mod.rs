@@ -1,0 +1,141 @@
+//! Drawing. Everything here is a pure function of the [`App`] model, generic over the ratatui
+//! backend, so snapshot tests draw into a `TestBackend` from a fixed model.
+
+pub mod compare;
+pub mod cpu;
+pub mod fmt;
+pub mod help;
+pub mod lock;
+pub mod log;
+pub mod menu;
+pub mod overlay;
+pub mod processes;
+pub mod scenario;
+
+use crate::app::{App, Overlay};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+/// Where each panel goes; shared with mouse handling so clicks map to what is on screen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Areas {
+    pub header: Rect,
+    pub menu: Rect,
+    pub main: Rect,
+    pub cpu: Rect,
+    pub processes: Rect,
+    pub log: Rect,
+}
+
+/// Width of the scenario menu.
+const MENU_WIDTH: u16 = 20;
+/// From this width on, the CPU and processes panels sit side by side.
+const SIDE_BY_SIDE: u16 = 100;
+
+pub fn layout(area: Rect, cores: usize) -> Areas {
+    let tall = area.height >= 40;
+    let log_h = if tall { 6 } else { 1 };
+    let side_by_side = area.width >= SIDE_BY_SIDE;
+    let cpu_w = if side_by_side {
+        area.width * 11 / 20
+    } else {
+        area.width
+    };
+    // At most ~40% of the height goes to the bottom panels.
+    let bottom_max = (area.height * 2 / 5).max(6);
+    let cpu_max = if side_by_side {
+        bottom_max
+    } else {
+        bottom_max.saturating_sub(5).max(3)
+    };
+    let cpu_h = cpu::height(cores, cpu_w, cpu_max);
+    let procs_h: u16 = if tall { 10 } else { 5 };
+    let bottom_h = if side_by_side {
+        cpu_h.max(procs_h)
+    } else {
+        cpu_h + procs_h
+    }
+    .min(bottom_max.max(cpu_h));
+
+    let [header, middle, bottom, log] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(bottom_h),
+        Constraint::Length(log_h),
+    ])
+    .areas(area);
+    let [menu, main] =
+        Layout::horizontal([Constraint::Length(MENU_WIDTH), Constraint::Min(20)]).areas(middle);
+    let (cpu, processes) = if side_by_side {
+        let [c, p] =
+            Layout::horizontal([Constraint::Length(cpu_w), Constraint::Min(20)]).areas(bottom);
+        (c, p)
+    } else {
+        let [c, p] =
+            Layout::vertical([Constraint::Length(cpu_h), Constraint::Min(3)]).areas(bottom);
+        (c, p)
+    };
+    Areas {
+        header,
+        menu,
+        main,
+        cpu,
+        processes,
+        log,
+    }
+}
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let areas = layout(frame.area(), app.cpu.cores.len());
+    frame.render_widget(header(app), areas.header);
+    menu::draw(frame, areas.menu, app);
+    match &app.compare {
+        Some(c) => compare::draw(frame, areas.main, app, c),
+        None => scenario::draw(frame, areas.main, app),
+    }
+    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms);
+    processes::draw(frame, areas.processes, &app.processes);
+    log::draw(frame, areas.log, &app.log);
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help => help::draw(frame, areas.main.union(areas.menu)),
+        Overlay::Lesson => overlay::lesson(frame, areas.main, app.scenario()),
+        Overlay::Form(form) => overlay::form(frame, areas.main, app.scenario(), form),
+    }
+}
+
+fn header(app: &App) -> Line<'static> {
+    let running = app.active_runs().len();
+    let state = match running {
+        0 => "idle".to_string(),
+        1 => "1 run active".to_string(),
+        n => format!("{n} runs active"),
+    };
+    Line::from(vec![
+        Span::styled(
+            " conlab ",
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(" concurrency lab · "),
+        Span::styled(state, Style::new().fg(Color::Yellow)),
+        Span::styled(
+            "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit",
+            DIM,
+        ),
+    ])
+}
+
+/// Secondary text.
+pub const DIM: Style = Style::new().fg(Color::DarkGray);
+/// A value that is wrong (a balance that should be 0 and is not).
+pub const WRONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// A value that is as it should be.
+pub const RIGHT: Style = Style::new().fg(Color::Green);
+/// Labels in front of figures.
+pub const LABEL: Style = Style::new().fg(Color::Cyan);

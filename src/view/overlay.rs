@@ -1,0 +1,81 @@
+//! Overlays over the main area: the whole lesson, and the parameter form.
+
+use super::{DIM, LABEL, WRONG};
+use crate::app::form::Form;
+use crate::params::ParamKind;
+use crate::scenarios::Scenario;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+/// A `width` x `height` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .title(format!(" Lesson: {} ", scenario.title))
+        .title_bottom(Line::from(Span::styled(" any key closes ", DIM)).right_aligned());
+    frame.render_widget(
+        Paragraph::new(scenario.lesson.trim())
+            .wrap(Wrap { trim: true })
+            .block(block),
+        area,
+    );
+}
+
+pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
+    let mut lines = Vec::new();
+    for (i, (spec, text)) in form.specs.iter().zip(&form.fields).enumerate() {
+        let focused = i == form.focus;
+        let value_style = if focused {
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        };
+        let hint = match spec.kind {
+            ParamKind::Choice(words) => format!("  ← {} →", words.join(" | ")),
+            ParamKind::Int { min, max } => format!("  {min}..{max}"),
+        };
+        let cursor = if focused { "▏" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<12}", spec.key), LABEL),
+            Span::styled(format!("{text}{cursor}"), value_style),
+            Span::styled(hint, DIM),
+        ]));
+        if focused {
+            lines.push(Line::from(Span::styled(format!("   {}", spec.help), DIM)));
+        }
+    }
+    lines.push(Line::raw(""));
+    match &form.error {
+        Some(e) => lines.push(Line::from(Span::styled(format!(" {e}"), WRONG))),
+        None => lines.push(Line::from(Span::styled(
+            " Enter applies · Esc cancels · Tab/↑↓ move",
+            DIM,
+        ))),
+    }
+    let area = centered(area, 76, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    let block = Block::bordered().title(format!(" Parameters of {} ", scenario.id));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}

@@ -1,0 +1,120 @@
+//! The selected scenario's panel: title, parameters, status, live figures or the report,
+//! the verdict, and as much of the lesson as fits (`l` shows all of it).
+
+use super::fmt::{metric, status};
+use super::{DIM, LABEL, WRONG};
+use crate::app::App;
+use crate::app::run::Run;
+use crate::params::Value;
+use crate::report::group_thousands;
+use crate::scenarios::Scenario;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let scenario = app.scenario();
+    let run = app.current_run();
+    let block = Block::bordered()
+        .title(Line::from(Span::styled(
+            format!(" {} ", scenario.title),
+            Style::new().add_modifier(Modifier::BOLD),
+        )))
+        .title_bottom(
+            Line::from(Span::styled(" l lesson · e edit · c compare ", DIM)).right_aligned(),
+        );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let mut lines = vec![params_line(app), status_line(run), Line::raw("")];
+    lines.extend(body(scenario, run, inner.width));
+    if let Some(report) = run.and_then(|r| r.report.as_ref()) {
+        for note in &report.notes {
+            lines.push(Line::from(vec![
+                Span::styled("→ ", LABEL),
+                Span::raw(note.clone()),
+            ]));
+        }
+        if let Some(error) = &report.error {
+            lines.push(Line::from(Span::styled(format!("error: {error}"), WRONG)));
+        }
+    }
+    for line in run
+        .map(|r| r.stderr.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .rev()
+        .take(3)
+        .rev()
+    {
+        lines.push(Line::from(Span::styled(format!("stderr: {line}"), WRONG)));
+    }
+    let figures = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let used = (figures.line_count(inner.width) as u16).min(inner.height);
+    let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(figures, top);
+    if rest.height >= 2 {
+        let lesson = Paragraph::new(format!("\n{}", scenario.lesson.trim()))
+            .style(Style::new().fg(Color::Gray))
+            .wrap(Wrap { trim: true });
+        frame.render_widget(lesson, rest);
+    }
+}
+
+/// `mode=nolock  threads=2  iterations=1,000,000`
+fn params_line(app: &App) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (key, value) in app.params[app.selected].iter() {
+        let shown = match value {
+            Value::Int(n) => group_thousands(*n),
+            Value::Word(w) => w.clone(),
+        };
+        spans.push(Span::styled(format!("{key}="), LABEL));
+        spans.push(Span::styled(
+            shown,
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    Line::from(spans)
+}
+
+fn status_line(run: Option<&Run>) -> Line<'static> {
+    match run {
+        None => Line::from(Span::styled("○ ready — Enter runs it", DIM)),
+        Some(run) => {
+            let pid = run
+                .pid
+                .map(|p| format!(" · runner pid {p}"))
+                .unwrap_or_default();
+            Line::from(vec![
+                status(run),
+                Span::styled(format!("  run #{}{pid}", run.id), DIM),
+            ])
+        }
+    }
+}
+
+/// The scenario's own figures; scenarios without a dedicated view list their highlights.
+fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
+    match scenario.id {
+        "lock" => super::lock::lines(run, width),
+        _ => {
+            let Some(run) = run else { return vec![] };
+            let m = run.metrics();
+            scenario
+                .highlights
+                .iter()
+                .filter_map(|name| m.get(name).map(|v| (name, v)))
+                .map(|(name, v)| {
+                    Line::from(vec![
+                        Span::styled(format!("{name:<16}"), LABEL),
+                        Span::raw(metric(name, v)),
+                    ])
+                })
+                .collect()
+        }
+    }
+}
