@@ -149,9 +149,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_our_own_stat() {
-        let (state, threads) = proc_stat(std::process::id()).unwrap();
-        assert_eq!(state, 'R', "we are running while we read it");
-        assert!(threads >= 1);
+    fn reads_state_and_thread_count() {
+        let (state, before) = proc_stat(std::process::id()).unwrap();
+        assert!(
+            "RS".contains(state),
+            "a live test process is running or sleeping, not {state}"
+        );
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let extra: Vec<_> = (0..3)
+            .map(|_| {
+                let stopped = stopped.clone();
+                std::thread::spawn(move || stopped.recv())
+            })
+            .collect();
+        let (_, during) = proc_stat(std::process::id()).unwrap();
+        drop(stop);
+        extra.into_iter().for_each(|t| drop(t.join()));
+        // This thread plus the 3 waiting ones; other tests come and go, so no exact count.
+        assert!(during >= 4, "{before} threads before, {during} with 3 more");
     }
 }

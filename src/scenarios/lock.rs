@@ -6,7 +6,7 @@ use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
-use crate::report::Metrics;
+use crate::report::{Metrics, group_thousands};
 use crossbeam_utils::CachePadded;
 use std::hint::black_box;
 use std::sync::Barrier;
@@ -278,13 +278,18 @@ fn verdict(
                 .to_string()
         }
         Mode::NoLock => format!(
-            "{lost} updates were lost: a thread read the balance, another wrote in between, and \
-             the first overwrote that write; balance ended at {balance}, not 0"
+            "{} updates were lost: a thread read the balance, another wrote in between, and \
+             the first overwrote that write; balance ended at {}, not 0",
+            group_thousands(lost as i64),
+            group_thousands(balance)
         ),
         Mode::Lock => format!(
-            "balance stayed {balance}: each change ran alone; {contended} of {acquisitions} \
-             acquisitions ({:.1}%) had to wait, and the lock changed hands {handoffs} times",
-            pct(contended, acquisitions)
+            "balance stayed {balance}: each change ran alone; {} of {} acquisitions ({:.1}%) \
+             had to wait, and the lock changed hands {} times",
+            group_thousands(contended as i64),
+            group_thousands(acquisitions as i64),
+            pct(contended, acquisitions),
+            group_thousands(handoffs as i64)
         ),
         Mode::Atomic => format!(
             "balance stayed {balance} without any lock: fetch_add and fetch_sub are each one \

@@ -65,6 +65,18 @@ pub struct Scenario {
 
 static SCENARIOS: &[&Scenario] = &[&lock::SCENARIO];
 
+impl Scenario {
+    /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.
+    pub fn lesson_text(&self) -> String {
+        self.lesson
+            .trim()
+            .split("\n\n")
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+}
+
 /// Every built scenario, grouped in tutorial order.
 pub fn all() -> &'static [&'static Scenario] {
     SCENARIOS

@@ -72,6 +72,17 @@ fn input_msg(event: Event) -> Option<Msg> {
     }
 }
 
+/// The end-to-end tests prove the terminal is restored after a panic: with
+/// `CONLAB_TEST_PANIC_KEY=<char>` set, that key makes the UI thread panic.
+fn panic_if_asked(msg: &Msg) {
+    if let Msg::Key(key) = msg
+        && let Ok(wanted) = std::env::var("CONLAB_TEST_PANIC_KEY")
+        && key.code == crossterm::event::KeyCode::Char(wanted.chars().next().unwrap_or('\0'))
+    {
+        panic!("panic requested by CONLAB_TEST_PANIC_KEY");
+    }
+}
+
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     interval_ms: u64,
@@ -128,6 +139,7 @@ where
             recv(signals) -> _ => Msg::Terminate,
             default(wait) => continue,
         };
+        panic_if_asked(&msg);
         let reaped = match &msg {
             Msg::Runner(RunnerUpdate {
                 run,

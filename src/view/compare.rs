@@ -1,7 +1,7 @@
 //! The compare view: the scenario's variants side by side, each column filling in live while
 //! its run goes, with time and throughput ratios against the first column.
 
-use super::fmt::{metric, status};
+use super::fmt::{metric, short_status};
 use super::{DIM, LABEL, WRONG};
 use crate::app::App;
 use crate::app::compare::Compare;
@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     let mut rows = vec![Row::new(
         std::iter::once(Cell::from("status"))
             .chain(runs.iter().map(|r| match r {
-                Some(run) => Cell::from(Line::from(status(run))),
+                Some(run) => Cell::from(Line::from(short_status(run))),
                 None => Cell::from(Span::styled("· waiting", DIM)),
             }))
             .collect::<Vec<_>>(),

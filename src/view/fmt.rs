@@ -29,9 +29,40 @@ pub fn metric(name: &str, value: Num) -> String {
     } else if name.ends_with("_pct") {
         format!("{x:.1}%")
     } else if name.ends_with("_per_sec") {
-        format!("{}/s", Num::Float(x).human())
+        format!("{}/s", si(x))
     } else {
         value.human()
+    }
+}
+
+/// `950`, `12.3 k`, `39.2 M`, `1.23 G`: large counts at a glance.
+pub fn si(x: f64) -> String {
+    match x.abs() {
+        a if a >= 1e9 => format!("{:.2} G", x / 1e9),
+        a if a >= 1e6 => format!("{:.1} M", x / 1e6),
+        a if a >= 1e4 => format!("{:.1} k", x / 1e3),
+        _ => format!("{x:.0}"),
+    }
+}
+
+/// `✓ 3.10 ms`, `● 43%`, `■ stopped`: a run's state in a narrow column.
+pub fn short_status(run: &Run) -> Span<'static> {
+    match (&run.status, &run.report) {
+        (RunStatus::Ended { .. }, Some(r)) if r.cancelled => Span::styled("■ stopped", super::DIM),
+        (RunStatus::Ended { .. }, Some(r)) if r.ok => {
+            Span::styled(format!("✓ {}", duration_ms(r.wall_ms)), super::RIGHT)
+        }
+        (RunStatus::Ended { .. } | RunStatus::Failed(_), _) => {
+            Span::styled("✗ failed", super::WRONG)
+        }
+        (RunStatus::Running, _) => {
+            let progress = run
+                .progress()
+                .map(|p| format!(" {:.0}%", p * 100.0))
+                .unwrap_or_default();
+            Span::styled(format!("●{progress}"), Style::new().fg(Color::Yellow))
+        }
+        _ => status(run),
     }
 }
 
@@ -122,6 +153,13 @@ mod tests {
         assert_eq!(bar(1.0, 4), "████");
         assert_eq!(bar(0.5, 4), "██  ");
         assert_eq!(bar(0.53, 4).chars().count(), 4);
+    }
+
+    #[test]
+    fn rates_are_compact() {
+        assert_eq!(si(950.0), "950");
+        assert_eq!(si(39_192_806.0), "39.2 M");
+        assert_eq!(si(12_345.0), "12.3 k");
     }
 
     #[test]

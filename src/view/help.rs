@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::raw(" Any key closes this help."));
-    let area = super::overlay::centered(area, 78, lines.len() as u16 + 2);
+    let area = super::overlay::centered(area, area.width.min(84), lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Keys ")),

@@ -1,7 +1,7 @@
 //! The lock scenario's figures: the balance (marked when wrong), lost updates, per-thread
 //! progress, the counted mutex's contention, and throughput.
 
-use super::fmt::{bar, duration_ms, duration_ns, metric};
+use super::fmt::{bar, duration_ms, duration_ns, metric, si};
 use super::{DIM, LABEL, RIGHT, WRONG};
 use crate::app::run::Run;
 use crate::report::{Metrics, Num};
@@ -95,10 +95,7 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
         ]));
     }
 
-    let mut speed = format!(
-        "{} changes/s",
-        show(m, "ops_per_sec").trim_end_matches("/s")
-    );
+    let mut speed = format!("{} changes/s", si(get(m, "ops_per_sec").unwrap_or(0.0)));
     if done {
         speed.push_str(&format!(
             " · wall {} · cpu {}",

@@ -90,7 +90,7 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout(frame.area(), app.cpu.cores.len());
-    frame.render_widget(header(app), areas.header);
+    frame.render_widget(header(app, areas.header.width), areas.header);
     menu::draw(frame, areas.menu, app);
     match &app.compare {
         Some(c) => compare::draw(frame, areas.main, app, c),
@@ -107,7 +107,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
-fn header(app: &App) -> Line<'static> {
+fn header(app: &App, width: u16) -> Line<'static> {
     let running = app.active_runs().len();
     let state = match running {
         0 => "idle".to_string(),
@@ -125,7 +125,11 @@ fn header(app: &App) -> Line<'static> {
         Span::raw(" concurrency lab · "),
         Span::styled(state, Style::new().fg(Color::Yellow)),
         Span::styled(
-            "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit",
+            if width >= 100 {
+                "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit"
+            } else {
+                "   ? help · q quit"
+            },
             DIM,
         ),
     ])

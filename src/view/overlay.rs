@@ -28,7 +28,7 @@ pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario) {
         .title(format!(" Lesson: {} ", scenario.title))
         .title_bottom(Line::from(Span::styled(" any key closes ", DIM)).right_aligned());
     frame.render_widget(
-        Paragraph::new(scenario.lesson.trim())
+        Paragraph::new(scenario.lesson_text())
             .wrap(Wrap { trim: true })
             .block(block),
         area,
@@ -69,13 +69,11 @@ pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
             DIM,
         ))),
     }
-    let area = centered(area, 76, lines.len() as u16 + 2);
+    let width = area.width.min(76);
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
+    let area = centered(area, width, height);
     frame.render_widget(Clear, area);
     let block = Block::bordered().title(format!(" Parameters of {} ", scenario.id));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    frame.render_widget(body.block(block), area);
 }

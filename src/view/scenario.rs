@@ -56,7 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
     if rest.height >= 2 {
-        let lesson = Paragraph::new(format!("\n{}", scenario.lesson.trim()))
+        let lesson = Paragraph::new(format!("\n{}", scenario.lesson_text()))
             .style(Style::new().fg(Color::Gray))
             .wrap(Wrap { trim: true });
         frame.render_widget(lesson, rest);
