@@ -4,12 +4,12 @@
 
 use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
+use crate::lab::start_gate::StartGate;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use crossbeam_utils::CachePadded;
 use std::hint::black_box;
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -97,13 +97,15 @@ fn worker(
     index: usize,
     mode: Mode,
     iterations: u64,
-    start: &Barrier,
+    start: &StartGate,
     probe: &Probe,
 ) {
     let n = amount(index);
     let mut lost = 0;
     let mut done = 0;
-    start.wait();
+    if !start.arrive() {
+        return;
+    }
     while done < iterations && !probe.cancelled() {
         let batch = BATCH.min(iterations - done);
         match mode {
@@ -156,8 +158,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             .map(|_| CachePadded::new(AtomicU64::new(0)))
             .collect(),
     };
-    // The main thread waits too, so the clock starts when every worker is ready to go.
-    let start = Barrier::new(threads + 1);
+    // The clock starts when every worker is ready to go, so they truly overlap.
+    let start = StartGate::new();
     let total = iterations * threads as u64;
     let begun = Instant::now();
 
@@ -185,14 +187,17 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         std::thread::scope(|scope| {
             for index in 0..threads {
                 let (shared, start) = (&shared, &start);
-                std::thread::Builder::new()
+                let spawned = std::thread::Builder::new()
                     .name(format!("changer-{index}"))
                     .spawn_scoped(scope, move || {
                         worker(shared, index, mode, iterations, start, probe)
-                    })
-                    .map_err(|e| format!("could not start thread {index}: {e}"))?;
+                    });
+                if let Err(e) = spawned {
+                    start.call_off();
+                    return Err(format!("could not start thread {index}: {e}"));
+                }
             }
-            start.wait();
+            start.open_when_ready(threads);
             let from = Instant::now();
             Ok::<_, String>(from)
         })

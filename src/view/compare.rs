@@ -1,7 +1,7 @@
 //! The compare view: the scenario's variants side by side, each column filling in live while
 //! its run goes, with time and throughput ratios against the first column.
 
-use super::fmt::{metric, short_status};
+use super::fmt::{metric, metric_label, short_status};
 use super::{DIM, LABEL, WRONG};
 use crate::app::App;
 use crate::app::compare::Compare;
@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
             .collect::<Vec<_>>(),
     )];
     for name in compare.scenario.highlights {
-        let mut cells = vec![Cell::from(Span::styled(name.replace('_', " "), LABEL))];
+        let mut cells = vec![Cell::from(Span::styled(metric_label(name), LABEL))];
         for run in &runs {
             cells.push(cell(name, *run, first));
         }
@@ -109,7 +109,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         }
     }
     frame.render_widget(
-        Paragraph::new(summary).wrap(Wrap { trim: true }),
+        Paragraph::new(summary).wrap(Wrap { trim: false }),
         summary_area,
     );
 }

@@ -66,6 +66,19 @@ pub fn short_status(run: &Run) -> Span<'static> {
     }
 }
 
+/// A metric's name for people: `wall_ms` → `wall time`, `owner_changes` → `hand-offs`.
+pub fn metric_label(name: &str) -> String {
+    match name {
+        "wall_ms" => "wall time".into(),
+        "cpu_ms" => "cpu time".into(),
+        "ops_per_sec" => "throughput".into(),
+        "wait_ns_total" => "waiting, total".into(),
+        "wait_ns_max" => "waiting, longest".into(),
+        "owner_changes" => "hand-offs".into(),
+        other => other.trim_end_matches("_pct").replace('_', " "),
+    }
+}
+
 /// A horizontal bar of `width` cells filled to `fraction` (0–1), with eighth-cell precision.
 pub fn bar(fraction: f64, width: usize) -> String {
     const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];

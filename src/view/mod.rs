@@ -125,7 +125,7 @@ fn header(app: &App, width: u16) -> Line<'static> {
         Span::raw(" concurrency lab · "),
         Span::styled(state, Style::new().fg(Color::Yellow)),
         Span::styled(
-            if width >= 100 {
+            if width >= 108 {
                 "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit"
             } else {
                 "   ? help · q quit"
@@ -143,3 +143,41 @@ pub const WRONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD
 pub const RIGHT: Style = Style::new().fg(Color::Green);
 /// Labels in front of figures.
 pub const LABEL: Style = Style::new().fg(Color::Cyan);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Msg;
+    use crate::sampler::Sample;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    /// Every size from tiny to large draws without a panic, with every overlay.
+    #[test]
+    fn draws_at_any_size() {
+        let mut app = App::new((80, 24), 500);
+        let sample = Sample {
+            cores: vec![50.0; 12],
+            total: 50.0,
+            ..Sample::default()
+        };
+        app.update(Msg::Sample(Box::new(sample)));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        for overlay in ['_', '?', 'e', 'l', 'c'] {
+            if overlay != '_' {
+                app.overlay = Overlay::None;
+                app.update(Msg::Key(KeyEvent::new(
+                    KeyCode::Char(overlay),
+                    KeyModifiers::NONE,
+                )));
+            }
+            for w in (1..=120).step_by(13) {
+                for h in (1..=50).step_by(6) {
+                    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+                    terminal.draw(|f| draw(f, &app)).unwrap();
+                }
+            }
+        }
+    }
+}

@@ -1,12 +1,15 @@
 //! The processes panel: every runner and its descendants; exited ones dimmed, with their exit.
 
 use super::DIM;
-use crate::app::processes::ProcessTable;
+use crate::app::processes::{ProcRow, ProcessTable};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+
+/// Below this width the RUN column is left out so EXIT keeps its room.
+const WIDE: u16 = 60;
 
 pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
@@ -16,34 +19,43 @@ pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable) {
         frame.render_widget(Paragraph::new(hint).block(block), area);
         return;
     }
-    let header = Row::new(["PID", "PPID", "RUN", "ROLE", "ST", "CPU%", "THR", "EXIT"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
+    let wide = area.width >= WIDE;
+    // (header, width, cell) for each column shown.
+    type Column = (&'static str, u16, fn(&ProcRow) -> String);
+    let columns: Vec<Column> = [
+        (
+            "PID",
+            7,
+            (|r: &ProcRow| r.pid.to_string()) as fn(&ProcRow) -> String,
+        ),
+        ("PPID", 7, |r| r.ppid.to_string()),
+        ("RUN", 4, |r| format!("#{}", r.run)),
+        ("ROLE", 6, |r| r.role.clone()),
+        ("ST", 2, |r| r.state.to_string()),
+        ("CPU%", 4, |r| format!("{:.0}", r.cpu_pct)),
+        ("THR", 3, |r| r.threads.to_string()),
+        ("EXIT", 0, |r| r.exit.clone().unwrap_or_default()),
+    ]
+    .into_iter()
+    .filter(|(name, _, _)| wide || *name != "RUN")
+    .collect();
+
+    let header =
+        Row::new(columns.iter().map(|c| c.0)).style(Style::new().add_modifier(Modifier::BOLD));
     let rows = table.rows.iter().map(|r| {
-        let row = Row::new(vec![
-            Cell::from(r.pid.to_string()),
-            Cell::from(r.ppid.to_string()),
-            Cell::from(format!("#{}", r.run)),
-            Cell::from(r.role.clone()),
-            Cell::from(r.state.to_string()),
-            Cell::from(format!("{:.0}", r.cpu_pct)),
-            Cell::from(r.threads.to_string()),
-            Cell::from(r.exit.clone().unwrap_or_default()),
-        ]);
+        let row = Row::new(columns.iter().map(|c| (c.2)(r)));
         if r.exit.is_some() {
             row.style(DIM)
         } else {
             row
         }
     });
-    let widths = [
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(4),
-        Constraint::Length(7),
-        Constraint::Length(2),
-        Constraint::Length(5),
-        Constraint::Length(4),
-        Constraint::Min(6),
-    ];
+    let widths = columns.iter().map(|c| {
+        if c.1 == 0 {
+            Constraint::Min(6)
+        } else {
+            Constraint::Length(c.1)
+        }
+    });
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }
