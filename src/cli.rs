@@ -2,7 +2,7 @@
 //! mode (`run --events`) that the dashboard and the headless commands start as child processes.
 
 use crate::event::Body;
-use crate::params::{ParamKind, Params, find_spec, split_assignment};
+use crate::params::{Params, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
 use crate::runner::{self, RunnerMsg};
 use crate::scenarios::{self, Group, Scenario};
@@ -44,6 +44,9 @@ pub enum Command {
         /// Runner mode: run in this process and write JSON Lines events to stdout.
         #[arg(long, hide = true)]
         events: bool,
+        /// Runner mode: the role this process plays (a runner's children are `worker`s, ...).
+        #[arg(long, hide = true, default_value = "runner")]
+        role: String,
     },
     /// Run variants of one scenario one after another and print them side by side.
     Compare {
@@ -92,7 +95,14 @@ pub fn main() -> ExitCode {
             set,
             json,
             events,
-        }) => run(&scenario, &set, json, events),
+            role,
+        }) => {
+            if events {
+                runner_mode(&scenario, &set, &role)
+            } else {
+                run(&scenario, &set, json)
+            }
+        }
         Some(Command::Compare {
             scenario,
             vary,
@@ -109,14 +119,19 @@ fn resolve(id: &str, assignments: &[String]) -> Result<(&'static Scenario, Param
     Ok((scenario, params))
 }
 
-fn run(id: &str, assignments: &[String], json: bool, events: bool) -> ExitCode {
+/// The child process the dashboard, `run` and `compare` start: events on stdout.
+fn runner_mode(id: &str, assignments: &[String], role: &str) -> ExitCode {
+    match resolve(id, assignments) {
+        Ok((scenario, params)) => ExitCode::from(runner::run_in_runner(scenario, params, role)),
+        Err(e) => usage_error(&e),
+    }
+}
+
+fn run(id: &str, assignments: &[String], json: bool) -> ExitCode {
     let (scenario, params) = match resolve(id, assignments) {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
-    if events {
-        return ExitCode::from(runner::run_in_runner(scenario, params));
-    }
     let signals = forward_ending_signals();
     let report = match run_one(scenario, &params, &signals, !json) {
         Ok(report) => report,
@@ -259,10 +274,7 @@ pub fn list_text() -> String {
         for s in members {
             let _ = writeln!(out, "  {:<12} {}", s.id, s.summary);
             for p in s.params {
-                let range = match p.kind {
-                    ParamKind::Int { min, max } => format!("{min}..{max}"),
-                    ParamKind::Choice(words) => words.join("|"),
-                };
+                let range = p.short_range();
                 let _ = writeln!(
                     out,
                     "  {:<12}   {}={} ({range}): {}",

@@ -7,12 +7,13 @@
 //!   [`report`] is the result of a run, printed as text or JSON.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
-//!   into messages.
+//!   into messages; [`lifeline`] makes every child die with its parent.
 
 pub mod app;
 pub mod cli;
 pub mod event;
 pub mod lab;
+pub mod lifeline;
 pub mod params;
 pub mod probe;
 pub mod report;

@@ -10,6 +10,17 @@ pub enum ParamKind {
     Int { min: i64, max: i64 },
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
+    /// An integer in `min..=max`, or the word `cores` for this machine's core count.
+    IntOrCores { min: i64, max: i64 },
+    /// Free text of at most `max_len` characters (a thread name, a command line).
+    Text { max_len: usize },
+}
+
+/// The number of cores this process may run on.
+pub fn cores() -> i64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as i64)
+        .unwrap_or(1)
 }
 
 /// One parameter a scenario declares.
@@ -43,6 +54,23 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Int { min, max } => format!("an integer from {min} to {max}"),
             ParamKind::Choice(words) => format!("one of {}", words.join(", ")),
+            ParamKind::IntOrCores { min, max } => {
+                format!(
+                    "an integer from {min} to {max}, or `cores` ({} here)",
+                    cores()
+                )
+            }
+            ParamKind::Text { max_len } => format!("text of at most {max_len} characters"),
+        }
+    }
+
+    /// The valid values in a few characters: `1..64`, `nolock|lock|atomic`, `1..64|cores`.
+    pub fn short_range(&self) -> String {
+        match self.kind {
+            ParamKind::Int { min, max } => format!("{min}..{max}"),
+            ParamKind::Choice(words) => words.join("|"),
+            ParamKind::IntOrCores { min, max } => format!("{min}..{max}|cores"),
+            ParamKind::Text { max_len } => format!("text, ≤ {max_len} chars"),
         }
     }
 
@@ -50,7 +78,8 @@ impl ParamSpec {
     pub fn parse(&self, text: &str) -> Result<Value, String> {
         let text = text.trim();
         match self.kind {
-            ParamKind::Int { min, max } => {
+            ParamKind::IntOrCores { .. } if text == "cores" => Ok(Value::Int(cores())),
+            ParamKind::Int { min, max } | ParamKind::IntOrCores { min, max } => {
                 let cleaned: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
                 let n: i64 = cleaned.parse().map_err(|_| {
                     format!("`{}`: `{text}` is not {}", self.key, self.valid_values())
@@ -69,6 +98,17 @@ impl ParamSpec {
                 .find(|w| **w == text)
                 .map(|w| Value::Word((*w).to_string()))
                 .ok_or_else(|| format!("`{}`: `{text}` is not {}", self.key, self.valid_values())),
+            ParamKind::Text { max_len } => {
+                if text.chars().count() > max_len {
+                    Err(format!(
+                        "`{}`: too long; use {}",
+                        self.key,
+                        self.valid_values()
+                    ))
+                } else {
+                    Ok(Value::Word(text.to_string()))
+                }
+            }
         }
     }
 }
@@ -221,6 +261,27 @@ mod tests {
         assert!(e.contains("valid: mode, n"), "{e}");
         let e = Params::from_assignments(SPECS, &["n"]).unwrap_err();
         assert!(e.contains("key=value"), "{e}");
+    }
+
+    #[test]
+    fn cores_and_text() {
+        let workers = ParamSpec {
+            key: "workers",
+            kind: ParamKind::IntOrCores { min: 1, max: 4096 },
+            default: "cores",
+            help: "",
+        };
+        assert_eq!(workers.parse("cores"), Ok(Value::Int(cores())));
+        assert_eq!(workers.parse("3"), Ok(Value::Int(3)));
+        assert!(workers.parse("0").unwrap_err().contains("or `cores`"));
+        let name = ParamSpec {
+            key: "name",
+            kind: ParamKind::Text { max_len: 4 },
+            default: "",
+            help: "",
+        };
+        assert_eq!(name.parse("abcd"), Ok(Value::Word("abcd".into())));
+        assert!(name.parse("abcde").is_err());
     }
 
     #[test]

@@ -70,10 +70,15 @@ impl Probe {
     }
 
     pub fn emit(&self, body: Body) {
+        self.emit_as(std::process::id(), body);
+    }
+
+    /// Emits an event about another process (a child's exit, which only its parent sees).
+    pub fn emit_as(&self, pid: u32, body: Body) {
         if !self.emit_events {
             return;
         }
-        let event = Event::new(self.elapsed_ms(), std::process::id(), body);
+        let event = Event::new(self.elapsed_ms(), pid, body);
         match event.encode() {
             Ok(line) => {
                 // A closed pipe means the reader is gone; the run is cancelled in effect.
@@ -82,6 +87,13 @@ impl Probe {
                 }
             }
             Err(e) => eprintln!("conlab: dropped an event: {e}"),
+        }
+    }
+
+    /// A handle for relay threads that copy a child's event lines into this stream.
+    pub fn relay_handle(&self) -> Relay {
+        Relay {
+            emit_events: self.emit_events,
         }
     }
 
@@ -119,6 +131,20 @@ impl Probe {
             drop(stop);
             result
         })
+    }
+}
+
+/// Copies complete event lines from a child into this process's stream (one write each).
+#[derive(Debug, Clone, Copy)]
+pub struct Relay {
+    emit_events: bool,
+}
+
+impl Relay {
+    pub fn forward(&self, line: &[u8]) {
+        if self.emit_events && write_line(line).is_err() {
+            CANCELLED.store(true, Ordering::SeqCst);
+        }
     }
 }
 

@@ -81,6 +81,8 @@ impl Run {
             RunnerMsg::Event(event) => {
                 self.t_ms = self.t_ms.max(event.t_ms);
                 match &event.body {
+                    // Children publish their own counters and reports; the run's are the runner's.
+                    Body::Live { .. } | Body::Report { .. } if Some(event.pid) != self.pid => None,
                     Body::Live { metrics } => {
                         self.live = metrics.clone();
                         None

@@ -1,4 +1,7 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod children;
 pub mod counted_mutex;
+pub mod cpu_stat;
+pub mod gil;
 pub mod start_gate;

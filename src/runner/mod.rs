@@ -103,24 +103,7 @@ pub fn spawn(
         .stderr(Stdio::piped());
     // Own process group: cancel signals the whole group, and terminal Ctrl-C does not reach it.
     command.process_group(0);
-    let parent = std::process::id() as i32;
-    // SAFETY: only async-signal-safe calls (sigprocmask, prctl, getppid, _exit) run here.
-    unsafe {
-        command.pre_exec(move || {
-            // The dashboard blocks signals for its signal thread; the runner must not inherit that.
-            let _ = nix::sys::signal::sigprocmask(
-                nix::sys::signal::SigmaskHow::SIG_SETMASK,
-                Some(&nix::sys::signal::SigSet::empty()),
-                None,
-            );
-            // Die with the spawning thread (the UI thread, which lives as long as the dashboard).
-            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-            if nix::unistd::getppid().as_raw() != parent {
-                nix::libc::_exit(1); // The parent died before prctl took effect.
-            }
-            Ok(())
-        });
-    }
+    crate::lifeline::die_with_parent(&mut command);
     let mut child = command.spawn()?;
     let pid = child.id();
     live_groups().push(pid as i32);
@@ -291,7 +274,12 @@ pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Re
     for msg in messages {
         match msg {
             RunnerMsg::Event(event) => match &event.body {
-                Body::Report { report: r } => report = Some((**r).clone()),
+                // The runner announces itself first; reports of its children are theirs.
+                Body::Report { report: r }
+                    if processes.first().is_some_and(|p| p.pid == event.pid) =>
+                {
+                    report = Some((**r).clone())
+                }
                 Body::Process { ppid, role } => processes.push(ProcessRecord {
                     pid: event.pid,
                     ppid: *ppid,
@@ -303,7 +291,7 @@ pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Re
                         p.exit = Some(exit.clone());
                     }
                 }
-                Body::Live { .. } | Body::Log { .. } => {}
+                Body::Live { .. } | Body::Log { .. } | Body::Report { .. } => {}
             },
             RunnerMsg::Exited { exit, .. } => runner_exit = Some(exit.clone()),
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),
@@ -311,10 +299,7 @@ pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Re
         }
     }
     // The runner cannot report its own exit; whoever reaped it can.
-    if let (Some(runner), Some(exit)) = (
-        processes.iter_mut().find(|p| p.role == "runner"),
-        &runner_exit,
-    ) {
+    if let (Some(runner), Some(exit)) = (processes.first_mut(), &runner_exit) {
         runner.exit = Some(exit.clone());
     }
     let mut report = report.unwrap_or_else(|| Report {

@@ -7,14 +7,15 @@ use crate::report::Report;
 use crate::scenarios::{Findings, Scenario};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// Runs `scenario` and writes its events, the report last. Returns the process exit code:
+/// Runs `scenario` and writes its events, the report last. `role` is `runner`, or what a
+/// parent runner calls its child (`worker`, ...). Returns the process exit code:
 /// 0 when a report was produced (even one that shows a failure), 1 when the scenario errored.
-pub fn run_in_runner(scenario: &Scenario, params: Params) -> u8 {
+pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     install_cancel_handler();
     let probe = Probe::new(params.clone(), true);
     probe.emit(Body::Process {
         ppid: nix::unistd::getppid().as_raw() as u32,
-        role: "runner".into(),
+        role: role.into(),
     });
 
     let outcome = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe)))

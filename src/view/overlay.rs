@@ -49,7 +49,7 @@ pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
         };
         let hint = match spec.kind {
             ParamKind::Choice(words) => format!("  ← {} →", words.join(" | ")),
-            ParamKind::Int { min, max } => format!("  {min}..{max}"),
+            _ => format!("  {}", spec.short_range()),
         };
         let cursor = if focused { "▏" } else { "" };
         lines.push(Line::from(vec![
