@@ -16,6 +16,7 @@ pub mod lab;
 pub mod lifeline;
 pub mod params;
 pub mod probe;
+pub mod procfs;
 pub mod report;
 pub mod runner;
 pub mod sampler;

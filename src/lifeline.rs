@@ -4,6 +4,18 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+/// A command that runs this very build of conlab again. `/proc/self/exe` still works after the
+/// file on disk was replaced (a rebuild, an upgrade), when `current_exe()` names a deleted file.
+/// The kernel then calls the child `exe`; runners rename themselves (see `run_in_runner`).
+pub fn conlab_again() -> std::io::Result<Command> {
+    let own = std::path::Path::new("/proc/self/exe");
+    if own.exists() {
+        Ok(Command::new(own))
+    } else {
+        Ok(Command::new(std::env::current_exe()?))
+    }
+}
+
 /// Makes the child get SIGKILL when the thread that spawns it dies (`PR_SET_PDEATHSIG`), and
 /// clears the signal mask it would inherit (the dashboard blocks signals for its signal thread).
 /// Spawn from a thread that lives as long as the parent process does.

@@ -5,7 +5,7 @@
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 /// One process as the sampler saw it.
@@ -19,6 +19,29 @@ pub struct ProcSample {
     /// Percent of one core.
     pub cpu_pct: f32,
     pub threads: u32,
+    /// Its threads, with their own CPU% and context switches.
+    pub tasks: Vec<ThreadSample>,
+}
+
+/// One thread of a watched process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadSample {
+    pub tid: u32,
+    pub name: String,
+    pub state: char,
+    /// Percent of one core since the previous sample.
+    pub cpu_pct: f32,
+    /// The core it last ran on.
+    pub core: u32,
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+}
+
+/// Each thread's CPU ticks at the previous sample, to turn totals into a rate.
+#[derive(Default)]
+struct TickHistory {
+    at: Option<Instant>,
+    ticks: HashMap<u32, u64>,
 }
 
 /// What one sampling tick saw.
@@ -53,6 +76,7 @@ pub fn spawn(
                 return;
             };
             let me = Pid::from_u32(std::process::id());
+            let mut history = TickHistory::default();
             // The first CPU reading only sets the baseline; usage comes from the difference.
             system.refresh_cpu_usage();
             loop {
@@ -64,7 +88,8 @@ pub fn spawn(
                     .lock()
                     .map(|t| t.iter().copied().collect())
                     .unwrap_or_default();
-                let sample = take_sample(&mut system, me, &roots);
+                let mut sample = take_sample(&mut system, me, &roots);
+                add_threads(&mut sample.processes, &mut history);
                 if samples.send(Box::new(sample)).is_err() {
                     return;
                 }
@@ -122,50 +147,54 @@ fn descendants(system: &System, roots: &[u32]) -> Vec<ProcSample> {
 }
 
 fn describe(pid: u32, p: &sysinfo::Process) -> ProcSample {
-    let (state, threads) = proc_stat(pid).unwrap_or(('?', 0));
+    let stat = crate::procfs::stat(pid);
     ProcSample {
         pid,
         ppid: p.parent().map(|pp| pp.as_u32()).unwrap_or(0),
         name: p.name().to_string_lossy().into_owned(),
-        state,
+        state: stat.map(|s| s.state).unwrap_or('?'),
         cpu_pct: p.cpu_usage(),
-        threads,
+        threads: stat.map(|s| s.threads).unwrap_or(0),
+        tasks: Vec::new(),
     }
 }
 
-/// State letter and thread count from `/proc/<pid>/stat` (sysinfo has no thread count).
-fn proc_stat(pid: u32) -> Option<(char, u32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain spaces and parentheses; fields resume after the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let state = fields.first()?.chars().next()?;
-    let threads = fields.get(17)?.parse().ok()?;
-    Some((state, threads))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_state_and_thread_count() {
-        let (state, before) = proc_stat(std::process::id()).unwrap();
-        assert!(
-            "RS".contains(state),
-            "a live test process is running or sleeping, not {state}"
-        );
-        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
-        let extra: Vec<_> = (0..3)
-            .map(|_| {
-                let stopped = stopped.clone();
-                std::thread::spawn(move || stopped.recv())
+/// Fills in every watched process's threads, with CPU% from the tick difference.
+fn add_threads(processes: &mut [ProcSample], history: &mut TickHistory) {
+    let now = Instant::now();
+    let elapsed = history
+        .at
+        .map(|t| now - t)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let per_tick = 100.0 / crate::procfs::ticks_per_second();
+    let mut ticks = HashMap::new();
+    for p in processes.iter_mut() {
+        p.tasks = crate::procfs::tasks(p.pid)
+            .into_iter()
+            .map(|t| {
+                let before = history.ticks.get(&t.tid).copied();
+                ticks.insert(t.tid, t.stat.cpu_ticks);
+                let cpu_pct = match before {
+                    Some(b) if elapsed > 0.0 => {
+                        (t.stat.cpu_ticks.saturating_sub(b) as f64 * per_tick / elapsed) as f32
+                    }
+                    _ => 0.0,
+                };
+                ThreadSample {
+                    tid: t.tid,
+                    name: t.name,
+                    state: t.stat.state,
+                    cpu_pct,
+                    core: t.stat.processor,
+                    voluntary_switches: t.voluntary_switches,
+                    involuntary_switches: t.involuntary_switches,
+                }
             })
             .collect();
-        let (_, during) = proc_stat(std::process::id()).unwrap();
-        drop(stop);
-        extra.into_iter().for_each(|t| drop(t.join()));
-        // This thread plus the 3 waiting ones; other tests come and go, so no exact count.
-        assert!(during >= 4, "{before} threads before, {during} with 3 more");
     }
+    *history = TickHistory {
+        at: Some(now),
+        ticks,
+    };
 }

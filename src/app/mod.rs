@@ -77,6 +77,8 @@ pub struct App {
     /// Sampling period, shown in the CPU panel title.
     pub interval_ms: u64,
     pub quitting: bool,
+    /// Show each process's threads in the processes panel (`t`).
+    pub show_threads: bool,
     next_run: RunId,
 }
 
@@ -98,6 +100,7 @@ impl App {
             size,
             interval_ms,
             quitting: false,
+            show_threads: false,
             next_run: 1,
         }
     }
@@ -200,6 +203,10 @@ impl App {
                 }
             }
             Overlay::None => {}
+        }
+        if key.code == KeyCode::Char('t') {
+            self.show_threads = !self.show_threads;
+            return vec![];
         }
         if self.compare.is_some() {
             return self.compare_key(key);

@@ -2,7 +2,7 @@
 //! events (roles, exits) and the sampler (state, CPU%, threads). Exited rows stay, dimmed.
 
 use crate::runner::RunId;
-use crate::sampler::ProcSample;
+use crate::sampler::{ProcSample, ThreadSample};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcRow {
@@ -15,6 +15,17 @@ pub struct ProcRow {
     pub threads: u32,
     /// Set once the process has exited: `code 0`, `signal 9 (SIGKILL)`.
     pub exit: Option<String>,
+    /// Its threads at the latest sample (shown with `t`).
+    pub tasks: Vec<ThreadSample>,
+}
+
+impl ProcRow {
+    fn mark_exited(&mut self, exit: &str) {
+        self.exit = Some(exit.to_string());
+        self.state = 'X';
+        self.cpu_pct = 0.0;
+        self.tasks.clear();
+    }
 }
 
 /// Rows kept before the oldest exited ones are dropped.
@@ -59,6 +70,7 @@ impl ProcessTable {
             cpu_pct: 0.0,
             threads: 1,
             exit: None,
+            tasks: Vec::new(),
         };
         self.rows.insert(at, row);
         self.trim();
@@ -66,9 +78,7 @@ impl ProcessTable {
 
     pub fn exited(&mut self, pid: u32, exit: &str) {
         if let Some(row) = self.find(pid) {
-            row.exit = Some(exit.to_string());
-            row.state = 'X';
-            row.cpu_pct = 0.0;
+            row.mark_exited(exit);
         }
     }
 
@@ -90,6 +100,7 @@ impl ProcessTable {
                 row.state = s.state;
                 row.cpu_pct = s.cpu_pct;
                 row.threads = s.threads;
+                row.tasks = s.tasks.clone();
             }
         }
     }
@@ -101,9 +112,7 @@ impl ProcessTable {
             .iter_mut()
             .filter(|r| r.run == run && r.exit.is_none())
         {
-            row.exit = Some("killed with its group".to_string());
-            row.state = 'X';
-            row.cpu_pct = 0.0;
+            row.mark_exited("killed with its group");
         }
     }
 
@@ -150,6 +159,7 @@ mod tests {
             state: 'S',
             cpu_pct: 50.0,
             threads: 3,
+            tasks: vec![],
         };
         let stranger = ProcSample {
             pid: 555,

@@ -36,7 +36,12 @@ pub struct Run {
     pub report: Option<Report>,
     /// The runner's stderr (panic messages and such), kept for the panel.
     pub stderr: Vec<String>,
+    /// The scenario's own output lines (log events), newest last, at most [`OUTPUT_LINES`].
+    pub output: Vec<String>,
 }
+
+/// Output lines a run keeps for its panel.
+pub const OUTPUT_LINES: usize = 200;
 
 impl Run {
     pub fn new(id: RunId, scenario: &'static Scenario, params: Params) -> Run {
@@ -50,6 +55,7 @@ impl Run {
             t_ms: 0.0,
             report: None,
             stderr: Vec::new(),
+            output: Vec::new(),
         }
     }
 
@@ -68,8 +74,12 @@ impl Run {
             .unwrap_or(&self.live)
     }
 
-    /// Progress 0–1 when the scenario publishes `iterations_done` and `iterations_total`.
+    /// Progress 0–1 when the scenario publishes `progress_pct`, or `iterations_done` and
+    /// `iterations_total`.
     pub fn progress(&self) -> Option<f64> {
+        if let Some(pct) = self.live.get("progress_pct") {
+            return Some((pct.as_f64() / 100.0).clamp(0.0, 1.0));
+        }
         let done = self.live.get("iterations_done")?.as_f64();
         let total = self.live.get("iterations_total")?.as_f64();
         (total > 0.0).then(|| (done / total).clamp(0.0, 1.0))
@@ -87,7 +97,14 @@ impl Run {
                         self.live = metrics.clone();
                         None
                     }
-                    Body::Log { text } => Some(format!("[{}] {text}", event.pid)),
+                    Body::Log { text } => {
+                        let line = format!("[{}] {text}", event.pid);
+                        if self.output.len() == OUTPUT_LINES {
+                            self.output.remove(0);
+                        }
+                        self.output.push(line.clone());
+                        Some(line)
+                    }
                     Body::Process { role, ppid } => {
                         if role == "runner" {
                             self.pid = Some(event.pid);

@@ -8,7 +8,7 @@ use crate::probe::Probe;
 use crate::report::Report;
 use crate::runner::describe_exit;
 use std::io::{self, BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::thread::JoinHandle;
 
 /// A running child conlab.
@@ -34,7 +34,7 @@ pub fn spawn(
     role: &str,
     assignments: &[String],
 ) -> io::Result<Worker> {
-    let mut command = Command::new(std::env::current_exe()?);
+    let mut command = crate::lifeline::conlab_again()?;
     command.args(["run", scenario, "--events", "--role", role]);
     for a in assignments {
         command.arg("--set").arg(a);

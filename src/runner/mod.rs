@@ -15,7 +15,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -85,14 +85,16 @@ pub fn describe_exit(status: ExitStatus) -> String {
 }
 
 /// Starts `conlab run <scenario> --set ... --events` and streams its events into `updates`.
+/// `nice` lowers the runner's scheduling priority (0 keeps it), so a dashboard stays
+/// responsive while a scenario keeps every core busy.
 pub fn spawn(
     run: RunId,
     scenario: &str,
     params: &Params,
+    nice: i32,
     updates: Sender<RunnerUpdate>,
 ) -> io::Result<RunnerHandle> {
-    let exe = std::env::current_exe()?;
-    let mut command = Command::new(exe);
+    let mut command = crate::lifeline::conlab_again()?;
     command.arg("run").arg(scenario).arg("--events");
     for assignment in params.assignments() {
         command.arg("--set").arg(assignment);
@@ -104,6 +106,15 @@ pub fn spawn(
     // Own process group: cancel signals the whole group, and terminal Ctrl-C does not reach it.
     command.process_group(0);
     crate::lifeline::die_with_parent(&mut command);
+    if nice != 0 {
+        // SAFETY: setpriority is a plain system call, async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                nix::libc::setpriority(nix::libc::PRIO_PROCESS, 0, nice);
+                Ok(())
+            });
+        }
+    }
     let mut child = command.spawn()?;
     let pid = child.id();
     live_groups().push(pid as i32);
@@ -218,6 +229,10 @@ impl RunnerHandle {
 
     /// Kills the group outright and waits (bounded) until the runner has been reaped.
     pub fn kill_and_reap(mut self, timeout: Duration) {
+        self.reap(timeout);
+    }
+
+    fn reap(&mut self, timeout: Duration) {
         if !self.has_exited() {
             let _ = killpg(Pid::from_raw(self.pid as i32), Signal::SIGKILL);
         }
@@ -233,6 +248,15 @@ impl RunnerHandle {
     }
 }
 
+impl Drop for RunnerHandle {
+    /// A handle dropped on an error path still leaves nothing behind.
+    fn drop(&mut self) {
+        if self.reader.is_some() {
+            self.reap(Duration::from_secs(2));
+        }
+    }
+}
+
 /// Runs one scenario in a runner and collects its messages until it is reaped.
 /// Used by the headless CLI; any message on `cancel` cancels the run; `on_msg` sees each
 /// message as it arrives.
@@ -244,7 +268,7 @@ pub fn run_to_end<T>(
     mut on_msg: impl FnMut(&RunnerMsg),
 ) -> io::Result<Vec<RunnerMsg>> {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let handle = spawn(run, scenario, params, tx)?;
+    let handle = spawn(run, scenario, params, 0, tx)?;
     let mut messages = Vec::new();
     loop {
         crossbeam_channel::select! {

@@ -12,6 +12,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// 0 when a report was produced (even one that shows a failure), 1 when the scenario errored.
 pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     install_cancel_handler();
+    // Started through /proc/self/exe, the kernel named us `exe`; ps and top should say conlab.
+    let _ = nix::sys::prctl::set_name(c"conlab");
     let probe = Probe::new(params.clone(), true);
     probe.emit(Body::Process {
         ppid: nix::unistd::getppid().as_raw() as u32,

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 /// Shortest time between two frames (~20 frames a second).
 pub const FRAME: Duration = Duration::from_millis(50);
 
+/// Runners run at this niceness so the dashboard answers keys while every core is busy.
+pub const RUNNER_NICE: i32 = 10;
+
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -153,7 +156,13 @@ where
                     let Some(run) = app.runs.get(&id) else {
                         continue;
                     };
-                    match runner::spawn(id, run.scenario.id, &run.params, runner_tx.clone()) {
+                    match runner::spawn(
+                        id,
+                        run.scenario.id,
+                        &run.params,
+                        RUNNER_NICE,
+                        runner_tx.clone(),
+                    ) {
                         Ok(handle) => {
                             app.runner_started(id, handle.pid);
                             handles.insert(id, handle);

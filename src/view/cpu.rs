@@ -43,10 +43,20 @@ pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
         Span::raw(format!(" · conlab {:.1}% ", cpu.self_pct)),
     ]);
     let block = Block::bordered().title(title).title_bottom(
-        Line::from(Span::styled(format!(" every {interval_ms} ms "), DIM)).right_aligned(),
+        Line::from(Span::styled(
+            format!(
+                " runners at nice {} · every {interval_ms} ms ",
+                crate::tui::RUNNER_NICE
+            ),
+            DIM,
+        ))
+        .right_aligned(),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
     if cores == 0 {
         frame.render_widget(Paragraph::new(Span::styled("measuring…", DIM)), inner);
         return;

@@ -23,6 +23,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "  m",
         "in compare: one after another ⇄ all at once (a race)",
     ),
+    (
+        "t",
+        "show or hide each process's threads (TID, name, core, context switches)",
+    ),
     ("l", "read the whole lesson"),
     ("?", "this help"),
     (

@@ -8,6 +8,7 @@ pub mod help;
 pub mod lock;
 pub mod log;
 pub mod menu;
+pub mod multicore;
 pub mod overlay;
 pub mod processes;
 pub mod scenario;
@@ -97,7 +98,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         None => scenario::draw(frame, areas.main, app),
     }
     cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms);
-    processes::draw(frame, areas.processes, &app.processes);
+    processes::draw(frame, areas.processes, &app.processes, app.show_threads);
     log::draw(frame, areas.log, &app.log);
     match &app.overlay {
         Overlay::None => {}
@@ -172,8 +173,8 @@ mod tests {
                     KeyModifiers::NONE,
                 )));
             }
-            for w in (1..=120).step_by(13) {
-                for h in (1..=50).step_by(6) {
+            for w in (0..=120).step_by(13) {
+                for h in (0..=50).step_by(6) {
                     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
                     terminal.draw(|f| draw(f, &app)).unwrap();
                 }

@@ -1,55 +1,96 @@
 //! The processes panel: every runner and its descendants; exited ones dimmed, with their exit.
+//! With `t`, each live process's threads follow it: TID, name, state, CPU%, the core it last ran
+//! on, and its voluntary/involuntary context switches.
 
 use super::DIM;
 use crate::app::processes::{ProcRow, ProcessTable};
+use crate::sampler::ThreadSample;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 /// Below this width the RUN column is left out so EXIT keeps its room.
 const WIDE: u16 = 60;
 
-pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable) {
+/// A column: header, width (0 = the rest), the process cell, the thread cell.
+type Column = (
+    &'static str,
+    u16,
+    fn(&ProcRow) -> String,
+    fn(&ThreadSample) -> String,
+);
+
+const COLUMNS: [Column; 8] = [
+    ("PID", 7, |r| r.pid.to_string(), |t| format!("└{}", t.tid)),
+    ("PPID", 7, |r| r.ppid.to_string(), |_| String::new()),
+    ("RUN", 4, |r| format!("#{}", r.run), |_| String::new()),
+    ("ROLE", 9, |r| r.role.clone(), |t| t.name.clone()),
+    ("ST", 2, |r| r.state.to_string(), |t| t.state.to_string()),
+    (
+        "CPU%",
+        4,
+        |r| format!("{:.0}", r.cpu_pct),
+        |t| format!("{:.0}", t.cpu_pct),
+    ),
+    (
+        "THR",
+        8,
+        |r| r.threads.to_string(),
+        |t| format!("cpu{}", t.core),
+    ),
+    (
+        "EXIT",
+        0,
+        |r| r.exit.clone().unwrap_or_default(),
+        |t| format!("sw {}/{}", t.voluntary_switches, t.involuntary_switches),
+    ),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: bool) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
-    let block = Block::bordered().title(format!(" Processes · {live} live "));
+    let hint = if show_threads {
+        "t hides threads"
+    } else {
+        "t shows threads"
+    };
+    let block = Block::bordered()
+        .title(format!(" Processes · {live} live "))
+        .title_bottom(
+            ratatui::text::Line::from(Span::styled(format!(" {hint} "), DIM)).right_aligned(),
+        );
     if table.rows.is_empty() {
         let hint = Span::styled("runners and their children appear here", DIM);
         frame.render_widget(Paragraph::new(hint).block(block), area);
         return;
     }
     let wide = area.width >= WIDE;
-    // (header, width, cell) for each column shown.
-    type Column = (&'static str, u16, fn(&ProcRow) -> String);
-    let columns: Vec<Column> = [
-        (
-            "PID",
-            7,
-            (|r: &ProcRow| r.pid.to_string()) as fn(&ProcRow) -> String,
-        ),
-        ("PPID", 7, |r| r.ppid.to_string()),
-        ("RUN", 4, |r| format!("#{}", r.run)),
-        ("ROLE", 6, |r| r.role.clone()),
-        ("ST", 2, |r| r.state.to_string()),
-        ("CPU%", 4, |r| format!("{:.0}", r.cpu_pct)),
-        ("THR", 3, |r| r.threads.to_string()),
-        ("EXIT", 0, |r| r.exit.clone().unwrap_or_default()),
-    ]
-    .into_iter()
-    .filter(|(name, _, _)| wide || *name != "RUN")
-    .collect();
-
-    let header =
-        Row::new(columns.iter().map(|c| c.0)).style(Style::new().add_modifier(Modifier::BOLD));
-    let rows = table.rows.iter().map(|r| {
+    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| wide || c.0 != "RUN").collect();
+    let header = Row::new(columns.iter().map(|c| match (c.0, show_threads) {
+        ("PID", true) => "PID/TID",
+        ("ROLE", true) => "ROLE/NAME",
+        ("THR", true) => "THR/CORE",
+        ("EXIT", true) => "EXIT / SWITCHES vol/invol",
+        (name, _) => name,
+    }))
+    .style(Style::new().add_modifier(Modifier::BOLD));
+    let mut rows = Vec::new();
+    for r in &table.rows {
         let row = Row::new(columns.iter().map(|c| (c.2)(r)));
-        if r.exit.is_some() {
+        rows.push(if r.exit.is_some() {
             row.style(DIM)
         } else {
             row
+        });
+        if show_threads {
+            for t in &r.tasks {
+                rows.push(
+                    Row::new(columns.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
+                );
+            }
         }
-    });
+    }
     let widths = columns.iter().map(|c| {
         if c.1 == 0 {
             Constraint::Min(6)

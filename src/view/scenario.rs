@@ -1,7 +1,7 @@
 //! The selected scenario's panel: title, parameters, status, live figures or the report,
 //! the verdict, and as much of the lesson as fits (`l` shows all of it).
 
-use super::fmt::{metric, status};
+use super::fmt::{metric, metric_label, status};
 use super::{DIM, LABEL, WRONG};
 use crate::app::App;
 use crate::app::run::Run;
@@ -97,24 +97,43 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
     }
 }
 
-/// The scenario's own figures; scenarios without a dedicated view list their highlights.
+/// The scenario's own figures; scenarios without a dedicated view list their highlights and
+/// their latest output lines.
 fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
     match scenario.id {
         "lock" => super::lock::lines(run, width),
+        "multicore" => super::multicore::lines(run, width),
         _ => {
-            let Some(run) = run else { return vec![] };
+            let Some(run) = run else {
+                return vec![Line::from(Span::styled(
+                    "Not run yet. Enter runs it with these parameters.",
+                    DIM,
+                ))];
+            };
             let m = run.metrics();
-            scenario
+            let mut lines: Vec<Line> = scenario
                 .highlights
                 .iter()
                 .filter_map(|name| m.get(name).map(|v| (name, v)))
                 .map(|(name, v)| {
                     Line::from(vec![
-                        Span::styled(format!("{name:<16}"), LABEL),
+                        Span::styled(format!("{:<16}", metric_label(name)), LABEL),
                         Span::raw(metric(name, v)),
                     ])
                 })
-                .collect()
+                .collect();
+            lines.extend(
+                run.output
+                    .iter()
+                    .rev()
+                    .take(OUTPUT_SHOWN)
+                    .rev()
+                    .map(|l| Line::from(Span::styled(l.clone(), DIM))),
+            );
+            lines
         }
     }
 }
+
+/// Output lines shown under the figures (the whole log is in the event log).
+const OUTPUT_SHOWN: usize = 8;

@@ -1,0 +1,234 @@
+//! `thread-local` — per-thread context without passing it down: each worker binds its
+//! "student" in thread-local storage and nested functions read it; the `global-map` variant
+//! does the same through one map keyed by thread id behind a counted lock.
+
+use super::{Findings, Group, Scenario};
+use crate::lab::counted_mutex::CountedMutex;
+use crate::params::{ParamKind, ParamSpec};
+use crate::probe::Probe;
+use crate::report::Metrics;
+use crossbeam_utils::CachePadded;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::thread::ThreadId;
+use std::time::Instant;
+
+pub static SCENARIO: Scenario = Scenario {
+    id: "thread-local",
+    group: Group::Threads,
+    title: "ThreadLocal — context without arguments",
+    summary: "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
+    lesson: include_str!("../../assets/lessons/thread-local.md"),
+    params: &[
+        ParamSpec {
+            key: "mode",
+            kind: ParamKind::Choice(&["tls", "global-map"]),
+            default: "tls",
+            help: "tls: thread_local! storage; global-map: one HashMap<ThreadId, student> behind a counted lock",
+        },
+        ParamSpec {
+            key: "threads",
+            kind: ParamKind::Int { min: 1, max: 64 },
+            default: "2",
+            help: "workers, each with its own student",
+        },
+        ParamSpec {
+            key: "lookups",
+            kind: ParamKind::Int {
+                min: 1,
+                max: 1_000_000_000,
+            },
+            default: "1000000",
+            help: "how often each worker looks its student up",
+        },
+    ],
+    compare_key: "mode",
+    compare_values: &["tls", "global-map"],
+    highlights: &[
+        "lookups_per_sec",
+        "acquisitions",
+        "contended",
+        "mismatches",
+        "wall_ms",
+    ],
+    run,
+};
+
+const STUDENTS: [&str; 8] = [
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi",
+];
+
+fn student(i: usize) -> String {
+    STUDENTS
+        .get(i)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("Student-{i}"))
+}
+
+thread_local! {
+    /// This thread's student: its index and name.
+    static STUDENT: RefCell<Option<(usize, String)>> = const { RefCell::new(None) };
+}
+
+/// Where a worker's student lives, and how the nested functions find it.
+enum Context {
+    ThreadLocal,
+    GlobalMap(CountedMutex<HashMap<ThreadId, (usize, String)>>),
+}
+
+impl Context {
+    fn bind(&self, index: usize) {
+        let entry = (index, student(index));
+        match self {
+            Context::ThreadLocal => STUDENT.with(|s| *s.borrow_mut() = Some(entry)),
+            Context::GlobalMap(map) => {
+                map.lock().insert(std::thread::current().id(), entry);
+            }
+        }
+    }
+
+    /// The calling thread's student, found without being passed in.
+    fn current(&self) -> Option<(usize, String)> {
+        match self {
+            Context::ThreadLocal => STUDENT.with(|s| s.borrow().clone()),
+            Context::GlobalMap(map) => map.lock().get(&std::thread::current().id()).cloned(),
+        }
+    }
+
+    /// Only the index: what the timed loop compares, without cloning the name.
+    fn current_index(&self) -> Option<usize> {
+        match self {
+            Context::ThreadLocal => STUDENT.with(|s| s.borrow().as_ref().map(|(i, _)| *i)),
+            Context::GlobalMap(map) => map
+                .lock()
+                .get(&std::thread::current().id())
+                .map(|(i, _)| *i),
+        }
+    }
+}
+
+/// The tutorial's nesting: process_student → do_task → greet, none of them given the student.
+fn process_student(ctx: &Context, probe: &Probe, worker: usize) -> Option<usize> {
+    do_task(ctx, probe, worker)
+}
+
+fn do_task(ctx: &Context, probe: &Probe, worker: usize) -> Option<usize> {
+    greet(ctx, probe, worker)
+}
+
+fn greet(ctx: &Context, probe: &Probe, worker: usize) -> Option<usize> {
+    let found = ctx.current();
+    let tid = nix::unistd::gettid().as_raw();
+    match &found {
+        Some((_, name)) => probe.log(format!("Hello, {name} (in worker-{worker}, tid {tid})")),
+        None => probe.log(format!("worker-{worker} (tid {tid}) found no student")),
+    }
+    found.map(|(i, _)| i)
+}
+
+fn run(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let threads = p.int("threads") as usize;
+    let lookups = p.int("lookups") as u64;
+    let ctx = match p.word("mode") {
+        "global-map" => Context::GlobalMap(CountedMutex::new(HashMap::new())),
+        _ => Context::ThreadLocal,
+    };
+    let done: Vec<CachePadded<AtomicU64>> = (0..threads).map(|_| Default::default()).collect();
+    let mismatches = AtomicU64::new(0);
+    let started = Instant::now();
+    let snapshot = |m: &mut Metrics| {
+        let sum: u64 = done.iter().map(|d| d.load(Relaxed)).sum();
+        m.set("lookups", sum);
+        m.set(
+            "progress_pct",
+            sum as f64 * 100.0 / (lookups * threads as u64) as f64,
+        );
+        m.set(
+            "lookups_per_sec",
+            sum as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        );
+        m.set("mismatches", mismatches.load(Relaxed));
+        if let Context::GlobalMap(map) = &ctx {
+            m.set("acquisitions", map.stats().acquisitions);
+            m.set("contended", map.stats().contended);
+        }
+    };
+    let seen = probe.with_live(snapshot, || {
+        std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            for worker in 0..threads {
+                let (ctx, done, mismatches) = (&ctx, &done[worker], &mismatches);
+                let handle = std::thread::Builder::new()
+                    .name(format!("worker-{worker}"))
+                    .spawn_scoped(scope, move || {
+                        ctx.bind(worker);
+                        let seen = process_student(ctx, probe, worker);
+                        let mut wrong = 0;
+                        for n in 1..=lookups {
+                            if black_box(ctx.current_index()) != Some(worker) {
+                                wrong += 1;
+                            }
+                            if n % 4096 == 0 || n == lookups {
+                                done.store(n, Relaxed);
+                                if probe.cancelled() {
+                                    break;
+                                }
+                            }
+                        }
+                        mismatches.fetch_add(wrong, Relaxed);
+                        seen
+                    })
+                    .map_err(|e| format!("could not start worker {worker}: {e}"))?;
+                handles.push(handle);
+            }
+            Ok::<_, String>(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect::<Vec<_>>(),
+            )
+        })
+    })?;
+    let wall = started.elapsed().as_secs_f64();
+    let total: u64 = done.iter().map(|d| d.load(Relaxed)).sum();
+    let wrong = mismatches.load(Relaxed)
+        + seen
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| **s != Some(*i))
+            .count() as u64;
+
+    let mut metrics = Metrics::default();
+    metrics.set("lookups", total);
+    metrics.set("lookups_per_sec", total as f64 / wall);
+    metrics.set("mismatches", wrong);
+    let stats = match &ctx {
+        Context::GlobalMap(map) => map.stats(),
+        Context::ThreadLocal => Default::default(),
+    };
+    metrics.set("acquisitions", stats.acquisitions);
+    metrics.set("contended", stats.contended);
+    metrics.set("wait_ns_total", stats.wait_ns_total);
+    metrics.set("wall_ms", wall * 1000.0);
+    let how = match ctx {
+        Context::ThreadLocal => "thread-local storage: no lock, no sharing".to_string(),
+        Context::GlobalMap(_) => format!(
+            "the global map took its lock {} times, {} of them contended",
+            stats.acquisitions, stats.contended
+        ),
+    };
+    let verdict = if wrong == 0 {
+        format!("every thread saw only its own student; {how}")
+    } else {
+        format!("{wrong} lookups found another thread's student; {how}")
+    };
+    Ok(Findings {
+        ok: wrong == 0,
+        wall_ms: wall * 1000.0,
+        metrics,
+        notes: vec![verdict],
+    })
+}
