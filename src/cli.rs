@@ -23,6 +23,10 @@ pub struct Cli {
           value_parser = clap::value_parser!(u64).range(200..=60_000))]
     pub interval: u64,
 
+    /// Open the dashboard with this scenario selected (see `conlab list`).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -75,17 +79,42 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(USAGE)
 }
 
+/// clap's message, plus the commands that do exist when the first word was not one of them.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let code = e.exit_code();
+    let _ = e.print();
+    if matches!(
+        e.kind(),
+        ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
+    ) && !std::env::args()
+        .nth(1)
+        .is_some_and(|a| a.starts_with('-') || ["run", "list", "compare"].contains(&a.as_str()))
+    {
+        eprintln!("\ncommands: list, run, compare — or none, to open the dashboard");
+    }
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
 /// Parses the command line and does what it says.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    if !matches!(cli.command, None | Some(Command::Run { events: true, .. })) {
+        // Printing commands die quietly on a closed pipe (`conlab list | head`), as cat does,
+        // instead of panicking in println!.
+        // SAFETY: setting a signal to its default disposition has no preconditions.
+        unsafe {
+            let _ = nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            );
+        }
+    }
     match cli.command {
-        None => match crate::tui::run_dashboard(cli.interval) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("conlab: {e}");
-                ExitCode::from(FAILED)
-            }
-        },
+        None => dashboard(cli.interval, cli.scenario.as_deref()),
         Some(Command::List) => {
             print!("{}", list_text());
             ExitCode::SUCCESS
@@ -109,6 +138,25 @@ pub fn main() -> ExitCode {
             set,
             json,
         }) => compare(&scenario, vary.as_deref(), &set, json),
+    }
+}
+
+/// Opens the dashboard, on `scenario` if one is named.
+fn dashboard(interval: u64, scenario: Option<&str>) -> ExitCode {
+    let selected = match scenario.map(scenarios::find) {
+        None => 0,
+        Some(Ok(s)) => scenarios::all()
+            .iter()
+            .position(|x| std::ptr::eq(*x, s))
+            .unwrap_or(0),
+        Some(Err(e)) => return usage_error(&e),
+    };
+    match crate::tui::run_dashboard(interval, selected) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("conlab: {e}");
+            ExitCode::from(FAILED)
+        }
     }
 }
 
@@ -185,7 +233,12 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
             .collect();
         return Ok((scenario.compare_key.to_string(), values));
     };
-    let (key, list) = split_assignment(vary)?;
+    let (key, list) = split_assignment(vary).map_err(|_| {
+        format!(
+            "--vary `{vary}` is not of the form key=v1,v2 (e.g. {})",
+            natural_vary(scenario)
+        )
+    })?;
     let spec = find_spec(scenario.params, key)?;
     let values: Vec<String> = list
         .split(',')
@@ -193,8 +246,18 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
         .filter(|v| !v.is_empty())
         .collect();
     if values.len() < 2 {
+        let example = match spec.kind {
+            crate::params::ParamKind::Choice(words) => {
+                words.iter().take(2).copied().collect::<Vec<_>>().join(",")
+            }
+            crate::params::ParamKind::Int { min, max }
+            | crate::params::ParamKind::IntOrCores { min, max } => {
+                format!("{min},{max}")
+            }
+            crate::params::ParamKind::Text { .. } => "a,b".to_string(),
+        };
         return Err(format!(
-            "--vary needs at least two values for `{key}`, e.g. {key}=a,b"
+            "--vary needs at least two values for `{key}`, e.g. {key}={example}"
         ));
     }
     for v in &values {
@@ -256,6 +319,15 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
     } else {
         ExitCode::from(FAILED)
     }
+}
+
+/// The scenario's own comparison, as `--vary` would spell it.
+fn natural_vary(scenario: &Scenario) -> String {
+    format!(
+        "{}={}",
+        scenario.compare_key,
+        scenario.compare_values.join(",")
+    )
 }
 
 /// `conlab list`: scenarios by group, each with its parameters and natural comparison.

@@ -20,6 +20,15 @@ impl Num {
         }
     }
 
+    /// How a metric named `name` reads: ids (`_tid`, `_pid`) as they are, other integers with
+    /// thousands separated.
+    pub fn human_for(self, name: &str) -> String {
+        match self {
+            Num::Int(n) if name.ends_with("tid") || name.ends_with("pid") => n.to_string(),
+            other => other.human(),
+        }
+    }
+
     /// Human form: thousands separated for integers, 3 significant-ish digits for floats.
     pub fn human(self) -> String {
         match self {
@@ -141,7 +150,7 @@ impl Report {
             Num::Float(self.wall_ms).human()
         );
         for (name, value) in self.metrics.iter().filter(|(k, _)| *k != "wall_ms") {
-            let _ = writeln!(out, "  {name:<width$}  {:>14}", value.human());
+            let _ = writeln!(out, "  {name:<width$}  {:>14}", value.human_for(name));
         }
         for note in &self.notes {
             let _ = writeln!(out, "  → {note}");
@@ -263,10 +272,44 @@ impl Comparison {
         out
     }
 
-    /// "mode=atomic ran 3.10× faster than mode=lock", ranked by wall time.
-    pub fn summary(&self) -> String {
+    /// Variants from fastest to slowest by wall time.
+    fn ranking(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.runs.len()).collect();
         order.sort_by(|a, b| self.runs[*a].wall_ms.total_cmp(&self.runs[*b].wall_ms));
+        order
+    }
+
+    /// One line: `mode=atomic fastest, then nolock 1.01× slower, lock 1.38× slower`.
+    pub fn summary_line(&self) -> String {
+        let order = self.ranking();
+        let Some(&fastest) = order.first() else {
+            return "no runs".to_string();
+        };
+        let base = self.runs[fastest].wall_ms.max(1e-9);
+        let slower: Vec<String> = order[1..]
+            .iter()
+            .map(|&i| {
+                format!(
+                    "{} {:.2}× slower",
+                    self.values[i],
+                    self.runs[i].wall_ms / base
+                )
+            })
+            .collect();
+        match slower.is_empty() {
+            true => format!("{}={} fastest", self.key, self.values[fastest]),
+            false => format!(
+                "{}={} fastest, then {}",
+                self.key,
+                self.values[fastest],
+                slower.join(", ")
+            ),
+        }
+    }
+
+    /// "mode=atomic ran 3.10× faster than mode=lock", ranked by wall time.
+    pub fn summary(&self) -> String {
+        let order = self.ranking();
         let Some(&fastest) = order.first() else {
             return "Summary: no runs".to_string();
         };

@@ -51,7 +51,8 @@ pub enum Effect {
 pub enum Overlay {
     None,
     Help,
-    Lesson,
+    /// The whole lesson, scrolled down this many lines.
+    Lesson(u16),
     Form(Form),
 }
 
@@ -195,7 +196,25 @@ impl App {
                 }
                 return vec![];
             }
-            Overlay::Help | Overlay::Lesson => {
+            Overlay::Lesson(scroll)
+                if matches!(
+                    key.code,
+                    KeyCode::Up
+                        | KeyCode::Down
+                        | KeyCode::PageUp
+                        | KeyCode::PageDown
+                        | KeyCode::Char('j' | 'k')
+                ) =>
+            {
+                *scroll = match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::PageDown => scroll.saturating_add(10),
+                    _ => scroll.saturating_add(1),
+                };
+                return vec![];
+            }
+            Overlay::Help | Overlay::Lesson(_) => {
                 // Any key closes an overlay; q still quits.
                 self.overlay = Overlay::None;
                 if key.code != KeyCode::Char('q') {
@@ -218,7 +237,7 @@ impl App {
                 vec![]
             }
             KeyCode::Char('l') => {
-                self.overlay = Overlay::Lesson;
+                self.overlay = Overlay::Lesson(0);
                 vec![]
             }
             KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
@@ -463,6 +482,16 @@ mod tests {
         Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
     }
 
+    /// A dashboard with the lock scenario selected.
+    fn on_lock() -> App {
+        let mut app = App::new((80, 24), 500);
+        app.selected = scenarios::all()
+            .iter()
+            .position(|s| s.id == "lock")
+            .unwrap();
+        app
+    }
+
     fn exited(run: RunId) -> Msg {
         Msg::Runner(RunnerUpdate {
             run,
@@ -475,7 +504,7 @@ mod tests {
 
     #[test]
     fn enter_starts_once_and_s_stops() {
-        let mut app = App::new((80, 24), 500);
+        let mut app = on_lock();
         assert_eq!(app.update(key(KeyCode::Enter)), vec![Effect::Start(1)]);
         assert_eq!(
             app.update(key(KeyCode::Enter)),
@@ -490,7 +519,7 @@ mod tests {
 
     #[test]
     fn compare_runs_variants_one_after_another() {
-        let mut app = App::new((80, 24), 500);
+        let mut app = on_lock();
         assert_eq!(app.update(key(KeyCode::Char('c'))), vec![Effect::Start(1)]);
         assert_eq!(app.runs[&1].params.word("mode"), "nolock");
         assert_eq!(app.update(exited(1)), vec![Effect::Start(2)]);
@@ -505,7 +534,7 @@ mod tests {
 
     #[test]
     fn compare_race_mode_starts_all_and_stop_cancels_all() {
-        let mut app = App::new((80, 24), 500);
+        let mut app = on_lock();
         app.update(key(KeyCode::Char('c')));
         app.update(key(KeyCode::Char('s')));
         app.update(exited(1));
@@ -522,7 +551,7 @@ mod tests {
 
     #[test]
     fn runner_events_fill_the_run_and_the_process_table() {
-        let mut app = App::new((80, 24), 500);
+        let mut app = on_lock();
         app.update(key(KeyCode::Enter));
         let event = Event::new(
             1.0,
@@ -545,7 +574,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_and_q_quit() {
-        let mut app = App::new((80, 24), 500);
+        let mut app = on_lock();
         let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
         assert_eq!(app.update(ctrl_c), vec![Effect::Quit]);
         assert_eq!(

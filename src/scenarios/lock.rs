@@ -288,6 +288,15 @@ fn verdict(
             group_thousands(lost as i64),
             group_thousands(balance)
         ),
+        Mode::Lock | Mode::Atomic if balance != 0 => format!(
+            "balance ended at {}, not 0: the {} failed to protect it — a bug in the lab itself",
+            group_thousands(balance),
+            if mode == Mode::Lock {
+                "lock"
+            } else {
+                "atomic operations"
+            }
+        ),
         Mode::Lock => format!(
             "balance stayed {balance}: each change ran alone; {} of {} acquisitions ({:.1}%) \
              had to wait, and the lock changed hands {} times",

@@ -2,12 +2,8 @@
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
 mod lock;
-// Registered once the lock-only test suites under way have landed.
-#[allow(dead_code)]
 mod multicore;
-#[allow(dead_code)]
 mod thread_local;
-#[allow(dead_code)]
 mod threads;
 
 use crate::params::ParamSpec;
@@ -70,7 +66,13 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-static SCENARIOS: &[&Scenario] = &[&lock::SCENARIO];
+/// In the tutorial's order: threads, Lock, multi-core and the GIL, ThreadLocal.
+static SCENARIOS: &[&Scenario] = &[
+    &threads::SCENARIO,
+    &lock::SCENARIO,
+    &multicore::SCENARIO,
+    &thread_local::SCENARIO,
+];
 
 impl Scenario {
     /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.

@@ -327,11 +327,8 @@ fn gil_worker(me: usize, gil: &Gil, stats: &WorkerStats, plan: &Plan, probe: &Pr
 /// Processes mode: one child conlab per worker, each a single thread with a GIL of its own.
 fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<u64, String> {
     let p = probe.params();
-    let seconds = plan
-        .deadline
-        .saturating_duration_since(Instant::now())
-        .as_secs()
-        .max(1);
+    // Every worker runs the whole period; they start within milliseconds of the runner's clock.
+    let seconds = p.int("seconds");
     let assignments = vec![
         "mode=gil".to_string(),
         "workers=1".to_string(),

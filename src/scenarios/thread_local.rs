@@ -6,7 +6,7 @@ use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
-use crate::report::Metrics;
+use crate::report::{Metrics, group_thousands};
 use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -217,7 +217,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         Context::ThreadLocal => "thread-local storage: no lock, no sharing".to_string(),
         Context::GlobalMap(_) => format!(
             "the global map took its lock {} times, {} of them contended",
-            stats.acquisitions, stats.contended
+            group_thousands(stats.acquisitions as i64),
+            group_thousands(stats.contended as i64)
         ),
     };
     let verdict = if wrong == 0 {

@@ -25,7 +25,7 @@ pub const RUNNER_NICE: i32 = 10;
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Opens the dashboard and runs it until the user quits or a signal ends it.
-pub fn run_dashboard(interval_ms: u64) -> io::Result<()> {
+pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
     let signals = forward_ending_signals();
     if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
         return Err(io::Error::other(
@@ -41,7 +41,7 @@ pub fn run_dashboard(interval_ms: u64) -> io::Result<()> {
         restore_hook(info);
     }));
     let _ = crossterm::execute!(io::stdout(), term::EnableMouseCapture);
-    let result = event_loop(&mut terminal, interval_ms, signals);
+    let result = event_loop(&mut terminal, interval_ms, selected, signals);
     let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
     ratatui::restore();
     result
@@ -89,6 +89,7 @@ fn panic_if_asked(msg: &Msg) {
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     interval_ms: u64,
+    selected: usize,
     signals: Receiver<nix::sys::signal::Signal>,
 ) -> io::Result<()>
 where
@@ -108,6 +109,7 @@ where
 
     let size = terminal.size().map_err(io::Error::other)?;
     let mut app = App::new((size.width, size.height), interval_ms);
+    app.selected = selected;
     let mut handles: HashMap<RunId, RunnerHandle> = HashMap::new();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;

@@ -67,7 +67,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     let n = compare.values.len() as u32;
     let mut widths = vec![Constraint::Length(15)];
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n)));
-    let table_h = rows.len() as u16 + 2;
+    let table_h = rows.len() as u16 + 1;
     let [table_area, summary_area] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
     frame.render_widget(
@@ -89,12 +89,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
             values: compare.values.clone(),
             runs: reports.clone(),
         };
-        summary.extend(
-            comparison
-                .summary()
-                .lines()
-                .map(|l| Line::raw(l.to_string())),
-        );
+        summary.push(Line::from(vec![
+            Span::styled("Summary: ", LABEL),
+            Span::raw(comparison.summary_line()),
+        ]));
     }
     for (value, run) in compare.values.iter().zip(&runs) {
         for note in run

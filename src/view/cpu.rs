@@ -10,18 +10,26 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-/// Narrowest column that still has room for a history graph.
-const MIN_COLUMN: u16 = 30;
-const BAR: usize = 8;
+/// Narrowest column: name, a short bar, the percent, a few samples of history.
+const MIN_COLUMN: u16 = 18;
+/// Rows a column may grow to before another column is worth it.
+const COMFORTABLE_ROWS: usize = 8;
+/// Blank cells between two columns.
+const GAP: u16 = 2;
 
-/// How many columns the cores are laid out in, for a panel of `width` and `max_rows` lines.
+/// How many columns (1, 2 or 4) the cores are laid out in, for a panel of `width` and
+/// `max_rows` lines: the fewest that keep columns short, else as many as the width allows.
 pub fn columns(cores: usize, width: u16, max_rows: u16) -> usize {
-    let fit_width = (width.saturating_sub(2) / MIN_COLUMN).max(1) as usize;
-    let allowed: Vec<usize> = [1, 2, 4].into_iter().filter(|c| *c <= fit_width).collect();
+    let fits = |c: usize| c as u16 * MIN_COLUMN + (c as u16 - 1) * GAP <= width.saturating_sub(2);
+    let allowed: Vec<usize> = [1, 2, 4]
+        .into_iter()
+        .filter(|c| *c == 1 || fits(*c))
+        .collect();
+    let target = (max_rows as usize).min(COMFORTABLE_ROWS);
     allowed
         .iter()
         .copied()
-        .find(|c| cores.div_ceil(*c) <= max_rows as usize)
+        .find(|c| cores.div_ceil(*c) <= target)
         .unwrap_or(*allowed.last().unwrap_or(&1))
 }
 
@@ -34,38 +42,41 @@ pub fn height(cores: usize, width: u16, max_height: u16) -> u16 {
 
 pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
     let cores = cpu.cores.len();
-    let title = Line::from(vec![
-        Span::raw(format!(" CPU · {cores} cores · total ")),
-        Span::styled(
-            format!("{:.0}%", cpu.total_now()),
-            Style::new().fg(load_color(cpu.total_now())),
-        ),
-        Span::raw(format!(" · conlab {:.1}% ", cpu.self_pct)),
-    ]);
-    let block = Block::bordered().title(title).title_bottom(
-        Line::from(Span::styled(
-            format!(
-                " runners at nice {} · every {interval_ms} ms ",
-                crate::tui::RUNNER_NICE
+    let title = if cores == 0 {
+        Line::from(" CPU · measuring… ")
+    } else {
+        Line::from(vec![
+            Span::raw(format!(" CPU · {cores} cores · total ")),
+            Span::styled(
+                format!("{:.0}%", cpu.total_now()),
+                Style::new().fg(load_color(cpu.total_now())),
             ),
-            DIM,
-        ))
-        .right_aligned(),
+            Span::raw(format!(" · conlab {:.1}% ", cpu.self_pct)),
+        ])
+    };
+    let inner_rows = area.height.saturating_sub(2) as usize;
+    let cols = columns(cores, area.width, inner_rows as u16);
+    let rows = cores.div_ceil(cols);
+    let shown_rows = rows.min(inner_rows);
+    let hidden = cores.saturating_sub(shown_rows * cols);
+    let mut footer = format!(
+        " runners at nice {} · every {interval_ms} ms ",
+        crate::tui::RUNNER_NICE
     );
+    if hidden > 0 {
+        footer = format!(" +{hidden} cores: enlarge the window ·{footer}");
+    }
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::from(Span::styled(footer, DIM)).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if inner.height == 0 || inner.width == 0 {
+    if inner.height == 0 || inner.width == 0 || cores == 0 {
         return;
     }
-    if cores == 0 {
-        frame.render_widget(Paragraph::new(Span::styled("measuring…", DIM)), inner);
-        return;
-    }
-    let cols = columns(cores, area.width, inner.height);
-    let rows = cores.div_ceil(cols);
-    let shown_rows = rows.min(inner.height as usize);
-    let column_areas =
-        Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(inner);
+    let column_areas = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols])
+        .spacing(GAP)
+        .split(inner);
     for (c, column) in column_areas.iter().enumerate() {
         let lines: Vec<Line> = (0..shown_rows)
             .map(|r| c * rows + r)
@@ -74,33 +85,18 @@ pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
             .collect();
         frame.render_widget(Paragraph::new(lines), *column);
     }
-    if shown_rows < rows {
-        let hidden = cores - shown_rows * cols;
-        let note = Line::from(Span::styled(
-            format!(" +{hidden} cores (enlarge the window) "),
-            DIM,
-        ))
-        .right_aligned();
-        frame.render_widget(
-            Paragraph::new(note),
-            Rect {
-                y: area.bottom() - 1,
-                height: 1,
-                ..area
-            },
-        );
-    }
 }
 
 fn core_line(cpu: &CpuHistory, i: usize, cores: usize, width: usize) -> Line<'static> {
     let name_w = format!("cpu{}", cores - 1).len();
     let now = cpu.now(i);
     let color = Style::new().fg(load_color(now));
-    // name, space, bar, percent (5), space, history
-    let history_w = width.saturating_sub(name_w + 1 + BAR + 6 + 1);
+    let bar_w = if width >= 30 { 8 } else { 4 };
+    // name, space, bar, percent (6), space, history
+    let history_w = width.saturating_sub(name_w + 1 + bar_w + 6 + 1);
     Line::from(vec![
         Span::raw(format!("{:<name_w$} ", format!("cpu{i}"))),
-        Span::styled(bar(now as f64 / 100.0, BAR), color),
+        Span::styled(bar(now as f64 / 100.0, bar_w), color),
         Span::styled(format!("{now:>5.0}%"), color),
         Span::raw(" "),
         Span::styled(sparkline(cpu.cores[i].iter(), history_w), color),
@@ -115,7 +111,9 @@ mod tests {
     fn columns_follow_cores_and_width() {
         assert_eq!(columns(2, 80, 4), 1);
         assert_eq!(columns(8, 80, 4), 2);
-        assert_eq!(columns(16, 200, 4), 4);
+        assert_eq!(columns(16, 80, 4), 4, "four narrow columns fit in 80");
+        assert_eq!(columns(16, 200, 40), 2, "short columns when there is room");
+        assert_eq!(columns(64, 200, 40), 4);
         assert_eq!(columns(16, 62, 4), 2, "too narrow for 4 columns");
         assert_eq!(height(2, 80, 10), 4);
     }

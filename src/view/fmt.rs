@@ -9,9 +9,18 @@ use ratatui::text::Span;
 pub fn duration_ns(ns: f64) -> String {
     match ns {
         n if n < 1e3 => format!("{n:.0} ns"),
-        n if n < 1e6 => format!("{:.1} µs", n / 1e3),
-        n if n < 1e9 => format!("{:.2} ms", n / 1e6),
-        n => format!("{:.2} s", n / 1e9),
+        n if n < 1e6 => format!("{} µs", three_digits(n / 1e3)),
+        n if n < 1e9 => format!("{} ms", three_digits(n / 1e6)),
+        n => format!("{} s", three_digits(n / 1e9)),
+    }
+}
+
+/// Three significant digits: `4.56`, `45.6`, `456`.
+fn three_digits(x: f64) -> String {
+    match x.abs() {
+        a if a < 10.0 => format!("{x:.2}"),
+        a if a < 100.0 => format!("{x:.1}"),
+        _ => format!("{x:.0}"),
     }
 }
 
@@ -31,7 +40,7 @@ pub fn metric(name: &str, value: Num) -> String {
     } else if name.ends_with("_per_sec") {
         format!("{}/s", si(x))
     } else {
-        value.human()
+        value.human_for(name)
     }
 }
 
@@ -180,6 +189,7 @@ mod tests {
         assert_eq!(duration_ns(450.0), "450 ns");
         assert_eq!(duration_ns(12_300.0), "12.3 µs");
         assert_eq!(duration_ms(3.1), "3.10 ms");
+        assert_eq!(duration_ms(283.2), "283 ms");
         assert_eq!(duration_ms(1200.0), "1.20 s");
     }
 

@@ -4,7 +4,7 @@ use super::LABEL;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "select a scenario (or click it)"),
@@ -25,7 +25,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "t",
-        "show or hide each process's threads (TID, name, core, context switches)",
+        "show/hide each process's threads (TID, name, core, switches)",
     ),
     ("l", "read the whole lesson"),
     ("?", "this help"),
@@ -47,10 +47,11 @@ pub fn draw(frame: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::raw(""));
     lines.push(Line::raw(" Any key closes this help."));
-    let area = super::overlay::centered(area, area.width.min(84), lines.len() as u16 + 2);
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
+    let width = widest.min(area.width);
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
+    let area = super::overlay::centered(area, width, height);
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
-        area,
-    );
+    frame.render_widget(body.block(Block::bordered().title(" Keys ")), area);
 }

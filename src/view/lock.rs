@@ -76,34 +76,40 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
         } else {
             0.0
         };
+        let yellow = ratatui::style::Style::new().fg(ratatui::style::Color::Yellow);
         out.push(Line::from(vec![
             label("lock"),
-            Span::raw(format!("{} acquisitions · ", show(m, "acquisitions"))),
-            Span::styled(
-                format!("{} contended ({pct:.1}%)", show(m, "contended")),
-                ratatui::style::Style::new().fg(ratatui::style::Color::Yellow),
-            ),
-            Span::raw(format!(" · {} hand-offs", show(m, "owner_changes"))),
+            Span::raw(format!("{} taken, ", si(acq))),
+            Span::styled(format!("{} had to wait ({pct:.1}%)", si(contended)), yellow),
         ]));
         out.push(Line::from(vec![
-            label("waiting"),
+            label("hand-offs"),
             Span::raw(format!(
-                "{} in total · longest {}",
+                "{} · waited {}, longest {}",
+                si(get(m, "owner_changes").unwrap_or(0.0)),
                 duration_ns(get(m, "wait_ns_total").unwrap_or(0.0)),
                 duration_ns(get(m, "wait_ns_max").unwrap_or(0.0))
             )),
         ]));
     }
 
-    let mut speed = format!("{} changes/s", si(get(m, "ops_per_sec").unwrap_or(0.0)));
+    out.push(Line::from(vec![
+        label("throughput"),
+        Span::raw(format!(
+            "{} changes/s",
+            si(get(m, "ops_per_sec").unwrap_or(0.0))
+        )),
+    ]));
     if done {
-        speed.push_str(&format!(
-            " · wall {} · cpu {}",
-            duration_ms(get(m, "wall_ms").unwrap_or(0.0)),
-            duration_ms(get(m, "cpu_ms").unwrap_or(0.0))
-        ));
+        out.push(Line::from(vec![
+            label("time"),
+            Span::raw(format!(
+                "wall {} · cpu {}",
+                duration_ms(get(m, "wall_ms").unwrap_or(0.0)),
+                duration_ms(get(m, "cpu_ms").unwrap_or(0.0))
+            )),
+        ]));
     }
-    out.push(Line::from(vec![label("throughput"), Span::raw(speed)]));
     out
 }
 

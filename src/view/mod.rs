@@ -46,10 +46,11 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
     };
     // At most ~40% of the height goes to the bottom panels.
     let bottom_max = (area.height * 2 / 5).max(6);
+    // Stacked, the cores come first: the processes panel keeps at least its header and a row.
     let cpu_max = if side_by_side {
         bottom_max
     } else {
-        bottom_max.saturating_sub(5).max(3)
+        bottom_max.saturating_sub(3).max(3)
     };
     let cpu_h = cpu::height(cores, cpu_w, cpu_max);
     let procs_h: u16 = if tall { 10 } else { 5 };
@@ -92,18 +93,21 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
 pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout(frame.area(), app.cpu.cores.len());
     frame.render_widget(header(app, areas.header.width), areas.header);
-    menu::draw(frame, areas.menu, app);
     match &app.compare {
-        Some(c) => compare::draw(frame, areas.main, app, c),
-        None => scenario::draw(frame, areas.main, app),
+        // Side by side needs the width: the compare view takes the menu's place too.
+        Some(c) => compare::draw(frame, areas.main.union(areas.menu), app, c),
+        None => {
+            menu::draw(frame, areas.menu, app);
+            scenario::draw(frame, areas.main, app);
+        }
     }
     cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms);
     processes::draw(frame, areas.processes, &app.processes, app.show_threads);
     log::draw(frame, areas.log, &app.log);
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => help::draw(frame, areas.main.union(areas.menu)),
-        Overlay::Lesson => overlay::lesson(frame, areas.main, app.scenario()),
+        Overlay::Help => help::draw(frame, frame.area()),
+        Overlay::Lesson(scroll) => overlay::lesson(frame, frame.area(), app.scenario(), *scroll),
         Overlay::Form(form) => overlay::form(frame, areas.main, app.scenario(), form),
     }
 }

@@ -22,17 +22,23 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario) {
+pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: u16) {
     frame.render_widget(Clear, area);
+    let text = Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true });
+    let lines = text.line_count(area.width.saturating_sub(2)) as u16;
+    let visible = area.height.saturating_sub(2);
+    let scroll = scroll.min(lines.saturating_sub(visible));
+    let more = if lines > visible {
+        " ↑↓ scroll ·"
+    } else {
+        ""
+    };
     let block = Block::bordered()
         .title(format!(" Lesson: {} ", scenario.title))
-        .title_bottom(Line::from(Span::styled(" any key closes ", DIM)).right_aligned());
-    frame.render_widget(
-        Paragraph::new(scenario.lesson_text())
-            .wrap(Wrap { trim: true })
-            .block(block),
-        area,
-    );
+        .title_bottom(
+            Line::from(Span::styled(format!("{more} any other key closes "), DIM)).right_aligned(),
+        );
+    frame.render_widget(text.scroll((scroll, 0)).block(block), area);
 }
 
 pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
@@ -58,17 +64,17 @@ pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
             Span::styled(hint, DIM),
         ]));
         if focused {
-            lines.push(Line::from(Span::styled(format!("   {}", spec.help), DIM)));
+            lines.push(Line::from(Span::styled(spec.help, DIM)));
         }
     }
     lines.push(Line::raw(""));
-    match &form.error {
-        Some(e) => lines.push(Line::from(Span::styled(format!(" {e}"), WRONG))),
-        None => lines.push(Line::from(Span::styled(
-            " Enter applies · Esc cancels · Tab/↑↓ move",
-            DIM,
-        ))),
+    if let Some(e) = &form.error {
+        lines.push(Line::from(Span::styled(format!(" {e}"), WRONG)));
     }
+    lines.push(Line::from(Span::styled(
+        " Enter applies · Esc cancels · Tab/↑↓ move",
+        DIM,
+    )));
     let width = area.width.min(76);
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });
     let height = body.line_count(width.saturating_sub(2)) as u16 + 2;

@@ -26,7 +26,7 @@ const COLUMNS: [Column; 8] = [
     ("PID", 7, |r| r.pid.to_string(), |t| format!("└{}", t.tid)),
     ("PPID", 7, |r| r.ppid.to_string(), |_| String::new()),
     ("RUN", 4, |r| format!("#{}", r.run), |_| String::new()),
-    ("ROLE", 9, |r| r.role.clone(), |t| t.name.clone()),
+    ("ROLE", 8, |r| r.role.clone(), |t| t.name.clone()),
     ("ST", 2, |r| r.state.to_string(), |t| t.state.to_string()),
     (
         "CPU%",
@@ -36,9 +36,9 @@ const COLUMNS: [Column; 8] = [
     ),
     (
         "THR",
-        8,
+        3,
         |r| r.threads.to_string(),
-        |t| format!("cpu{}", t.core),
+        |t| format!("c{}", t.core),
     ),
     (
         "EXIT",
@@ -51,15 +51,11 @@ const COLUMNS: [Column; 8] = [
 pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: bool) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
     let hint = if show_threads {
-        "t hides threads"
+        "└TID name · cN=core · sw=vol/invol switches"
     } else {
         "t shows threads"
     };
-    let block = Block::bordered()
-        .title(format!(" Processes · {live} live "))
-        .title_bottom(
-            ratatui::text::Line::from(Span::styled(format!(" {hint} "), DIM)).right_aligned(),
-        );
+    let block = Block::bordered().title(format!(" Processes · {live} live "));
     if table.rows.is_empty() {
         let hint = Span::styled("runners and their children appear here", DIM);
         frame.render_widget(Paragraph::new(hint).block(block), area);
@@ -67,14 +63,8 @@ pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: b
     }
     let wide = area.width >= WIDE;
     let columns: Vec<&Column> = COLUMNS.iter().filter(|c| wide || c.0 != "RUN").collect();
-    let header = Row::new(columns.iter().map(|c| match (c.0, show_threads) {
-        ("PID", true) => "PID/TID",
-        ("ROLE", true) => "ROLE/NAME",
-        ("THR", true) => "THR/CORE",
-        ("EXIT", true) => "EXIT / SWITCHES vol/invol",
-        (name, _) => name,
-    }))
-    .style(Style::new().add_modifier(Modifier::BOLD));
+    let header =
+        Row::new(columns.iter().map(|c| c.0)).style(Style::new().add_modifier(Modifier::BOLD));
     let mut rows = Vec::new();
     for r in &table.rows {
         let row = Row::new(columns.iter().map(|c| (c.2)(r)));
@@ -84,19 +74,30 @@ pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: b
             row
         });
         if show_threads {
-            for t in &r.tasks {
+            // The busiest threads first: with little room, those are the ones worth seeing.
+            let mut tasks: Vec<&ThreadSample> = r.tasks.iter().collect();
+            tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
+            for t in tasks {
                 rows.push(
                     Row::new(columns.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
                 );
             }
         }
     }
-    let widths = columns.iter().map(|c| {
-        if c.1 == 0 {
-            Constraint::Min(6)
-        } else {
-            Constraint::Length(c.1)
-        }
+    let room = area.height.saturating_sub(3) as usize;
+    let block = if rows.len() > room {
+        let note = format!(" +{} rows below · {hint} ", rows.len() - room);
+        block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned())
+    } else {
+        block.title_bottom(
+            ratatui::text::Line::from(Span::styled(format!(" {hint} "), DIM)).right_aligned(),
+        )
+    };
+    // Thread names like `changer-0` want a ninth cell when there is width to spare.
+    let widths = columns.iter().map(|c| match c {
+        (_, 0, _, _) => Constraint::Min(6),
+        ("ROLE", w, _, _) if wide => Constraint::Length(w + 1),
+        (_, w, _, _) => Constraint::Length(*w),
     });
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }

@@ -1,0 +1,696 @@
+//! Headless runs: the real `conlab` binary, asserted on its JSON and text reports, its exit
+//! codes and its messages for bad input. What the lock lesson claims is what is asserted:
+//! updates are lost without the lock, never with it or with atomics.
+//!
+//! Claims that depend on the scheduler (a race actually happened, a lock was actually
+//! contended) get a few bounded attempts; claims that hold in every run are checked in every
+//! attempt.
+
+use serde_json::Value;
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_conlab");
+
+/// Long enough for the slowest run here on a loaded 2-core machine, short enough that a hang
+/// fails the test instead of the whole CI job.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Attempts for claims that depend on how the threads happened to be scheduled.
+const ATTEMPTS: usize = 5;
+
+/// What one `conlab` invocation did.
+#[derive(Debug)]
+struct Outcome {
+    /// The PID of the `conlab` process itself (the runner's parent).
+    pid: u32,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `conlab args...`, reading its output on threads, and always waits for it (PID 1 here
+/// does not reap). A run that outlives [`DEADLINE`] is killed, waited for, and fails the test.
+fn conlab(args: &[&str]) -> Outcome {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start conlab");
+    let pid = child.id();
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).map(|_| s)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).map(|_| s)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for conlab") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("conlab {args:?} did not finish within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = out_reader.join().unwrap().expect("stdout is UTF-8");
+    let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
+    Outcome {
+        pid,
+        code: status.code(),
+        stdout,
+        stderr,
+    }
+}
+
+/// `conlab run lock --json --set k=v ...`
+fn run_lock(sets: &[&str]) -> (Value, Outcome) {
+    let mut args = vec!["run", "lock", "--json"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let outcome = conlab(&args);
+    let report = outcome.json();
+    (report, outcome)
+}
+
+fn int(report: &Value, metric: &str) -> i64 {
+    report["metrics"][metric]
+        .as_i64()
+        .unwrap_or_else(|| panic!("metric `{metric}` is not a JSON integer in {report}"))
+}
+
+fn float(report: &Value, metric: &str) -> f64 {
+    report["metrics"][metric]
+        .as_f64()
+        .unwrap_or_else(|| panic!("metric `{metric}` is not a number in {report}"))
+}
+
+/// True if `pid` is still a `conlab` process (running or an unreaped zombie). A PID that
+/// exists but belongs to another program was reused, which is not a leftover.
+fn conlab_process_exists(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.contains("(conlab"),
+        Err(_) => false,
+    }
+}
+
+/// What every lock report must satisfy, whatever the mode and the scheduling.
+fn assert_contract(report: &Value, outcome: &Outcome, mode: &str, threads: i64, iterations: i64) {
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "exit code; stderr: {}",
+        outcome.stderr
+    );
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "stderr: {}",
+        outcome.stderr
+    );
+    assert_eq!(report["scenario"], "lock", "{report}");
+    let params = report["params"].as_object().expect("params is an object");
+    assert_eq!(params["mode"], mode, "{report}");
+    assert!(
+        params["threads"].is_i64(),
+        "threads as a JSON integer: {report}"
+    );
+    assert!(
+        params["iterations"].is_i64(),
+        "iterations as a JSON integer: {report}"
+    );
+    assert_eq!(params["threads"].as_i64(), Some(threads), "{report}");
+    assert_eq!(params["iterations"].as_i64(), Some(iterations), "{report}");
+    assert_eq!(report["ok"], true, "{report}");
+    let wall_ms = report["wall_ms"].as_f64().expect("wall_ms is a number");
+    assert!(wall_ms > 0.0, "{report}");
+
+    let metrics = report["metrics"].as_object().expect("metrics is an object");
+    for name in [
+        "balance",
+        "expected_balance",
+        "lost_updates",
+        "acquisitions",
+        "contended",
+        "wait_ns_total",
+        "wait_ns_max",
+        "owner_changes",
+    ] {
+        assert!(
+            metrics.get(name).is_some_and(Value::is_i64),
+            "metric `{name}` missing or not a JSON integer: {report}"
+        );
+    }
+    for name in ["ops_per_sec", "wall_ms", "cpu_ms"] {
+        assert!(
+            metrics.get(name).is_some_and(Value::is_number),
+            "metric `{name}` missing or not a number: {report}"
+        );
+    }
+    assert_eq!(int(report, "expected_balance"), 0, "{report}");
+    assert_eq!(
+        float(report, "wall_ms"),
+        wall_ms,
+        "the report's wall_ms and metrics.wall_ms measure the same run: {report}"
+    );
+    assert!(float(report, "ops_per_sec") > 0.0, "{report}");
+    assert!(float(report, "cpu_ms") >= 0.0, "{report}");
+    assert!(
+        int(report, "wait_ns_max") <= int(report, "wait_ns_total"),
+        "{report}"
+    );
+
+    let processes = report["processes"].as_array().expect("processes array");
+    let runners: Vec<&Value> = processes.iter().filter(|p| p["role"] == "runner").collect();
+    assert_eq!(runners.len(), 1, "exactly one runner: {report}");
+    assert_eq!(
+        processes.len(),
+        1,
+        "the lock scenario starts no children: {report}"
+    );
+    let runner = runners[0];
+    assert_eq!(runner["exit"], "code 0", "{report}");
+    assert_eq!(
+        runner["ppid"].as_u64(),
+        Some(u64::from(outcome.pid)),
+        "the runner's parent is the conlab we started: {report}"
+    );
+    let runner_pid = runner["pid"].as_u64().expect("runner pid") as u32;
+    assert_ne!(runner_pid, outcome.pid, "the runner is a separate process");
+    assert!(
+        !conlab_process_exists(runner_pid),
+        "runner {runner_pid} is still there after conlab returned: {:?}",
+        std::fs::read_to_string(format!("/proc/{runner_pid}/stat"))
+    );
+}
+
+#[test]
+fn nolock_loses_updates_and_a_wrong_balance_always_comes_with_lost_updates() {
+    let mut seen = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let (report, outcome) = run_lock(&["mode=nolock", "threads=2", "iterations=2000000"]);
+        assert_contract(&report, &outcome, "nolock", 2, 2_000_000);
+        let (balance, lost) = (int(&report, "balance"), int(&report, "lost_updates"));
+        // Holds in every run: a balance off 0 can only come from overwritten updates.
+        assert!(
+            balance == 0 || lost > 0,
+            "balance {balance} with no lost update: {report}"
+        );
+        // No lock, so nothing is counted on the lock.
+        assert_eq!(int(&report, "acquisitions"), 0, "{report}");
+        // ok is about the lab working, not about the balance: nolock is allowed to be wrong.
+        let notes = report["notes"].to_string();
+        if lost > 0 {
+            assert!(notes.contains("updates were lost"), "{report}");
+        }
+        seen.push((balance, lost));
+        if lost > 0 {
+            return;
+        }
+    }
+    panic!("no update was lost in {ATTEMPTS} runs of 2 x 2,000,000 (balance, lost): {seen:?}");
+}
+
+#[test]
+fn lock_and_atomic_always_keep_the_balance() {
+    for mode in ["lock", "atomic"] {
+        for threads in [2, 4, 2, 4] {
+            let iterations = 200_000;
+            let (report, outcome) = run_lock(&[
+                &format!("mode={mode}"),
+                &format!("threads={threads}"),
+                &format!("iterations={iterations}"),
+            ]);
+            assert_contract(&report, &outcome, mode, threads, iterations);
+            assert_eq!(int(&report, "balance"), 0, "{report}");
+            assert_eq!(int(&report, "lost_updates"), 0, "{report}");
+            let expected_acquisitions = if mode == "lock" {
+                threads * iterations
+            } else {
+                0
+            };
+            assert_eq!(
+                int(&report, "acquisitions"),
+                expected_acquisitions,
+                "{report}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lock_is_contended_on_two_cores_and_counts_every_acquisition() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut seen = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let (report, outcome) = run_lock(&["mode=lock", "threads=2", "iterations=1000000"]);
+        assert_contract(&report, &outcome, "lock", 2, 1_000_000);
+        // These hold in every run, whatever the scheduling.
+        assert_eq!(int(&report, "acquisitions"), 2 * 1_000_000, "{report}");
+        assert!(
+            int(&report, "owner_changes") > 0,
+            "both threads held the lock at least once: {report}"
+        );
+        let contended = int(&report, "contended");
+        assert!(contended <= int(&report, "acquisitions"), "{report}");
+        if contended == 0 {
+            assert_eq!(int(&report, "wait_ns_total"), 0, "{report}");
+        }
+        seen.push(contended);
+        if cores < 2 || contended > 0 {
+            break;
+        }
+    }
+    if cores >= 2 {
+        assert!(
+            seen.iter().any(|c| *c > 0),
+            "{cores} cores, yet the lock was never contended in {ATTEMPTS} runs: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn json_report_has_the_contract_shape() {
+    let (report, outcome) = run_lock(&["mode=atomic", "threads=3", "iterations=1_000"]);
+    assert_contract(&report, &outcome, "atomic", 3, 1000);
+    // Exactly one JSON object on stdout, nothing else.
+    assert_eq!(
+        outcome.stdout.trim().lines().count(),
+        1,
+        "{}",
+        outcome.stdout
+    );
+    let keys: Vec<&str> = report
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "scenario",
+        "params",
+        "ok",
+        "wall_ms",
+        "metrics",
+        "processes",
+    ] {
+        assert!(keys.contains(&key), "`{key}` missing: {keys:?}");
+    }
+    // Parameters not given are reported at their defaults, in declaration order.
+    let (report, _) = run_lock(&["iterations=1000"]);
+    let params: Vec<(&String, &Value)> = report["params"].as_object().unwrap().iter().collect();
+    assert_eq!(
+        format!("{params:?}"),
+        r#"[("mode", String("nolock")), ("threads", Number(2)), ("iterations", Number(1000))]"#
+    );
+}
+
+#[test]
+fn text_report_shows_the_balance_and_the_verdict() {
+    let outcome = conlab(&[
+        "run",
+        "lock",
+        "--set",
+        "mode=lock",
+        "--set",
+        "iterations=10000",
+    ]);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let text = &outcome.stdout;
+    let first = text.lines().next().unwrap_or_default();
+    assert_eq!(
+        first, "lock  mode=lock threads=2 iterations=10000  [ok]",
+        "{text}"
+    );
+    let balance = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("balance "))
+        .unwrap_or_else(|| panic!("no balance row:\n{text}"));
+    assert_eq!(
+        balance.split_whitespace().collect::<Vec<_>>(),
+        ["balance", "0"]
+    );
+    assert!(
+        text.lines().any(|l| l
+            .trim_start()
+            .starts_with("→ balance stayed 0: each change ran alone")),
+        "no verdict line:\n{text}"
+    );
+    let acquisitions = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("acquisitions "))
+        .unwrap_or_else(|| panic!("no acquisitions row:\n{text}"));
+    assert_eq!(
+        acquisitions.split_whitespace().collect::<Vec<_>>(),
+        ["acquisitions", "20,000"],
+        "every acquisition counted, thousands grouped"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("pid ") && l.ends_with("runner   code 0")),
+        "no runner row:\n{text}"
+    );
+    assert!(
+        !text.trim_start().starts_with('{'),
+        "text, not JSON:\n{text}"
+    );
+}
+
+/// The modes of a comparison's runs, in order.
+fn modes(comparison: &Value) -> Vec<String> {
+    comparison["runs"]
+        .as_array()
+        .expect("runs array")
+        .iter()
+        .map(|r| r["params"]["mode"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+#[test]
+fn compare_json_runs_the_variants_in_order() {
+    let outcome = conlab(&[
+        "compare",
+        "lock",
+        "--vary",
+        "mode=nolock,lock,atomic",
+        "--set",
+        "iterations=100000",
+        "--json",
+    ]);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let c = outcome.json();
+    assert_eq!(c["scenario"], "lock");
+    assert_eq!(c["key"], "mode");
+    assert_eq!(c["values"], serde_json::json!(["nolock", "lock", "atomic"]));
+    assert_eq!(modes(&c), ["nolock", "lock", "atomic"], "{c}");
+    let mut runners = Vec::new();
+    for run in c["runs"].as_array().unwrap() {
+        assert_eq!(
+            run["params"]["iterations"], 100000,
+            "--set applies to every run"
+        );
+        assert_eq!(run["ok"], true, "{run}");
+        let processes = run["processes"].as_array().unwrap();
+        assert_eq!(processes.len(), 1, "{run}");
+        assert_eq!(processes[0]["exit"], "code 0", "{run}");
+        runners.push(processes[0]["pid"].as_u64().unwrap());
+    }
+    runners.sort_unstable();
+    runners.dedup();
+    assert_eq!(
+        runners.len(),
+        3,
+        "each variant has its own runner: {runners:?}"
+    );
+    for run in &c["runs"].as_array().unwrap()[1..] {
+        assert_eq!(run["metrics"]["balance"], 0, "{run}");
+    }
+}
+
+#[test]
+fn compare_without_vary_uses_the_natural_comparison() {
+    let outcome = conlab(&["compare", "lock", "--set", "iterations=20000", "--json"]);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let c = outcome.json();
+    assert_eq!(c["key"], "mode");
+    assert_eq!(c["values"], serde_json::json!(["nolock", "lock", "atomic"]));
+    assert_eq!(modes(&c), ["nolock", "lock", "atomic"], "{c}");
+}
+
+#[test]
+fn compare_text_shows_columns_marks_ratios_and_summary() {
+    let mut nolock_balances = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let outcome = conlab(&["compare", "lock", "--set", "iterations=2000000"]);
+        assert_eq!(outcome.code, Some(0), "{outcome:?}");
+        let text = &outcome.stdout;
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines
+            .iter()
+            .find(|l| l.contains("mode=nolock"))
+            .unwrap_or_else(|| panic!("no header:\n{text}"));
+        let columns: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            columns,
+            ["mode=nolock", "mode=lock", "mode=atomic"],
+            "{text}"
+        );
+
+        let row = |name: &str| -> Vec<&str> {
+            lines
+                .iter()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .unwrap_or_else(|| panic!("no `{name}` row:\n{text}"))
+                .split_whitespace()
+                .skip(1)
+                .collect()
+        };
+        // `balance  83,962 ✗  0  0`: the ✗ follows the nolock value exactly when it is not 0.
+        let balance = row("balance");
+        let nolock = balance[0];
+        if nolock == "0" {
+            assert_eq!(balance, ["0", "0", "0"], "{text}");
+        } else {
+            assert_eq!(balance[1..], ["✗", "0", "0"], "{text}");
+        }
+        // Time and throughput carry ratios against the first column, which is 1.00× to itself.
+        for name in ["wall_ms", "ops_per_sec", "cpu_ms"] {
+            let cells = row(name);
+            assert_eq!(
+                cells.len(),
+                6,
+                "value and ratio per column: {cells:?}\n{text}"
+            );
+            assert_eq!(cells[1], "(1.00×)", "{text}");
+            for ratio in [cells[3], cells[5]] {
+                assert!(
+                    ratio.starts_with('(') && ratio.ends_with("×)"),
+                    "{ratio}\n{text}"
+                );
+            }
+        }
+        let summary = lines
+            .iter()
+            .position(|l| *l == "Summary")
+            .unwrap_or_else(|| panic!("no Summary:\n{text}"));
+        assert!(
+            lines[summary + 1].trim_start().starts_with("mode="),
+            "{text}"
+        );
+        assert_eq!(
+            lines[summary + 2..]
+                .iter()
+                .filter(|l| l.contains("× faster than mode="))
+                .count(),
+            2,
+            "{text}"
+        );
+        // Progress lines go to stderr, so stdout stays the table.
+        assert_eq!(
+            outcome
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("running lock mode="))
+                .count(),
+            3,
+            "{}",
+            outcome.stderr
+        );
+        nolock_balances.push(nolock.to_string());
+        if nolock != "0" {
+            return;
+        }
+    }
+    panic!("the nolock balance was 0 in every attempt, so ✗ was never shown: {nolock_balances:?}");
+}
+
+/// Bad usage: exit code 2, no output on stdout, a message on stderr that names every piece in
+/// `names`, and never a panic.
+fn assert_usage_error(args: &[&str], names: &[&str]) {
+    let outcome = conlab(args);
+    assert_eq!(outcome.code, Some(2), "conlab {args:?}: {outcome:?}");
+    assert!(
+        !outcome.stderr.contains("panicked"),
+        "conlab {args:?} panicked: {}",
+        outcome.stderr
+    );
+    assert!(
+        outcome.stdout.is_empty(),
+        "conlab {args:?} printed to stdout: {}",
+        outcome.stdout
+    );
+    for name in names {
+        assert!(
+            outcome.stderr.contains(name),
+            "conlab {args:?}: stderr does not name `{name}`: {}",
+            outcome.stderr
+        );
+    }
+}
+
+#[test]
+fn bad_scenario_and_parameters_name_what_is_valid() {
+    // Every registered scenario is named, `lock` among them.
+    let ids: Vec<&str> = conlab::scenarios::all().iter().map(|s| s.id).collect();
+    assert!(ids.contains(&"lock"));
+    let mut names = vec!["`nope`", "valid: "];
+    names.extend(&ids);
+    assert_usage_error(&["run", "nope"], &names);
+    assert_usage_error(&["compare", "nope"], &names);
+    assert_usage_error(
+        &["run", "lock", "--set", "speed=1"],
+        &["`speed`", "valid: mode, threads, iterations"],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "threads=abc"],
+        &["`threads`", "`abc`", "an integer from 1 to 64"],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "threads=0"],
+        &["`threads`", "out of range", "an integer from 1 to 64"],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "threads=65"],
+        &["`threads`", "out of range", "an integer from 1 to 64"],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "iterations=0"],
+        &[
+            "`iterations`",
+            "out of range",
+            "an integer from 1 to 2000000000",
+        ],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "mode=fast"],
+        &["`mode`", "`fast`", "one of nolock, lock, atomic"],
+    );
+    assert_usage_error(
+        &["run", "lock", "--set", "threads"],
+        &["`threads`", "key=value"],
+    );
+    // The JSON flag does not change how usage errors are reported.
+    assert_usage_error(
+        &["run", "lock", "--json", "--set", "threads=65"],
+        &["an integer from 1 to 64"],
+    );
+}
+
+#[test]
+fn bad_compare_variations_name_what_is_valid() {
+    assert_usage_error(
+        &["compare", "lock", "--vary", "speed=1,2"],
+        &["`speed`", "valid: mode, threads, iterations"],
+    );
+    assert_usage_error(
+        &["compare", "lock", "--vary", "mode=nolock,fast"],
+        &["`mode`", "`fast`", "one of nolock, lock, atomic"],
+    );
+    assert_usage_error(
+        &["compare", "lock", "--vary", "threads=1,0"],
+        &["`threads`", "an integer from 1 to 64"],
+    );
+    assert_usage_error(
+        &["compare", "lock", "--vary", "mode=lock"],
+        &["at least two values", "`mode`"],
+    );
+    assert_usage_error(
+        &["compare", "lock", "--vary", "mode=lock,"],
+        &["at least two values", "`mode`"],
+    );
+    assert_usage_error(
+        &["compare", "lock", "--set", "threads=0"],
+        &["`threads`", "an integer from 1 to 64"],
+    );
+}
+
+#[test]
+fn bad_command_lines_are_refused_by_clap_with_code_2() {
+    assert_usage_error(
+        &["--interval", "100"],
+        &["'100'", "--interval", "200..=60000"],
+    );
+    assert_usage_error(&["--interval", "60001"], &["200..=60000"]);
+    // clap names the bad word and points to --help, where the commands are listed; it does
+    // not list them itself (see `unknown_subcommand_lists_the_valid_commands`).
+    assert_usage_error(&["frobnicate"], &["'frobnicate'", "--help"]);
+    assert_usage_error(&["run"], &["<SCENARIO>"]);
+    assert_usage_error(&["run", "lock", "--bogus"], &["'--bogus'"]);
+}
+
+/// What the brief asks of every bad input: the message names what is valid, here the commands.
+#[test]
+fn unknown_subcommand_lists_the_valid_commands() {
+    assert_usage_error(&["frobnicate"], &["list", "run", "compare"]);
+}
+
+#[test]
+fn list_names_the_scenario_its_group_and_every_parameter_default() {
+    let outcome = conlab(&["list"]);
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    let text = &outcome.stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    let group = lines
+        .iter()
+        .position(|l| *l == "Threads")
+        .unwrap_or_else(|| panic!("no Threads group:\n{text}"));
+    let lock = lines
+        .iter()
+        .position(|l| l.split_whitespace().next() == Some("lock"))
+        .unwrap_or_else(|| panic!("no lock scenario:\n{text}"));
+    assert!(group < lock, "lock is listed under its group:\n{text}");
+    // The lock entry: its line, one line per parameter, and its `compare:` line.
+    let end = lock
+        + lines[lock..]
+            .iter()
+            .position(|l| l.trim_start().starts_with("compare:"))
+            .unwrap_or_else(|| panic!("no compare line for lock:\n{text}"));
+    let entry = &lines[lock..=end];
+    // Every declared parameter, with its default, from the registry itself...
+    let scenario = conlab::scenarios::find("lock").unwrap();
+    assert_eq!(entry.len(), scenario.params.len() + 2, "{entry:#?}");
+    for p in scenario.params {
+        let shown = format!("{}={} ", p.key, p.default);
+        assert!(
+            entry.iter().any(|l| l.trim_start().starts_with(&shown)),
+            "`{shown}` missing:\n{text}"
+        );
+    }
+    // ...and the defaults and ranges the lesson is written for.
+    for shown in [
+        "mode=nolock (nolock|lock|atomic)",
+        "threads=2 (1..64)",
+        "iterations=1000000 (1..2000000000)",
+        "compare: mode=nolock,lock,atomic",
+    ] {
+        assert!(
+            entry.iter().any(|l| l.contains(shown)),
+            "`{shown}` missing:\n{text}"
+        );
+    }
+    assert!(
+        text.ends_with('\n'),
+        "the listing ends its last line: {text:?}"
+    );
+}

@@ -1,0 +1,577 @@
+//! View snapshots: the dashboard drawn into ratatui's `TestBackend` from fixed models built
+//! through the public API (messages into `App::update`, as the event loop sends them), and
+//! compared with `insta` snapshots under `tests/snapshots/`. No real runner, clock or sampler:
+//! fixed PIDs, times, CPU figures and reports.
+//!
+//! Text snapshots cannot show colour, so the styles that carry meaning (a wrong balance in
+//! red, exited processes dimmed) are asserted on the buffer directly.
+
+use conlab::app::{App, Effect, Msg};
+use conlab::event::{Body, Event};
+use conlab::report::{Metrics, Report, group_thousands};
+use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
+use conlab::sampler::{ProcSample, Sample, ThreadSample};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+/// The PID the fixed dashboard pretends to have (every runner's parent).
+const DASHBOARD: u32 = 4100;
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// One sampling tick: fixed per-core figures, the runners' processes.
+fn sample(cores: &[f32], processes: Vec<ProcSample>) -> Msg {
+    let total = cores.iter().sum::<f32>() / cores.len().max(1) as f32;
+    Msg::Sample(Box::new(Sample {
+        cores: cores.to_vec(),
+        total,
+        self_cpu_pct: 1.5,
+        processes,
+    }))
+}
+
+/// `n` ticks of a machine with `cores` cores, each core with its own repeatable pattern, so
+/// the history graphs have something to show.
+fn feed_cpu(app: &mut App, cores: usize, n: usize) {
+    for step in 0..n {
+        let figures: Vec<f32> = (0..cores)
+            .map(|i| ((i * 37 + step * 13) % 101) as f32)
+            .collect();
+        app.update(sample(&figures, vec![]));
+    }
+}
+
+fn event(app: &mut App, run: RunId, t_ms: f64, pid: u32, body: Body) {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Event(Event::new(t_ms, pid, body)),
+    }));
+}
+
+fn exited(app: &mut App, run: RunId, exit: &str) -> Vec<Effect> {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Exited {
+            exit: exit.to_string(),
+            success: exit == "code 0",
+        },
+    }))
+}
+
+/// What the event loop does when it starts a runner: records its PID, and the runner's first
+/// event announces it.
+fn runner_up(app: &mut App, run: RunId, pid: u32) {
+    app.runner_started(run, pid);
+    event(
+        app,
+        run,
+        0.02,
+        pid,
+        Body::Process {
+            ppid: DASHBOARD,
+            role: "runner".into(),
+        },
+    );
+}
+
+/// Live counters of a lock run with two threads of `per_thread` iterations, `done` of them
+/// done by thread 0 and 5% fewer by thread 1 (until both are done).
+fn live(mode: &str, per_thread: i64, done: i64) -> Body {
+    let t1 = if done >= per_thread {
+        per_thread
+    } else {
+        done - done / 20
+    };
+    let mut m = Metrics::default();
+    m.set("iterations_done", done + t1);
+    m.set("iterations_total", 2 * per_thread);
+    m.set("thread_0_done", done);
+    m.set("thread_1_done", t1);
+    if mode != "lock" {
+        m.set("balance", if mode == "nolock" { 1_288i64 } else { 0 });
+    }
+    let locked = mode == "lock";
+    m.set("lost_updates", if mode == "nolock" { done / 9 } else { 0 });
+    m.set("acquisitions", if locked { done + t1 } else { 0 });
+    m.set("contended", if locked { (done + t1) / 16 } else { 0 });
+    m.set("wait_ns_total", if locked { 98_765_432i64 } else { 0 });
+    m.set("wait_ns_max", if locked { 1_234_567i64 } else { 0 });
+    m.set("owner_changes", if locked { (done + t1) / 15 } else { 0 });
+    m.set("ops_per_sec", 7_104_221.5);
+    Body::Live { metrics: m }
+}
+
+/// A finished lock run's report, with the metrics in the order the scenario writes them.
+fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
+    let locked = mode == "lock";
+    let ops = 2_000_000i64;
+    let mut m = Metrics::default();
+    m.set("balance", balance);
+    m.set("expected_balance", 0i64);
+    m.set("lost_updates", lost);
+    m.set("acquisitions", if locked { ops } else { 0 });
+    m.set("contended", if locked { 127_352i64 } else { 0 });
+    m.set("contended_pct", if locked { 6.3676 } else { 0.0 });
+    m.set("wait_ns_total", if locked { 167_247_339i64 } else { 0 });
+    m.set("wait_ns_max", if locked { 2_314_518i64 } else { 0 });
+    m.set("owner_changes", if locked { 130_349i64 } else { 0 });
+    m.set("ops", ops);
+    m.set("ops_per_sec", ops as f64 / (wall_ms / 1000.0));
+    m.set("wall_ms", wall_ms);
+    m.set("cpu_ms", wall_ms * 1.9);
+    let note = match mode {
+        "nolock" => format!(
+            "{} updates were lost: a thread read the balance, another wrote in between, \
+             and the first overwrote that write; balance ended at {}, not 0",
+            group_thousands(lost),
+            group_thousands(balance)
+        ),
+        "lock" => "balance stayed 0: each change ran alone; 127,352 of 2,000,000 acquisitions \
+                   (6.4%) had to wait, and the lock changed hands 130,349 times"
+            .to_string(),
+        _ => "balance stayed 0 without any lock: fetch_add and fetch_sub are each one \
+              indivisible read-modify-write"
+            .to_string(),
+    };
+    let mut params = serde_json::Map::new();
+    params.insert("mode".into(), mode.into());
+    params.insert("threads".into(), 2.into());
+    params.insert("iterations".into(), 1_000_000.into());
+    Body::Report {
+        report: Box::new(Report {
+            scenario: "lock".into(),
+            params,
+            ok: true,
+            wall_ms,
+            metrics: m,
+            notes: vec![note],
+            cancelled: false,
+            error: None,
+            processes: vec![],
+        }),
+    }
+}
+
+/// A whole run from the runner's first event to its reaping.
+fn finished_run(app: &mut App, run: RunId, pid: u32, mode: &str, balance: i64, wall_ms: f64) {
+    runner_up(app, run, pid);
+    event(app, run, 100.0, pid, live(mode, 1_000_000, 400_000));
+    event(app, run, wall_ms, pid, live(mode, 1_000_000, 1_000_000));
+    let lost = if mode == "nolock" { 231_791 } else { 0 };
+    event(
+        app,
+        run,
+        wall_ms + 0.3,
+        pid,
+        report(mode, balance, lost, wall_ms),
+    );
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| conlab::view::draw(frame, app))
+        .expect("draw");
+    terminal
+}
+
+/// The buffer's rows as text (wide characters take their cells, as on screen).
+fn rows(buffer: &Buffer) -> Vec<String> {
+    let width = buffer.area.width as usize;
+    buffer
+        .content
+        .chunks(width)
+        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
+        .collect()
+}
+
+/// Position of the first cell of the first occurrence of `text` (searched row by row, by
+/// cells, so it works with multi-byte symbols).
+fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
+    (0..buffer.area.height).find_map(|y| find_in_row(buffer, y, text).map(|x| (x, y)))
+}
+
+/// Column of the first occurrence of `text` in row `y`.
+fn find_in_row(buffer: &Buffer, y: u16, text: &str) -> Option<u16> {
+    let want: Vec<String> = text.chars().map(String::from).collect();
+    let width = buffer.area.width;
+    (0..width).find(|x| {
+        want.iter().enumerate().all(|(i, ch)| {
+            let cx = x + i as u16;
+            cx < width && buffer[(cx, y)].symbol() == ch
+        })
+    })
+}
+
+fn fg_of(buffer: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buffer, text)
+        .unwrap_or_else(|| panic!("`{text}` not on screen:\n{}", rows(buffer).join("\n")));
+    buffer[(x, y)].fg
+}
+
+/// A dashboard with the lock scenario selected in the menu (with ↓, as a user would; other
+/// scenarios may come before it in the registry).
+fn dashboard(width: u16, height: u16) -> App {
+    let mut app = App::new((width, height), 500);
+    for _ in 0..conlab::scenarios::all().len() {
+        if app.scenario().id == "lock" {
+            break;
+        }
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(
+        app.scenario().id,
+        "lock",
+        "the lock scenario is in the menu"
+    );
+    app
+}
+
+/// An idle dashboard on a 2-core machine that has been sampled a few times.
+fn idle(width: u16, height: u16) -> App {
+    let mut app = dashboard(width, height);
+    feed_cpu(&mut app, 2, 12);
+    app
+}
+
+#[test]
+fn idle_dashboard_80x24() {
+    let app = idle(80, 24);
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    assert!(screen.contains("lock"), "the menu lists the scenario");
+    assert!(screen.contains("CPU · 2 cores"), "{screen}");
+    assert!(screen.contains("Processes · 0 live"), "{screen}");
+    insta::assert_snapshot!("idle_80x24", terminal.backend());
+}
+
+#[test]
+fn dashboard_before_the_first_sample_80x24() {
+    let app = dashboard(80, 24);
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!("unsampled_80x24", terminal.backend());
+}
+
+#[test]
+fn finished_nolock_run_with_a_wrong_balance() {
+    let mut app = idle(80, 24);
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Start(1)]);
+    finished_run(&mut app, 1, 4242, "nolock", -83_962, 87.3);
+    exited(&mut app, 1, "code 0");
+    feed_cpu(&mut app, 2, 2);
+
+    for (w, h) in [(80, 24), (200, 60)] {
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        assert_eq!(fg_of(buffer, "✗ should be 0"), Color::Red, "{w}x{h}");
+        // The reaped runner stays in the processes panel, dimmed, with its exit.
+        // (The first "code 0" from the top is the table's; the log line is below it.)
+        let (exit_x, y) = find(buffer, "code 0").expect("the runner's exit is shown");
+        let pid_x = find_in_row(buffer, y, "4242").expect("PID and exit on one row");
+        assert!(pid_x < exit_x);
+        for x in [pid_x, exit_x] {
+            assert_eq!(
+                buffer[(x, y)].fg,
+                Color::DarkGray,
+                "{w}x{h}: exited rows are dim"
+            );
+        }
+        insta::assert_snapshot!(format!("nolock_finished_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// A lock-mode run 43% through: mode set in the form, started with Enter, two live
+/// snapshots and one sample of its process and threads.
+fn running_lock() -> App {
+    let mut app = idle(80, 24);
+    assert_eq!(press(&mut app, KeyCode::Char('e')), vec![]);
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.params[app.selected].word("mode"), "lock");
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Start(1)]);
+    runner_up(&mut app, 1, 4242);
+    event(&mut app, 1, 100.0, 4242, live("lock", 1_000_000, 200_000));
+    event(&mut app, 1, 200.0, 4242, live("lock", 1_000_000, 440_000));
+    let thread =
+        |tid: u32, name: &str, cpu_pct: f32, core: u32, vol: u64, invol: u64| ThreadSample {
+            tid,
+            name: name.into(),
+            state: if cpu_pct > 50.0 { 'R' } else { 'S' },
+            cpu_pct,
+            core,
+            voluntary_switches: vol,
+            involuntary_switches: invol,
+        };
+    let runner = ProcSample {
+        pid: 4242,
+        ppid: DASHBOARD,
+        name: "conlab".into(),
+        state: 'R',
+        cpu_pct: 187.0,
+        threads: 4,
+        tasks: vec![
+            thread(4242, "conlab", 0.0, 0, 3, 0),
+            thread(4243, "changer-0", 94.0, 0, 21_388, 415),
+            thread(4244, "changer-1", 92.5, 1, 20_917, 398),
+            thread(4245, "conlab", 0.4, 1, 2, 0),
+        ],
+    };
+    app.update(sample(&[96.0, 91.0], vec![runner]));
+    app
+}
+
+#[test]
+fn running_lock_run_with_live_figures() {
+    let app = running_lock();
+    for (w, h) in [(80, 24), (200, 60)] {
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        assert!(screen.contains("1 run active"), "{screen}");
+        assert!(screen.contains("Processes · 1 live"), "{screen}");
+        assert!(screen.contains("● running 43%"), "{screen}");
+        assert!(
+            !screen.contains("changer-0"),
+            "threads hidden until t:\n{screen}"
+        );
+        insta::assert_snapshot!(format!("lock_running_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn processes_panel_with_threads() {
+    let mut app = running_lock();
+    assert_eq!(press(&mut app, KeyCode::Char('t')), vec![]);
+    for (w, h) in [(80, 24), (200, 60)] {
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        assert!(screen.contains("4242"), "{screen}");
+        if h >= 40 {
+            for name in ["changer-0", "changer-1", "└4244"] {
+                assert!(screen.contains(name), "`{name}` missing:\n{screen}");
+            }
+        }
+        insta::assert_snapshot!(format!("lock_threads_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// 16 cores: one column when the terminal is tall enough (the panel may take ~40% of the
+/// height), more columns when it is short, and a note for the cores that do not fit.
+#[test]
+fn cpu_panel_with_sixteen_cores() {
+    for (w, h) in [(200, 60), (240, 24), (200, 24), (80, 24)] {
+        let mut app = dashboard(w, h);
+        feed_cpu(&mut app, 16, 40);
+        let terminal = draw(&app, w, h);
+        let lines = rows(terminal.backend().buffer());
+        let screen = lines.join("\n");
+        assert!(screen.contains("CPU · 16 cores"), "{screen}");
+        let shown = (0..16)
+            .filter(|i| screen.contains(&format!("cpu{i} ")))
+            .count();
+        let row_of = |core: usize| {
+            lines
+                .iter()
+                .position(|r| r.contains(&format!("cpu{core} ")))
+        };
+        // Every core fits at each of these sizes: two short columns when there is height,
+        // four narrow ones when there is not.
+        assert_eq!(shown, 16, "{w}x{h}:\n{screen}");
+        match (w, h) {
+            (200, 60) => {
+                assert_eq!(row_of(8), row_of(0), "two columns:\n{screen}");
+                assert_eq!(row_of(7), row_of(0).map(|r| r + 7), "eight rows:\n{screen}");
+            }
+            _ => {
+                for core in [4, 8, 12] {
+                    assert_eq!(row_of(core), row_of(0), "{w}x{h}: four columns:\n{screen}");
+                }
+            }
+        }
+        assert!(!screen.contains("enlarge the window"), "{w}x{h}:\n{screen}");
+        insta::assert_snapshot!(format!("cpu16_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// Compare opened with `c`, each variant run to its end one after another.
+fn compare_done() -> App {
+    let mut app = idle(80, 24);
+    assert_eq!(press(&mut app, KeyCode::Char('c')), vec![Effect::Start(1)]);
+    finished_run(&mut app, 1, 5001, "nolock", -60_607, 62.8);
+    assert_eq!(exited(&mut app, 1, "code 0"), vec![Effect::Start(2)]);
+    finished_run(&mut app, 2, 5002, "lock", 0, 283.2);
+    assert_eq!(exited(&mut app, 2, "code 0"), vec![Effect::Start(3)]);
+    finished_run(&mut app, 3, 5003, "atomic", 0, 26.5);
+    assert_eq!(exited(&mut app, 3, "code 0"), vec![]);
+    app
+}
+
+#[test]
+fn compare_with_three_finished_variants() {
+    let app = compare_done();
+    for (w, h) in [(80, 24), (200, 60)] {
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        let screen = rows(buffer).join("\n");
+        assert_eq!(fg_of(buffer, "-60,607 ✗"), Color::Red, "{w}x{h}");
+        assert_eq!(
+            screen.matches('✗').count(),
+            1,
+            "only the wrong balance:\n{screen}"
+        );
+        if w >= 100 {
+            assert!(screen.contains("62.8 ms 1.00×"), "{screen}");
+            assert!(screen.contains("Summary: mode=atomic fastest"), "{screen}");
+            assert!(screen.contains("lock 10.69× slower"), "{screen}");
+        }
+        insta::assert_snapshot!(format!("compare_done_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn compare_halfway() {
+    let mut app = idle(80, 24);
+    press(&mut app, KeyCode::Char('c'));
+    finished_run(&mut app, 1, 5001, "nolock", 1_288, 62.8);
+    exited(&mut app, 1, "code 0");
+    runner_up(&mut app, 2, 5002);
+    event(&mut app, 2, 100.0, 5002, live("lock", 1_000_000, 300_000));
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    assert!(
+        screen.contains("· waiting"),
+        "the third variant waits:\n{screen}"
+    );
+    insta::assert_snapshot!("compare_halfway_80x24", terminal.backend());
+}
+
+/// The help lists every key, one row each. (Whether the rows are whole is
+/// `help_overlay_is_whole`.)
+#[test]
+fn help_overlay() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = idle(w, h);
+        press(&mut app, KeyCode::Char('?'));
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        for (key, what) in conlab::view::help::KEYS {
+            let start: String = what.chars().take(24).collect();
+            assert!(
+                screen.contains(&format!(" {key:<11}{start}")),
+                "{w}x{h}: no row for `{key}`:\n{screen}"
+            );
+        }
+        if h >= 30 {
+            assert!(screen.contains("Any key closes this help."), "{screen}");
+        }
+        insta::assert_snapshot!(format!("help_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn lesson_overlay() {
+    let mut app = idle(80, 24);
+    press(&mut app, KeyCode::Char('l'));
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!("lesson_80x24", terminal.backend());
+}
+
+#[test]
+fn parameter_form_with_a_validation_error() {
+    let mut app = idle(80, 24);
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Char('0'));
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![],
+        "refused, not applied"
+    );
+    for (w, h) in [(80, 24), (200, 60)] {
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        let error = "`threads`: 0 is out of range";
+        assert_eq!(fg_of(buffer, error), Color::Red, "{w}x{h}");
+        assert!(
+            buffer[find(buffer, error).unwrap()]
+                .modifier
+                .contains(Modifier::BOLD)
+        );
+        insta::assert_snapshot!(format!("form_error_{w}x{h}"), terminal.backend());
+    }
+}
+
+// Layout bugs once seen in the snapshots above, each pinned by what a user should see.
+
+/// The compare view of three finished variants at 80x24.
+fn compare_done_80x24() -> Terminal<TestBackend> {
+    draw(&compare_done(), 80, 24)
+}
+
+#[test]
+fn compare_ratios_are_whole_at_80x24() {
+    let terminal = compare_done_80x24();
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    for ratio in ["1.00×", "4.51×", "0.42×", "2.37×"] {
+        assert!(screen.contains(ratio), "`{ratio}` cut:\n{screen}");
+    }
+}
+
+#[test]
+fn compare_summary_is_visible_at_80x24() {
+    let terminal = compare_done_80x24();
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    // One line ranks the variants by wall time: atomic 26.5 ms, nolock 62.8, lock 283.2.
+    assert!(screen.contains("Summary: mode=atomic fastest"), "{screen}");
+    assert!(screen.contains("lock 10.69× slower"), "{screen}");
+}
+
+#[test]
+fn help_overlay_is_whole() {
+    for (w, h) in [(200, 60), (80, 24)] {
+        let mut app = idle(w, h);
+        press(&mut app, KeyCode::Char('?'));
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        for (key, what) in conlab::view::help::KEYS {
+            assert!(screen.contains(what), "{w}x{h}: `{key}` cut:\n{screen}");
+        }
+        assert!(screen.contains("Any key closes this help."), "{screen}");
+    }
+}
+
+#[test]
+fn cpu_columns_are_separated() {
+    let mut app = dashboard(240, 24);
+    feed_cpu(&mut app, 16, 40);
+    let terminal = draw(&app, 240, 24);
+    let buffer = terminal.backend().buffer();
+    for core in ["cpu4 ", "cpu8 ", "cpu12"] {
+        let (x, y) = find(buffer, core).expect("four columns");
+        assert_eq!(
+            buffer[(x - 1, y)].symbol(),
+            " ",
+            "`{core}` glued to the column before:\n{}",
+            rows(buffer)[y as usize]
+        );
+    }
+}
+
+#[test]
+fn hidden_cores_note_keeps_the_border() {
+    let mut app = dashboard(80, 24);
+    feed_cpu(&mut app, 64, 40);
+    let terminal = draw(&app, 80, 24);
+    let lines = rows(terminal.backend().buffer());
+    let bottom = lines
+        .iter()
+        .find(|l| l.contains("enlarge the window"))
+        .expect("the note");
+    assert!(bottom.ends_with('┘'), "corner lost: {bottom:?}");
+    assert!(bottom.contains("every 500 ms"), "interval lost: {bottom:?}");
+}
