@@ -135,23 +135,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             let gil = Gil::new(interval);
             let stats: Vec<WorkerStats> = (0..workers).map(|_| WorkerStats::default()).collect();
             in_process(probe, &plan, &gil, &stats, started)?;
-            let wall_ns = started.elapsed().as_nanos() as f64;
-            for (i, s) in stats.iter().enumerate() {
-                if mode == Mode::Gil {
-                    metrics.set(
-                        &format!("thread_{i}_hold_pct"),
-                        s.held_ns.load(Relaxed) as f64 * 100.0 / wall_ns,
-                    );
-                    metrics.set(
-                        &format!("thread_{i}_wait_pct"),
-                        s.waited_ns.load(Relaxed) as f64 * 100.0 / wall_ns,
-                    );
-                }
-                metrics.set(
-                    &format!("thread_{i}_run_pct"),
-                    s.cpu_ns.load(Relaxed) as f64 * 100.0 / wall_ns,
-                );
-            }
+            add_thread_shares(&mut metrics, &stats, mode, started.elapsed().as_secs_f64());
             if mode == Mode::Gil {
                 metrics.set("gil_handoffs", gil.handoffs());
                 metrics.set("gil_releases", gil.releases());
@@ -231,22 +215,8 @@ fn in_process(
         m.set("cpu_cores_used", probe.cpu_ms() / 1000.0 / secs.max(1e-9));
         if plan.mode == Mode::Gil {
             m.set("gil_handoffs", gil.handoffs());
-            let ns = secs * 1e9;
-            for (i, s) in stats.iter().enumerate() {
-                m.set(
-                    &format!("thread_{i}_hold_pct"),
-                    s.held_ns.load(Relaxed) as f64 * 100.0 / ns,
-                );
-                m.set(
-                    &format!("thread_{i}_wait_pct"),
-                    s.waited_ns.load(Relaxed) as f64 * 100.0 / ns,
-                );
-                m.set(
-                    &format!("thread_{i}_run_pct"),
-                    s.cpu_ns.load(Relaxed) as f64 * 100.0 / ns,
-                );
-            }
         }
+        add_thread_shares(m, stats, plan.mode, secs);
     };
     probe.with_live(snapshot, || {
         std::thread::scope(|scope| {
@@ -262,6 +232,19 @@ fn in_process(
             Ok(())
         })
     })
+}
+
+/// Each thread's share of `secs` spent running on a CPU and, with the GIL, holding it and
+/// waiting for it.
+fn add_thread_shares(m: &mut Metrics, stats: &[WorkerStats], mode: Mode, secs: f64) {
+    let pct = |ns: &AtomicU64| ns.load(Relaxed) as f64 * 100.0 / (secs * 1e9).max(1.0);
+    for (i, s) in stats.iter().enumerate() {
+        if mode == Mode::Gil {
+            m.set(&format!("thread_{i}_hold_pct"), pct(&s.held_ns));
+            m.set(&format!("thread_{i}_wait_pct"), pct(&s.waited_ns));
+        }
+        m.set(&format!("thread_{i}_run_pct"), pct(&s.cpu_ns));
+    }
 }
 
 fn time_is_up(plan: &Plan, probe: &Probe) -> bool {

@@ -2,14 +2,10 @@
 //! progress, the counted mutex's contention, and throughput.
 
 use super::fmt::{bar, duration_ms, duration_ns, metric, si};
-use super::{DIM, LABEL, RIGHT, WRONG};
+use super::{DIM, RIGHT, WRONG, label};
 use crate::app::run::Run;
 use crate::report::{Metrics, Num};
 use ratatui::text::{Line, Span};
-
-fn label(text: &str) -> Span<'static> {
-    Span::styled(format!("{text:<13}"), LABEL)
-}
 
 fn get(m: &Metrics, name: &str) -> Option<f64> {
     m.get(name).map(Num::as_f64)

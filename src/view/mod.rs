@@ -146,6 +146,11 @@ pub const DIM: Style = Style::new().fg(Color::DarkGray);
 pub const WRONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
 /// A value that is as it should be.
 pub const RIGHT: Style = Style::new().fg(Color::Green);
+/// A figure's label, padded so the figures line up.
+pub fn label(text: &str) -> Span<'static> {
+    Span::styled(format!("{text:<13}"), LABEL)
+}
+
 /// Labels in front of figures.
 pub const LABEL: Style = Style::new().fg(Color::Cyan);
 

@@ -2,15 +2,11 @@
 //! throughput, and with the GIL each thread's share of time holding it, waiting, and running.
 
 use super::fmt::{bar, duration_ms, si};
-use super::{DIM, LABEL, RIGHT, WRONG};
+use super::{DIM, RIGHT, WRONG, label};
 use crate::app::run::Run;
 use crate::report::Num;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-
-fn label(text: &str) -> Span<'static> {
-    Span::styled(format!("{text:<13}"), LABEL)
-}
 
 pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
     let Some(run) = run else {
