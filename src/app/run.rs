@@ -98,7 +98,11 @@ impl Run {
                         None
                     }
                     Body::Log { text } => {
-                        let line = format!("[{}] {text}", event.pid);
+                        // Only lines from other processes (children) need saying whose they are.
+                        let line = match self.pid {
+                            Some(pid) if pid == event.pid => text.clone(),
+                            _ => format!("[{}] {text}", event.pid),
+                        };
                         if self.output.len() == OUTPUT_LINES {
                             self.output.remove(0);
                         }

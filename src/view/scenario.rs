@@ -55,12 +55,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let used = (figures.line_count(inner.width) as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
-    if rest.height >= 2 {
+    let output = run.map(|r| r.output.as_slice()).unwrap_or_default();
+    if !output.is_empty() && rest.height >= 2 {
+        draw_output_tail(frame, rest, output);
+    } else if rest.height >= 2 {
         let lesson = Paragraph::new(format!("\n{}", scenario.lesson_text()))
             .style(Style::new().fg(Color::Gray))
             .wrap(Wrap { trim: true });
         frame.render_widget(lesson, rest);
     }
+}
+
+/// The newest output lines that fit, newest at the bottom, under a rule.
+fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String]) {
+    let rule = Line::from(Span::styled(
+        format!("{:─<w$}", "─ output ", w = area.width as usize),
+        DIM,
+    ));
+    let mut first = output.len();
+    let fits = |from: usize| {
+        Paragraph::new(
+            output[from..]
+                .iter()
+                .map(|l| Line::raw(l.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .wrap(Wrap { trim: false })
+        .line_count(area.width) as u16
+            + 1
+            <= area.height
+    };
+    while first > 0 && fits(first - 1) {
+        first -= 1;
+    }
+    let mut lines = vec![rule];
+    lines.extend(output[first..].iter().map(|l| Line::raw(l.clone())));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
 /// `mode=nolock  threads=2  iterations=1,000,000`
@@ -97,8 +127,7 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
     }
 }
 
-/// The scenario's own figures; scenarios without a dedicated view list their highlights and
-/// their latest output lines.
+/// The scenario's own figures; scenarios without a dedicated view list their highlights.
 fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
     match scenario.id {
         "lock" => super::lock::lines(run, width),
@@ -111,7 +140,7 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
                 ))];
             };
             let m = run.metrics();
-            let mut lines: Vec<Line> = scenario
+            scenario
                 .highlights
                 .iter()
                 .filter_map(|name| m.get(name).map(|v| (name, v)))
@@ -121,19 +150,7 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
                         Span::raw(metric(name, v)),
                     ])
                 })
-                .collect();
-            lines.extend(
-                run.output
-                    .iter()
-                    .rev()
-                    .take(OUTPUT_SHOWN)
-                    .rev()
-                    .map(|l| Line::from(Span::styled(l.clone(), DIM))),
-            );
-            lines
+                .collect()
         }
     }
 }
-
-/// Output lines shown under the figures (the whole log is in the event log).
-const OUTPUT_SHOWN: usize = 8;
