@@ -169,7 +169,9 @@ fn resolve(id: &str, assignments: &[String]) -> Result<(&'static Scenario, Param
 
 /// The child process the dashboard, `run` and `compare` start: events on stdout.
 fn runner_mode(id: &str, assignments: &[String], role: &str) -> ExitCode {
-    match resolve(id, assignments) {
+    let resolved = scenarios::find_for_runner(id)
+        .and_then(|s| Ok((s, Params::from_assignments(s.params, assignments)?)));
+    match resolved {
         Ok((scenario, params)) => ExitCode::from(runner::run_in_runner(scenario, params, role)),
         Err(e) => usage_error(&e),
     }

@@ -34,13 +34,26 @@ pub fn spawn(
     role: &str,
     assignments: &[String],
 ) -> io::Result<Worker> {
+    spawn_with(probe, scenario, role, assignments, Stdio::null(), |_| {})
+}
+
+/// Like [`spawn`], with the child's stdin given (a pipe or socket end to talk to it) and
+/// `watch` called on every event the child writes, on the relay thread, before it is relayed.
+pub fn spawn_with(
+    probe: &Probe,
+    scenario: &str,
+    role: &str,
+    assignments: &[String],
+    stdin: Stdio,
+    mut watch: impl FnMut(&Event) + Send + 'static,
+) -> io::Result<Worker> {
     let mut command = crate::lifeline::conlab_again()?;
     command.args(["run", scenario, "--events", "--role", role]);
     for a in assignments {
         command.arg("--set").arg(a);
     }
     command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     crate::lifeline::die_with_parent(&mut command);
@@ -50,7 +63,7 @@ pub fn spawn(
     let relay_probe = probe.relay_handle();
     let relay = std::thread::Builder::new()
         .name(format!("relay-{pid}"))
-        .spawn(move || relay(stdout, pid, relay_probe))?;
+        .spawn(move || relay(stdout, pid, relay_probe, &mut watch))?;
     Ok(Worker {
         child,
         pid,
@@ -59,12 +72,18 @@ pub fn spawn(
 }
 
 /// Forwards the child's process and log events; keeps its report for the parent.
-fn relay(stdout: impl io::Read, pid: u32, probe: crate::probe::Relay) -> Option<Report> {
+fn relay(
+    stdout: impl io::Read,
+    pid: u32,
+    probe: crate::probe::Relay,
+    watch: &mut dyn FnMut(&Event),
+) -> Option<Report> {
     let mut report = None;
     let mut line = Vec::new();
     let mut reader = BufReader::new(stdout);
     while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
         if let Ok(event) = Event::decode(&line) {
+            watch(&event);
             match event.body {
                 Body::Report { report: r } if event.pid == pid => report = Some(*r),
                 Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {

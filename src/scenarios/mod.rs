@@ -17,6 +17,8 @@ pub enum Group {
     Threads,
     Models,
     Distributed,
+    /// Not a lesson: what a runner starts as its children (never in the menu or `list`).
+    Internal,
 }
 
 impl Group {
@@ -33,6 +35,7 @@ impl Group {
             Group::Threads => "Threads",
             Group::Models => "Models",
             Group::Distributed => "Distributed",
+            Group::Internal => "Internal",
         }
     }
 }
@@ -89,6 +92,18 @@ impl Scenario {
 /// Every built scenario, grouped in tutorial order.
 pub fn all() -> &'static [&'static Scenario] {
     SCENARIOS
+}
+
+/// Scenarios that only runners start, as their children's work.
+static INTERNAL: &[&Scenario] = &[];
+
+/// What a runner may run: every scenario, and the internal ones children of runners run.
+pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
+    INTERNAL
+        .iter()
+        .copied()
+        .find(|s| s.id == id)
+        .map_or_else(|| find(id), Ok)
 }
 
 /// The scenario called `id`, or a message naming every valid id.
