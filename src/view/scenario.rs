@@ -73,17 +73,16 @@ fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String]) {
         DIM,
     ));
     let mut first = output.len();
+    // One row goes to the rule; the lines from `from` on must fit in the rest.
     let fits = |from: usize| {
-        Paragraph::new(
-            output[from..]
-                .iter()
-                .map(|l| Line::raw(l.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .wrap(Wrap { trim: false })
-        .line_count(area.width) as u16
-            + 1
-            <= area.height
+        let lines: Vec<Line> = output[from..]
+            .iter()
+            .map(|l| Line::raw(l.clone()))
+            .collect();
+        let rows = Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .line_count(area.width);
+        rows < usize::from(area.height)
     };
     while first > 0 && fits(first - 1) {
         first -= 1;
