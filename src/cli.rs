@@ -222,7 +222,7 @@ fn run_one(
         RunnerMsg::BadLine(line) => eprintln!("conlab: {line}"),
         RunnerMsg::Exited { .. } => {}
     })?;
-    Ok(runner::final_report(scenario.id, &messages))
+    Ok(runner::final_report(scenario.id, params, &messages))
 }
 
 /// `key=v1,v2,...` checked against the scenario: the key exists and every value is valid.

@@ -9,11 +9,14 @@ use std::process::Command;
 /// The kernel then calls the child `exe`; runners rename themselves (see `run_in_runner`).
 pub fn conlab_again() -> std::io::Result<Command> {
     let own = std::path::Path::new("/proc/self/exe");
-    if own.exists() {
-        Ok(Command::new(own))
+    let mut command = if own.exists() {
+        Command::new(own)
     } else {
-        Ok(Command::new(std::env::current_exe()?))
-    }
+        Command::new(std::env::current_exe()?)
+    };
+    // ps shows argv[0]: say conlab, not /proc/self/exe.
+    command.arg0("conlab");
+    Ok(command)
 }
 
 /// Makes the child get SIGKILL when the thread that spawns it dies (`PR_SET_PDEATHSIG`), and
@@ -32,4 +35,53 @@ pub fn die_with_parent(command: &mut Command) {
             Ok(())
         });
     }
+}
+
+/// Makes this process the one that orphaned descendants are re-parented to, instead of PID 1
+/// (which, in a container, may never reap them). Call [`reap_orphans`] after a runner ends.
+pub fn adopt_orphans() {
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+}
+
+/// Reaps children of this process that are not in `keep` (runners, reaped by their own
+/// waiter threads) — orphaned grandchildren re-parented here — until none is left or `within`
+/// has passed.
+pub fn reap_orphans(keep: &[i32], within: std::time::Duration) {
+    use nix::sys::wait::{WaitPidFlag, waitpid};
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let orphans: Vec<i32> = children_of(std::process::id())
+            .into_iter()
+            .filter(|p| !keep.contains(p))
+            .collect();
+        for &pid in &orphans {
+            let _ = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+        }
+        if orphans.is_empty() || std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// PIDs whose parent is `parent`, from `/proc` (this kernel may lack `/proc/<pid>/task/*/children`).
+fn children_of(parent: u32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.get(s.rfind(')')? + 2..)?
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse::<u32>()
+                        .ok()
+                })
+                == Some(parent)
+        })
+        .collect()
 }

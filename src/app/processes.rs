@@ -112,7 +112,7 @@ impl ProcessTable {
             .iter_mut()
             .filter(|r| r.run == run && r.exit.is_none())
         {
-            row.mark_exited("killed with its group");
+            row.mark_exited(crate::runner::KILLED_WITH_GROUP);
         }
     }
 

@@ -48,6 +48,10 @@ pub struct RunnerUpdate {
     pub msg: RunnerMsg,
 }
 
+/// The exit of a runner's descendant that was never seen to exit: its runner ended and took
+/// the whole process group with it.
+pub const KILLED_WITH_GROUP: &str = "killed with its group";
+
 /// Process groups of live runners, so a panic or a signal can kill them all.
 static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
@@ -94,6 +98,7 @@ pub fn spawn(
     nice: i32,
     updates: Sender<RunnerUpdate>,
 ) -> io::Result<RunnerHandle> {
+    crate::lifeline::adopt_orphans();
     let mut command = crate::lifeline::conlab_again()?;
     command.arg("run").arg(scenario).arg("--events");
     for assignment in params.assignments() {
@@ -172,6 +177,9 @@ fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
     let result = child.wait();
     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     live_groups().retain(|g| *g != pid);
+    // Whatever the runner left (killed with its group) was re-parented to us: reap it.
+    let runners = live_groups().clone();
+    crate::lifeline::reap_orphans(&runners, Duration::from_millis(500));
     if let Ok(s) = result {
         let _ = status.send(s);
     }
@@ -289,7 +297,11 @@ pub fn run_to_end<T>(
 }
 
 /// The report event of a finished run, with the runner's own process record filled in.
-pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Report {
+pub fn final_report(
+    scenario: &str,
+    params: &Params,
+    messages: &[RunnerMsg],
+) -> crate::report::Report {
     use crate::report::{ProcessRecord, Report};
     let mut report = None;
     let mut processes: Vec<ProcessRecord> = Vec::new();
@@ -328,7 +340,7 @@ pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Re
     }
     let mut report = report.unwrap_or_else(|| Report {
         scenario: scenario.to_string(),
-        params: serde_json::Map::new(),
+        params: params.to_json(),
         ok: false,
         wall_ms: 0.0,
         metrics: Default::default(),
@@ -347,6 +359,10 @@ pub fn final_report(scenario: &str, messages: &[RunnerMsg]) -> crate::report::Re
             "runner ended with {}",
             runner_exit.as_deref().unwrap_or("unknown")
         ));
+    }
+    // Descendants that never reported an exit went down with the runner's group.
+    for p in processes.iter_mut().filter(|p| p.exit.is_none()) {
+        p.exit = Some(KILLED_WITH_GROUP.to_string());
     }
     report.processes = processes;
     report
