@@ -12,7 +12,7 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// An integer in `min..=max`, or the word `cores` for this machine's core count.
     IntOrCores { min: i64, max: i64 },
-    /// Free text of at most `max_len` characters (a thread name, a command line).
+    /// Free text of at most `max_len` bytes of UTF-8 (a thread name, a command line).
     Text { max_len: usize },
 }
 
@@ -60,7 +60,7 @@ impl ParamSpec {
                     cores()
                 )
             }
-            ParamKind::Text { max_len } => format!("text of at most {max_len} characters"),
+            ParamKind::Text { max_len } => format!("text of at most {max_len} bytes"),
         }
     }
 
@@ -70,7 +70,7 @@ impl ParamSpec {
             ParamKind::Int { min, max } => format!("{min}..{max}"),
             ParamKind::Choice(words) => words.join("|"),
             ParamKind::IntOrCores { min, max } => format!("{min}..{max}|cores"),
-            ParamKind::Text { max_len } => format!("text, ≤ {max_len} chars"),
+            ParamKind::Text { max_len } => format!("text, ≤ {max_len} bytes"),
         }
     }
 
@@ -99,7 +99,8 @@ impl ParamSpec {
                 .map(|w| Value::Word((*w).to_string()))
                 .ok_or_else(|| format!("`{}`: `{text}` is not {}", self.key, self.valid_values())),
             ParamKind::Text { max_len } => {
-                if text.chars().count() > max_len {
+                // Bytes, not characters: the kernel cuts a thread name at 15 bytes, mid-character.
+                if text.len() > max_len {
                     Err(format!(
                         "`{}`: too long; use {}",
                         self.key,

@@ -89,10 +89,10 @@ struct WorkerStats {
     cpu_ns: CachePadded<AtomicU64>,
 }
 
-/// One "bytecode" chunk: arithmetic the compiler cannot remove.
+/// `ops` "bytecodes": arithmetic the compiler cannot remove.
 #[inline]
-fn busy_chunk(x: &mut u64) {
-    for _ in 0..CHUNK {
+fn busy_ops(x: &mut u64, ops: u64) {
+    for _ in 0..ops {
         *x = black_box(
             x.wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407),
@@ -255,9 +255,7 @@ fn free_worker(stats: &WorkerStats, plan: &Plan, probe: &Probe) {
     let mut x = 1;
     let mut ops = 0;
     while !time_is_up(plan, probe) {
-        for _ in 0..CHUNKS_PER_CHECK {
-            busy_chunk(&mut x);
-        }
+        busy_ops(&mut x, CHUNK * CHUNKS_PER_CHECK);
         ops += CHUNK * CHUNKS_PER_CHECK;
         stats.ops.store(ops, Relaxed);
         stats
@@ -278,9 +276,15 @@ fn gil_worker(me: usize, gil: &Gil, stats: &WorkerStats, plan: &Plan, probe: &Pr
         let holding_since = Instant::now();
         let mut chunks = 0u64;
         let forced = loop {
-            busy_chunk(&mut x);
-            ops += CHUNK;
-            since_release += CHUNK;
+            // With `ticks`, never run past the release point, however small `ticks` is.
+            let step = if plan.ticks > 0 {
+                CHUNK.min(plan.ticks - since_release)
+            } else {
+                CHUNK
+            };
+            busy_ops(&mut x, step);
+            ops += step;
+            since_release += step;
             chunks += 1;
             if plan.ticks > 0 {
                 if since_release >= plan.ticks {

@@ -111,15 +111,18 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let names: Vec<Names> = probe.with_live(snapshot, || {
         std::thread::scope(|scope| {
             let mut handles = Vec::new();
+            // Python numbers only the threads it has to name itself: Thread-1, Thread-2, ...
+            // An empty name counts as no name, as in Python.
+            let mut unnamed = 0;
             for (i, step) in steps.iter().enumerate() {
-                // Python numbers only the threads it has to name itself: Thread-1, Thread-2, ...
-                let (builder, python) = if i == 0 {
+                let (builder, python) = if i == 0 && !first_name.is_empty() {
                     (
                         std::thread::Builder::new().name(first_name.clone()),
                         first_name.clone(),
                     )
                 } else {
-                    (std::thread::Builder::new(), format!("Thread-{i}"))
+                    unnamed += 1;
+                    (std::thread::Builder::new(), format!("Thread-{unnamed}"))
                 };
                 let handle = builder
                     .spawn_scoped(scope, move || {

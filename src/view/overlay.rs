@@ -43,6 +43,7 @@ pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: u16) {
 
 pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
     let mut lines = Vec::new();
+    let key_w = form.specs.iter().map(|s| s.key.len()).max().unwrap_or(0);
     for (i, (spec, text)) in form.specs.iter().zip(&form.fields).enumerate() {
         let focused = i == form.focus;
         let value_style = if focused {
@@ -59,7 +60,7 @@ pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
         };
         let cursor = if focused { "▏" } else { "" };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {:<12}", spec.key), LABEL),
+            Span::styled(format!(" {:<key_w$} ", spec.key), LABEL),
             Span::styled(format!("{text}{cursor}"), value_style),
             Span::styled(hint, DIM),
         ]));
