@@ -1,6 +1,7 @@
 //! The scenario registry: every lesson that can run, with its parameters and its natural
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
+mod fork;
 mod lock;
 mod multicore;
 mod thread_local;
@@ -69,8 +70,10 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: threads, Lock, multi-core and the GIL, ThreadLocal.
+/// In the tutorial's order: fork, Process, subprocess; threads, Lock, multi-core and the
+/// GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
+    &fork::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
