@@ -4,6 +4,7 @@
 mod fork;
 mod lock;
 mod multicore;
+mod process;
 mod thread_local;
 mod threads;
 
@@ -74,6 +75,7 @@ pub struct Scenario {
 /// GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
+    &process::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -98,7 +100,7 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[];
+static INTERNAL: &[&Scenario] = &[&process::CHILD];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
@@ -139,6 +141,19 @@ mod tests {
             g
         };
         assert_eq!(groups, sorted, "registry must be in tutorial order");
+    }
+
+    #[test]
+    fn internal_scenarios_are_well_formed_and_hidden() {
+        for s in INTERNAL {
+            let mut p = Params::defaults(s.params);
+            for v in s.compare_values {
+                p.set(s.params, s.compare_key, v).unwrap();
+            }
+            assert_eq!(s.group, Group::Internal, "{}", s.id);
+            assert!(find(s.id).is_err(), "{} is only for runners", s.id);
+            assert!(find_for_runner(s.id).is_ok(), "{}", s.id);
+        }
     }
 
     #[test]
