@@ -5,6 +5,7 @@ mod fork;
 mod lock;
 mod multicore;
 mod process;
+mod subprocess;
 mod thread_local;
 mod threads;
 
@@ -76,6 +77,7 @@ pub struct Scenario {
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
+    &subprocess::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
