@@ -195,7 +195,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             size / 1024
         ));
     }
-    if end.pipes_left_open {
+    if end.pipes_left_open && !end.timed_out && !probe.cancelled() {
         notes.push(format!(
             "its output pipes were still held open {} ms after it exited, by something it left running",
             DRAIN_GRACE.as_millis()
