@@ -70,6 +70,9 @@ pub static SCENARIO: Scenario = Scenario {
 const SHOWN_LINES: usize = 20;
 /// Characters kept of a shown line.
 const SHOWN_CHARS: usize = 160;
+/// Characters of the command line or of an output line repeated in a note: the report is
+/// one event line, which must stay under 4096 bytes whatever the parameters.
+const NOTE_CHARS: usize = 60;
 /// How long, after the command exited, its pipes may stay open (held by something it left
 /// running in the background) before conlab stops waiting for the end of its output.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
@@ -154,7 +157,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     metrics.set("duration_ms", duration.as_secs_f64() * 1000.0);
 
     let mut notes = vec![format!(
-        "$ {line} → {exit} (Python's returncode {returncode}) after {:.1} ms",
+        "$ {} → {exit} (Python's returncode {returncode}) after {:.1} ms",
+        preview(&line, NOTE_CHARS),
         duration.as_secs_f64() * 1000.0
     )];
     if end.timed_out {
@@ -341,7 +345,7 @@ impl Stream {
             self.label, self.bytes, self.lines
         );
         if let Some(first) = self.first.first() {
-            s.push_str(&format!("; first: {first}"));
+            s.push_str(&format!("; first: {}", preview(first, NOTE_CHARS)));
         }
         if self.lines > SHOWN_LINES as u64 {
             s.push_str(&format!(
@@ -363,6 +367,14 @@ fn printable(kept: &[u8], full_len: usize) -> String {
         text.push('…');
     }
     text
+}
+
+/// At most `max` characters of `text`, with `…` when cut.
+fn preview(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 fn nonblocking(fd: OwnedFd) -> File {
@@ -602,6 +614,95 @@ mod tests {
     fn lines_are_shown_printable_and_cut() {
         assert_eq!(printable(b"a\0b\tc", 5), "a·b\tc");
         assert_eq!(printable(b"abc", 10), "abc…");
+    }
+
+    #[test]
+    fn the_largest_report_still_fits_in_one_event_line() {
+        use crate::event::Event;
+        use crate::params::Params;
+        use crate::report::Report;
+        // Every parameter at its longest, made of characters JSON has to escape.
+        let cmd = format!("sh -c '{}'", "\"".repeat(248));
+        let input = "\\".repeat(512);
+        let params = Params::from_assignments(
+            SCENARIO.params,
+            &[
+                "mode=communicate".to_string(),
+                format!("cmd={cmd}"),
+                format!("input={input}"),
+            ],
+        )
+        .unwrap();
+        let mut out = Stream::new("stdout", None);
+        let mut err = Stream::new("stderr", None);
+        out.first.push(printable(&[b'\t'; SHOWN_CHARS], 1000));
+        err.first.push(printable(&[b'\t'; SHOWN_CHARS], 1000));
+        out.lines = 1000;
+        err.lines = 1000;
+        let mut metrics = Metrics::default();
+        for name in SCENARIO.highlights.iter().chain(&[
+            "stdin_bytes",
+            "stdout_lines",
+            "stderr_lines",
+            "pipe_buffer_bytes",
+            "timed_out",
+        ]) {
+            metrics.set(name, i64::MIN);
+        }
+        let notes = vec![
+            format!(
+                "timed out after 600000 ms: the command (pid 4194304) and what it started were killed — Python's timeout= raises TimeoutExpired"
+            ),
+            format!(
+                "$ {} → signal 31 (SIGSYS) (Python's returncode -31) after 600000.0 ms",
+                preview(&cmd, NOTE_CHARS)
+            ),
+            out.summary(),
+            err.summary(),
+            format!(
+                "communicate: wrote 512 of 512 bytes to its stdin, then closed it so the command saw the end of its input"
+            ),
+            format!(
+                "stdout was 99999× the pipe buffer (64 KiB): reading it while the command ran kept the command from blocking on a full pipe"
+            ),
+            format!(
+                "its output pipes were still held open 500 ms after it exited, by something it left running"
+            ),
+            format!(
+                "killed and reaped 4194304 processes the command left running, so nothing outlives the run"
+            ),
+        ];
+        let report = Report {
+            scenario: "subprocess".into(),
+            params: params.to_json(),
+            ok: false,
+            wall_ms: 600_000.123,
+            metrics,
+            notes,
+            cancelled: true,
+            error: None,
+            processes: vec![],
+        };
+        let line = Event::new(
+            600_000.0,
+            4_194_304,
+            Body::Report {
+                report: Box::new(report),
+            },
+        )
+        .encode()
+        .expect("the report fits in one event line");
+        assert!(
+            line.len() < 3600,
+            "{} bytes: little margin left",
+            line.len()
+        );
+    }
+
+    #[test]
+    fn previews_cut_on_characters() {
+        assert_eq!(preview("héllo", 2), "hé…");
+        assert_eq!(preview("hi", 2), "hi");
     }
 
     #[test]
