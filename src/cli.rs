@@ -257,6 +257,7 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
                 format!("{min},{max}")
             }
             crate::params::ParamKind::Text { .. } => "a,b".to_string(),
+            crate::params::ParamKind::Command { .. } => "sort,cat".to_string(),
         };
         return Err(format!(
             "--vary needs at least two values for `{key}`, e.g. {key}={example}"

@@ -2,7 +2,8 @@
 //!
 //! - [`cli`] parses the command line: the dashboard, `list`, `run`, `compare`, runner mode.
 //! - [`scenarios`] holds every lesson that runs; [`lab`] the instruments they share; [`probe`]
-//!   is how scenario code reports; [`params`] types and validates their parameters.
+//!   is how scenario code reports; [`params`] types and validates their parameters
+//!   ([`shell_words`] splits the command lines some of them take).
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
 //!   [`report`] is the result of a run, printed as text or JSON.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
@@ -21,6 +22,7 @@ pub mod report;
 pub mod runner;
 pub mod sampler;
 pub mod scenarios;
+pub mod shell_words;
 pub mod signals;
 pub mod tui;
 pub mod view;

@@ -12,8 +12,11 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// An integer in `min..=max`, or the word `cores` for this machine's core count.
     IntOrCores { min: i64, max: i64 },
-    /// Free text of at most `max_len` bytes of UTF-8 (a thread name, a command line).
+    /// Free text of at most `max_len` bytes of UTF-8 (a thread name, a function's argument).
     Text { max_len: usize },
+    /// A command line of at most `max_len` characters: at least one word, quotes balanced
+    /// (split as [`crate::shell_words::split`] does).
+    Command { max_len: usize },
 }
 
 /// The number of cores this process may run on.
@@ -61,6 +64,9 @@ impl ParamSpec {
                 )
             }
             ParamKind::Text { max_len } => format!("text of at most {max_len} bytes"),
+            ParamKind::Command { max_len } => format!(
+                "a command line of at most {max_len} characters: a program and its arguments, quoted as in a shell (e.g. sort -r, or sh -c \"echo hi\")"
+            ),
         }
     }
 
@@ -71,6 +77,7 @@ impl ParamSpec {
             ParamKind::Choice(words) => words.join("|"),
             ParamKind::IntOrCores { min, max } => format!("{min}..{max}|cores"),
             ParamKind::Text { max_len } => format!("text, ≤ {max_len} bytes"),
+            ParamKind::Command { max_len } => format!("command, ≤ {max_len} chars"),
         }
     }
 
@@ -109,6 +116,25 @@ impl ParamSpec {
                 } else {
                     Ok(Value::Word(text.to_string()))
                 }
+            }
+            ParamKind::Command { max_len } => {
+                if text.chars().count() > max_len {
+                    return Err(format!(
+                        "`{}`: too long; use {}",
+                        self.key,
+                        self.valid_values()
+                    ));
+                }
+                let words = crate::shell_words::split(text)
+                    .map_err(|e| format!("`{}`: {e}; use {}", self.key, self.valid_values()))?;
+                if words.is_empty() {
+                    return Err(format!(
+                        "`{}`: empty; use {}",
+                        self.key,
+                        self.valid_values()
+                    ));
+                }
+                Ok(Value::Word(text.to_string()))
             }
         }
     }
@@ -283,6 +309,28 @@ mod tests {
         };
         assert_eq!(name.parse("abcd"), Ok(Value::Word("abcd".into())));
         assert!(name.parse("abcde").is_err());
+    }
+
+    #[test]
+    fn commands_need_a_word_and_balanced_quotes() {
+        let cmd = ParamSpec {
+            key: "cmd",
+            kind: ParamKind::Command { max_len: 20 },
+            default: "sort",
+            help: "",
+        };
+        assert_eq!(
+            cmd.parse(" sh -c 'echo hi' "),
+            Ok(Value::Word("sh -c 'echo hi'".into()))
+        );
+        let e = cmd.parse("  ").unwrap_err();
+        assert!(
+            e.contains("`cmd`: empty") && e.contains("a command line"),
+            "{e}"
+        );
+        let e = cmd.parse("sh -c 'echo").unwrap_err();
+        assert!(e.contains("single quote"), "{e}");
+        assert!(cmd.parse(&"x".repeat(21)).unwrap_err().contains("too long"));
     }
 
     #[test]

@@ -255,7 +255,7 @@ impl Comparison {
                             Some(f) => {
                                 format!("{}{mark} ({})", v.human(), ratio(v.as_f64(), f.as_f64()))
                             }
-                            None => format!("{}{mark}", v.human()),
+                            None => format!("{}{mark}", v.human_for(name)),
                         }
                     }
                 };
@@ -389,5 +389,22 @@ mod tests {
         assert!(text.contains("4.00×"), "{text}");
         assert!(text.contains("mode=nolock ran"), "{text}");
         assert!(text.contains("4.00× faster than mode=lock"), "{text}");
+    }
+
+    #[test]
+    fn compare_prints_ids_as_they_are() {
+        let mut with_pid = report(2.0, 0);
+        with_pid.metrics.set("child_pid", 29748i64);
+        with_pid.metrics.set("items", 29748i64);
+        let c = Comparison {
+            scenario: "lock".into(),
+            key: "mode".into(),
+            values: vec!["a".into()],
+            runs: vec![with_pid],
+        };
+        let text = c.to_text();
+        let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();
+        assert!(line("child_pid").ends_with(" 29748"), "{text}");
+        assert!(line("items").ends_with(" 29,748"), "{text}");
     }
 }

@@ -1,8 +1,11 @@
 //! The scenario registry: every lesson that can run, with its parameters and its natural
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
+mod fork;
 mod lock;
 mod multicore;
+mod process;
+mod subprocess;
 mod thread_local;
 mod threads;
 
@@ -69,8 +72,12 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: threads, Lock, multi-core and the GIL, ThreadLocal.
+/// In the tutorial's order: fork, Process, subprocess; threads, Lock, multi-core and the
+/// GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
+    &fork::SCENARIO,
+    &process::SCENARIO,
+    &subprocess::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -95,7 +102,7 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[];
+static INTERNAL: &[&Scenario] = &[&process::CHILD];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
@@ -136,6 +143,19 @@ mod tests {
             g
         };
         assert_eq!(groups, sorted, "registry must be in tutorial order");
+    }
+
+    #[test]
+    fn internal_scenarios_are_well_formed_and_hidden() {
+        for s in INTERNAL {
+            let mut p = Params::defaults(s.params);
+            for v in s.compare_values {
+                p.set(s.params, s.compare_key, v).unwrap();
+            }
+            assert_eq!(s.group, Group::Internal, "{}", s.id);
+            assert!(find(s.id).is_err(), "{} is only for runners", s.id);
+            assert!(find_for_runner(s.id).is_ok(), "{}", s.id);
+        }
     }
 
     #[test]

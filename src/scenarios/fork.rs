@@ -1,0 +1,218 @@
+//! `fork` — one call, two returns: the runner (still single-threaded) calls `fork()`; the
+//! parent and each child print their own PID and the other's, from their own processes; the
+//! parent waits for every child and announces how it ended.
+
+use super::{Findings, Group, Scenario};
+use crate::event::Body;
+use crate::params::{ParamKind, ParamSpec};
+use crate::probe::Probe;
+use crate::report::Metrics;
+use crate::runner::describe_exit;
+use nix::unistd::{ForkResult, Pid, fork, getppid};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+pub static SCENARIO: Scenario = Scenario {
+    id: "fork",
+    group: Group::Processes,
+    title: "fork — one call, two returns",
+    summary: "the runner calls fork(): parent and child each print their own PID and the other's; the parent waits for the child",
+    lesson: include_str!("../../assets/lessons/fork.md"),
+    params: &[
+        ParamSpec {
+            key: "children",
+            kind: ParamKind::Int { min: 1, max: 16 },
+            default: "1",
+            help: "how many times the parent calls fork()",
+        },
+        ParamSpec {
+            key: "child_ms",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 60_000,
+            },
+            default: "0",
+            help: "how long each child stays before it exits (to watch it in the processes panel)",
+        },
+    ],
+    compare_key: "children",
+    compare_values: &["1", "8"],
+    highlights: &[
+        "parent_pid",
+        "child_0_pid",
+        "children",
+        "fork_us",
+        "wall_ms",
+    ],
+    run,
+};
+
+/// The exit code of a child whose own code panicked (as Rust's for a panicking main).
+const CHILD_PANICKED: i32 = 101;
+
+fn run(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let children = p.int("children") as usize;
+    let child_ms = p.int("child_ms") as u64;
+    let started = Instant::now();
+    let me = std::process::id();
+
+    // After fork() in a threaded process, the child has one thread and every lock another
+    // thread held stays locked forever; runners start single-threaded, so check it holds.
+    let threads = threads_of_this_process();
+    if threads != Some(1) {
+        return Err(format!(
+            "the runner has {} threads; this scenario forks only a single-threaded process",
+            threads.map_or("an unknown number of".to_string(), |n| n.to_string())
+        ));
+    }
+    probe.log(format!("Process {me} starts"));
+
+    let mut forked: Vec<(Pid, Duration)> = Vec::new();
+    let mut fork_error = None;
+    for i in 0..children {
+        if probe.cancelled() {
+            break;
+        }
+        let before = Instant::now();
+        // SAFETY: this process has exactly one thread (checked above), so the child is a
+        // complete copy: no lock is held by a thread that does not exist there. The child
+        // only writes its events and leaves with _exit.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => be_the_child(probe, me, child_ms),
+            Ok(ForkResult::Parent { child }) => {
+                let took = before.elapsed();
+                probe.log(format!(
+                    "I am {me}, my child is {child} — fork() returned {child} here"
+                ));
+                forked.push((child, took));
+            }
+            Err(e) => {
+                fork_error = Some(format!("fork() number {} failed: {e}", i + 1));
+                break;
+            }
+        }
+    }
+
+    // join: wait for every child, so none is left a zombie.
+    let mut exits = Vec::new();
+    for (pid, _) in &forked {
+        let exit = wait_for(*pid)
+            .map(describe_exit)
+            .unwrap_or_else(|e| format!("unknown ({e})"));
+        probe.emit_as(
+            pid.as_raw() as u32,
+            Body::ProcessExit { exit: exit.clone() },
+        );
+        probe.log(format!("child {pid} ended: {exit}"));
+        exits.push(exit);
+    }
+    if let Some(e) = fork_error {
+        return Err(e);
+    }
+
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let fork_us: Vec<f64> = forked.iter().map(|(_, d)| d.as_secs_f64() * 1e6).collect();
+    let mut metrics = Metrics::default();
+    metrics.set("children", forked.len() as u64);
+    metrics.set("parent_pid", i64::from(me));
+    for (i, (pid, _)) in forked.iter().enumerate() {
+        metrics.set(&format!("child_{i}_pid"), i64::from(pid.as_raw()));
+    }
+    if !fork_us.is_empty() {
+        metrics.set(
+            "fork_us",
+            fork_us.iter().sum::<f64>() / fork_us.len() as f64,
+        );
+        metrics.set("fork_us_max", fork_us.iter().copied().fold(0.0, f64::max));
+    }
+    metrics.set("threads_at_fork", 1u64);
+    metrics.set("wall_ms", wall_ms);
+
+    let clean = exits.iter().filter(|e| *e == "code 0").count();
+    let mut notes = vec![format!(
+        "fork() returned twice per call: the child's PID in the parent ({me}), 0 in each child; {clean} of {} children exited with code 0, and all were waited for",
+        forked.len()
+    )];
+    if let Some(us) = fork_us.first() {
+        notes.push(format!(
+            "the first fork() took {us:.0} µs in the parent (copying the page tables, not the memory: pages are shared until written)"
+        ));
+    }
+    if probe.cancelled() {
+        notes.push(
+            "cancelled: SIGTERM went to the runner's whole process group, children included, so they cut their stay short"
+                .to_string(),
+        );
+    }
+    Ok(Findings {
+        ok: clean == forked.len(),
+        wall_ms,
+        metrics,
+        notes,
+    })
+}
+
+/// The child's whole life after fork() returned 0 in it: announce itself, say who its parent
+/// is, stay `child_ms`, and leave with `_exit` — never returning into the parent's code (it
+/// would go on to run the rest of the scenario and write a second report).
+fn be_the_child(probe: &Probe, parent: u32, child_ms: u64) -> ! {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Die with the parent, as every other process conlab starts does; if the parent is
+        // already gone (we were reparented), there is nobody to report to.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+        let ppid = getppid().as_raw() as u32;
+        if ppid != parent {
+            return 1;
+        }
+        let me = std::process::id();
+        probe.emit(Body::Process {
+            ppid,
+            role: "child".into(),
+        });
+        probe.log(format!(
+            "I am {me}, my parent is {ppid} — fork() returned 0 here"
+        ));
+        // The cancel handler was copied with everything else: SIGTERM to the group ends the
+        // stay early.
+        let until = Instant::now() + Duration::from_millis(child_ms);
+        while Instant::now() < until && !probe.cancelled() {
+            std::thread::sleep(
+                Duration::from_millis(10).min(until.saturating_duration_since(Instant::now())),
+            );
+        }
+        0
+    }));
+    let code = outcome.unwrap_or(CHILD_PANICKED);
+    // SAFETY: _exit ends the process at once, without running the parent's exit handlers or
+    // destructors on the copies of its state.
+    unsafe { nix::libc::_exit(code) }
+}
+
+/// Waits for `pid` (retrying when a signal interrupts the wait) and returns its status.
+fn wait_for(pid: Pid) -> Result<ExitStatus, nix::Error> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes one int through a valid pointer.
+        let r = unsafe { nix::libc::waitpid(pid.as_raw(), &mut status, 0) };
+        if r == pid.as_raw() {
+            return Ok(ExitStatus::from_raw(status));
+        }
+        let e = nix::Error::last();
+        if e != nix::Error::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// The `Threads:` line of /proc/self/status.
+fn threads_of_this_process() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))?
+        .trim()
+        .parse()
+        .ok()
+}

@@ -1,0 +1,309 @@
+//! `process` — a child process started with a target function and its arguments, then joined:
+//! Python's `Process(target=run_proc, args=('test',))`, started the "spawn" way. The runner
+//! re-executes conlab with the internal scenario `process-child`, naming the function and
+//! carrying its arguments as JSON on the command line; nothing else of the parent reaches it.
+
+use super::{Findings, Group, Scenario};
+use crate::event::Body;
+use crate::lab::children;
+use crate::params::{ParamKind, ParamSpec};
+use crate::probe::Probe;
+use crate::report::Metrics;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The functions a child can be asked to run, by name (Python pickles a reference to the
+/// function the same way: by its name, looked up again in the child).
+const TARGETS: &[&str] = &["run_proc", "read_global"];
+const FAILURES: &[&str] = &["none", "exit", "crash"];
+/// The exit code of `fail=exit`.
+const FAIL_CODE: i32 = 3;
+/// What the parent sets its global to before starting the child (which never sees it).
+const PARENT_GLOBAL: u64 = 42;
+
+/// A global the parent changes before `start()`: a spawned child has a fresh copy of the
+/// program, so it sees the initial value. (A forked one would see the parent's.)
+static GLOBAL: AtomicU64 = AtomicU64::new(0);
+
+pub static SCENARIO: Scenario = Scenario {
+    id: "process",
+    group: Group::Processes,
+    title: "Process — start a child, join it",
+    summary: "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
+    lesson: include_str!("../../assets/lessons/process.md"),
+    params: &[
+        ParamSpec {
+            key: "name",
+            kind: ParamKind::Text { max_len: 64 },
+            default: "test",
+            help: "the argument passed to the child's function (the tutorial's run_proc('test'))",
+        },
+        ParamSpec {
+            key: "target",
+            kind: ParamKind::Choice(TARGETS),
+            default: "run_proc",
+            help: "the function the child runs: run_proc prints its name and PID; read_global prints a global the parent changed before start()",
+        },
+        ParamSpec {
+            key: "fail",
+            kind: ParamKind::Choice(FAILURES),
+            default: "none",
+            help: "none: the function returns; exit: it exits with code 3; crash: it aborts (SIGABRT)",
+        },
+        ParamSpec {
+            key: "child_ms",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 60_000,
+            },
+            default: "0",
+            help: "how long the child's function works before it returns",
+        },
+    ],
+    compare_key: "fail",
+    compare_values: &["none", "exit", "crash"],
+    highlights: &[
+        "parent_pid",
+        "child_pid",
+        "exitcode",
+        "signal",
+        "start_ms",
+        "wall_ms",
+    ],
+    run,
+};
+
+/// The child's side: runs one function from [`TARGETS`] with arguments given as JSON.
+/// Only runners start it (see [`super::INTERNAL`]).
+pub static CHILD: Scenario = Scenario {
+    id: "process-child",
+    group: Group::Internal,
+    title: "Process — the child's side",
+    summary: "runs one named function with JSON arguments from the command line (started by `process`)",
+    lesson: "The child of the `process` scenario: a fresh conlab that received a function name \
+             and its arguments on its command line, and nothing else from its parent.",
+    params: &[
+        ParamSpec {
+            key: "target",
+            kind: ParamKind::Choice(TARGETS),
+            default: "run_proc",
+            help: "the function to run",
+        },
+        ParamSpec {
+            key: "args",
+            kind: ParamKind::Text { max_len: 512 },
+            default: "[]",
+            help: "its arguments, as a JSON list of strings",
+        },
+        ParamSpec {
+            key: "fail",
+            kind: ParamKind::Choice(FAILURES),
+            default: "none",
+            help: "none, exit (code 3) or crash (abort)",
+        },
+        ParamSpec {
+            key: "child_ms",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 60_000,
+            },
+            default: "0",
+            help: "how long the function works before it returns",
+        },
+    ],
+    compare_key: "fail",
+    compare_values: &["none", "exit"],
+    highlights: &[],
+    run: run_child,
+};
+
+fn run(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let name = p.word("name").to_string();
+    let target = p.word("target").to_string();
+    let fail = p.word("fail").to_string();
+    let started = Instant::now();
+    let me = std::process::id();
+
+    probe.log(format!("Parent process {me}."));
+    if target == "read_global" {
+        GLOBAL.store(PARENT_GLOBAL, Ordering::SeqCst);
+        probe.log(format!(
+            "Parent set GLOBAL = {} just before start()",
+            GLOBAL.load(Ordering::SeqCst)
+        ));
+    }
+    // What crosses to the child: the function's name and its arguments, serialized.
+    let args = serde_json::to_string(&[&name]).expect("strings serialize");
+    let assignments = vec![
+        format!("target={target}"),
+        format!("args={args}"),
+        format!("fail={fail}"),
+        format!("child_ms={}", p.int("child_ms")),
+    ];
+    probe.log("Child process will start.");
+    let announced: Arc<OnceLock<Instant>> = Arc::new(OnceLock::new());
+    let seen = announced.clone();
+    let spawned_at = Instant::now();
+    let child = children::spawn_with(
+        probe,
+        CHILD.id,
+        "child",
+        &assignments,
+        Stdio::null(),
+        move |event| {
+            if matches!(event.body, Body::Process { .. }) {
+                let _ = seen.set(Instant::now());
+            }
+        },
+    )
+    .map_err(|e| format!("could not start the child process: {e}"))?;
+    let child_pid = child.pid;
+    // join(): wait for the child and reap it.
+    let end = child.finish(probe);
+    probe.log(format!(
+        "Child process end: pid {}, exit {}",
+        end.pid, end.exit
+    ));
+
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut metrics = Metrics::default();
+    metrics.set("parent_pid", i64::from(me));
+    metrics.set("child_pid", i64::from(child_pid));
+    let (code, signal) = parse_exit(&end.exit);
+    // Python's Process.exitcode: the exit code, or minus the signal that killed it.
+    if let Some(exitcode) = code.or(signal.map(|s| -s)) {
+        metrics.set("exitcode", i64::from(exitcode));
+    }
+    if let Some(s) = signal {
+        metrics.set("signal", i64::from(s));
+    }
+    if let Some(at) = announced.get() {
+        metrics.set(
+            "start_ms",
+            at.duration_since(spawned_at).as_secs_f64() * 1000.0,
+        );
+    }
+    metrics.set("wall_ms", wall_ms);
+
+    let expected = match fail.as_str() {
+        "exit" => format!("code {FAIL_CODE}"),
+        "crash" => "signal 6 (SIGABRT)".to_string(),
+        _ => "code 0".to_string(),
+    };
+    let mut notes = vec![format!(
+        "parent {me} started child {child_pid} by running conlab again with the function's name and arguments on its command line; join() returned when it ended: {}",
+        end.exit
+    )];
+    match fail.as_str() {
+        "exit" => notes.push(format!(
+            "the child chose its exit code ({FAIL_CODE}); the parent learns it from waitpid — Python's p.exitcode"
+        )),
+        "crash" => notes.push(
+            "the child crashed (abort, SIGABRT): only the child died; the parent reads the signal from waitpid and goes on (Python's p.exitcode is -6)"
+                .to_string(),
+        ),
+        _ => {}
+    }
+    let child_global = end.report.as_ref().and_then(|r| r.metrics.get("global"));
+    if let (true, Some(seen)) = (target == "read_global", child_global) {
+        notes.push(format!(
+            "the parent's GLOBAL was {PARENT_GLOBAL} at start(); the child saw {}: spawn copies no memory, only the arguments crossed",
+            seen.as_f64()
+        ));
+    }
+    if let Some(error) = end.report.as_ref().and_then(|r| r.error.as_ref()) {
+        notes.push(format!("the child reported an error: {error}"));
+    }
+    if let Some(at) = announced.get() {
+        notes.push(format!(
+            "from spawn to the child's first word: {:.1} ms (a whole program starts; fork_us in `fork` is the price of a copy)",
+            at.duration_since(spawned_at).as_secs_f64() * 1000.0
+        ));
+    }
+    let ok = end.exit == expected || probe.cancelled();
+    if !ok {
+        notes.push(format!("expected the child to end with {expected}"));
+    }
+    Ok(Findings {
+        ok,
+        wall_ms,
+        metrics,
+        notes,
+    })
+}
+
+/// `code 3` → (Some(3), None); `signal 6 (SIGABRT)` → (None, Some(6)).
+fn parse_exit(exit: &str) -> (Option<i32>, Option<i32>) {
+    let number = |rest: &str| rest.split_whitespace().next().and_then(|n| n.parse().ok());
+    match (exit.strip_prefix("code "), exit.strip_prefix("signal ")) {
+        (Some(rest), _) => (number(rest), None),
+        (_, Some(rest)) => (None, number(rest)),
+        _ => (None, None),
+    }
+}
+
+/// The child: look the function up by name, decode its arguments, run it.
+fn run_child(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let target = p.word("target");
+    let args: Vec<String> = serde_json::from_str(p.word("args"))
+        .map_err(|e| format!("`args` is not a JSON list of strings: {e}"))?;
+    let [name] = args.as_slice() else {
+        return Err(format!(
+            "{target} takes 1 argument (name), got {}",
+            args.len()
+        ));
+    };
+    let me = std::process::id();
+    match target {
+        "read_global" => probe.log(format!(
+            "Run child process {name} ({me}): GLOBAL = {} here",
+            GLOBAL.load(Ordering::SeqCst)
+        )),
+        _ => probe.log(format!("Run child process {name} ({me})")),
+    }
+    let until = Instant::now() + Duration::from_millis(p.int("child_ms") as u64);
+    while Instant::now() < until && !probe.cancelled() {
+        std::thread::sleep(
+            Duration::from_millis(10).min(until.saturating_duration_since(Instant::now())),
+        );
+    }
+    match p.word("fail") {
+        "exit" => {
+            probe.log(format!(
+                "Child process {name} ({me}) exits with code {FAIL_CODE}"
+            ));
+            std::process::exit(FAIL_CODE);
+        }
+        "crash" => {
+            probe.log(format!("Child process {name} ({me}) crashes: abort()"));
+            // A crash on purpose should not leave a core file behind.
+            let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+            std::process::abort();
+        }
+        _ => {}
+    }
+    let mut metrics = Metrics::default();
+    metrics.set("global", GLOBAL.load(Ordering::SeqCst));
+    Ok(Findings {
+        ok: true,
+        wall_ms: probe.elapsed_ms(),
+        metrics,
+        notes: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_exit;
+
+    #[test]
+    fn exits_read_back_as_numbers() {
+        assert_eq!(parse_exit("code 3"), (Some(3), None));
+        assert_eq!(parse_exit("signal 6 (SIGABRT)"), (None, Some(6)));
+        assert_eq!(parse_exit("unknown"), (None, None));
+    }
+}

@@ -1,0 +1,108 @@
+//! Splitting a command line into an argument vector the way a POSIX shell splits words —
+//! quotes and backslashes only. Nothing is expanded (`$HOME`, `*`, `~` stay as typed) and
+//! `|`, `;`, `>` are plain characters: for those, run `sh -c "..."`.
+
+/// The words of `line`: whitespace separates them; `'...'` keeps everything literally;
+/// `"..."` keeps everything but `\"`, `\\`, `\$` and `` \` ``; a backslash outside quotes keeps
+/// the next character. `''` is an empty word. The error says what is unbalanced.
+pub fn split(line: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    // A word can be empty (`''`) yet exist, so "in a word" is tracked apart from its text.
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("a single quote (') is not closed".to_string()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("a double quote (\") is not closed".to_string()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("a double quote (\") is not closed".to_string()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(c) => word.push(c),
+                    None => return Err("a backslash (\\) ends the line".to_string()),
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    fn ok(line: &str) -> Vec<String> {
+        split(line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    #[test]
+    fn whitespace_separates_words() {
+        assert_eq!(ok("  sort  -r\t-n "), ["sort", "-r", "-n"]);
+        assert!(ok("   ").is_empty());
+        assert!(ok("").is_empty());
+    }
+
+    #[test]
+    fn quotes_keep_spaces_and_nothing_is_expanded() {
+        assert_eq!(
+            ok(r#"sh -c "echo hello from $$; exit 0""#),
+            ["sh", "-c", "echo hello from $$; exit 0"]
+        );
+        assert_eq!(ok("echo 'a  b' $HOME *"), ["echo", "a  b", "$HOME", "*"]);
+        assert_eq!(ok(r#"a"b c"'d e'f"#), ["ab cd ef"]);
+        assert_eq!(ok("x '' \"\""), ["x", "", ""]);
+    }
+
+    #[test]
+    fn backslashes_as_a_shell_reads_them() {
+        assert_eq!(ok(r"a\ b c"), ["a b", "c"]);
+        assert_eq!(ok(r#""say \"hi\" \$x \n""#), [r#"say "hi" $x \n"#]);
+        assert_eq!(ok(r"'\n'"), [r"\n"]);
+    }
+
+    #[test]
+    fn unbalanced_input_is_an_error_that_says_what() {
+        assert!(split("sh -c 'echo").unwrap_err().contains("single quote"));
+        assert!(split("sh -c \"echo").unwrap_err().contains("double quote"));
+        assert!(split("echo \\").unwrap_err().contains("backslash"));
+    }
+}
