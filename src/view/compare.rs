@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         rows.push(Row::new(cells));
     }
     let n = compare.values.len() as u32;
-    let mut widths = vec![Constraint::Length(15)];
+    let mut widths = vec![Constraint::Length(16)];
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n)));
     let table_h = rows.len() as u16 + 1;
     let [table_area, summary_area] =
@@ -106,10 +106,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
             ]));
         }
     }
-    frame.render_widget(
-        Paragraph::new(summary).wrap(Wrap { trim: false }),
-        summary_area,
-    );
+    // With room to spare, the lesson explains what the columns show.
+    let summary = Paragraph::new(summary).wrap(Wrap { trim: false });
+    let used = (summary.line_count(summary_area.width) as u16).min(summary_area.height);
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(summary_area);
+    frame.render_widget(summary, top);
+    if rest.height >= 6 {
+        let lesson = Paragraph::new(format!("\n{}", compare.scenario.lesson_text()))
+            .style(ratatui::style::Style::new().fg(ratatui::style::Color::Gray))
+            .wrap(Wrap { trim: true });
+        frame.render_widget(lesson, rest);
+    }
 }
 
 /// One figure: live while running, final when done; wrong values marked; ratios for time
