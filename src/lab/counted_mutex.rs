@@ -1,16 +1,16 @@
 //! A mutex that counts what happens to it: acquisitions, contended acquisitions (the try-lock
-//! failed), wait time on the slow path only, and owner changes (hand-offs between threads).
+//! failed), wait time on the slow path only (with a cheap tick clock), and owner changes
+//! (hand-offs between threads).
 //!
 //! The counters live beside the data and are written only by the lock holder, with plain
 //! relaxed load+store (no extra atomic read-modify-write), so the uncontended path costs
 //! little more than `std::sync::Mutex`. Other threads may read them at any time for a
 //! live display; they see a recent, slightly stale value.
 
-use std::cell::Cell;
+use super::ticks::{self, TickClock};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, TryLockError};
-use std::time::Instant;
 
 /// A snapshot of a [`CountedMutex`]'s counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,35 +26,36 @@ pub struct LockStats {
 struct Counters {
     acquisitions: AtomicU64,
     contended: AtomicU64,
-    wait_ns_total: AtomicU64,
-    wait_ns_max: AtomicU64,
+    /// In [`ticks`]: converted to nanoseconds only when read.
+    wait_ticks_total: AtomicU64,
+    wait_ticks_max: AtomicU64,
     owner_changes: AtomicU64,
     last_owner: AtomicU64,
 }
 
 /// Bumps a counter that only the lock holder writes.
+#[inline]
 fn holder_add(counter: &AtomicU64, n: u64) {
     counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 thread_local! {
-    /// A small per-thread id (0 means "nobody yet"), cheaper than `thread::current().id()`.
-    static OWNER_ID: Cell<u64> = const { Cell::new(0) };
+    /// Its address tells threads apart: unique among live threads, free to compute.
+    static OWNER_MARK: u8 = const { 0 };
 }
-static NEXT_OWNER_ID: AtomicU64 = AtomicU64::new(1);
 
+#[inline]
 fn owner_id() -> u64 {
-    OWNER_ID.with(|id| {
-        if id.get() == 0 {
-            id.set(NEXT_OWNER_ID.fetch_add(1, Relaxed));
-        }
-        id.get()
-    })
+    OWNER_MARK.with(|mark| mark as *const u8 as u64)
 }
+
+/// `last_owner` before the first acquisition.
+const NOBODY: u64 = 0;
 
 pub struct CountedMutex<T> {
     inner: Mutex<T>,
     counters: Counters,
+    clock: TickClock,
 }
 
 pub struct CountedGuard<'a, T> {
@@ -66,22 +67,25 @@ impl<T> CountedMutex<T> {
         CountedMutex {
             inner: Mutex::new(value),
             counters: Counters::default(),
+            clock: TickClock::new(),
         }
     }
 
+    #[inline]
     pub fn lock(&self) -> CountedGuard<'_, T> {
         let guard = match self.inner.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => {
-                let waited_from = Instant::now();
+                // The tick clock keeps the time spent inside the critical section small.
+                let waited_from = ticks::now();
                 let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-                let waited = waited_from.elapsed().as_nanos() as u64;
+                let waited = ticks::now().saturating_sub(waited_from);
                 let c = &self.counters;
                 holder_add(&c.contended, 1);
-                holder_add(&c.wait_ns_total, waited);
-                if waited > c.wait_ns_max.load(Relaxed) {
-                    c.wait_ns_max.store(waited, Relaxed);
+                holder_add(&c.wait_ticks_total, waited);
+                if waited > c.wait_ticks_max.load(Relaxed) {
+                    c.wait_ticks_max.store(waited, Relaxed);
                 }
                 guard
             }
@@ -91,7 +95,7 @@ impl<T> CountedMutex<T> {
         let me = owner_id();
         if c.last_owner.load(Relaxed) != me {
             // The very first acquisition is not a hand-off.
-            if c.last_owner.load(Relaxed) != 0 {
+            if c.last_owner.load(Relaxed) != NOBODY {
                 holder_add(&c.owner_changes, 1);
             }
             c.last_owner.store(me, Relaxed);
@@ -101,11 +105,13 @@ impl<T> CountedMutex<T> {
 
     pub fn stats(&self) -> LockStats {
         let c = &self.counters;
+        // One ratio for both, so a single wait reads the same as total and as maximum.
+        let ns_per_tick = self.clock.ns_per_tick();
         LockStats {
             acquisitions: c.acquisitions.load(Relaxed),
             contended: c.contended.load(Relaxed),
-            wait_ns_total: c.wait_ns_total.load(Relaxed),
-            wait_ns_max: c.wait_ns_max.load(Relaxed),
+            wait_ns_total: (c.wait_ticks_total.load(Relaxed) as f64 * ns_per_tick) as u64,
+            wait_ns_max: (c.wait_ticks_max.load(Relaxed) as f64 * ns_per_tick) as u64,
             owner_changes: c.owner_changes.load(Relaxed),
         }
     }

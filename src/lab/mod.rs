@@ -5,3 +5,4 @@ pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod gil;
 pub mod start_gate;
+pub mod ticks;
