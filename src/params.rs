@@ -14,6 +14,9 @@ pub enum ParamKind {
     IntOrCores { min: i64, max: i64 },
     /// Free text of at most `max_len` characters (a thread name, a command line).
     Text { max_len: usize },
+    /// Comma-separated items (`A,B,C`): 1 to `max_items` of them, none empty, each at most
+    /// `max_len` characters.
+    List { max_items: usize, max_len: usize },
 }
 
 /// The number of cores this process may run on.
@@ -61,6 +64,9 @@ impl ParamSpec {
                 )
             }
             ParamKind::Text { max_len } => format!("text of at most {max_len} characters"),
+            ParamKind::List { max_items, max_len } => format!(
+                "1 to {max_items} comma-separated items, none empty, each of at most {max_len} characters"
+            ),
         }
     }
 
@@ -71,6 +77,7 @@ impl ParamSpec {
             ParamKind::Choice(words) => words.join("|"),
             ParamKind::IntOrCores { min, max } => format!("{min}..{max}|cores"),
             ParamKind::Text { max_len } => format!("text, ≤ {max_len} chars"),
+            ParamKind::List { max_items, .. } => format!("a,b,… ≤ {max_items} items"),
         }
     }
 
@@ -108,6 +115,21 @@ impl ParamSpec {
                 } else {
                     Ok(Value::Word(text.to_string()))
                 }
+            }
+            ParamKind::List { max_items, max_len } => {
+                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                let bad = items.len() > max_items
+                    || items
+                        .iter()
+                        .any(|i| i.is_empty() || i.chars().count() > max_len);
+                if bad {
+                    return Err(format!(
+                        "`{}`: `{text}` is not valid; use {}",
+                        self.key,
+                        self.valid_values()
+                    ));
+                }
+                Ok(Value::Word(items.join(",")))
             }
         }
     }
@@ -282,6 +304,24 @@ mod tests {
         };
         assert_eq!(name.parse("abcd"), Ok(Value::Word("abcd".into())));
         assert!(name.parse("abcde").is_err());
+    }
+
+    #[test]
+    fn lists_refuse_empty_items() {
+        let items = ParamSpec {
+            key: "items",
+            kind: ParamKind::List {
+                max_items: 3,
+                max_len: 2,
+            },
+            default: "A",
+            help: "",
+        };
+        assert_eq!(items.parse(" A, B ,C"), Ok(Value::Word("A,B,C".into())));
+        for bad in ["", "A,,B", "A,", "A,B,C,D", "ABC"] {
+            let e = items.parse(bad).unwrap_err();
+            assert!(e.contains("none empty"), "{bad}: {e}");
+        }
     }
 
     #[test]
