@@ -3,6 +3,7 @@
 
 mod lock;
 mod multicore;
+mod pool;
 mod thread_local;
 mod threads;
 
@@ -69,8 +70,10 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: threads, Lock, multi-core and the GIL, ThreadLocal.
+/// In the tutorial's order: processes (Pool), then threads, Lock, multi-core and
+/// the GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
+    &pool::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -95,7 +98,7 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[];
+static INTERNAL: &[&Scenario] = &[&pool::WORKER];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
