@@ -4,6 +4,7 @@
 mod lock;
 mod multicore;
 mod pool;
+mod queue;
 mod thread_local;
 mod threads;
 
@@ -70,10 +71,11 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: processes (Pool), then threads, Lock, multi-core and
+/// In the tutorial's order: processes (Pool, Queue), then threads, Lock, multi-core and
 /// the GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
     &pool::SCENARIO,
+    &queue::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -98,7 +100,7 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[&pool::WORKER];
+static INTERNAL: &[&Scenario] = &[&pool::WORKER, &queue::WRITER, &queue::READER];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
