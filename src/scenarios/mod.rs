@@ -3,6 +3,7 @@
 
 mod lock;
 mod multicore;
+mod pipe;
 mod pool;
 mod queue;
 mod thread_local;
@@ -71,11 +72,12 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: processes (Pool, Queue), then threads, Lock, multi-core and
+/// In the tutorial's order: processes (Pool, Queue, Pipe), then threads, Lock, multi-core and
 /// the GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
     &pool::SCENARIO,
     &queue::SCENARIO,
+    &pipe::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -100,7 +102,13 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[&pool::WORKER, &queue::WRITER, &queue::READER];
+static INTERNAL: &[&Scenario] = &[
+    &pool::WORKER,
+    &queue::WRITER,
+    &queue::READER,
+    &pipe::PING,
+    &pipe::PONG,
+];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {

@@ -33,6 +33,8 @@ pub fn metric(name: &str, value: Num) -> String {
     let x = value.as_f64();
     if name.ends_with("_ns") || name.ends_with("_ns_total") || name.ends_with("_ns_max") {
         duration_ns(x)
+    } else if name.ends_with("_us") {
+        duration_ns(x * 1e3)
     } else if name.ends_with("_ms") {
         duration_ms(x)
     } else if name.ends_with("_pct") {
@@ -84,6 +86,9 @@ pub fn metric_label(name: &str) -> String {
         "wait_ns_total" => "waiting, total".into(),
         "wait_ns_max" => "waiting, longest".into(),
         "owner_changes" => "hand-offs".into(),
+        "round_trips_per_sec" => "round trips".into(),
+        // The value says µs; the label need not.
+        other if other.ends_with("_us") => other.trim_end_matches("_us").replace('_', " "),
         other => other.trim_end_matches("_pct").replace('_', " "),
     }
 }
@@ -191,6 +196,7 @@ mod tests {
         assert_eq!(duration_ms(3.1), "3.10 ms");
         assert_eq!(duration_ms(283.2), "283 ms");
         assert_eq!(duration_ms(1200.0), "1.20 s");
+        assert_eq!(metric("rtt_p50_us", Num::Float(11.3)), "11.3 µs");
     }
 
     #[test]
