@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod cpu;
 pub mod form;
+pub mod ipc;
 pub mod processes;
 pub mod run;
 
