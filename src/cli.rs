@@ -256,7 +256,9 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
             | crate::params::ParamKind::IntOrCores { min, max } => {
                 format!("{min},{max}")
             }
-            crate::params::ParamKind::Text { .. } => "a,b".to_string(),
+            crate::params::ParamKind::Text { .. } | crate::params::ParamKind::List { .. } => {
+                "a,b".to_string()
+            }
             crate::params::ParamKind::Command { .. } => "sort,cat".to_string(),
         };
         return Err(format!(

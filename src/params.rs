@@ -17,6 +17,9 @@ pub enum ParamKind {
     /// A command line of at most `max_len` characters: at least one word, quotes balanced
     /// (split as [`crate::shell_words::split`] does).
     Command { max_len: usize },
+    /// Comma-separated items (`A,B,C`): 1 to `max_items` of them, none empty, each at most
+    /// `max_len` characters.
+    List { max_items: usize, max_len: usize },
 }
 
 /// The number of cores this process may run on.
@@ -67,6 +70,9 @@ impl ParamSpec {
             ParamKind::Command { max_len } => format!(
                 "a command line of at most {max_len} characters: a program and its arguments, quoted as in a shell (e.g. sort -r, or sh -c \"echo hi\")"
             ),
+            ParamKind::List { max_items, max_len } => format!(
+                "1 to {max_items} comma-separated items, none empty, each of at most {max_len} characters"
+            ),
         }
     }
 
@@ -78,6 +84,7 @@ impl ParamSpec {
             ParamKind::IntOrCores { min, max } => format!("{min}..{max}|cores"),
             ParamKind::Text { max_len } => format!("text, ≤ {max_len} bytes"),
             ParamKind::Command { max_len } => format!("command, ≤ {max_len} chars"),
+            ParamKind::List { max_items, .. } => format!("a,b,… ≤ {max_items} items"),
         }
     }
 
@@ -135,6 +142,21 @@ impl ParamSpec {
                     ));
                 }
                 Ok(Value::Word(text.to_string()))
+            }
+            ParamKind::List { max_items, max_len } => {
+                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                let bad = items.len() > max_items
+                    || items
+                        .iter()
+                        .any(|i| i.is_empty() || i.chars().count() > max_len);
+                if bad {
+                    return Err(format!(
+                        "`{}`: `{text}` is not valid; use {}",
+                        self.key,
+                        self.valid_values()
+                    ));
+                }
+                Ok(Value::Word(items.join(",")))
             }
         }
     }
@@ -331,6 +353,24 @@ mod tests {
         let e = cmd.parse("sh -c 'echo").unwrap_err();
         assert!(e.contains("single quote"), "{e}");
         assert!(cmd.parse(&"x".repeat(21)).unwrap_err().contains("too long"));
+    }
+
+    #[test]
+    fn lists_refuse_empty_items() {
+        let items = ParamSpec {
+            key: "items",
+            kind: ParamKind::List {
+                max_items: 3,
+                max_len: 2,
+            },
+            default: "A",
+            help: "",
+        };
+        assert_eq!(items.parse(" A, B ,C"), Ok(Value::Word("A,B,C".into())));
+        for bad in ["", "A,,B", "A,", "A,B,C,D", "ABC"] {
+            let e = items.parse(bad).unwrap_err();
+            assert!(e.contains("none empty"), "{bad}: {e}");
+        }
     }
 
     #[test]

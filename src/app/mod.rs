@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod cpu;
 pub mod form;
+pub mod ipc;
 pub mod processes;
 pub mod run;
 
@@ -323,8 +324,9 @@ impl App {
         if !layout.menu.contains(Position::new(mouse.column, mouse.row)) {
             return;
         }
-        let row = usize::from(mouse.row.saturating_sub(layout.menu.y + 1));
-        if let Some(index) = crate::view::menu::scenario_at_row(row) {
+        let line = usize::from(mouse.row.saturating_sub(layout.menu.y + 1));
+        let visible = usize::from(layout.menu.height.saturating_sub(2));
+        if let Some(index) = crate::view::menu::scenario_at_line(line, self.selected, visible) {
             self.select(index);
         }
     }

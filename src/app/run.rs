@@ -38,6 +38,10 @@ pub struct Run {
     pub stderr: Vec<String>,
     /// The scenario's own output lines (log events), newest last, at most [`OUTPUT_LINES`].
     pub output: Vec<String>,
+    /// The pool's workers and tasks, for its timeline (see [`super::ipc`]).
+    pub tasks: super::ipc::TaskBoard,
+    /// The queue's puts, gets and depth, for its panel.
+    pub queue: super::ipc::QueueHistory,
 }
 
 /// Output lines a run keeps for its panel.
@@ -56,6 +60,8 @@ impl Run {
             report: None,
             stderr: Vec::new(),
             output: Vec::new(),
+            tasks: Default::default(),
+            queue: Default::default(),
         }
     }
 
@@ -90,6 +96,7 @@ impl Run {
         match msg {
             RunnerMsg::Event(event) => {
                 self.t_ms = self.t_ms.max(event.t_ms);
+                self.observe(event);
                 match &event.body {
                     // Children publish their own counters and reports; the run's are the runner's.
                     Body::Live { .. } | Body::Report { .. } if Some(event.pid) != self.pid => None,

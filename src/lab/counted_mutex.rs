@@ -7,7 +7,7 @@
 //! little more than `std::sync::Mutex`. Other threads may read them at any time for a
 //! live display; they see a recent, slightly stale value.
 
-use super::ticks::{self, TickClock};
+use super::ticks;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, TryLockError};
@@ -55,7 +55,6 @@ const NOBODY: u64 = 0;
 pub struct CountedMutex<T> {
     inner: Mutex<T>,
     counters: Counters,
-    clock: TickClock,
 }
 
 pub struct CountedGuard<'a, T> {
@@ -64,10 +63,10 @@ pub struct CountedGuard<'a, T> {
 
 impl<T> CountedMutex<T> {
     pub fn new(value: T) -> Self {
+        ticks::calibrate();
         CountedMutex {
             inner: Mutex::new(value),
             counters: Counters::default(),
-            clock: TickClock::new(),
         }
     }
 
@@ -106,7 +105,7 @@ impl<T> CountedMutex<T> {
     pub fn stats(&self) -> LockStats {
         let c = &self.counters;
         // One ratio for both, so a single wait reads the same as total and as maximum.
-        let ns_per_tick = self.clock.ns_per_tick();
+        let ns_per_tick = ticks::ns_per_tick();
         LockStats {
             acquisitions: c.acquisitions.load(Relaxed),
             contended: c.contended.load(Relaxed),

@@ -1,9 +1,17 @@
 //! A cheap clock for timing short waits inside a critical section. On x86_64 it reads the CPU's
-//! time-stamp counter (about 11 ns on the build machine, against 29 ns for `Instant::now`);
-//! ticks become nanoseconds by the ratio measured against the monotonic clock over the whole
-//! time a [`TickClock`] has existed. Elsewhere ticks are nanoseconds already.
+//! time-stamp counter (about 11 ns on the build machine, against 29 ns for `Instant::now`).
+//! Ticks become nanoseconds by one process-wide ratio, measured against the monotonic clock
+//! from [`calibrate`] on and frozen once 50 ms have passed, so converted figures never go
+//! back. Elsewhere ticks are nanoseconds already.
 
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How long the ratio is measured before it is frozen.
+const CALIBRATION: Duration = Duration::from_millis(50);
+
+static BASE: OnceLock<(Instant, u64)> = OnceLock::new();
+static FROZEN: OnceLock<f64> = OnceLock::new();
 
 /// Ticks now.
 #[inline]
@@ -18,38 +26,33 @@ pub fn now() -> u64 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        static BASE: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
-        BASE.elapsed().as_nanos() as u64
+        static ORIGIN: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+        ORIGIN.elapsed().as_nanos() as u64
     }
 }
 
-/// Converts ticks to nanoseconds, calibrated over its own lifetime (no start-up delay).
-#[derive(Debug, Clone, Copy)]
-pub struct TickClock {
-    born: Instant,
-    born_ticks: u64,
+/// Starts measuring the ratio (the first call does; later calls do nothing).
+pub fn calibrate() {
+    BASE.get_or_init(|| (Instant::now(), now()));
 }
 
-impl TickClock {
-    pub fn new() -> TickClock {
-        TickClock {
-            born: Instant::now(),
-            born_ticks: now(),
-        }
+/// Nanoseconds per tick: measured since [`calibrate`], fixed after the first 50 ms.
+pub fn ns_per_tick() -> f64 {
+    if let Some(ratio) = FROZEN.get() {
+        return *ratio;
     }
-
-    /// Nanoseconds per tick, measured over the time since `new` (coarse in the first
-    /// microseconds, exact to a few parts per million after a millisecond).
-    pub fn ns_per_tick(&self) -> f64 {
-        let ns = self.born.elapsed().as_nanos() as f64;
-        let ticks = now().saturating_sub(self.born_ticks) as f64;
-        if ticks < 1.0 { 1.0 } else { ns / ticks }
-    }
-}
-
-impl Default for TickClock {
-    fn default() -> Self {
-        TickClock::new()
+    let (born, born_ticks) = *BASE.get_or_init(|| (Instant::now(), now()));
+    let elapsed = born.elapsed();
+    let ticks = now().saturating_sub(born_ticks) as f64;
+    let ratio = if ticks < 1.0 {
+        1.0
+    } else {
+        elapsed.as_nanos() as f64 / ticks
+    };
+    if elapsed >= CALIBRATION {
+        *FROZEN.get_or_init(|| ratio)
+    } else {
+        ratio
     }
 }
 
@@ -58,14 +61,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ticks_agree_with_the_monotonic_clock() {
-        let clock = TickClock::new();
+    fn ticks_agree_with_the_monotonic_clock_and_the_ratio_holds_still() {
+        calibrate();
         let from = now();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        let ns = ((now() - from) as f64 * clock.ns_per_tick()) as u64;
+        std::thread::sleep(Duration::from_millis(60));
+        let ns = ((now() - from) as f64 * ns_per_tick()) as u64;
         assert!(
-            (15_000_000..200_000_000).contains(&ns),
-            "20 ms measured as {ns} ns"
+            (50_000_000..300_000_000).contains(&ns),
+            "60 ms measured as {ns} ns"
         );
+        assert_eq!(ns_per_tick(), ns_per_tick(), "frozen after 50 ms");
     }
 }

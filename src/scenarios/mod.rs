@@ -4,7 +4,10 @@
 mod fork;
 mod lock;
 mod multicore;
+mod pipe;
+mod pool;
 mod process;
+mod queue;
 mod subprocess;
 mod thread_local;
 mod threads;
@@ -72,12 +75,15 @@ pub struct Scenario {
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
-/// In the tutorial's order: fork, Process, subprocess; threads, Lock, multi-core and the
-/// GIL, ThreadLocal.
+/// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
+/// Lock, multi-core and the GIL, ThreadLocal.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
+    &pool::SCENARIO,
     &subprocess::SCENARIO,
+    &queue::SCENARIO,
+    &pipe::SCENARIO,
     &threads::SCENARIO,
     &lock::SCENARIO,
     &multicore::SCENARIO,
@@ -102,7 +108,14 @@ pub fn all() -> &'static [&'static Scenario] {
 }
 
 /// Scenarios that only runners start, as their children's work.
-static INTERNAL: &[&Scenario] = &[&process::CHILD];
+static INTERNAL: &[&Scenario] = &[
+    &process::CHILD,
+    &pool::WORKER,
+    &queue::WRITER,
+    &queue::READER,
+    &pipe::PING,
+    &pipe::PONG,
+];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
 pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {

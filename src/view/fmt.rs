@@ -93,6 +93,9 @@ pub fn metric_label(name: &str) -> String {
         "fork_us" => "fork() call".into(),
         "start_ms" => "spawn to start".into(),
         "duration_ms" => "duration".into(),
+        "round_trips_per_sec" => "round trips".into(),
+        // The value says µs; the label need not.
+        other if other.ends_with("_us") => other.trim_end_matches("_us").replace('_', " "),
         other => other.trim_end_matches("_pct").replace('_', " "),
     }
 }
@@ -201,6 +204,7 @@ mod tests {
         assert_eq!(duration_ms(283.2), "283 ms");
         assert_eq!(duration_ms(1200.0), "1.20 s");
         assert_eq!(metric("fork_us", Num::Float(118.4)), "118 µs");
+        assert_eq!(metric("rtt_p50_us", Num::Float(11.3)), "11.3 µs");
     }
 
     #[test]

@@ -30,17 +30,33 @@ pub fn rows() -> Vec<MenuRow> {
     rows
 }
 
-/// The scenario on menu line `row` (0 = first line inside the border), if any.
-pub fn scenario_at_row(row: usize) -> Option<usize> {
-    match rows().get(row) {
+/// The first menu row shown when `visible` rows fit: the menu scrolls just enough to keep
+/// the selected scenario in view.
+pub fn first_shown(selected: usize, visible: usize) -> usize {
+    let at = rows()
+        .iter()
+        .position(|r| *r == MenuRow::Scenario(selected))
+        .unwrap_or(0);
+    (at + 1).saturating_sub(visible.max(1))
+}
+
+/// The scenario on screen line `line` (0 = first line inside the border) of a menu showing
+/// `visible` rows with `selected` selected, if any.
+pub fn scenario_at_line(line: usize, selected: usize, visible: usize) -> Option<usize> {
+    match rows().get(first_shown(selected, visible) + line) {
         Some(MenuRow::Scenario(i)) => Some(*i),
         _ => None,
     }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let lines: Vec<Line> = rows()
+    let visible = area.height.saturating_sub(2) as usize;
+    let all = rows();
+    let first = first_shown(app.selected, visible);
+    let hidden_below = all.len().saturating_sub(first + visible);
+    let lines: Vec<Line> = all
         .into_iter()
+        .skip(first)
         .map(|row| match row {
             MenuRow::Group(g) => {
                 Line::from(Span::styled(g.name(), LABEL.add_modifier(Modifier::BOLD)))
@@ -67,8 +83,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
         })
         .collect();
+    let more = match (first > 0, hidden_below > 0) {
+        (true, true) => " ↑↓ more ",
+        (true, false) => " ↑ more ",
+        (false, true) => " ↓ more ",
+        (false, false) => " ↑↓ Enter ",
+    };
     let block = Block::bordered()
         .title(" Scenarios ")
-        .title_bottom(Line::from(Span::styled(" ↑↓ Enter ", DIM)));
+        .title_bottom(Line::from(Span::styled(more, DIM)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_menu_scrolls_to_keep_the_selection_in_view() {
+        let last = scenarios::all().len() - 1;
+        let total = rows().len();
+        assert_eq!(first_shown(0, total), 0, "everything fits");
+        assert_eq!(
+            first_shown(last, total - 1),
+            1,
+            "one row scrolled off the top"
+        );
+        // A click maps through the scroll: line 0 is then the row after the first heading.
+        assert_eq!(scenario_at_line(0, last, total - 1), Some(0));
+        assert_eq!(scenario_at_line(total - 2, last, total - 1), Some(last));
+        assert_eq!(scenario_at_line(0, 0, total), None, "a group heading");
+    }
 }

@@ -11,7 +11,9 @@ pub mod menu;
 pub mod multicore;
 pub mod overlay;
 pub mod processes;
+pub mod queue;
 pub mod scenario;
+pub mod timeline;
 
 use crate::app::{App, Overlay};
 use ratatui::Frame;

@@ -131,6 +131,8 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
     match scenario.id {
         "lock" => super::lock::lines(run, width),
         "multicore" => super::multicore::lines(run, width),
+        "pool" => super::timeline::lines(run, width),
+        "queue" => super::queue::lines(run, width),
         _ => {
             let Some(run) = run else {
                 return vec![Line::from(Span::styled(

@@ -1,0 +1,625 @@
+//! `pool` — a pool of worker processes runs more tasks than it has workers: Pool(4) with five
+//! tasks that sleep a random while; four start at once, the fifth waits in the pool's queue
+//! until a worker is free. Then close() (no task may be added after it) and join().
+//!
+//! Workers are conlab re-executed (`pool-worker`), each holding one end of a SOCK_SEQPACKET
+//! socketpair as its stdin: the runner sends `run N MS` down it, the worker answers
+//! `started N NS` and `done N NS` (CLOCK_MONOTONIC), and logs the same on the event stream
+//! for the dashboard's timeline. The runner polls every worker's socket and hands the next
+//! queued task to whichever worker says `done` first.
+
+use super::{Findings, Group, Scenario};
+use crate::lab::children::{self, Worker};
+use crate::lab::happening::Happening;
+use crate::lab::join;
+use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
+use crate::params::{ParamKind, ParamSpec};
+use crate::probe::Probe;
+use crate::report::Metrics;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, socketpair};
+use std::collections::VecDeque;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Instant;
+
+pub static SCENARIO: Scenario = Scenario {
+    id: "pool",
+    group: Group::Processes,
+    title: "Pool — more tasks than workers",
+    summary: "a pool of worker processes runs more tasks than it has workers: the extra task waits for a free worker",
+    lesson: include_str!("../../assets/lessons/pool.md"),
+    params: &[
+        ParamSpec {
+            key: "size",
+            kind: ParamKind::IntOrCores { min: 1, max: 64 },
+            default: "4",
+            help: "worker processes in the pool (Python's Pool() defaults to the core count)",
+        },
+        ParamSpec {
+            key: "tasks",
+            kind: ParamKind::Int { min: 1, max: 1000 },
+            default: "5",
+            help: "tasks submitted with apply_async before close() and join()",
+        },
+        ParamSpec {
+            key: "max_sleep_ms",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 60_000,
+            },
+            default: "3000",
+            help: "each task sleeps a random 0..this many milliseconds",
+        },
+        ParamSpec {
+            key: "seed",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            default: "1",
+            help: "seed of the random sleeps (the same seed, the same sleeps)",
+        },
+    ],
+    compare_key: "size",
+    compare_values: &["1", "2", "4"],
+    highlights: &[
+        "tasks",
+        "workers",
+        "tasks_waited",
+        "wait_ms_max",
+        "max_concurrent",
+        "busy_pct",
+        "wall_ms",
+    ],
+    run,
+};
+
+/// A process of the pool: takes tasks from its stdin socket until the pool closes it.
+pub static WORKER: Scenario = Scenario {
+    id: "pool-worker",
+    group: Group::Internal,
+    title: "Pool worker",
+    summary: "one worker process of the pool scenario",
+    lesson: "A worker of the pool: it runs the tasks its pool sends down its socket.",
+    params: &[EPOCH_PARAM],
+    compare_key: "epoch_ns",
+    compare_values: &[],
+    highlights: &[],
+    run: work,
+};
+
+/// Per-task metrics go into the report for this many tasks: a report is one event line of at
+/// most 4096 bytes. The dashboard's timeline is built from events and shows every task.
+pub const TASK_METRICS: usize = 16;
+
+/// Longest socket message (`started 999 18446744073709551615`).
+const MESSAGE: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+struct Task {
+    id: u32,
+    sleep_ms: u64,
+}
+
+/// What happened to one task, on the run's clock.
+#[derive(Debug, Clone, Default)]
+struct Record {
+    queued_ms: f64,
+    start_ms: Option<f64>,
+    end_ms: Option<f64>,
+    worker: Option<u32>,
+    /// No worker was free when it was submitted.
+    waited: bool,
+}
+
+/// Figures the live reporter reads while the pool works.
+#[derive(Default)]
+struct Progress {
+    started: AtomicU64,
+    done: AtomicU64,
+    waiting: AtomicU64,
+}
+
+/// One worker process and the runner's end of its socket.
+struct Slot {
+    worker: Worker,
+    socket: Option<OwnedFd>,
+    busy: Option<u32>,
+}
+
+struct Pool<'a> {
+    probe: &'a Probe,
+    clock: RunClock,
+    slots: Vec<Slot>,
+    queue: VecDeque<Task>,
+    records: Vec<Record>,
+    closed: bool,
+    progress: &'a Progress,
+    problems: Vec<String>,
+}
+
+impl<'a> Pool<'a> {
+    /// Starts `size` worker processes, each with a socket of its own as stdin.
+    fn start(
+        probe: &'a Probe,
+        size: usize,
+        clock: RunClock,
+        progress: &'a Progress,
+    ) -> Result<Pool<'a>, String> {
+        let mut slots = Vec::with_capacity(size);
+        for i in 0..size {
+            // CLOEXEC: no other worker may inherit this pair, or a closed pool would not
+            // reach a worker as end-of-file.
+            let (ours, theirs) = socketpair(
+                AddressFamily::Unix,
+                SockType::SeqPacket,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )
+            .map_err(|e| format!("could not make a socket pair for worker {i}: {e}"))?;
+            let worker = children::spawn_with(
+                probe,
+                WORKER.id,
+                "worker",
+                &[clock.assignment()],
+                Stdio::from(theirs),
+                |_| {},
+            )
+            .map_err(|e| format!("could not start worker process {i}: {e}"))?;
+            slots.push(Slot {
+                worker,
+                socket: Some(ours),
+                busy: None,
+            });
+        }
+        Ok(Pool {
+            probe,
+            clock,
+            slots,
+            queue: VecDeque::new(),
+            records: Vec::new(),
+            closed: false,
+            progress,
+            problems: Vec::new(),
+        })
+    }
+
+    /// apply_async: queue the task, and start it at once if a worker is free.
+    fn submit(&mut self, task: Task) -> Result<(), String> {
+        if self.closed {
+            return Err(
+                "the pool is closed: after close() no task can be added (Python raises ValueError: Pool not running)"
+                    .to_string(),
+            );
+        }
+        let queued_ms = self.clock.now_ms();
+        self.records.push(Record {
+            queued_ms,
+            ..Record::default()
+        });
+        self.probe.log(Happening::Queued(task.id).line(queued_ms));
+        self.queue.push_back(task);
+        self.dispatch();
+        if self.queue.iter().any(|t| t.id == task.id) {
+            self.records[task.id as usize].waited = true;
+            self.probe.log(format!(
+                "task {} waits: all {} workers are busy",
+                task.id,
+                self.slots.len()
+            ));
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Hands queued tasks to free workers, oldest task first.
+    fn dispatch(&mut self) {
+        while !self.queue.is_empty() {
+            let Some(slot) = self
+                .slots
+                .iter_mut()
+                .find(|s| s.busy.is_none() && s.socket.is_some())
+            else {
+                break;
+            };
+            let task = self.queue.pop_front().expect("not empty");
+            let message = format!("run {} {}", task.id, task.sleep_ms);
+            let fd = slot.socket.as_ref().expect("checked").as_raw_fd();
+            match send(fd, message.as_bytes(), MsgFlags::MSG_NOSIGNAL) {
+                Ok(_) => slot.busy = Some(task.id),
+                Err(e) => {
+                    self.problems.push(format!(
+                        "worker {} could not be given task {}: {e}",
+                        slot.worker.pid, task.id
+                    ));
+                    slot.socket = None;
+                    self.queue.push_front(task);
+                }
+            }
+        }
+        self.progress
+            .waiting
+            .store(self.queue.len() as u64, Relaxed);
+    }
+
+    fn unfinished(&self) -> bool {
+        !self.queue.is_empty() || self.slots.iter().any(|s| s.busy.is_some())
+    }
+
+    /// join: wait for every task's `done`, giving each free worker the next queued task.
+    fn join(&mut self) {
+        while self.unfinished() && !self.probe.cancelled() {
+            if self.slots.iter().all(|s| s.socket.is_none()) {
+                self.problems
+                    .push("every worker is gone; tasks were left undone".to_string());
+                return;
+            }
+            let ready: Vec<usize> = {
+                let live: Vec<(usize, &OwnedFd)> = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| s.socket.as_ref().map(|fd| (i, fd)))
+                    .collect();
+                let mut fds: Vec<PollFd> = live
+                    .iter()
+                    .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+                    .collect();
+                if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) <= 0 {
+                    continue;
+                }
+                live.iter()
+                    .zip(&fds)
+                    .filter(|(_, p)| p.any().unwrap_or(false))
+                    .map(|((i, _), _)| *i)
+                    .collect()
+            };
+            for i in ready {
+                self.hear_from(i);
+            }
+            self.dispatch();
+        }
+    }
+
+    /// Reads one message from worker `i`: `started N NS`, `done N NS`, or end-of-file.
+    fn hear_from(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        let Some(fd) = slot.socket.as_ref().map(|s| s.as_raw_fd()) else {
+            return;
+        };
+        let mut buf = [0u8; MESSAGE];
+        let n = match recv(fd, &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => return,
+            Err(_) => 0,
+        };
+        if n == 0 {
+            if let Some(task) = slot.busy.take() {
+                self.problems.push(format!(
+                    "worker {} ended during task {task}",
+                    slot.worker.pid
+                ));
+            }
+            slot.socket = None;
+            return;
+        }
+        let text = String::from_utf8_lossy(&buf[..n]);
+        let mut words = text.split_whitespace();
+        let (Some(verb), Some(Ok(task)), Some(Ok(ns))) = (
+            words.next(),
+            words.next().map(str::parse::<u32>),
+            words.next().map(str::parse::<u64>),
+        ) else {
+            self.problems
+                .push(format!("worker {} said `{text}`", slot.worker.pid));
+            return;
+        };
+        let at_ms = self.clock.ms(ns);
+        let Some(record) = self.records.get_mut(task as usize) else {
+            return;
+        };
+        match verb {
+            "started" => {
+                record.start_ms = Some(at_ms);
+                record.worker = Some(slot.worker.pid);
+                self.progress.started.fetch_add(1, Relaxed);
+            }
+            "done" => {
+                record.end_ms = Some(at_ms);
+                slot.busy = None;
+                self.progress.done.fetch_add(1, Relaxed);
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes every socket (a worker reads end-of-file and exits) and reaps every worker.
+    fn shut_down(&mut self) {
+        let cancelled = self.probe.cancelled();
+        for slot in &mut self.slots {
+            if cancelled {
+                slot.worker.terminate();
+            }
+            slot.socket = None;
+        }
+        for slot in self.slots.drain(..) {
+            let end = join::join(slot.worker, self.probe);
+            if end.exit != "code 0" && !cancelled {
+                self.problems
+                    .push(format!("worker {} ended with {}", end.pid, end.exit));
+            }
+        }
+    }
+}
+
+/// How many tasks ran at the same time at most, from their start and end times.
+fn max_concurrent(records: &[Record]) -> u64 {
+    let mut edges: Vec<(f64, i64)> = Vec::new();
+    for r in records {
+        if let (Some(s), Some(e)) = (r.start_ms, r.end_ms) {
+            edges.push((s, 1));
+            edges.push((e, -1));
+        }
+    }
+    // At equal times an end comes first: a task that starts as another ends does not overlap it.
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut most) = (0i64, 0i64);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most as u64
+}
+
+fn run(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let size = p.int("size") as usize;
+    let tasks = p.int("tasks") as u32;
+    let max_sleep = p.int("max_sleep_ms") as u64;
+    let mut rng = SplitMix64::new(p.int("seed") as u64);
+    let plan: Vec<Task> = (0..tasks)
+        .map(|id| Task {
+            id,
+            sleep_ms: rng.up_to(max_sleep),
+        })
+        .collect();
+    let clock = RunClock::of(probe);
+    let started = Instant::now();
+    let progress = Progress::default();
+
+    probe.log(format!(
+        "parent process {} starts a pool of {size} worker processes",
+        std::process::id()
+    ));
+    let mut pool = Pool::start(probe, size, clock, &progress)?;
+    let snapshot = |m: &mut Metrics| {
+        let done = progress.done.load(Relaxed);
+        m.set("progress_pct", done as f64 * 100.0 / f64::from(tasks));
+        m.set("tasks_started", progress.started.load(Relaxed));
+        m.set("tasks_done", done);
+        m.set("tasks_waiting", progress.waiting.load(Relaxed));
+    };
+    let refusal = probe.with_live(snapshot, || {
+        for task in &plan {
+            pool.submit(*task).expect("the pool is open");
+        }
+        probe.log("waiting for all tasks: close(), then join()");
+        pool.close();
+        let refusal = pool
+            .submit(Task {
+                id: tasks,
+                sleep_ms: 0,
+            })
+            .err();
+        if let Some(e) = &refusal {
+            probe.log(format!("apply_async after close() refused: {e}"));
+        }
+        pool.join();
+        refusal
+    });
+    pool.shut_down();
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let records = std::mem::take(&mut pool.records);
+    let done = records.iter().filter(|r| r.end_ms.is_some()).count();
+    if done == records.len() && !probe.cancelled() {
+        probe.log("all tasks done");
+    }
+
+    let mut m = Metrics::default();
+    m.set("workers", size as u64);
+    m.set("tasks", u64::from(tasks));
+    m.set("tasks_done", done as u64);
+    let waits: Vec<f64> = records
+        .iter()
+        .filter_map(|r| r.start_ms.map(|s| s - r.queued_ms))
+        .collect();
+    m.set(
+        "tasks_waited",
+        records.iter().filter(|r| r.waited).count() as u64,
+    );
+    m.set(
+        "wait_ms_max",
+        round(waits.iter().copied().fold(0.0, f64::max)),
+    );
+    m.set("wait_ms_total", round(waits.iter().sum()));
+    m.set("max_concurrent", max_concurrent(&records));
+    let busy: f64 = records
+        .iter()
+        .filter_map(|r| Some(r.end_ms? - r.start_ms?))
+        .sum();
+    m.set("busy_pct", round(busy * 100.0 / (wall_ms * size as f64)));
+    m.set("submit_after_close_refused", u64::from(refusal.is_some()));
+    for (i, r) in records.iter().enumerate().take(TASK_METRICS) {
+        if let Some(pid) = r.worker {
+            m.set(&format!("task_{i}_worker_pid"), u64::from(pid));
+        }
+        m.set(&format!("task_{i}_queued_ms"), r.queued_ms);
+        if let Some(s) = r.start_ms {
+            m.set(&format!("task_{i}_start_ms"), s);
+            m.set(&format!("task_{i}_wait_ms"), round(s - r.queued_ms));
+        }
+        if let Some(e) = r.end_ms {
+            m.set(&format!("task_{i}_end_ms"), e);
+        }
+    }
+    m.set("wall_ms", wall_ms);
+
+    let mut notes = vec![verdict(&records, size)];
+    match &refusal {
+        Some(e) => notes.push(format!(
+            "after close(), adding a task failed as it should: {e}"
+        )),
+        None => notes.push("after close(), adding a task was NOT refused".to_string()),
+    }
+    if records.len() > TASK_METRICS {
+        notes.push(format!(
+            "per-task metrics cover tasks 0–{} (a report is one event line under 4096 bytes); the timeline shows all {}",
+            TASK_METRICS - 1,
+            records.len()
+        ));
+    }
+    notes.extend(pool.problems.iter().cloned());
+    Ok(Findings {
+        ok: done == records.len() && pool.problems.is_empty() && refusal.is_some(),
+        wall_ms,
+        metrics: m,
+        notes,
+    })
+}
+
+fn round(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
+
+/// Which task waited longest, for how long, and whose end freed its worker.
+fn verdict(records: &[Record], size: usize) -> String {
+    let waited: Vec<(usize, &Record)> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.waited && r.start_ms.is_some())
+        .collect();
+    let Some((id, r)) = waited
+        .iter()
+        .max_by(|a, b| {
+            let wait = |r: &Record| r.start_ms.unwrap_or(0.0) - r.queued_ms;
+            wait(a.1).total_cmp(&wait(b.1))
+        })
+        .copied()
+    else {
+        return format!(
+            "every task started at once: {} tasks, {size} workers",
+            records.len()
+        );
+    };
+    let start = r.start_ms.unwrap_or(0.0);
+    // The task that ran on the same worker just before: its end freed the worker.
+    let freed_by = records
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.worker == r.worker && o.end_ms.is_some_and(|e| e <= start))
+        .max_by(|a, b| {
+            a.1.end_ms
+                .unwrap_or(0.0)
+                .total_cmp(&b.1.end_ms.unwrap_or(0.0))
+        });
+    let how = match freed_by {
+        Some((prev, o)) => format!(
+            "; it started when task {prev} ended on worker {} ({:.0} ms)",
+            r.worker.unwrap_or(0),
+            o.end_ms.unwrap_or(0.0)
+        ),
+        None => String::new(),
+    };
+    let others = if waited.len() > 1 {
+        format!(" ({} tasks waited in all)", waited.len())
+    } else {
+        String::new()
+    };
+    format!(
+        "task {id} waited {:.0} ms for a free worker: all {size} were busy{how}{others}",
+        start - r.queued_ms
+    )
+}
+
+/// The worker's side: `run N MS` in, `started`/`done` out, until the pool closes the socket.
+fn work(probe: &Probe) -> Result<Findings, String> {
+    let clock = RunClock::at(probe.params().int("epoch_ns"));
+    let stdin = std::io::stdin();
+    let socket = stdin.as_fd();
+    let fd = socket.as_raw_fd();
+    let started = Instant::now();
+    let mut done = 0u64;
+    let tell = |text: String| send(fd, text.as_bytes(), MsgFlags::MSG_NOSIGNAL).is_ok();
+    while !probe.cancelled() {
+        let mut fds = [PollFd::new(socket, PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) <= 0 {
+            continue;
+        }
+        let mut buf = [0u8; MESSAGE];
+        let n = match recv(fd, &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(format!("reading the pool's socket failed: {e}")),
+        };
+        if n == 0 {
+            break; // The pool closed its end: no more tasks.
+        }
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let mut words = text.split_whitespace();
+        let (Some("run"), Some(Ok(task)), Some(Ok(ms))) = (
+            words.next(),
+            words.next().map(str::parse::<u32>),
+            words.next().map(str::parse::<u64>),
+        ) else {
+            return Err(format!("the pool sent `{text}`, not `run N MS`"));
+        };
+        let start = mono_ns();
+        tell(format!("started {task} {start}"));
+        probe.log(Happening::Started(task).line(clock.ms(start)));
+        if !sleep_unless(ms, || probe.cancelled()) {
+            break;
+        }
+        let end = mono_ns();
+        tell(format!("done {task} {end}"));
+        probe.log(Happening::Done(task).line(clock.ms(end)));
+        done += 1;
+    }
+    let mut metrics = Metrics::default();
+    metrics.set("tasks_done", done);
+    Ok(Findings {
+        ok: true,
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+        metrics,
+        notes: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(start: f64, end: f64) -> Record {
+        Record {
+            start_ms: Some(start),
+            end_ms: Some(end),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn overlap_counts_touching_tasks_apart() {
+        let r = [
+            rec(0.0, 10.0),
+            rec(0.0, 5.0),
+            rec(5.0, 8.0),
+            rec(10.0, 12.0),
+        ];
+        assert_eq!(max_concurrent(&r), 2);
+        assert_eq!(max_concurrent(&[]), 0);
+    }
+}

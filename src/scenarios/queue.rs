@@ -1,0 +1,652 @@
+//! `queue` — a writer process puts A, B, C on a queue with random pauses, a reader process gets
+//! them in an endless loop; the parent joins the writer and then terminates the reader.
+//! `mode=rate` pushes many items as fast as possible and measures throughput and latency.
+//!
+//! The queue is a POSIX message queue (see [`crate::lab::mqueue`]). Each message carries the
+//! CLOCK_MONOTONIC time of its put and a sequence number. The writer and the reader log every
+//! put and get on the event stream (`put A at 3.214 ms`); the runner watches those lines as
+//! they are relayed and computes latencies and the depth over time from them.
+
+use super::{Findings, Group, Scenario};
+use crate::event::{Body, Event};
+use crate::lab::children;
+use crate::lab::happening::{Happening, Said};
+use crate::lab::join;
+use crate::lab::latency::Latencies;
+use crate::lab::mqueue::{self, MessageQueue};
+use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
+use crate::params::{ParamKind, ParamSpec};
+use crate::probe::Probe;
+use crate::report::Metrics;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const MODE: ParamSpec = ParamSpec {
+    key: "mode",
+    kind: ParamKind::Choice(&["items", "rate"]),
+    default: "items",
+    help: "items: put `items` with random pauses, as the tutorial; rate: `count` items as fast as possible",
+};
+const ITEMS: ParamSpec = ParamSpec {
+    key: "items",
+    kind: ParamKind::List {
+        max_items: 16,
+        max_len: 16,
+    },
+    default: "A,B,C",
+    help: "what the writer puts, comma-separated",
+};
+const MAX_DELAY: ParamSpec = ParamSpec {
+    key: "max_delay_ms",
+    kind: ParamKind::Int {
+        min: 0,
+        max: 10_000,
+    },
+    default: "1000",
+    help: "items: after each put the writer pauses a random 0..this many ms",
+};
+const CAPACITY: ParamSpec = ParamSpec {
+    key: "capacity",
+    kind: ParamKind::Int {
+        min: 1,
+        max: mqueue::DEFAULT_MSG_MAX,
+    },
+    default: "10",
+    help: "messages the queue holds before a put blocks (Linux's default limit is 10)",
+};
+const COUNT: ParamSpec = ParamSpec {
+    key: "count",
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000_000,
+    },
+    default: "100000",
+    help: "rate: items to push through the queue",
+};
+const SEED: ParamSpec = ParamSpec {
+    key: "seed",
+    kind: ParamKind::Int {
+        min: 0,
+        max: 1_000_000_000,
+    },
+    default: "1",
+    help: "seed of the random pauses",
+};
+
+pub static SCENARIO: Scenario = Scenario {
+    id: "queue",
+    group: Group::Processes,
+    title: "Queue — a writer and a reader process",
+    summary: "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
+    lesson: include_str!("../../assets/lessons/queue.md"),
+    params: &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
+    compare_key: "capacity",
+    compare_values: &["1", "10"],
+    highlights: &[
+        "items_got",
+        "items_per_sec",
+        "latency_p50_us",
+        "latency_p99_us",
+        "latency_max_us",
+        "depth_max",
+        "wall_ms",
+    ],
+    run,
+};
+
+/// What the writer and the reader are given: the run's shape and its clock.
+const CHILD_PARAMS: &[ParamSpec] = &[MODE, ITEMS, MAX_DELAY, COUNT, SEED, EPOCH_PARAM];
+
+pub static WRITER: Scenario = Scenario {
+    id: "queue-writer",
+    group: Group::Internal,
+    title: "Queue writer",
+    summary: "the writer process of the queue scenario",
+    lesson: "The writer of the queue scenario: it puts items on the queue it has as stdin.",
+    params: CHILD_PARAMS,
+    compare_key: "mode",
+    compare_values: &[],
+    highlights: &[],
+    run: write,
+};
+
+pub static READER: Scenario = Scenario {
+    id: "queue-reader",
+    group: Group::Internal,
+    title: "Queue reader",
+    summary: "the reader process of the queue scenario",
+    lesson: "The reader of the queue scenario: it gets items from the queue it has as stdin.",
+    params: CHILD_PARAMS,
+    compare_key: "mode",
+    compare_values: &[],
+    highlights: &[],
+    run: read,
+};
+
+/// Largest message: time stamp, sequence number, and an item of 16 characters of UTF-8.
+const MSG_SIZE: i64 = 128;
+/// How long one blocking put or get waits before looking at the cancel flag.
+const WAIT: Duration = Duration::from_millis(100);
+/// Rate mode: the writer reads the queue's depth after every this many puts.
+const DEPTH_EVERY: u64 = 256;
+/// Per-item metrics go into the report for this many items (a report is one event line).
+const ITEM_METRICS: usize = 16;
+
+fn encode(put_ns: u64, seq: u32, item: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(12 + item.len());
+    m.extend_from_slice(&put_ns.to_le_bytes());
+    m.extend_from_slice(&seq.to_le_bytes());
+    m.extend_from_slice(item);
+    m
+}
+
+fn decode(message: &[u8]) -> Option<(u64, u32, &[u8])> {
+    let put_ns = u64::from_le_bytes(message.get(..8)?.try_into().ok()?);
+    let seq = u32::from_le_bytes(message.get(8..12)?.try_into().ok()?);
+    Some((put_ns, seq, &message[12..]))
+}
+
+fn items_of(probe: &Probe) -> Vec<String> {
+    probe
+        .params()
+        .word("items")
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+/// The child's assignments: every parameter it shares with the runner, and the run's clock.
+fn child_assignments(probe: &Probe, clock: RunClock) -> Vec<String> {
+    let mut out: Vec<String> = probe
+        .params()
+        .iter()
+        .filter(|(k, _)| CHILD_PARAMS.iter().any(|s| s.key == *k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    out.push(clock.assignment());
+    out
+}
+
+/// A put or a get as the runner saw it go by, with the depth its process read just after.
+#[derive(Debug, Clone)]
+struct Seen {
+    happening: Happening,
+    at_ms: f64,
+    depth: Option<u64>,
+}
+
+/// What the runner learns from its children's events while they run.
+#[derive(Default)]
+struct Watched {
+    seen: Mutex<Vec<Seen>>,
+    put: AtomicU64,
+    got: AtomicU64,
+}
+
+impl Watched {
+    /// Called on the relay thread for every event a child writes.
+    fn observe(&self, event: &Event) {
+        match &event.body {
+            Body::Log { text } => {
+                if let Some(said) = Said::parse(text) {
+                    match said.happening {
+                        Happening::Put(_) => self.put.fetch_add(1, Relaxed),
+                        Happening::Got(_) => self.got.fetch_add(1, Relaxed),
+                        _ => 0,
+                    };
+                    self.seen
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(Seen {
+                            happening: said.happening,
+                            at_ms: said.at_ms,
+                            depth: said.depth,
+                        });
+                }
+            }
+            // Rate mode: no line per item, only the children's counters.
+            Body::Live { metrics } => {
+                if let Some(n) = metrics.get("items_put") {
+                    self.put.fetch_max(n.as_f64() as u64, Relaxed);
+                }
+                if let Some(n) = metrics.get("items_got") {
+                    self.got.fetch_max(n.as_f64() as u64, Relaxed);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn run(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let rate = p.word("mode") == "rate";
+    let items = items_of(probe);
+    let capacity = p.int("capacity");
+    let count = p.int("count") as u64;
+    let expected = if rate { count } else { items.len() as u64 };
+    let clock = RunClock::of(probe);
+    let started = Instant::now();
+
+    let ends = mqueue::create(capacity, MSG_SIZE)
+        .map_err(|e| format!("could not create the message queue: {e}"))?;
+    probe.log(format!(
+        "parent process {} made a message queue of capacity {capacity}",
+        std::process::id()
+    ));
+    let watched = Arc::new(Watched::default());
+    let args = child_assignments(probe, clock);
+    let spawn = |scenario: &Scenario, role: &str, end| {
+        let w = watched.clone();
+        children::spawn_with(
+            probe,
+            scenario.id,
+            role,
+            &args,
+            Stdio::from(end),
+            move |e: &Event| w.observe(e),
+        )
+        .map_err(|e| format!("could not start the {role} process: {e}"))
+    };
+    // The reader first: A's latency then measures the queue, not a process starting up.
+    let reader = spawn(&READER, "reader", ends.reader)?;
+    let writer = spawn(&WRITER, "writer", ends.writer)?;
+    let watch = ends.watch;
+    let depth_max = AtomicU64::new(0);
+    let snapshot = |m: &mut Metrics| {
+        let depth = watch.depth().unwrap_or(0);
+        depth_max.fetch_max(depth, Relaxed);
+        let got = watched.got.load(Relaxed);
+        m.set("queue_depth", depth);
+        m.set("capacity", capacity);
+        m.set("items_put", watched.put.load(Relaxed));
+        m.set("items_got", got);
+        m.set("progress_pct", got as f64 * 100.0 / expected as f64);
+    };
+    let (writer_end, reader_end) = probe.with_live(snapshot, || {
+        let w = join::join(writer, probe);
+        probe.log(format!("writer {} joined: {}", w.pid, w.exit));
+        if rate {
+            // The reader stops by itself after `count` items.
+            return (w, join::join(reader, probe));
+        }
+        // The reader loops forever; let it take what is in the queue, then terminate it.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while watched.got.load(Relaxed) < watched.put.load(Relaxed)
+            && Instant::now() < deadline
+            && !probe.cancelled()
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        probe.log(format!(
+            "the reader {} loops forever: terminate() sends it SIGTERM",
+            reader.pid
+        ));
+        reader.terminate();
+        let r = join::join(reader, probe);
+        probe.log(format!("reader {} ended: {}", r.pid, r.exit));
+        (w, r)
+    });
+    let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let mut m = Metrics::default();
+    let mut notes = Vec::new();
+    m.set("capacity", capacity);
+    let ok = if rate {
+        let writer = writer_end.report.as_ref().map(|r| &r.metrics);
+        let sampled = writer.and_then(|w| w.get("depth_max"));
+        depth_max.fetch_max(sampled.map_or(0, |d| d.as_f64() as u64), Relaxed);
+        let put = writer.and_then(|w| w.get("items_put"));
+        m.set("items_put", put.map_or(0, |n| n.as_f64() as u64));
+        rate_findings(&mut m, &mut notes, &reader_end, count, capacity)
+    } else {
+        let seen = watched
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        item_findings(&mut m, &mut notes, &seen, &items, &reader_end.exit)
+    };
+    // Items mode knows the depth after every put and get; rate mode only samples it.
+    let from_events = m.get("depth_max").map_or(0, |d| d.as_f64() as u64);
+    m.set("depth_max", from_events.max(depth_max.load(Relaxed)));
+    m.set("wall_ms", wall_ms);
+    if writer_end.exit != "code 0" {
+        notes.push(format!("the writer ended with {}", writer_end.exit));
+    }
+    Ok(Findings {
+        ok: ok && writer_end.exit == "code 0" && !probe.cancelled(),
+        wall_ms,
+        metrics: m,
+        notes,
+    })
+}
+
+/// Items mode: what was put and got, in which order, with which latency; the reader's end.
+fn item_findings(
+    m: &mut Metrics,
+    notes: &mut Vec<String>,
+    seen: &[Seen],
+    items: &[String],
+    reader_exit: &str,
+) -> bool {
+    let mut seen = seen.to_vec();
+    seen.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+    let puts: Vec<(&str, f64)> = seen
+        .iter()
+        .filter_map(|s| match &s.happening {
+            Happening::Put(i) => Some((i.as_str(), s.at_ms)),
+            _ => None,
+        })
+        .collect();
+    let gets: Vec<(&str, f64)> = seen
+        .iter()
+        .filter_map(|s| match &s.happening {
+            Happening::Got(i) => Some((i.as_str(), s.at_ms)),
+            _ => None,
+        })
+        .collect();
+    m.set("items", items.len() as u64);
+    m.set("items_put", puts.len() as u64);
+    m.set("items_got", gets.len() as u64);
+    let in_order = gets
+        .iter()
+        .map(|g| g.0)
+        .eq(items.iter().map(String::as_str));
+    m.set("got_in_order", u64::from(in_order));
+    // A queue is first in, first out: the i-th get took the i-th put.
+    let mut latencies: Vec<u64> = Vec::new();
+    for (i, (put, get)) in puts.iter().zip(&gets).enumerate() {
+        let ns = ((get.1 - put.1) * 1e6).round().max(0.0) as u64;
+        latencies.push(ns);
+        if i < ITEM_METRICS {
+            m.set(&format!("item_{i}_put_ms"), put.1);
+            m.set(&format!("item_{i}_get_ms"), get.1);
+            m.set(&format!("item_{i}_latency_us"), ns as f64 / 1e3);
+        }
+    }
+    if let Some(l) = Latencies::of(&mut latencies) {
+        l.add_to(m, "latency");
+    }
+    // The depth each process read just after its put or get: measured, not inferred (a
+    // writer blocked in put() would count as queued if it were worked out from the times).
+    let most = seen.iter().filter_map(|s| s.depth).max().unwrap_or(0);
+    m.set("depth_max", most);
+    let terminated = reader_exit == "signal 15 (SIGTERM)";
+    m.set("reader_terminated", u64::from(terminated));
+
+    let got: Vec<&str> = gets.iter().map(|g| g.0).collect();
+    notes.push(if in_order {
+        format!(
+            "the reader got {} in the order they were put",
+            got.join(", ")
+        )
+    } else {
+        format!(
+            "the reader got [{}], not [{}]",
+            got.join(", "),
+            items.join(", ")
+        )
+    });
+    notes.push(if terminated {
+        "the reader, blocked in get() waiting for more, was terminated: signal 15 (SIGTERM)"
+            .to_string()
+    } else {
+        format!("the reader was not ended by SIGTERM: {reader_exit}")
+    });
+    in_order && terminated
+}
+
+/// Rate mode: the reader's own figures (it measured every item's latency).
+fn rate_findings(
+    m: &mut Metrics,
+    notes: &mut Vec<String>,
+    reader: &children::WorkerEnd,
+    count: u64,
+    capacity: i64,
+) -> bool {
+    let Some(report) = &reader.report else {
+        notes.push(format!(
+            "the reader ended ({}) without a report",
+            reader.exit
+        ));
+        return false;
+    };
+    m.set("count", count);
+    for (name, value) in report.metrics.iter() {
+        if name != "wall_ms" {
+            m.set(name, value);
+        }
+    }
+    let got = report
+        .metrics
+        .get("items_got")
+        .map_or(0, |n| n.as_f64() as u64);
+    let rate = report
+        .metrics
+        .get("items_per_sec")
+        .map_or(0.0, |n| n.as_f64());
+    let p50 = report
+        .metrics
+        .get("latency_p50_us")
+        .map_or(0.0, |n| n.as_f64());
+    notes.push(format!(
+        "{got} items through a queue of {capacity}: {rate:.0} items/s; median latency {p50:.1} µs, from just before put() to just after get(), waiting in line included"
+    ));
+    got == count && reader.exit == "code 0"
+}
+
+/// Puts one message, waiting for room as long as it takes, unless the run is cancelled.
+fn put(queue: &MessageQueue, message: &[u8], probe: &Probe) -> Result<bool, String> {
+    loop {
+        if probe.cancelled() {
+            return Ok(false);
+        }
+        match queue.send(message, WAIT) {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(e) => return Err(format!("put failed: {e}")),
+        }
+    }
+}
+
+/// The writer: puts every item (items) or `count` numbered items as fast as it can (rate).
+fn write(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let clock = RunClock::at(p.int("epoch_ns"));
+    // SAFETY: the runner gave this process the queue's write end as stdin; nothing else uses fd 0.
+    let queue = unsafe { MessageQueue::from_stdin() };
+    let started = Instant::now();
+    let put_count = AtomicU64::new(0);
+    let depth_max = AtomicU64::new(0);
+    probe.log(format!("process to write: {}", std::process::id()));
+    if p.word("mode") == "rate" {
+        let count = p.int("count") as u64;
+        let snapshot = |m: &mut Metrics| m.set("items_put", put_count.load(Relaxed));
+        probe.with_live(snapshot, || -> Result<(), String> {
+            for seq in 0..count {
+                let message = encode(mono_ns(), seq as u32, b"");
+                if !put(&queue, &message, probe)? {
+                    break;
+                }
+                put_count.store(seq + 1, Relaxed);
+                // A fast run can end between two of the runner's looks: sample the depth here too.
+                if seq % DEPTH_EVERY == 0 {
+                    depth_max.fetch_max(queue.depth().unwrap_or(0), Relaxed);
+                }
+            }
+            Ok(())
+        })?;
+    } else {
+        let mut rng = SplitMix64::new(p.int("seed") as u64);
+        let max_delay = p.int("max_delay_ms") as u64;
+        for (seq, item) in items_of(probe).iter().enumerate() {
+            let put_ns = mono_ns();
+            if !put(&queue, &encode(put_ns, seq as u32, item.as_bytes()), probe)? {
+                break;
+            }
+            put_count.fetch_add(1, Relaxed);
+            let depth = queue.depth().unwrap_or(0);
+            probe.log(Happening::Put(item.clone()).line_with_depth(clock.ms(put_ns), depth));
+            if !sleep_unless(rng.up_to(max_delay), || probe.cancelled()) {
+                break;
+            }
+        }
+    }
+    let mut m = Metrics::default();
+    m.set("items_put", put_count.load(Relaxed));
+    m.set("depth_max", depth_max.load(Relaxed));
+    Ok(Findings {
+        ok: true,
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+        metrics: m,
+        notes: vec![],
+    })
+}
+
+/// The reader: gets forever (items; SIGTERM ends it), or exactly `count` items (rate).
+fn read(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let clock = RunClock::at(p.int("epoch_ns"));
+    // SAFETY: the runner gave this process the queue's read end as stdin; nothing else uses fd 0.
+    let queue = unsafe { MessageQueue::from_stdin() };
+    let mut buf = vec![0u8; queue.msg_size().map_err(|e| e.to_string())?];
+    let started = Instant::now();
+    probe.log(format!("process to read: {}", std::process::id()));
+    if p.word("mode") == "rate" {
+        return read_rate(probe, &queue, &mut buf, p.int("count") as usize);
+    }
+    // Like a Python process, let SIGTERM kill: terminate() ends the endless loop for good.
+    // SAFETY: restoring a signal's default action has no preconditions.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGTERM,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
+    let mut got = 0u64;
+    while !probe.cancelled() {
+        let Some(n) = queue
+            .receive(&mut buf, WAIT)
+            .map_err(|e| format!("get failed: {e}"))?
+        else {
+            continue;
+        };
+        let now = mono_ns();
+        let Some((_, _, item)) = decode(&buf[..n]) else {
+            return Err(format!(
+                "a message of {n} bytes is not one this scenario put"
+            ));
+        };
+        got += 1;
+        let depth = queue.depth().unwrap_or(0);
+        let item = String::from_utf8_lossy(item).into_owned();
+        probe.log(Happening::Got(item).line_with_depth(clock.ms(now), depth));
+    }
+    let mut m = Metrics::default();
+    m.set("items_got", got);
+    Ok(Findings {
+        ok: true,
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+        metrics: m,
+        notes: vec![],
+    })
+}
+
+fn read_rate(
+    probe: &Probe,
+    queue: &MessageQueue,
+    buf: &mut [u8],
+    count: usize,
+) -> Result<Findings, String> {
+    let started = Instant::now();
+    let got = AtomicU64::new(0);
+    let mut latencies: Vec<u64> = Vec::with_capacity(count);
+    let mut first_put = None;
+    let mut last_get = 0;
+    let snapshot = |m: &mut Metrics| m.set("items_got", got.load(Relaxed));
+    probe.with_live(snapshot, || -> Result<(), String> {
+        while latencies.len() < count && !probe.cancelled() {
+            let Some(n) = queue
+                .receive(buf, WAIT)
+                .map_err(|e| format!("get failed: {e}"))?
+            else {
+                continue;
+            };
+            let now = mono_ns();
+            let (put_ns, _, _) = decode(&buf[..n]).ok_or("a message too short to be ours")?;
+            first_put.get_or_insert(put_ns);
+            last_get = now;
+            latencies.push(now.saturating_sub(put_ns));
+            got.store(latencies.len() as u64, Relaxed);
+        }
+        Ok(())
+    })?;
+    let n = latencies.len();
+    let mut m = Metrics::default();
+    m.set("items_got", n as u64);
+    if let Some(first) = first_put {
+        let secs = last_get.saturating_sub(first) as f64 / 1e9;
+        m.set(
+            "items_per_sec",
+            if secs > 0.0 { n as f64 / secs } else { 0.0 },
+        );
+    }
+    if let Some(l) = Latencies::of(&mut latencies) {
+        l.add_to(&mut m, "latency");
+    }
+    Ok(Findings {
+        ok: true,
+        wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+        metrics: m,
+        notes: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_time_sequence_and_item() {
+        let m = encode(123_456_789, 7, "Ä".as_bytes());
+        assert_eq!(decode(&m), Some((123_456_789, 7, "Ä".as_bytes())));
+        assert_eq!(decode(&m[..5]), None);
+    }
+
+    #[test]
+    fn items_in_order_and_terminated() {
+        let seen: Vec<Seen> = [
+            ("put A", 1.0, 1),
+            ("got A", 1.05, 0),
+            ("put B", 2.0, 1),
+            ("got B", 2.5, 0),
+        ]
+        .iter()
+        .map(|(line, at, depth)| {
+            let said = Said::parse(&format!("{line} at {at} ms (depth {depth})")).unwrap();
+            Seen {
+                happening: said.happening,
+                at_ms: said.at_ms,
+                depth: said.depth,
+            }
+        })
+        .collect();
+        let mut m = Metrics::default();
+        let mut notes = Vec::new();
+        let items = vec!["A".to_string(), "B".to_string()];
+        assert!(item_findings(
+            &mut m,
+            &mut notes,
+            &seen,
+            &items,
+            "signal 15 (SIGTERM)"
+        ));
+        assert_eq!(m.get("got_in_order").unwrap().as_f64(), 1.0);
+        assert_eq!(m.get("item_1_latency_us").unwrap().as_f64(), 500.0);
+        assert_eq!(m.get("depth_max").unwrap().as_f64(), 1.0);
+        assert!(!item_findings(&mut m, &mut notes, &seen, &items, "code 0"));
+    }
+}

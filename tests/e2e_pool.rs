@@ -1,0 +1,686 @@
+//! End to end, the pool: the real `conlab` dashboard in a pseudo-terminal at 80x24, opened on
+//! the pool scenario. Short sleeps are set through the parameter form (`e`), Enter runs it,
+//! and the TIMELINE must show four worker rows and the five tasks, the fifth one after a wait
+//! on the queued row. Then `q`: a clean exit, the terminal restored, nothing left behind.
+//!
+//! The harness is a trimmed copy of the one in `tests/e2e.rs` (that file is being extended
+//! elsewhere): the binary under a name of its own, /proc helpers, a vt100 screen, waits that
+//! poll conditions with bounds, and the leftover and terminal checks.
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, SlavePty};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The binary under test (`CARGO_BIN_EXE_conlab`), under a name of this test process's own.
+fn conlab() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let built = Path::new(env!("CARGO_BIN_EXE_conlab"));
+        // The dashboard starts its runners from its own executable's path. When another cargo
+        // command in the same target directory relinks the binary while a test runs, that path
+        // is gone and runs fail with "could not start: No such file or directory". A hard link
+        // of our own keeps the inode this test process started with.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e");
+        let _ = std::fs::create_dir_all(&dir);
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let owner = name.to_str().and_then(|n| n.strip_prefix("conlab-"));
+            if owner.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let own = dir.join(format!("conlab-{}", std::process::id()));
+        let _ = std::fs::remove_file(&own);
+        if std::fs::hard_link(built, &own).is_ok() || std::fs::copy(built, &own).is_ok() {
+            own
+        } else {
+            built.to_path_buf()
+        }
+    })
+}
+
+/// Bound for anything the dashboard shows or does (2 noisy cores on CI).
+const LONG: Duration = Duration::from_secs(30);
+/// Bound for the dashboard to exit once asked, and for processes to disappear.
+const EXIT: Duration = Duration::from_secs(20);
+const POLL: Duration = Duration::from_millis(50);
+
+/// Enter, as a terminal in raw mode sends it.
+const ENTER: &str = "\r";
+const TAB: &str = "\t";
+const BACKSPACE: &str = "\x7f";
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs tests one at a time and makes this process the subreaper of everything it starts:
+/// a runner orphaned by a dashboard that died (the panic test) comes here, where it is
+/// reaped, instead of to PID 1, which on some machines never reaps.
+fn serial() -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
+    guard
+}
+
+// ---------------------------------------------------------------------------------------
+// /proc
+
+/// The fields of /proc/PID/stat the tests need.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stat {
+    state: char,
+    ppid: i32,
+    session: i32,
+    /// Start time in clock ticks since boot: tells a process from a later one with its PID.
+    start: u64,
+}
+
+fn stat(pid: i32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (in parentheses) may hold spaces; the fields after it do not.
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(Stat {
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        session: f.get(3)?.parse().ok()?,
+        start: f.get(19)?.parse().ok()?,
+    })
+}
+
+fn cmdline(pid: i32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
+}
+
+fn all_pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every process (zombies included) in the session `sid`, or whose parent is `sid`.
+/// The dashboard is the leader of its own session (the pty made it so) and its runners only
+/// change process group, so this is everything the dashboard started, wherever it was
+/// reparented to.
+fn session_members(sid: i32) -> Vec<(i32, Stat)> {
+    all_pids()
+        .into_iter()
+        .filter(|pid| *pid != sid)
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+        .filter(|(_, s)| s.session == sid || s.ppid == sid)
+        .collect()
+}
+
+fn describe(pid: i32) -> String {
+    match stat(pid) {
+        Some(s) => format!(
+            "pid {pid} state {} ppid {} session {} `{}`",
+            s.state,
+            s.ppid,
+            s.session,
+            cmdline(pid).trim()
+        ),
+        None => format!("pid {pid} (gone)"),
+    }
+}
+
+/// Reaps the zombies of session `sid` that were reparented to this process. Returns them.
+fn reap_orphans(sid: i32) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut reaped = Vec::new();
+    for (pid, s) in session_members(sid) {
+        if s.ppid == me && s.state == 'Z' {
+            let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+            reaped.push(pid);
+        }
+    }
+    reaped
+}
+
+// ---------------------------------------------------------------------------------------
+// Screen text
+
+/// The runner PIDs the screen shows: `runner pid NNN` in the status line, and the PID column
+/// of the processes panel (rows `PID PPID [#RUN] ROLE ...`).
+fn screen_pids(text: &str) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(at) = rest.find("runner pid ") {
+            rest = &rest[at + "runner pid ".len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(pid) = digits.parse() {
+                pids.push(pid);
+            }
+        }
+        for segment in line.split('│') {
+            let tokens: Vec<&str> = segment.split_whitespace().collect();
+            for w in tokens.windows(3) {
+                let number = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+                let run_or_role = w[2].strip_prefix('#').is_some_and(number)
+                    || w[2].starts_with(|c: char| c.is_ascii_alphabetic());
+                if number(w[0])
+                    && number(w[1])
+                    && run_or_role
+                    && let Ok(pid) = w[0].parse()
+                {
+                    pids.push(pid);
+                }
+            }
+        }
+    }
+    pids
+}
+
+/// Whether `bytes` hold an absolute cursor move (`ESC [ row ; col H`), as every frame does.
+fn has_cursor_move(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == 0x1b && bytes[i + 1] == b'[' {
+            let mut j = i + 2;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b';') {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j] == b'H' && j > i + 2 {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Text on screen that means a run went wrong; waiting on is pointless.
+const FATAL: &[&str] = &["✗ failed", "could not start", "without a report", "stderr:"];
+
+// ---------------------------------------------------------------------------------------
+// The harness
+
+/// One `conlab` dashboard in a pseudo-terminal.
+struct Tui {
+    child: Box<dyn Child + Send + Sync>,
+    /// The dashboard's PID, also its session ID.
+    pid: i32,
+    master: Box<dyn MasterPty + Send>,
+    /// Kept open until the end, so the terminal's settings can be read after the dashboard
+    /// exits.
+    slave: Option<Box<dyn SlavePty + Send>>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    reader: Option<JoinHandle<()>>,
+    status: Option<ExitStatus>,
+    /// Every runner seen (on screen or in /proc), with its start time when seen alive.
+    runners: BTreeMap<i32, Option<u64>>,
+    /// Zombies this process had to reap because the dashboard had died.
+    orphans_reaped: Vec<i32>,
+}
+
+impl Tui {
+    fn start(cols: u16, rows: u16) -> Tui {
+        let pair = portable_pty::native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(conlab());
+        cmd.args(["--scenario", "pool"]);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("CONLAB_TEST_PANIC_KEY");
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .expect("spawn conlab in the pty");
+        let pid = child.process_id().expect("child pid") as i32;
+
+        let nonzero = |n: u16| std::num::NonZeroU16::new(n).expect("a non-empty terminal");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            nonzero(rows),
+            nonzero(cols),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let reader = {
+            let (parser, raw) = (parser.clone(), raw.clone());
+            std::thread::Builder::new()
+                .name("pty-reader".into())
+                .spawn(move || {
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        match reader.read(&mut buf) {
+                            Ok(0) => return,
+                            Ok(n) => {
+                                lock(&raw).extend_from_slice(&buf[..n]);
+                                lock(&parser).process(&buf[..n]);
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                            // EIO: every slave side is closed.
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .expect("reader thread")
+        };
+        let writer = pair.master.take_writer().expect("pty writer");
+        let mut tui = Tui {
+            child,
+            pid,
+            master: pair.master,
+            slave: Some(pair.slave),
+            writer,
+            parser,
+            raw,
+            reader: Some(reader),
+            status: None,
+            runners: BTreeMap::new(),
+            orphans_reaped: Vec::new(),
+        };
+        // Keys typed before raw mode is on would go through the line discipline: wait for
+        // the first full frame.
+        tui.wait_for("the first frame", |t| {
+            t.contains("Scenarios") && t.contains("pool") && t.contains("cpu0")
+        });
+        assert!(
+            tui.is_raw(),
+            "the dashboard is up but the terminal is not in raw mode"
+        );
+        tui
+    }
+
+    fn text(&self) -> String {
+        lock(&self.parser).screen().contents()
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write keys");
+        self.writer.flush().expect("flush keys");
+    }
+
+    /// Notes runner PIDs from the screen and from the dashboard's session in /proc.
+    fn track(&mut self, text: &str) {
+        for pid in screen_pids(text) {
+            if !self.runners.contains_key(&pid) {
+                let start = stat(pid).filter(|s| s.session == self.pid).map(|s| s.start);
+                self.runners.insert(pid, start);
+            }
+        }
+        for (pid, s) in session_members(self.pid) {
+            let known = self.runners.entry(pid).or_insert(None);
+            if known.is_none() {
+                *known = Some(s.start);
+            }
+        }
+    }
+
+    fn exited(&mut self) -> bool {
+        if self.status.is_none()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            self.status = Some(status);
+        }
+        self.status.is_some()
+    }
+
+    fn dump(&self) -> String {
+        let raw = lock(&self.raw);
+        let tail = &raw[raw.len().saturating_sub(600)..];
+        format!(
+            "--- screen ---\n{}\n--- last raw bytes ---\n{:?}\n--- exit: {:?}",
+            self.text(),
+            String::from_utf8_lossy(tail),
+            self.status
+        )
+    }
+
+    /// Polls the screen until `done` holds; fails on timeout, on a run that went wrong, or
+    /// when the dashboard exits meanwhile.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + LONG;
+        loop {
+            let text = self.text();
+            self.track(&text);
+            if done(&text) {
+                return text;
+            }
+            if let Some(bad) = FATAL.iter().find(|f| text.contains(**f)) {
+                panic!(
+                    "`{bad}` on screen while waiting for {what}\n{}",
+                    self.dump()
+                );
+            }
+            if self.exited() {
+                panic!(
+                    "the dashboard exited while waiting for {what}\n{}",
+                    self.dump()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out after {LONG:?} waiting for {what}\n{}",
+                    self.dump()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + EXIT;
+        while !self.exited() {
+            if Instant::now() > deadline {
+                panic!(
+                    "the dashboard did not exit within {EXIT:?}\n{}",
+                    self.dump()
+                );
+            }
+            let text = self.text();
+            self.track(&text);
+            std::thread::sleep(POLL);
+        }
+        self.status.clone().expect("exited")
+    }
+
+    /// Whether the terminal is in raw mode (no line editing, no echo).
+    fn is_raw(&self) -> bool {
+        let (icanon, echo) = self.lflags();
+        !icanon && !echo
+    }
+
+    /// ICANON and ECHO of the pty, read from the master side.
+    fn lflags(&self) -> (bool, bool) {
+        let termios = self.master.get_termios().expect("termios of the pty");
+        let bits = termios.local_flags.bits();
+        (bits & nix::libc::ICANON != 0, bits & nix::libc::ECHO != 0)
+    }
+
+    /// After the dashboard exited: the last frame was followed by leaving the alternate
+    /// screen, mouse reporting is off, the cursor shows, and the pty is back in cooked mode.
+    fn assert_restored(&mut self) {
+        assert!(self.status.is_some(), "assert_restored before the exit");
+        // The output is drained by the reader thread; give it a bounded moment.
+        let deadline = Instant::now() + EXIT;
+        let leave_at = loop {
+            {
+                let raw = lock(&self.raw);
+                let enter = rfind(&raw, b"\x1b[?1049h");
+                let leave = rfind(&raw, b"\x1b[?1049l");
+                if let (Some(e), Some(l)) = (enter, leave)
+                    && l > e
+                {
+                    break l;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no `ESC[?1049l` (leave the alternate screen) after the last entering\n{}",
+                    self.dump()
+                );
+            }
+            std::thread::sleep(POLL);
+        };
+        {
+            let raw = lock(&self.raw);
+            let after = &raw[leave_at..];
+            assert!(
+                !has_cursor_move(after),
+                "a frame was drawn after leaving the alternate screen: {:?}",
+                String::from_utf8_lossy(after)
+            );
+            assert!(has_cursor_move(&raw[..leave_at]), "no frame was ever drawn");
+        }
+        {
+            let parser = lock(&self.parser);
+            let screen = parser.screen();
+            assert!(
+                !screen.alternate_screen(),
+                "the terminal is still on the alternate screen"
+            );
+            assert_eq!(
+                screen.mouse_protocol_mode(),
+                vt100::MouseProtocolMode::None,
+                "mouse reporting was left on"
+            );
+            assert!(!screen.hide_cursor(), "the cursor was left hidden");
+        }
+        let (icanon, echo) = self.lflags();
+        assert!(
+            icanon && echo,
+            "the pty was left in raw mode: ICANON {icanon}, ECHO {echo}"
+        );
+    }
+
+    /// Every runner seen has disappeared from /proc (reaped, not a zombie), and nothing of
+    /// the dashboard's session is left. With `allow_orphans`, zombies reparented to this
+    /// process (the dashboard died without reaping them) are reaped here and accepted.
+    fn assert_no_leftovers(&mut self, allow_orphans: bool) {
+        assert!(self.status.is_some(), "assert_no_leftovers before the exit");
+        assert!(
+            !self.runners.is_empty(),
+            "no runner was ever seen, the test proves nothing\n{}",
+            self.dump()
+        );
+        let deadline = Instant::now() + EXIT;
+        loop {
+            if allow_orphans {
+                let reaped = reap_orphans(self.pid);
+                self.orphans_reaped.extend(reaped);
+            }
+            let alive: Vec<i32> = self
+                .runners
+                .iter()
+                .filter(|(pid, start)| match (stat(**pid), start) {
+                    (Some(s), Some(start)) => s.start == *start,
+                    (Some(s), None) => s.session == self.pid,
+                    (None, _) => false,
+                })
+                .map(|(pid, _)| *pid)
+                .collect();
+            let session = session_members(self.pid);
+            if alive.is_empty() && session.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                let alive: Vec<String> = alive.iter().map(|p| describe(*p)).collect();
+                let session: Vec<String> = session.iter().map(|(p, _)| describe(*p)).collect();
+                panic!(
+                    "processes outlived the dashboard (pid {}) by {EXIT:?}:\nrunners: {alive:#?}\nsession: {session:#?}\nrunners seen: {:?}",
+                    self.pid,
+                    self.runners.keys().collect::<Vec<_>>()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// The end of every test: exit status, restored terminal, no leftovers.
+    fn finish(&mut self, expect_success: bool, allow_orphans: bool) -> ExitStatus {
+        let status = self.wait_exit();
+        assert_eq!(
+            status.success(),
+            expect_success,
+            "exit status {status:?}\n{}",
+            self.dump()
+        );
+        self.assert_restored();
+        self.assert_no_leftovers(allow_orphans);
+        eprintln!(
+            "dashboard {} exited with {status:?}; runners seen {:?}; orphans reaped here {:?}",
+            self.pid,
+            self.runners.keys().collect::<Vec<_>>(),
+            self.orphans_reaped
+        );
+        status
+    }
+}
+
+impl Drop for Tui {
+    /// Whatever happened, leave nothing behind: kill the dashboard and its session, reap
+    /// everything that became ours, close the pty and let the reader thread end.
+    fn drop(&mut self) {
+        if !self.exited() {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+            let _ = self.child.wait();
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let members = session_members(self.pid);
+            if members.is_empty() || Instant::now() > deadline {
+                break;
+            }
+            for (pid, s) in members {
+                if s.state != 'Z' {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+            }
+            reap_orphans(self.pid);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.slave.take();
+        if let Some(reader) = self.reader.take() {
+            let deadline = Instant::now() + Duration::from_secs(2);
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------
+// The test
+
+/// The timeline's worker rows on screen: the PID, and the bar part after it.
+fn timeline_rows(text: &str) -> Vec<(i32, String)> {
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        for segment in line.split('│') {
+            let trimmed = segment.trim_start();
+            let Some((pid, bars)) = trimmed.split_once(' ') else {
+                continue;
+            };
+            let is_bar = |c: char| matches!(c, '█' | '▒');
+            if pid.chars().all(|c| c.is_ascii_digit())
+                && !pid.is_empty()
+                && bars.chars().any(is_bar)
+                && bars
+                    .chars()
+                    .all(|c| is_bar(c) || c.is_ascii_digit() || c == ' ')
+            {
+                rows.push((pid.parse().expect("digits"), bars.to_string()));
+            }
+        }
+    }
+    rows
+}
+
+#[test]
+fn pool_timeline_shows_four_workers_and_five_tasks() {
+    let _serial = serial();
+    let mut tui = Tui::start(80, 24);
+    tui.wait_for("the pool scenario selected", |t| {
+        t.contains("size=4  tasks=5  max_sleep_ms=3,000") && t.contains("Enter runs it")
+    });
+
+    // Shorter sleeps through the form: focus moves size → tasks → max_sleep_ms.
+    tui.send("e");
+    tui.wait_for("the parameter form", |t| t.contains("Parameters of pool"));
+    tui.send(TAB);
+    tui.wait_for("focus on tasks", |t| {
+        t.contains("tasks submitted with apply_async")
+    });
+    tui.send(TAB);
+    tui.wait_for("focus on max_sleep_ms", |t| {
+        t.contains("each task sleeps a random")
+    });
+    tui.send(&BACKSPACE.repeat(8));
+    tui.send("400");
+    tui.wait_for("the typed sleep", |t| t.contains("400▏"));
+    tui.send(ENTER);
+    tui.wait_for("the applied parameters", |t| {
+        t.contains("max_sleep_ms=400") && !t.contains("Parameters of pool")
+    });
+
+    tui.send(ENTER);
+    let text = tui.wait_for("the finished timeline", |t| {
+        t.contains("✓ done in") && t.contains("TIMELINE") && timeline_rows(t).len() == 4
+    });
+    let rows = timeline_rows(&text);
+    let mut pids: Vec<i32> = rows.iter().map(|(pid, _)| *pid).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 4, "four distinct worker processes\n{text}");
+    let mut tasks: Vec<char> = rows
+        .iter()
+        .flat_map(|(_, bars)| bars.chars().filter(char::is_ascii_digit))
+        .collect();
+    tasks.sort_unstable();
+    assert_eq!(
+        tasks,
+        vec!['0', '1', '2', '3', '4'],
+        "each task once, on a bar\n{text}"
+    );
+    // Seed 1 with max_sleep_ms=400 sleeps 248, 251, 303, 163, 87 ms: task 4 waits ~163 ms
+    // for task 3's worker, long enough to show on the queued row.
+    let queued = text
+        .lines()
+        .find(|l| l.contains("│queued "))
+        .unwrap_or_else(|| panic!("no queued row\n{text}"));
+    assert!(
+        queued.contains("4░"),
+        "task 4 waited on the queued row\n{text}"
+    );
+    assert!(text.contains("task 4 waited"), "{text}");
+    let worker_of_4 = rows
+        .iter()
+        .find(|(_, bars)| bars.contains('4'))
+        .map(|(pid, _)| *pid)
+        .expect("task 4's row");
+    assert!(
+        rows.iter()
+            .any(|(pid, bars)| *pid == worker_of_4 && bars.contains('3')),
+        "task 4 ran on the worker task 3 freed\n{text}"
+    );
+    for (i, line) in text.lines().enumerate() {
+        assert!(
+            line.chars().count() <= 80,
+            "line {i} is wider than the terminal: {line}"
+        );
+    }
+    for pid in &pids {
+        let cmd = cmdline(*pid);
+        assert!(
+            stat(*pid).is_none() || !cmd.contains("pool-worker"),
+            "worker {pid} is still there after the run: {}",
+            describe(*pid)
+        );
+    }
+
+    tui.send("q");
+    tui.finish(true, false);
+}

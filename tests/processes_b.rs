@@ -1,0 +1,441 @@
+//! Headless runs of the processes scenarios `pool`, `queue` and `pipe`: the real binary, its
+//! JSON report, asserting what each lesson claims. The fifth pool task starts only after a
+//! worker is free and at most `size` tasks ever overlap; adding after close() is refused; the
+//! reader gets A, B, C in order and is terminated; rates and latency percentiles are positive
+//! and ordered; bad input exits 2; and no process of a run outlives it.
+//!
+//! Sleeps are kept short (max_sleep_ms=300 and less) so the whole file runs in a few seconds.
+//! Every child is waited for, within a bound.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_conlab");
+
+/// Far beyond any run here; a hang fails the test instead of the CI job.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Times in reports are rounded to the microsecond: allow that much between two of them.
+const ROUNDING_MS: f64 = 0.002;
+
+#[derive(Debug)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start conlab")
+}
+
+/// Waits for `child` (reading its output on threads) within [`DEADLINE`]; kills it past that.
+fn finish(mut child: Child, what: &str) -> Outcome {
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        out.read_to_string(&mut s).map(|_| s)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).map(|_| s)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for conlab") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Outcome {
+        code: status.code(),
+        stdout: out_reader.join().unwrap().expect("stdout is UTF-8"),
+        stderr: err_reader.join().unwrap().expect("stderr is UTF-8"),
+    }
+}
+
+/// `conlab run <scenario> --json --set ...`: its report, after checking it ended cleanly.
+fn run(scenario: &str, sets: &[&str]) -> Value {
+    let mut args = vec!["run", scenario, "--json"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let outcome = finish(spawn(&args), &format!("conlab {args:?}"));
+    let report = outcome.json();
+    assert_eq!(
+        outcome.code,
+        Some(0),
+        "exit code; stderr {}\n{report:#}",
+        outcome.stderr
+    );
+    assert_eq!(report["ok"], true, "{report:#}");
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+    assert_nothing_left(&report);
+    report
+}
+
+fn num(report: &Value, metric: &str) -> f64 {
+    report["metrics"][metric]
+        .as_f64()
+        .unwrap_or_else(|| panic!("metric `{metric}` missing in {report:#}"))
+}
+
+fn has(report: &Value, metric: &str) -> bool {
+    report["metrics"].get(metric).is_some()
+}
+
+/// Processes of the report with this role.
+fn with_role<'a>(report: &'a Value, role: &str) -> Vec<&'a Value> {
+    report["processes"]
+        .as_array()
+        .expect("processes")
+        .iter()
+        .filter(|p| p["role"] == role)
+        .collect()
+}
+
+/// True while `pid` is a conlab process (running, or a zombie nobody reaped).
+fn conlab_alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains("(conlab"))
+}
+
+/// Every process the report names is gone: reaped, not a zombie, not an orphan.
+fn assert_nothing_left(report: &Value) {
+    let processes = report["processes"].as_array().expect("processes");
+    assert!(!processes.is_empty(), "{report:#}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let alive: Vec<u64> = processes
+            .iter()
+            .filter_map(|p| p["pid"].as_u64())
+            .filter(|pid| conlab_alive(*pid))
+            .collect();
+        if alive.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "left behind: {alive:?}\n{report:#}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for p in processes {
+        assert!(
+            p["exit"].is_string(),
+            "every process has an exit: {report:#}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// pool
+
+/// (start, end) of task i.
+fn span(report: &Value, i: usize) -> (f64, f64) {
+    (
+        num(report, &format!("task_{i}_start_ms")),
+        num(report, &format!("task_{i}_end_ms")),
+    )
+}
+
+/// The most tasks whose [start, end) intervals overlap (an end before a start at a tie).
+fn most_at_once(spans: &[(f64, f64)]) -> usize {
+    let mut edges: Vec<(f64, i32)> = spans
+        .iter()
+        .flat_map(|(s, e)| [(*s, 1), (*e, -1)])
+        .collect();
+    edges.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut most) = (0, 0);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+#[test]
+fn the_fifth_task_waits_for_a_free_worker() {
+    for seed in ["1", "2", "3"] {
+        let r = run("pool", &["max_sleep_ms=300", &format!("seed={seed}")]);
+        assert_eq!(
+            (num(&r, "workers"), num(&r, "tasks"), num(&r, "tasks_done")),
+            (4.0, 5.0, 5.0)
+        );
+        let spans: Vec<(f64, f64)> = (0..5).map(|i| span(&r, i)).collect();
+        for (i, (s, e)) in spans.iter().enumerate() {
+            let queued = num(&r, &format!("task_{i}_queued_ms"));
+            assert!(
+                queued <= *s && s <= e,
+                "task {i}: queued {queued}, {s}..{e}\n{r:#}"
+            );
+            let wait = num(&r, &format!("task_{i}_wait_ms"));
+            assert!(
+                (wait - (s - queued)).abs() <= ROUNDING_MS,
+                "task {i} wait {wait}\n{r:#}"
+            );
+        }
+        // The lesson: task 4 starts only once one of the first four has ended.
+        let first_free = spans[..4].iter().map(|(_, e)| *e).fold(f64::MAX, f64::min);
+        assert!(
+            spans[4].0 >= first_free - ROUNDING_MS,
+            "seed {seed}: task 4 started at {} before any worker was free ({first_free})\n{r:#}",
+            spans[4].0
+        );
+        // ... on the worker that freed, which had run one of the first four.
+        let pid = |i: usize| num(&r, &format!("task_{i}_worker_pid"));
+        let first_four: Vec<f64> = (0..4).map(pid).collect();
+        let mut distinct = first_four.clone();
+        distinct.dedup();
+        distinct.sort_by(f64::total_cmp);
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            4,
+            "the first four tasks ran on four workers\n{r:#}"
+        );
+        let before = (0..4)
+            .find(|i| pid(*i) == pid(4))
+            .expect("task 4 ran on one of the first four's workers");
+        assert!(spans[before].1 <= spans[4].0 + ROUNDING_MS, "{r:#}");
+        assert!(most_at_once(&spans) <= 4, "{spans:?}");
+        assert!(num(&r, "max_concurrent") <= 4.0, "{r:#}");
+        assert!(num(&r, "tasks_waited") >= 1.0, "{r:#}");
+
+        let workers = with_role(&r, "worker");
+        let runner = with_role(&r, "runner");
+        assert_eq!((workers.len(), runner.len()), (4, 1), "{r:#}");
+        let runner_pid = runner[0]["pid"].as_u64().unwrap();
+        for w in &workers {
+            assert_eq!(w["ppid"].as_u64(), Some(runner_pid), "{r:#}");
+            assert_eq!(w["exit"], "code 0", "{r:#}");
+        }
+        let worker_pids: Vec<f64> = workers.iter().map(|w| w["pid"].as_f64().unwrap()).collect();
+        assert!((0..5).all(|i| worker_pids.contains(&pid(i))), "{r:#}");
+    }
+}
+
+#[test]
+fn adding_a_task_after_close_is_an_error() {
+    let r = run("pool", &["max_sleep_ms=0", "tasks=2"]);
+    assert_eq!(num(&r, "submit_after_close_refused"), 1.0, "{r:#}");
+    let notes: Vec<&str> = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("after close()") && n.contains("closed")),
+        "{notes:?}"
+    );
+    assert_eq!(
+        num(&r, "tasks_waited"),
+        0.0,
+        "two tasks, four workers: nobody waits"
+    );
+}
+
+#[test]
+fn a_pool_never_runs_more_tasks_than_workers() {
+    let r = run("pool", &["size=3", "tasks=20", "max_sleep_ms=60", "seed=7"]);
+    assert_eq!(num(&r, "tasks_done"), 20.0);
+    assert!(num(&r, "max_concurrent") <= 3.0, "{r:#}");
+    assert!(num(&r, "tasks_waited") >= 17.0, "{r:#}");
+    // Per-task metrics stop at 16 so the report fits one event line; the note says so.
+    let spans: Vec<(f64, f64)> = (0..16).map(|i| span(&r, i)).collect();
+    assert!(most_at_once(&spans) <= 3, "{spans:?}");
+    assert!(!has(&r, "task_16_start_ms"), "{r:#}");
+    assert!(
+        r["notes"].to_string().contains("the timeline shows all 20"),
+        "{r:#}"
+    );
+    assert_eq!(with_role(&r, "worker").len(), 3);
+}
+
+#[test]
+fn a_pool_of_cores_workers() {
+    let r = run("pool", &["size=cores", "tasks=3", "max_sleep_ms=20"]);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(num(&r, "workers") as usize, cores);
+    assert_eq!(with_role(&r, "worker").len(), cores);
+}
+
+// ---------------------------------------------------------------------------------------
+// queue
+
+#[test]
+fn the_reader_gets_a_b_c_in_order_and_is_terminated() {
+    let r = run("queue", &["max_delay_ms=100"]);
+    assert_eq!(num(&r, "items_put"), 3.0, "{r:#}");
+    assert_eq!(num(&r, "items_got"), 3.0, "{r:#}");
+    assert_eq!(num(&r, "got_in_order"), 1.0, "{r:#}");
+    assert_eq!(num(&r, "reader_terminated"), 1.0, "{r:#}");
+    let reader = with_role(&r, "reader");
+    let writer = with_role(&r, "writer");
+    assert_eq!((reader.len(), writer.len()), (1, 1), "{r:#}");
+    assert_eq!(reader[0]["exit"], "signal 15 (SIGTERM)", "{r:#}");
+    assert_eq!(writer[0]["exit"], "code 0", "{r:#}");
+    for i in 0..3 {
+        let (put, get) = (
+            num(&r, &format!("item_{i}_put_ms")),
+            num(&r, &format!("item_{i}_get_ms")),
+        );
+        assert!(
+            put <= get,
+            "item {i} got before it was put: {put} > {get}\n{r:#}"
+        );
+        assert!(num(&r, &format!("item_{i}_latency_us")) >= 0.0);
+    }
+    assert!(num(&r, "item_0_put_ms") < num(&r, "item_1_put_ms"));
+    assert!(num(&r, "latency_p50_us") <= num(&r, "latency_max_us"));
+    assert!(
+        r["notes"].to_string().contains("got A, B, C in the order"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn any_items_come_out_in_order() {
+    let r = run(
+        "queue",
+        &["items=one,two,three,four", "max_delay_ms=0", "capacity=1"],
+    );
+    assert_eq!(num(&r, "items_got"), 4.0, "{r:#}");
+    assert_eq!(num(&r, "got_in_order"), 1.0, "{r:#}");
+    assert!(
+        num(&r, "depth_max") <= 1.0,
+        "a queue of 1 never holds 2: {r:#}"
+    );
+}
+
+#[test]
+fn rate_mode_reports_throughput_and_ordered_percentiles() {
+    let r = run("queue", &["mode=rate", "count=20000"]);
+    assert_eq!(num(&r, "items_put"), 20000.0, "{r:#}");
+    assert_eq!(num(&r, "items_got"), 20000.0, "{r:#}");
+    assert!(num(&r, "items_per_sec") > 0.0, "{r:#}");
+    let (min, p50, p99, max) = (
+        num(&r, "latency_min_us"),
+        num(&r, "latency_p50_us"),
+        num(&r, "latency_p99_us"),
+        num(&r, "latency_max_us"),
+    );
+    assert!(0.0 < min && min <= p50 && p50 <= p99 && p99 <= max, "{r:#}");
+    assert!(num(&r, "depth_max") <= 10.0, "{r:#}");
+    // In rate mode the reader stops by itself after `count` items.
+    assert_eq!(with_role(&r, "reader")[0]["exit"], "code 0", "{r:#}");
+}
+
+// ---------------------------------------------------------------------------------------
+// pipe
+
+#[test]
+fn pipe_round_trips_are_positive_and_ordered() {
+    let r = run("pipe", &["rounds=3000", "pinned_rounds=500"]);
+    assert_eq!(num(&r, "rounds"), 3000.0, "{r:#}");
+    let (min, p50, p99, max, mean) = (
+        num(&r, "rtt_min_us"),
+        num(&r, "rtt_p50_us"),
+        num(&r, "rtt_p99_us"),
+        num(&r, "rtt_max_us"),
+        num(&r, "rtt_mean_us"),
+    );
+    assert!(0.0 < min && min <= p50 && p50 <= p99 && p99 <= max, "{r:#}");
+    assert!(min <= mean && mean <= max, "{r:#}");
+    assert!(num(&r, "round_trips_per_sec") > 0.0, "{r:#}");
+    if has(&r, "context_switch_us") {
+        assert!(num(&r, "context_switch_us") > 0.0);
+        assert!(num(&r, "pinned_rtt_p50_us") <= num(&r, "pinned_rtt_max_us"));
+    } else {
+        assert!(r["notes"].to_string().contains("could not pin"), "{r:#}");
+    }
+    for role in ["ping", "pong"] {
+        let p = with_role(&r, role);
+        assert_eq!(p.len(), 1, "{r:#}");
+        assert_eq!(p[0]["exit"], "code 0", "{r:#}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bad input, cancelling
+
+#[test]
+fn bad_input_exits_2_naming_what_is_valid() {
+    for (args, wanted) in [
+        (&["pool", "--set", "size=0"][..], "from 1 to 64, or `cores`"),
+        (&["pool", "--set", "size=65"][..], "from 1 to 64"),
+        (&["pool", "--set", "tasks=0"][..], "from 1 to 1000"),
+        (&["pool", "--set", "tasks=1001"][..], "from 1 to 1000"),
+        (&["queue", "--set", "items="][..], "none empty"),
+        (&["queue", "--set", "items=A,,C"][..], "none empty"),
+        (&["queue", "--set", "capacity=0"][..], "from 1 to 10"),
+        (&["pipe", "--set", "rounds=0"][..], "from 1 to"),
+        (&["pool-worker"][..], "unknown scenario"),
+    ] {
+        let mut full = vec!["run"];
+        full.extend(args);
+        let o = finish(spawn(&full), &format!("conlab {full:?}"));
+        assert_eq!(o.code, Some(2), "{full:?}: stderr {}", o.stderr);
+        assert!(o.stderr.contains(wanted), "{full:?}: stderr {}", o.stderr);
+        assert!(o.stdout.is_empty(), "{full:?}: stdout {}", o.stdout);
+    }
+}
+
+/// SIGTERM to `conlab run` mid-run: it cancels its runner's group, reports what it has, and
+/// every process of the run is gone.
+#[test]
+fn cancelling_mid_run_leaves_nothing() {
+    for (scenario, sets) in [
+        ("pool", &["tasks=12", "max_sleep_ms=4000"][..]),
+        ("queue", &["max_delay_ms=5000"][..]),
+        ("queue", &["mode=rate", "count=10000000"][..]),
+        ("pipe", &["rounds=10000000"][..]),
+    ] {
+        let mut args = vec!["run", scenario, "--json"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let child = spawn(&args);
+        // Long enough for the children to be up; the assertions hold whenever it lands.
+        std::thread::sleep(Duration::from_millis(600));
+        kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("signal conlab");
+        let o = finish(child, &format!("cancelled {args:?}"));
+        let r = o.json();
+        assert_eq!(o.code, Some(1), "a cancelled run exits 1: {r:#}");
+        assert_eq!(r["cancelled"], true, "{r:#}");
+        assert!(
+            r["processes"].as_array().unwrap().len() >= 2,
+            "children were up: {r:#}"
+        );
+        assert_nothing_left(&r);
+    }
+}

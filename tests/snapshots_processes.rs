@@ -1,0 +1,458 @@
+//! View snapshots of the processes half: the pool's TIMELINE and the QUEUE panel, drawn into
+//! ratatui's `TestBackend` from fixed models built through `App::update` (the messages the
+//! event loop would send), compared with `insta` snapshots under `tests/snapshots/`.
+//!
+//! The models are what real runs send: the runner and its children announce themselves, the
+//! children log `task 4 started at 249.512 ms` or `got A at 4.443 ms`, the runner publishes
+//! live figures and a report, and `Worker::finish` announces each child's exit. Fixed PIDs and
+//! times; no runner, clock or sampler.
+
+use conlab::app::{App, Msg};
+use conlab::event::{Body, Event};
+use conlab::report::{Metrics, Report};
+use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
+use conlab::sampler::Sample;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+const DASHBOARD: u32 = 4100;
+const RUNNER: u32 = 5000;
+
+fn on(id: &str, width: u16, height: u16) -> App {
+    let mut app = App::new((width, height), 500);
+    for _ in 0..conlab::scenarios::all().len() {
+        if app.scenario().id == id {
+            break;
+        }
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    }
+    assert_eq!(app.scenario().id, id, "`{id}` is in the menu");
+    // A 2-core machine, sampled a few times.
+    for step in 0..12usize {
+        let cores: Vec<f32> = (0..2)
+            .map(|i| ((i * 37 + step * 13) % 101) as f32)
+            .collect();
+        app.update(Msg::Sample(Box::new(Sample {
+            total: cores.iter().sum::<f32>() / 2.0,
+            cores,
+            self_cpu_pct: 1.5,
+            processes: vec![],
+        })));
+    }
+    app
+}
+
+fn event(app: &mut App, run: RunId, t_ms: f64, pid: u32, body: Body) {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Event(Event::new(t_ms, pid, body)),
+    }));
+}
+
+fn log(app: &mut App, run: RunId, t_ms: f64, pid: u32, text: &str) {
+    event(app, run, t_ms, pid, Body::Log { text: text.into() });
+}
+
+fn announce(app: &mut App, run: RunId, t_ms: f64, pid: u32, ppid: u32, role: &str) {
+    let role = role.to_string();
+    event(app, run, t_ms, pid, Body::Process { ppid, role });
+}
+
+fn exit(app: &mut App, run: RunId, t_ms: f64, pid: u32, exit: &str) {
+    let exit = exit.to_string();
+    event(app, run, t_ms, pid, Body::ProcessExit { exit });
+}
+
+fn live(app: &mut App, run: RunId, t_ms: f64, figures: &[(&str, f64)]) {
+    let mut metrics = Metrics::default();
+    for (name, value) in figures {
+        metrics.set(name, *value);
+    }
+    event(app, run, t_ms, RUNNER, Body::Live { metrics });
+}
+
+fn report(app: &mut App, run: RunId, scenario: &str, wall_ms: f64, m: Metrics, notes: &[&str]) {
+    let body = Body::Report {
+        report: Box::new(Report {
+            scenario: scenario.into(),
+            params: serde_json::Map::new(),
+            ok: true,
+            wall_ms,
+            metrics: m,
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+            cancelled: false,
+            error: None,
+            processes: vec![],
+        }),
+    };
+    event(app, run, wall_ms, RUNNER, body);
+}
+
+fn reaped(app: &mut App, run: RunId) {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Exited {
+            exit: "code 0".into(),
+            success: true,
+        },
+    }));
+}
+
+/// Enter, and the runner comes up as the event loop reports it.
+fn start(app: &mut App) -> RunId {
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let run = *app.runs.keys().last().expect("Enter started a run");
+    app.runner_started(run, RUNNER);
+    announce(app, run, 0.02, RUNNER, DASHBOARD, "runner");
+    run
+}
+
+const WORKERS: [u32; 4] = [5003, 5005, 5007, 5009];
+/// Seed 1's sleeps with max_sleep_ms=3000: task 3 ends first and its worker takes task 4.
+const SLEEPS: [f64; 5] = [2777.0, 1125.0, 1819.0, 239.0, 845.0];
+
+/// A pool run up to `until` ms: workers up, five tasks queued, four started at once, the
+/// fifth on the worker that frees first. Times as a real run logs them.
+fn pool_until(app: &mut App, run: RunId, until: f64) {
+    log(
+        app,
+        run,
+        0.5,
+        RUNNER,
+        "parent process 5000 starts a pool of 4 worker processes",
+    );
+    for (i, pid) in WORKERS.iter().enumerate() {
+        announce(app, run, 2.0 + i as f64, *pid, RUNNER, "worker");
+    }
+    for task in 0..5 {
+        log(
+            app,
+            run,
+            6.1,
+            RUNNER,
+            &format!("task {task} queued at {:.3} ms", 6.0 + 0.01 * task as f64),
+        );
+    }
+    log(
+        app,
+        run,
+        6.2,
+        RUNNER,
+        "task 4 waits: all 4 workers are busy",
+    );
+    let mut happenings: Vec<(f64, u32, String)> = Vec::new();
+    for (task, pid) in WORKERS.iter().enumerate() {
+        let start = 8.0 + 0.3 * task as f64;
+        happenings.push((start, *pid, format!("task {task} started at {start:.3} ms")));
+        let end = start + SLEEPS[task];
+        happenings.push((end, *pid, format!("task {task} done at {end:.3} ms")));
+    }
+    let start4 = 8.9 + SLEEPS[3] + 0.4;
+    happenings.push((
+        start4,
+        WORKERS[3],
+        format!("task 4 started at {start4:.3} ms"),
+    ));
+    let end4 = start4 + SLEEPS[4];
+    happenings.push((end4, WORKERS[3], format!("task 4 done at {end4:.3} ms")));
+    happenings.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut next_live = 100.0;
+    for (at, pid, text) in happenings.into_iter().filter(|h| h.0 <= until) {
+        while next_live < at {
+            live(app, run, next_live, &[("progress_pct", 0.0)]);
+            next_live += 100.0;
+        }
+        // A worker's own events carry its own clock; the line carries the run's.
+        log(app, run, at - 3.0, pid, &text);
+    }
+    while next_live <= until {
+        live(app, run, next_live, &[("progress_pct", 0.0)]);
+        next_live += 100.0;
+    }
+}
+
+fn finished_pool(width: u16, height: u16) -> App {
+    let mut app = on("pool", width, height);
+    let run = start(&mut app);
+    pool_until(&mut app, run, 3000.0);
+    log(&mut app, run, 2785.5, RUNNER, "all tasks done");
+    for (i, pid) in WORKERS.iter().enumerate() {
+        exit(&mut app, run, 2786.0 + i as f64, *pid, "code 0");
+    }
+    let mut m = Metrics::default();
+    for (name, value) in [
+        ("workers", 4.0),
+        ("tasks", 5.0),
+        ("tasks_done", 5.0),
+        ("tasks_waited", 1.0),
+        ("wait_ms_max", 242.29),
+        ("max_concurrent", 4.0),
+        ("busy_pct", 61.4),
+        ("wall_ms", 2790.2),
+    ] {
+        m.set(name, value);
+    }
+    report(
+        &mut app,
+        run,
+        "pool",
+        2790.2,
+        m,
+        &[
+            "task 4 waited 242 ms for a free worker: all 4 were busy; it started when task 3 ended on worker 5009 (248 ms)",
+            "after close(), adding a task failed as it should: the pool is closed: after close() no task can be added (Python raises ValueError: Pool not running)",
+        ],
+    );
+    reaped(&mut app, run);
+    app
+}
+
+fn running_pool(width: u16, height: u16) -> App {
+    let mut app = on("pool", width, height);
+    let run = start(&mut app);
+    pool_until(&mut app, run, 200.0);
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| conlab::view::draw(frame, app))
+        .expect("draw");
+    terminal
+}
+
+fn rows(buffer: &Buffer) -> Vec<String> {
+    let width = buffer.area.width as usize;
+    buffer
+        .content
+        .chunks(width)
+        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
+        .collect()
+}
+
+/// The foreground colour of the first cell of `text` on screen.
+fn fg_of(buffer: &Buffer, text: &str) -> Color {
+    let want: Vec<String> = text.chars().map(String::from).collect();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            let hit = want.iter().enumerate().all(|(i, ch)| {
+                let cx = x + i as u16;
+                cx < buffer.area.width && buffer[(cx, y)].symbol() == ch
+            });
+            if hit {
+                return buffer[(x, y)].fg;
+            }
+        }
+    }
+    panic!("`{text}` not on screen:\n{}", rows(buffer).join("\n"));
+}
+
+/// The row that starts (after the panel border) with `pid`.
+fn worker_row(screen: &[String], pid: u32) -> String {
+    screen
+        .iter()
+        .find(|r| r.contains(&format!("  {pid} ")) && (r.contains('█') || r.contains('▒')))
+        .unwrap_or_else(|| panic!("no timeline row for {pid}:\n{}", screen.join("\n")))
+        .clone()
+}
+
+fn queued_row(screen: &[String]) -> String {
+    screen
+        .iter()
+        .find(|r| r.contains("│queued "))
+        .unwrap_or_else(|| panic!("no queued row:\n{}", screen.join("\n")))
+        .clone()
+}
+
+#[test]
+fn pool_timeline_finished() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let app = finished_pool(w, h);
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer());
+        let text = screen.join("\n");
+        assert!(text.contains("TIMELINE"), "{text}");
+        assert!(text.contains("task 4 waited"), "{text}");
+        for pid in WORKERS {
+            let row = worker_row(&screen, pid);
+            assert!(row.contains('█'), "{row}");
+        }
+        // Task 4 ran on the worker task 3 freed, after it.
+        let row = worker_row(&screen, WORKERS[3]);
+        let (three, four) = (row.find('3').unwrap(), row.rfind('4').unwrap());
+        assert!(
+            three < four,
+            "task 3 before task 4 on worker {}: {row}",
+            WORKERS[3]
+        );
+        assert!(
+            queued_row(&screen).contains("4░"),
+            "task 4 waited on the queued row:\n{text}"
+        );
+        insta::assert_snapshot!(format!("pool_done_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn pool_timeline_while_task_4_waits() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let app = running_pool(w, h);
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        let screen = rows(buffer);
+        let text = screen.join("\n");
+        assert!(
+            text.contains("TIMELINE · 4 running · 1 queued · 0 done"),
+            "{text}"
+        );
+        for pid in WORKERS {
+            assert!(worker_row(&screen, pid).contains('▒'), "{text}");
+        }
+        assert!(queued_row(&screen).contains("4░"), "{text}");
+        assert_eq!(fg_of(buffer, "░"), Color::Yellow, "the queue is yellow");
+        insta::assert_snapshot!(format!("pool_running_{w}x{h}"), terminal.backend());
+    }
+}
+
+const READER: u32 = 5003;
+const WRITER: u32 = 5005;
+
+fn finished_queue(width: u16, height: u16) -> App {
+    let mut app = on("queue", width, height);
+    let run = start(&mut app);
+    log(
+        &mut app,
+        run,
+        0.6,
+        RUNNER,
+        "parent process 5000 made a message queue of capacity 10",
+    );
+    announce(&mut app, run, 2.0, READER, RUNNER, "reader");
+    announce(&mut app, run, 2.5, WRITER, RUNNER, "writer");
+    log(&mut app, run, 1.0, READER, "process to read: 5003");
+    log(&mut app, run, 1.0, WRITER, "process to write: 5005");
+    // The reader's lines may overtake the writer's: they come through another pipe.
+    for (at, pid, line) in [
+        (1.5, READER, "got A at 4.443 ms (depth 0)"),
+        (1.6, WRITER, "put A at 4.409 ms (depth 1)"),
+        (50.0, WRITER, "put B at 696.527 ms (depth 0)"),
+        (50.1, READER, "got B at 696.564 ms (depth 0)"),
+        (60.0, WRITER, "put C at 1516.787 ms (depth 1)"),
+        (60.2, READER, "got C at 1516.875 ms (depth 0)"),
+    ] {
+        log(&mut app, run, at, pid, line);
+    }
+    live(
+        &mut app,
+        run,
+        1600.0,
+        &[("queue_depth", 0.0), ("capacity", 10.0)],
+    );
+    exit(&mut app, run, 2391.0, WRITER, "code 0");
+    log(&mut app, run, 2391.1, RUNNER, "writer 5005 joined: code 0");
+    log(
+        &mut app,
+        run,
+        2391.2,
+        RUNNER,
+        "the reader 5003 loops forever: terminate() sends it SIGTERM",
+    );
+    exit(&mut app, run, 2392.0, READER, "signal 15 (SIGTERM)");
+    let mut m = Metrics::default();
+    for (name, value) in [
+        ("capacity", 10.0),
+        ("items", 3.0),
+        ("items_put", 3.0),
+        ("items_got", 3.0),
+        ("got_in_order", 1.0),
+        ("latency_p50_us", 37.0),
+        ("latency_max_us", 88.0),
+        ("depth_max", 1.0),
+        ("reader_terminated", 1.0),
+        ("wall_ms", 2392.5),
+    ] {
+        m.set(name, value);
+    }
+    report(
+        &mut app,
+        run,
+        "queue",
+        2392.5,
+        m,
+        &[
+            "the reader got A, B, C in the order they were put",
+            "the reader, blocked in get() waiting for more, was terminated: signal 15 (SIGTERM)",
+        ],
+    );
+    reaped(&mut app, run);
+    app
+}
+
+#[test]
+fn queue_panel_after_the_reader_was_terminated() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let app = finished_queue(w, h);
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        let text = rows(buffer).join("\n");
+        for wanted in [
+            "QUEUE",
+            "put 3 · got 3",
+            "reader 5003 signal 15 (SIGTERM)",
+            "34.0 µs",
+        ] {
+            assert!(text.contains(wanted), "`{wanted}` missing:\n{text}");
+        }
+        let at = |item: &str| {
+            text.find(&format!("{item}     put"))
+                .unwrap_or_else(|| panic!("no line for {item}:\n{text}"))
+        };
+        let (a, b, c) = (at("A"), at("B"), at("C"));
+        assert!(a < b && b < c, "items in the order they were put:\n{text}");
+        assert_eq!(fg_of(buffer, "signal 15 (SIGTERM)"), Color::Red);
+        insta::assert_snapshot!(format!("queue_items_{w}x{h}"), terminal.backend());
+    }
+}
+
+#[test]
+fn queue_panel_in_rate_mode() {
+    let (w, h) = (80, 24);
+    let mut app = on("queue", w, h);
+    // mode=rate through the form, as a user would set it.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('e'),
+        KeyModifiers::NONE,
+    )));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE)));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let run = start(&mut app);
+    announce(&mut app, run, 2.0, READER, RUNNER, "reader");
+    announce(&mut app, run, 2.5, WRITER, RUNNER, "writer");
+    for (i, depth) in [0.0, 3.0, 10.0, 10.0, 9.0, 10.0, 7.0, 10.0]
+        .iter()
+        .enumerate()
+    {
+        let got = 12_000.0 * i as f64;
+        live(
+            &mut app,
+            run,
+            100.0 * (i + 1) as f64,
+            &[
+                ("queue_depth", *depth),
+                ("capacity", 10.0),
+                ("items_put", got + 9.0),
+                ("items_got", got),
+            ],
+        );
+    }
+    let terminal = draw(&app, w, h);
+    let text = rows(terminal.backend().buffer()).join("\n");
+    assert!(text.contains("mode=rate"), "{text}");
+    assert!(text.contains("max 10 of 10"), "{text}");
+    assert!(text.contains("84.0 k of 100.0 k items through"), "{text}");
+    insta::assert_snapshot!("queue_rate_running_80x24", terminal.backend());
+}
