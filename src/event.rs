@@ -37,7 +37,20 @@ pub enum Body {
     Log { text: String },
     /// The final report (its `processes` are filled in by whoever reaped the runner).
     Report { report: Box<Report> },
+    /// A piece of an event too long for one line; [`Reassembler`] joins the pieces.
+    Part {
+        /// Unique per writing process (its PID in the high bits).
+        id: u64,
+        last: bool,
+        /// A slice of the whole event's JSON text.
+        data: String,
+    },
 }
+
+/// Bytes of an event's JSON per part: even if every byte needs escaping, a part stays a line.
+const PART_DATA: usize = 1500;
+
+static NEXT_PART_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Debug)]
 pub enum CodecError {
@@ -78,6 +91,35 @@ impl Event {
         Ok(line)
     }
 
+    /// The lines that carry this event: one when it fits, else parts, each a whole line under
+    /// [`MAX_LINE`], so they never interleave with other writers' lines either.
+    pub fn encode_lines(&self) -> Result<Vec<Vec<u8>>, CodecError> {
+        match self.encode() {
+            Err(CodecError::TooLong(_)) => {}
+            other => return other.map(|line| vec![line]),
+        }
+        let json = serde_json::to_string(self).map_err(CodecError::Json)?;
+        let id = (u64::from(std::process::id()) << 32)
+            | NEXT_PART_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut lines = Vec::new();
+        let mut rest = json.as_str();
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(PART_DATA);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (data, tail) = rest.split_at(cut);
+            rest = tail;
+            let part = Body::Part {
+                id,
+                last: rest.is_empty(),
+                data: data.to_string(),
+            };
+            lines.push(Event::new(self.t_ms, self.pid, part).encode()?);
+        }
+        Ok(lines)
+    }
+
     /// Parses one line (with or without its newline).
     pub fn decode(line: &[u8]) -> Result<Event, CodecError> {
         let event: Event = serde_json::from_slice(line).map_err(CodecError::Json)?;
@@ -85,6 +127,33 @@ impl Event {
             return Err(CodecError::Version(event.v));
         }
         Ok(event)
+    }
+}
+
+/// Joins the parts of long events back together; every other event passes straight through.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    partial: std::collections::HashMap<(u32, u64), String>,
+}
+
+impl Reassembler {
+    /// The whole event, once `event` completes one (or is not a part at all).
+    pub fn feed(&mut self, event: Event) -> Result<Option<Event>, CodecError> {
+        let Body::Part { id, last, data } = event.body else {
+            return Ok(Some(event));
+        };
+        let key = (event.pid, id);
+        self.partial.entry(key).or_default().push_str(&data);
+        if !last {
+            return Ok(None);
+        }
+        let json = self.partial.remove(&key).unwrap_or_default();
+        Event::decode(json.as_bytes()).map(Some)
+    }
+
+    /// Decodes a line and feeds it.
+    pub fn feed_line(&mut self, line: &[u8]) -> Result<Option<Event>, CodecError> {
+        self.feed(Event::decode(line)?)
     }
 }
 
@@ -115,6 +184,32 @@ mod tests {
         assert!(text.starts_with("{\"v\":1,"), "{text}");
         assert!(text.contains("\"kind\":\"live\""), "{text}");
         assert_eq!(Event::decode(&line).unwrap(), e);
+    }
+
+    #[test]
+    fn long_events_travel_in_parts_and_come_back_whole() {
+        let long = Event::new(
+            2.0,
+            7,
+            Body::Log {
+                text: "\"x\\".repeat(3000),
+            },
+        );
+        let short = Event::new(3.0, 8, Body::Log { text: "hi".into() });
+        let lines = long.encode_lines().unwrap();
+        assert!(lines.len() > 2, "{} lines", lines.len());
+        assert!(lines.iter().all(|l| l.len() <= MAX_LINE));
+        let mut joiner = Reassembler::default();
+        let mut out = Vec::new();
+        // Another writer's line in the middle does not disturb the parts.
+        let (first, rest) = lines.split_first().unwrap();
+        for line in std::iter::once(first)
+            .chain(std::iter::once(&short.encode().unwrap()))
+            .chain(rest)
+        {
+            out.extend(joiner.feed_line(line).unwrap());
+        }
+        assert_eq!(out, vec![short, long]);
     }
 
     #[test]

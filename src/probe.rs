@@ -79,10 +79,10 @@ impl Probe {
             return;
         }
         let event = Event::new(self.elapsed_ms(), pid, body);
-        match event.encode() {
-            Ok(line) => {
+        match event.encode_lines() {
+            Ok(lines) => {
                 // A closed pipe means the reader is gone; the run is cancelled in effect.
-                if write_line(&line).is_err() {
+                if lines.iter().any(|line| write_line(line).is_err()) {
                     CANCELLED.store(true, Ordering::SeqCst);
                 }
             }

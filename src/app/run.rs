@@ -100,6 +100,8 @@ impl Run {
                 match &event.body {
                     // Children publish their own counters and reports; the run's are the runner's.
                     Body::Live { .. } | Body::Report { .. } if Some(event.pid) != self.pid => None,
+                    // Parts were joined by the reader; none reaches the model.
+                    Body::Part { .. } => None,
                     Body::Live { metrics } => {
                         self.live = metrics.clone();
                         None

@@ -81,13 +81,16 @@ fn relay(
     let mut report = None;
     let mut line = Vec::new();
     let mut reader = BufReader::new(stdout);
+    let mut joiner = crate::event::Reassembler::default();
     while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-        if let Ok(event) = Event::decode(&line) {
+        if let Ok(Some(event)) = joiner.feed_line(&line) {
             watch(&event);
             match event.body {
                 Body::Report { report: r } if event.pid == pid => report = Some(*r),
                 Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {
-                    probe.forward(&line)
+                    for part in event.encode_lines().unwrap_or_default() {
+                        probe.forward(&part);
+                    }
                 }
                 // The child's live counters are its own business; the runner publishes totals.
                 _ => {}

@@ -188,14 +188,16 @@ fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
 fn read_events(run: RunId, stdout: impl io::Read, updates: &Sender<RunnerUpdate>) {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::with_capacity(512);
+    let mut joiner = crate::event::Reassembler::default();
     loop {
         line.clear();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let msg = match Event::decode(&line) {
-            Ok(event) => RunnerMsg::Event(event),
+        let msg = match joiner.feed_line(&line) {
+            Ok(None) => continue,
+            Ok(Some(event)) => RunnerMsg::Event(event),
             Err(e) => RunnerMsg::BadLine(format!(
                 "{e}: {}",
                 String::from_utf8_lossy(&line).trim_end()
@@ -327,7 +329,8 @@ pub fn final_report(
                         p.exit = Some(exit.clone());
                     }
                 }
-                Body::Live { .. } | Body::Log { .. } | Body::Report { .. } => {}
+                // Parts were joined by the reader; none reaches here.
+                Body::Live { .. } | Body::Log { .. } | Body::Report { .. } | Body::Part { .. } => {}
             },
             RunnerMsg::Exited { exit, .. } => runner_exit = Some(exit.clone()),
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),
