@@ -1,21 +1,23 @@
 //! A start line for worker threads: the clock starts only when every worker is waiting at it,
 //! and if starting one of them fails, the others are released to give up instead of waiting
-//! forever (which a `std::sync::Barrier` cannot do).
+//! forever (which a `std::sync::Barrier` cannot do). Workers spin at the line rather than
+//! sleep: a thread woken from a futex may start milliseconds late, and a short race can be
+//! over before the late one begins — the threads would never overlap.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-#[derive(Default)]
-struct State {
-    ready: usize,
-    /// `Some(true)`: go; `Some(false)`: give up.
-    verdict: Option<bool>,
-}
+const GO: u8 = 1;
+const CALLED_OFF: u8 = 2;
 
 #[derive(Default)]
 pub struct StartGate {
-    state: Mutex<State>,
-    changed: Condvar,
+    ready: AtomicUsize,
+    /// 0 until decided, then [`GO`] or [`CALLED_OFF`].
+    verdict: AtomicU8,
 }
+
+/// Spins between yields: short enough to react at once, long enough not to hog a core.
+const SPINS_PER_YIELD: u32 = 1024;
 
 impl StartGate {
     pub fn new() -> StartGate {
@@ -24,30 +26,34 @@ impl StartGate {
 
     /// A worker arrives and waits for the start; `false` means the run was called off.
     pub fn arrive(&self) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.ready += 1;
-        self.changed.notify_all();
-        while state.verdict.is_none() {
-            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        self.ready.fetch_add(1, Ordering::AcqRel);
+        let mut spins = 0u32;
+        loop {
+            match self.verdict.load(Ordering::Acquire) {
+                GO => return true,
+                CALLED_OFF => return false,
+                _ => {}
+            }
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(SPINS_PER_YIELD) {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
-        state.verdict == Some(true)
     }
 
     /// Waits until `workers` have arrived, then lets them all go at once.
     pub fn open_when_ready(&self, workers: usize) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while state.ready < workers {
-            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        while self.ready.load(Ordering::Acquire) < workers {
+            std::thread::yield_now();
         }
-        state.verdict = Some(true);
-        self.changed.notify_all();
+        self.verdict.store(GO, Ordering::Release);
     }
 
     /// Releases every waiting (and future) worker with "give up".
     pub fn call_off(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.verdict = Some(false);
-        self.changed.notify_all();
+        self.verdict.store(CALLED_OFF, Ordering::Release);
     }
 }
 
