@@ -12,7 +12,7 @@ pub const EVENT_VERSION: u32 = 1;
 pub const MAX_LINE: usize = 4096;
 
 /// One line of the stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub v: u32,
     /// Milliseconds since the runner started.
@@ -24,7 +24,7 @@ pub struct Event {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
     /// A process joined the run (the runner itself first).
@@ -45,6 +45,73 @@ pub enum Body {
         /// A slice of the whole event's JSON text.
         data: String,
     },
+}
+
+/// An event as it lies on the wire: every field of every kind, flat. Decoding through it
+/// reads each line once; serde's `flatten` with an internally tagged enum buffered it twice.
+#[derive(Deserialize)]
+struct Wire {
+    v: u32,
+    t_ms: f64,
+    pid: u32,
+    kind: Kind,
+    ppid: Option<u32>,
+    role: Option<String>,
+    exit: Option<String>,
+    metrics: Option<Metrics>,
+    text: Option<String>,
+    report: Option<Box<Report>>,
+    id: Option<u64>,
+    last: Option<bool>,
+    data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Process,
+    ProcessExit,
+    Live,
+    Log,
+    Report,
+    Part,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
+        use serde::de::Error;
+        let w = Wire::deserialize(d)?;
+        let need = |field: &'static str| D::Error::missing_field(field);
+        let body = match w.kind {
+            Kind::Process => Body::Process {
+                ppid: w.ppid.ok_or_else(|| need("ppid"))?,
+                role: w.role.ok_or_else(|| need("role"))?,
+            },
+            Kind::ProcessExit => Body::ProcessExit {
+                exit: w.exit.ok_or_else(|| need("exit"))?,
+            },
+            Kind::Live => Body::Live {
+                metrics: w.metrics.ok_or_else(|| need("metrics"))?,
+            },
+            Kind::Log => Body::Log {
+                text: w.text.ok_or_else(|| need("text"))?,
+            },
+            Kind::Report => Body::Report {
+                report: w.report.ok_or_else(|| need("report"))?,
+            },
+            Kind::Part => Body::Part {
+                id: w.id.ok_or_else(|| need("id"))?,
+                last: w.last.ok_or_else(|| need("last"))?,
+                data: w.data.ok_or_else(|| need("data"))?,
+            },
+        };
+        Ok(Event {
+            v: w.v,
+            t_ms: w.t_ms,
+            pid: w.pid,
+            body,
+        })
+    }
 }
 
 /// Bytes of an event's JSON per part: even if every byte needs escaping, a part stays a line.

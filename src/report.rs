@@ -5,11 +5,35 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// A metric's value: integers stay integers in JSON (`"balance": -63`, not `-63.0`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Num {
     Int(i64),
     Float(f64),
+}
+
+/// Read by the number's own JSON type: `untagged` would try an integer first and build an
+/// error for every float, which made decoding live events three times slower.
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Num, D::Error> {
+        struct NumVisitor;
+        impl serde::de::Visitor<'_> for NumVisitor {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Num, E> {
+                Ok(Num::Int(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Num, E> {
+                i64::try_from(n).map(Num::Int).or(Ok(Num::Float(n as f64)))
+            }
+            fn visit_f64<E>(self, x: f64) -> Result<Num, E> {
+                Ok(Num::Float(x))
+            }
+        }
+        d.deserialize_any(NumVisitor)
+    }
 }
 
 impl Num {
@@ -69,23 +93,62 @@ pub fn group_thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// Named numbers in a stable order; serialized as a JSON object.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Metrics(pub indexmap::IndexMap<String, Num>);
+/// Named numbers in a stable order; serialized as a JSON object. A plain list: a run has tens
+/// of them, where a linear look-up beats hashing, and decoding needs no hash table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics(Vec<(String, Num)>);
 
 impl Metrics {
+    /// Sets `name`, in place if it is there already, else at the end.
     pub fn set(&mut self, name: &str, value: impl Into<Num>) {
-        self.0.insert(name.to_string(), value.into());
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| k == name) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((name.to_string(), value)),
+        }
     }
     pub fn get(&self, name: &str) -> Option<Num> {
-        self.0.get(name).copied()
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, Num)> {
         self.0.iter().map(|(k, v)| (k.as_str(), *v))
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+impl Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metrics, D::Error> {
+        struct MetricsVisitor;
+        impl<'de> serde::de::Visitor<'de> for MetricsVisitor {
+            type Value = Metrics;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of named numbers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Metrics, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(entry) = map.next_entry::<String, Num>()? {
+                    out.push(entry);
+                }
+                Ok(Metrics(out))
+            }
+        }
+        d.deserialize_map(MetricsVisitor)
     }
 }
 
