@@ -1,5 +1,6 @@
 //! Benchmarks of the lab's hot paths: the counted mutex against `std::sync::Mutex` (alone and
-//! contended by two threads) and the event codec that carries every live snapshot.
+//! contended by two threads), the event codec that carries every live snapshot, and the
+//! simulated GIL's hand-off.
 //!
 //! Run with `cargo bench` (one to two minutes on a 2-core machine after the build; other load
 //! on the machine skews it badly); `cargo bench -- codec` runs one group. Goals: counted mutex
@@ -8,6 +9,7 @@
 
 use conlab::event::{Body, Event};
 use conlab::lab::counted_mutex::CountedMutex;
+use conlab::lab::gil::Gil;
 use conlab::report::Metrics;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -155,6 +157,38 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
+/// Two threads passing the simulated GIL back and forth as fast as it allows: each takes it
+/// and releases it at once with a forced switch (wait until the other has taken it), so
+/// every release is a hand-off. The time per element is one hand-off.
+fn gil_handoff(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gil");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("handoff", |b| {
+        b.iter_custom(|iters| {
+            let gil = Gil::new(Duration::from_millis(5));
+            let start = Barrier::new(3);
+            let from = std::thread::scope(|s| {
+                for me in 0..2 {
+                    let (gil, start) = (&gil, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        for _ in 0..iters.div_ceil(2) {
+                            gil.take(me);
+                            gil.release(true);
+                        }
+                    });
+                }
+                start.wait();
+                Instant::now()
+            });
+            // Per hand-off, not per loop: a thread that found nobody waiting did not hand off.
+            from.elapsed()
+                .mul_f64(iters as f64 / gil.handoffs().max(1) as f64)
+        })
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -165,6 +199,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = mutex_uncontended, mutex_contended, codec
+    targets = mutex_uncontended, mutex_contended, codec, gil_handoff
 }
 criterion_main!(benches);
