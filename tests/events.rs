@@ -2,68 +2,28 @@
 //! under PIPE_BUF, the runner announced first and the report last, time and counters moving
 //! forward only, and lines from many writers on one pipe never interleaving.
 
+mod common;
+
+use common::{read_lines, read_text, run_args, wait_bounded};
 use conlab::event::{Body, CodecError, EVENT_VERSION, Event, MAX_LINE, write_line};
 use conlab::report::{Metrics, Num};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_conlab");
+use std::time::Duration;
 
 /// A runner that outlives this is killed, waited for, and fails the test.
 const DEADLINE: Duration = Duration::from_secs(180);
 
-/// Waits for `child` (PID 1 here does not reap), killing it after [`DEADLINE`].
-fn wait_bounded(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// `conlab run lock --events --set ...`: its stdout split into lines (newlines kept), its
 /// stderr, and whether it exited with code 0.
 fn runner_output(sets: &[&str]) -> (Vec<Vec<u8>>, String, u32) {
-    let mut command = Command::new(BIN);
-    command.args(["run", "lock", "--events"]);
-    for s in sets {
-        command.args(["--set", s]);
-    }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut child = common::command(&run_args("lock", &["--events"], sets))
         .spawn()
         .expect("start the runner");
     let pid = child.id();
-    let stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        stderr.read_to_string(&mut s).map(|_| s)
-    });
-    let out_reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(stdout);
-        loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => return Ok(lines),
-                Ok(_) => lines.push(line),
-                Err(e) => return Err(e),
-            }
-        }
-    });
-    let status = wait_bounded(&mut child, "the runner");
+    let err_reader = read_text(child.stderr.take().expect("piped"));
+    let out_reader = read_lines(child.stdout.take().expect("piped"));
+    let status = wait_bounded(&mut child, DEADLINE, "the runner");
     let lines = out_reader.join().unwrap().expect("read stdout");
     let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
     assert_eq!(status.code(), Some(0), "runner exit; stderr: {stderr}");
@@ -196,15 +156,8 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
     let (reader, writer) = std::io::pipe().expect("pipe");
     let mut children = Vec::new();
     for _ in 0..RUNNERS {
-        let mut command = Command::new(BIN);
-        command.args(["run", "lock", "--events"]);
-        for s in sets {
-            command.args(["--set", s]);
-        }
-        command
-            .stdin(Stdio::null())
-            .stdout(writer.try_clone().expect("clone the pipe writer"))
-            .stderr(Stdio::piped());
+        let mut command = common::command(&run_args("lock", &["--events"], &sets));
+        command.stdout(writer.try_clone().expect("clone the pipe writer"));
         children.push(command.spawn().expect("start a runner"));
         // `command` holds a copy of the writer until it is dropped here.
     }
@@ -213,28 +166,11 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
 
     let stderr_readers: Vec<_> = children
         .iter_mut()
-        .map(|c| {
-            let mut err = c.stderr.take().expect("piped");
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                err.read_to_string(&mut s).map(|_| s)
-            })
-        })
+        .map(|c| read_text(c.stderr.take().expect("piped")))
         .collect();
-    let lines_reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(reader);
-        loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => return Ok::<_, std::io::Error>(lines),
-                Ok(_) => lines.push(line),
-                Err(e) => return Err(e),
-            }
-        }
-    });
+    let lines_reader = read_lines(reader);
     for (child, pid) in children.iter_mut().zip(&pids) {
-        let status = wait_bounded(child, &format!("runner {pid}"));
+        let status = wait_bounded(child, DEADLINE, &format!("runner {pid}"));
         assert!(status.success(), "runner {pid}: {status}");
     }
     let lines = lines_reader.join().unwrap().expect("read the pipe");
@@ -332,28 +268,11 @@ fn write_line_from_many_threads_never_interleaves() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the child");
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let out_reader = std::thread::spawn(move || {
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(stdout);
-        loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) => return Ok::<_, std::io::Error>(lines),
-                Ok(_) => lines.push(line),
-                Err(e) => return Err(e),
-            }
-        }
-    });
-    let status = wait_bounded(&mut child, "the write_line child");
+    let err_reader = read_text(child.stderr.take().unwrap());
+    let out_reader = read_lines(child.stdout.take().unwrap());
+    let status = wait_bounded(&mut child, DEADLINE, "the write_line child");
     let lines = out_reader.join().unwrap().expect("read the child's stdout");
-    let stderr = err_reader.join().unwrap();
+    let stderr = err_reader.join().unwrap().unwrap_or_default();
     assert!(status.success(), "child failed: {status}\n{stderr}");
 
     // The harness's own lines ("running 1 test", ".", "test result: ...") come before the

@@ -6,114 +6,25 @@
 //! contended) get a few bounded attempts; claims that hold in every run are checked in every
 //! attempt.
 
-use serde_json::Value;
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_conlab");
+use common::{Conlab, Orphans, Outcome, float, int};
+use serde_json::Value;
+use std::time::Duration;
 
 /// Long enough for the slowest run here on a loaded 2-core machine, short enough that a hang
 /// fails the test instead of the whole CI job.
-const DEADLINE: Duration = Duration::from_secs(120);
+const CONLAB: Conlab = Conlab {
+    deadline: Duration::from_secs(120),
+    orphans: Orphans::Ignored,
+};
 
 /// Attempts for claims that depend on how the threads happened to be scheduled.
 const ATTEMPTS: usize = 5;
 
-/// What one `conlab` invocation did.
-#[derive(Debug)]
-struct Outcome {
-    /// The PID of the `conlab` process itself (the runner's parent).
-    pid: u32,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-/// Runs `conlab args...`, reading its output on threads, and always waits for it (PID 1 here
-/// does not reap). A run that outlives [`DEADLINE`] is killed, waited for, and fails the test.
-fn conlab(args: &[&str]) -> Outcome {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start conlab");
-    let pid = child.id();
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for conlab") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("conlab {args:?} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = out_reader.join().unwrap().expect("stdout is UTF-8");
-    let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
-    Outcome {
-        pid,
-        code: status.code(),
-        stdout,
-        stderr,
-    }
-}
-
 /// `conlab run lock --json --set k=v ...`
 fn run_lock(sets: &[&str]) -> (Value, Outcome) {
-    let mut args = vec!["run", "lock", "--json"];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    let outcome = conlab(&args);
-    let report = outcome.json();
-    (report, outcome)
-}
-
-fn int(report: &Value, metric: &str) -> i64 {
-    report["metrics"][metric]
-        .as_i64()
-        .unwrap_or_else(|| panic!("metric `{metric}` is not a JSON integer in {report}"))
-}
-
-fn float(report: &Value, metric: &str) -> f64 {
-    report["metrics"][metric]
-        .as_f64()
-        .unwrap_or_else(|| panic!("metric `{metric}` is not a number in {report}"))
-}
-
-/// True if `pid` is still a `conlab` process (running or an unreaped zombie). A PID that
-/// exists but belongs to another program was reused, which is not a leftover.
-fn conlab_process_exists(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.contains("(conlab"),
-        Err(_) => false,
-    }
+    CONLAB.run_json("lock", sets)
 }
 
 /// What every lock report must satisfy, whatever the mode and the scheduling.
@@ -199,7 +110,7 @@ fn assert_contract(report: &Value, outcome: &Outcome, mode: &str, threads: i64, 
     let runner_pid = runner["pid"].as_u64().expect("runner pid") as u32;
     assert_ne!(runner_pid, outcome.pid, "the runner is a separate process");
     assert!(
-        !conlab_process_exists(runner_pid),
+        !common::is_conlab(runner_pid as i32),
         "runner {runner_pid} is still there after conlab returned: {:?}",
         std::fs::read_to_string(format!("/proc/{runner_pid}/stat"))
     );
@@ -328,7 +239,7 @@ fn json_report_has_the_contract_shape() {
 
 #[test]
 fn text_report_shows_the_balance_and_the_verdict() {
-    let outcome = conlab(&[
+    let outcome = CONLAB.invoke(&[
         "run",
         "lock",
         "--set",
@@ -389,7 +300,7 @@ fn modes(comparison: &Value) -> Vec<String> {
 
 #[test]
 fn compare_json_runs_the_variants_in_order() {
-    let outcome = conlab(&[
+    let outcome = CONLAB.invoke(&[
         "compare",
         "lock",
         "--vary",
@@ -430,7 +341,7 @@ fn compare_json_runs_the_variants_in_order() {
 
 #[test]
 fn compare_without_vary_uses_the_natural_comparison() {
-    let outcome = conlab(&["compare", "lock", "--set", "iterations=20000", "--json"]);
+    let outcome = CONLAB.invoke(&["compare", "lock", "--set", "iterations=20000", "--json"]);
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
     let c = outcome.json();
     assert_eq!(c["key"], "mode");
@@ -442,7 +353,7 @@ fn compare_without_vary_uses_the_natural_comparison() {
 fn compare_text_shows_columns_marks_ratios_and_summary() {
     let mut nolock_balances = Vec::new();
     for _ in 0..ATTEMPTS {
-        let outcome = conlab(&["compare", "lock", "--set", "iterations=2000000"]);
+        let outcome = CONLAB.invoke(&["compare", "lock", "--set", "iterations=2000000"]);
         assert_eq!(outcome.code, Some(0), "{outcome:?}");
         let text = &outcome.stdout;
         let lines: Vec<&str> = text.lines().collect();
@@ -525,30 +436,6 @@ fn compare_text_shows_columns_marks_ratios_and_summary() {
     panic!("the nolock balance was 0 in every attempt, so ✗ was never shown: {nolock_balances:?}");
 }
 
-/// Bad usage: exit code 2, no output on stdout, a message on stderr that names every piece in
-/// `names`, and never a panic.
-fn assert_usage_error(args: &[&str], names: &[&str]) {
-    let outcome = conlab(args);
-    assert_eq!(outcome.code, Some(2), "conlab {args:?}: {outcome:?}");
-    assert!(
-        !outcome.stderr.contains("panicked"),
-        "conlab {args:?} panicked: {}",
-        outcome.stderr
-    );
-    assert!(
-        outcome.stdout.is_empty(),
-        "conlab {args:?} printed to stdout: {}",
-        outcome.stdout
-    );
-    for name in names {
-        assert!(
-            outcome.stderr.contains(name),
-            "conlab {args:?}: stderr does not name `{name}`: {}",
-            outcome.stderr
-        );
-    }
-}
-
 #[test]
 fn bad_scenario_and_parameters_name_what_is_valid() {
     // Every registered scenario is named, `lock` among them.
@@ -556,25 +443,25 @@ fn bad_scenario_and_parameters_name_what_is_valid() {
     assert!(ids.contains(&"lock"));
     let mut names = vec!["`nope`", "valid: "];
     names.extend(&ids);
-    assert_usage_error(&["run", "nope"], &names);
-    assert_usage_error(&["compare", "nope"], &names);
-    assert_usage_error(
+    CONLAB.assert_usage_error(&["run", "nope"], &names);
+    CONLAB.assert_usage_error(&["compare", "nope"], &names);
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "speed=1"],
         &["`speed`", "valid: mode, threads, iterations"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "threads=abc"],
         &["`threads`", "`abc`", "an integer from 1 to 64"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "threads=0"],
         &["`threads`", "out of range", "an integer from 1 to 64"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "threads=65"],
         &["`threads`", "out of range", "an integer from 1 to 64"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "iterations=0"],
         &[
             "`iterations`",
@@ -582,16 +469,16 @@ fn bad_scenario_and_parameters_name_what_is_valid() {
             "an integer from 1 to 2000000000",
         ],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "mode=fast"],
         &["`mode`", "`fast`", "one of nolock, lock, atomic"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--set", "threads"],
         &["`threads`", "key=value"],
     );
     // The JSON flag does not change how usage errors are reported.
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "lock", "--json", "--set", "threads=65"],
         &["an integer from 1 to 64"],
     );
@@ -599,27 +486,27 @@ fn bad_scenario_and_parameters_name_what_is_valid() {
 
 #[test]
 fn bad_compare_variations_name_what_is_valid() {
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--vary", "speed=1,2"],
         &["`speed`", "valid: mode, threads, iterations"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--vary", "mode=nolock,fast"],
         &["`mode`", "`fast`", "one of nolock, lock, atomic"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--vary", "threads=1,0"],
         &["`threads`", "an integer from 1 to 64"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--vary", "mode=lock"],
         &["at least two values", "`mode`"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--vary", "mode=lock,"],
         &["at least two values", "`mode`"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "lock", "--set", "threads=0"],
         &["`threads`", "an integer from 1 to 64"],
     );
@@ -627,27 +514,27 @@ fn bad_compare_variations_name_what_is_valid() {
 
 #[test]
 fn bad_command_lines_are_refused_by_clap_with_code_2() {
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["--interval", "100"],
         &["'100'", "--interval", "200..=60000"],
     );
-    assert_usage_error(&["--interval", "60001"], &["200..=60000"]);
+    CONLAB.assert_usage_error(&["--interval", "60001"], &["200..=60000"]);
     // clap names the bad word and points to --help, where the commands are listed; it does
     // not list them itself (see `unknown_subcommand_lists_the_valid_commands`).
-    assert_usage_error(&["frobnicate"], &["'frobnicate'", "--help"]);
-    assert_usage_error(&["run"], &["<SCENARIO>"]);
-    assert_usage_error(&["run", "lock", "--bogus"], &["'--bogus'"]);
+    CONLAB.assert_usage_error(&["frobnicate"], &["'frobnicate'", "--help"]);
+    CONLAB.assert_usage_error(&["run"], &["<SCENARIO>"]);
+    CONLAB.assert_usage_error(&["run", "lock", "--bogus"], &["'--bogus'"]);
 }
 
 /// What the brief asks of every bad input: the message names what is valid, here the commands.
 #[test]
 fn unknown_subcommand_lists_the_valid_commands() {
-    assert_usage_error(&["frobnicate"], &["list", "run", "compare"]);
+    CONLAB.assert_usage_error(&["frobnicate"], &["list", "run", "compare"]);
 }
 
 #[test]
 fn list_names_the_scenario_its_group_and_every_parameter_default() {
-    let outcome = conlab(&["list"]);
+    let outcome = CONLAB.invoke(&["list"]);
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
     let text = &outcome.stdout;
     let lines: Vec<&str> = text.lines().collect();

@@ -11,83 +11,31 @@
 //! instead of to PID 1 (which on some machines never reaps), so it is found, reported as a
 //! leftover, and reaped.
 
+mod common;
+
+use common::{Conlab, Orphans, Outcome, Stat, all_pids, children_of, cmdline, int, run_args, stat};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::Once;
+use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_conlab");
-
-/// Bound for one run (they take milliseconds; a hang must fail the test, not the CI job).
-const DEADLINE: Duration = Duration::from_secs(30);
+/// Bound for one run (they take milliseconds; a hang must fail the test, not the CI job). The
+/// conlab processes the tests start are registered as this process's only legitimate children.
+const CONLAB: Conlab = Conlab {
+    deadline: Duration::from_secs(30),
+    orphans: Orphans::Adopted,
+};
 /// Bound for processes to disappear once a run has ended.
 const GONE: Duration = Duration::from_secs(3);
-
-/// The `conlab` processes the tests started (this process's only legitimate children).
-static STARTED: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
-
-fn become_subreaper() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER"));
-}
 
 // ---------------------------------------------------------------------------------------
 // /proc
 
-/// State, parent and start time (clock ticks since boot) of a process, zombies included.
-#[derive(Debug, Clone, Copy)]
-struct Stat {
-    state: char,
-    ppid: i32,
-    start: u64,
-}
-
-fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let f: Vec<&str> = text[text.rfind(')')? + 2..].split_whitespace().collect();
-    Some(Stat {
-        state: f.first()?.chars().next()?,
-        ppid: f.get(1)?.parse().ok()?,
-        start: f.get(19)?.parse().ok()?,
-    })
-}
-
-fn cmdline(pid: i32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| {
-            String::from_utf8_lossy(&b)
-                .replace('\0', " ")
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-fn all_pids() -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn children_of(ppid: i32) -> Vec<i32> {
-    all_pids()
-        .into_iter()
-        .filter(|p| stat(*p).is_some_and(|s| s.ppid == ppid))
-        .collect()
-}
-
 /// Children of this process that no test started: orphans of a run, reparented here.
 fn orphans_here(since: u64) -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let started = STARTED.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    children_of(me)
+    common::adopted_children()
         .into_iter()
-        .filter(|p| !started.contains(p) && stat(*p).is_some_and(|s| s.start >= since))
+        .filter(|(_, s)| s.start >= since)
+        .map(|(p, _)| p)
         .collect()
 }
 
@@ -122,11 +70,7 @@ fn assert_gone(what: &str, pids: &[i32], since: u64) {
                 .collect();
             for (p, s) in &left {
                 if s.ppid == me {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(*p),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(*p), None);
+                    common::kill_and_reap(*p, s);
                 }
             }
             panic!("{what}: processes of the run were left behind: {text:#?}");
@@ -146,92 +90,12 @@ fn processes_running(line: &str, since: u64) -> Vec<i32> {
 // ---------------------------------------------------------------------------------------
 // Running conlab
 
-/// One finished `conlab` invocation.
-#[derive(Debug)]
-struct Outcome {
-    pid: i32,
-    /// Start time of the conlab process: every process of the run started at or after it.
-    since: u64,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-/// Starts `conlab args...` with its output piped.
-fn start(args: &[&str]) -> (Child, i32, u64) {
-    become_subreaper();
-    let child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start conlab");
-    let pid = child.id() as i32;
-    STARTED.lock().unwrap_or_else(|p| p.into_inner()).push(pid);
-    let since = stat(pid).map(|s| s.start).unwrap_or(0);
-    (child, pid, since)
-}
-
-/// Reads everything, waits for the exit (bounded: killed and failed after [`DEADLINE`]).
-fn finish(mut child: Child, pid: i32, since: u64, args: &[&str]) -> Outcome {
-    let started = Instant::now();
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for conlab") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("conlab {args:?} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Outcome {
-        pid,
-        since,
-        code: status.code(),
-        stdout: out_reader.join().unwrap().expect("stdout is UTF-8"),
-        stderr: err_reader.join().unwrap().expect("stderr is UTF-8"),
-        took: started.elapsed(),
-    }
-}
-
-fn args_for<'a>(scenario: &'a str, mode: &'a str, sets: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["run", scenario, mode];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    args
-}
-
-fn conlab(args: &[&str]) -> Outcome {
-    let (child, pid, since) = start(args);
-    finish(child, pid, since, args)
-}
-
 /// `conlab run <scenario> --json --set ...`: the report, after checking nothing of the run
 /// is left.
 fn report(scenario: &str, sets: &[&str]) -> (Value, Outcome) {
-    let args = args_for(scenario, "--json", sets);
-    let outcome = conlab(&args);
-    let report: Value = serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| {
-        panic!(
-            "conlab {args:?}: stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
-            outcome.stdout, outcome.stderr
-        )
-    });
+    let args = run_args(scenario, &["--json"], sets);
+    let outcome = CONLAB.invoke(&args);
+    let report = outcome.json();
     assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
     let pids: Vec<i32> = report["processes"]
         .as_array()
@@ -246,15 +110,15 @@ fn report(scenario: &str, sets: &[&str]) -> (Value, Outcome) {
 /// The event stream of `conlab run <scenario> --events --set ...` (this process is the
 /// runner's parent), after checking nothing of the run is left.
 struct Events {
-    runner: i32,
+    runner: u32,
     code: Option<i32>,
     events: Vec<Value>,
 }
 
 impl Events {
     fn of(scenario: &str, sets: &[&str]) -> Events {
-        let args = args_for(scenario, "--events", sets);
-        let outcome = conlab(&args);
+        let args = run_args(scenario, &["--events"], sets);
+        let outcome = CONLAB.invoke(&args);
         let events: Vec<Value> = BufReader::new(outcome.stdout.as_bytes())
             .lines()
             .map(|l| {
@@ -325,33 +189,13 @@ impl Events {
     }
 }
 
-fn metric(report: &Value, name: &str) -> i64 {
-    report["metrics"][name]
-        .as_i64()
-        .unwrap_or_else(|| panic!("metric `{name}` is not an integer in {report}"))
-}
-
-/// Exit code 2, nothing on stdout, a message that names every piece of `names`.
-fn assert_usage_error(args: &[&str], names: &[&str]) {
-    let outcome = conlab(args);
-    assert_eq!(outcome.code, Some(2), "conlab {args:?}: {outcome:?}");
-    assert!(outcome.stdout.is_empty(), "{outcome:?}");
-    assert!(!outcome.stderr.contains("panicked"), "{outcome:?}");
-    for name in names {
-        assert!(
-            outcome.stderr.contains(name),
-            "conlab {args:?}: stderr does not name `{name}`: {}",
-            outcome.stderr
-        );
-    }
-}
-
 /// Starts a headless run, waits until `ready` holds for the runner's PID, sends SIGTERM to
 /// the `conlab run` process (as Ctrl-C or a kill would) and returns the report.
 fn cancel_when(scenario: &str, sets: &[&str], ready: impl Fn(i32) -> bool) -> (Value, Outcome) {
-    let args = args_for(scenario, "--json", sets);
-    let (child, pid, since) = start(&args);
-    let deadline = Instant::now() + DEADLINE;
+    let args = run_args(scenario, &["--json"], sets);
+    let started = CONLAB.start(&args, &[]);
+    let (pid, since) = (started.pid as i32, started.since);
+    let deadline = Instant::now() + CONLAB.deadline;
     loop {
         let runner = children_of(pid).first().copied();
         if runner.is_some_and(&ready) {
@@ -365,7 +209,7 @@ fn cancel_when(scenario: &str, sets: &[&str], ready: impl Fn(i32) -> bool) -> (V
         nix::sys::signal::Signal::SIGTERM,
     )
     .expect("signal conlab");
-    let outcome = finish(child, pid, since, &args);
+    let outcome = CONLAB.finish(started, &args);
     let report: Value =
         serde_json::from_str(&outcome.stdout).unwrap_or_else(|e| panic!("{e}: {outcome:?}"));
     assert_eq!(report["cancelled"], true, "{report}");
@@ -417,14 +261,10 @@ fn fork_returns_in_a_parent_and_a_child_that_know_each_other() {
 
     let report = run.report();
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(metric(report, "parent_pid"), parent);
-    assert_eq!(metric(report, "child_0_pid"), child);
-    assert_eq!(metric(report, "children"), 1);
-    assert_eq!(
-        metric(report, "threads_at_fork"),
-        1,
-        "forked single-threaded"
-    );
+    assert_eq!(int(report, "parent_pid"), parent);
+    assert_eq!(int(report, "child_0_pid"), child);
+    assert_eq!(int(report, "children"), 1);
+    assert_eq!(int(report, "threads_at_fork"), 1, "forked single-threaded");
     assert!(
         report["metrics"]["fork_us"].as_f64().unwrap() > 0.0,
         "{report}"
@@ -455,7 +295,7 @@ fn fork_many_children_all_waited_for() {
     pids.dedup();
     assert_eq!(pids.len(), 4, "four distinct children: {report}");
     for i in 0..4 {
-        assert!(pids.contains(&metric(&report, &format!("child_{i}_pid"))));
+        assert!(pids.contains(&int(&report, &format!("child_{i}_pid"))));
     }
 }
 
@@ -477,7 +317,7 @@ fn fork_cancelled_ends_the_children_too() {
 fn fork_refuses_bad_counts() {
     for bad in ["children=0", "children=17", "child_ms=-1"] {
         let key = bad.split('=').next().unwrap();
-        assert_usage_error(
+        CONLAB.assert_usage_error(
             &["run", "fork", "--set", bad],
             &[&format!("`{key}`"), "out of range", "an integer from"],
         );
@@ -511,9 +351,9 @@ fn process_runs_the_target_in_a_spawned_child_and_joins_it() {
     assert_eq!(run.exit_of(child).as_deref(), Some("code 0"));
     let report = run.report();
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(metric(report, "child_pid"), child);
-    assert_eq!(metric(report, "parent_pid"), parent);
-    assert_eq!(metric(report, "exitcode"), 0);
+    assert_eq!(int(report, "child_pid"), child);
+    assert_eq!(int(report, "parent_pid"), parent);
+    assert_eq!(int(report, "exitcode"), 0);
     assert!(report["metrics"].get("signal").is_none(), "{report}");
 }
 
@@ -544,7 +384,7 @@ fn process_child_exit_code_reaches_the_parent() {
         "showing a failing child is a good run"
     );
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(metric(&report, "exitcode"), 3);
+    assert_eq!(int(&report, "exitcode"), 3);
     let child = &report["processes"][1];
     assert_eq!(child["role"], "child");
     assert_eq!(child["exit"], "code 3", "{report}");
@@ -558,9 +398,9 @@ fn process_crashed_child_is_seen_with_its_signal() {
     assert_eq!(report["ok"], true, "{report}");
     let child = &report["processes"][1];
     assert_eq!(child["exit"], "signal 6 (SIGABRT)", "{report}");
-    assert_eq!(metric(&report, "signal"), 6);
+    assert_eq!(int(&report, "signal"), 6);
     assert_eq!(
-        metric(&report, "exitcode"),
+        int(&report, "exitcode"),
         -6,
         "Python's exitcode for a signal"
     );
@@ -581,16 +421,16 @@ fn process_cancelled_ends_the_child() {
 
 #[test]
 fn process_refuses_unknown_functions_and_failures() {
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "process", "--set", "target=nope"],
         &["`target`", "`nope`", "run_proc", "read_global"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "process", "--set", "fail=maybe"],
         &["`fail`", "none, exit, crash"],
     );
     // The child's side is not a lesson of its own.
-    assert_usage_error(&["run", "process-child"], &["unknown scenario", "process"]);
+    CONLAB.assert_usage_error(&["run", "process-child"], &["unknown scenario", "process"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -616,10 +456,10 @@ fn subprocess_call_returns_the_exit_code_and_the_output() {
     assert_eq!(run.exit_of(pid).as_deref(), Some("code 0"));
     let report = run.report();
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(metric(report, "returncode"), 0);
-    assert_eq!(metric(report, "command_pid"), pid);
+    assert_eq!(int(report, "returncode"), 0);
+    assert_eq!(int(report, "command_pid"), pid);
     assert_eq!(
-        metric(report, "stdout_bytes"),
+        int(report, "stdout_bytes"),
         format!("hello from {pid}\n").len() as i64
     );
     assert!(
@@ -638,9 +478,9 @@ fn subprocess_communicate_round_trips_its_input() {
     assert_eq!(lines, ["go", "python", "rust"], "sorted by the command");
     assert_eq!(run.exit_of(pid).as_deref(), Some("code 0"));
     let report = run.report();
-    assert_eq!(metric(report, "stdin_bytes"), 15);
-    assert_eq!(metric(report, "stdout_bytes"), 15);
-    assert_eq!(metric(report, "stdout_lines"), 3);
+    assert_eq!(int(report, "stdin_bytes"), 15);
+    assert_eq!(int(report, "stdout_bytes"), 15);
+    assert_eq!(int(report, "stdout_lines"), 3);
 }
 
 #[test]
@@ -668,8 +508,8 @@ fn subprocess_non_zero_exit_is_shown_not_an_error() {
     assert_eq!(run.exit_of(pid).as_deref(), Some("code 3"));
     let report = run.report();
     assert_eq!(report["ok"], true, "{report}");
-    assert_eq!(metric(report, "returncode"), 3);
-    assert_eq!(metric(report, "stderr_bytes"), 5);
+    assert_eq!(int(report, "returncode"), 3);
+    assert_eq!(int(report, "stderr_bytes"), 5);
 }
 
 #[test]
@@ -679,8 +519,8 @@ fn subprocess_killed_by_a_signal_is_shown_with_it() {
     let command = &report["processes"][1];
     assert_eq!(command["role"], "command");
     assert_eq!(command["exit"], "signal 9 (SIGKILL)", "{report}");
-    assert_eq!(metric(&report, "signal"), 9);
-    assert_eq!(metric(&report, "returncode"), -9);
+    assert_eq!(int(&report, "signal"), 9);
+    assert_eq!(int(&report, "returncode"), -9);
 }
 
 #[test]
@@ -692,10 +532,10 @@ fn subprocess_output_larger_than_the_pipe_does_not_deadlock() {
         &["cmd=sh -c 'head -c 1048576 /dev/zero >&2; head -c 1048576 /dev/zero'"],
     );
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    assert_eq!(metric(&report, "returncode"), 0);
-    assert_eq!(metric(&report, "stdout_bytes"), 1 << 20);
-    assert_eq!(metric(&report, "stderr_bytes"), 1 << 20);
-    assert!(metric(&report, "pipe_buffer_bytes") < 1 << 20, "{report}");
+    assert_eq!(int(&report, "returncode"), 0);
+    assert_eq!(int(&report, "stdout_bytes"), 1 << 20);
+    assert_eq!(int(&report, "stderr_bytes"), 1 << 20);
+    assert!(int(&report, "pipe_buffer_bytes") < 1 << 20, "{report}");
     assert!(
         report["notes"]
             .as_array()
@@ -720,7 +560,7 @@ fn subprocess_timeout_kills_the_command_and_what_it_started() {
     );
     assert_eq!(outcome.code, Some(1), "a timed-out run failed: {outcome:?}");
     assert_eq!(report["ok"], false);
-    assert_eq!(metric(&report, "timed_out"), 1);
+    assert_eq!(int(&report, "timed_out"), 1);
     assert_eq!(
         report["processes"][1]["exit"], "signal 9 (SIGKILL)",
         "{report}"
@@ -737,7 +577,7 @@ fn subprocess_timeout_kills_the_command_and_what_it_started() {
 fn subprocess_plain_timeout() {
     let (report, outcome) = report("subprocess", &["cmd=sleep 5", "timeout_ms=300"]);
     assert!(outcome.took < Duration::from_secs(3), "{:?}", outcome.took);
-    assert_eq!(metric(&report, "timed_out"), 1);
+    assert_eq!(int(&report, "timed_out"), 1);
     assert!(report["metrics"]["duration_ms"].as_f64().unwrap() >= 300.0);
 }
 
@@ -745,7 +585,7 @@ fn subprocess_plain_timeout() {
 fn subprocess_background_leftovers_are_ended() {
     let (report, outcome) = report("subprocess", &["cmd=sh -c 'sleep 32.25 & echo started'"]);
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
-    assert_eq!(metric(&report, "returncode"), 0);
+    assert_eq!(int(&report, "returncode"), 0);
     assert!(
         report["notes"].as_array().unwrap().iter().any(|n| n
             .as_str()
@@ -781,23 +621,23 @@ fn subprocess_cancelled_ends_the_command() {
 
 #[test]
 fn subprocess_refuses_bad_input() {
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "cmd="],
         &["`cmd`: empty", "a command line"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "cmd=sh -c 'echo"],
         &["`cmd`", "single quote", "a command line"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "timeout_ms=5"],
         &["`timeout_ms`", "an integer from 10 to 600000"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "timeout_ms=600001"],
         &["`timeout_ms`", "an integer from 10 to 600000"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "mode=run"],
         &["`mode`", "call, communicate"],
     );

@@ -7,88 +7,26 @@
 //! Sleeps are kept short (max_sleep_ms=300 and less) so the whole file runs in a few seconds.
 //! Every child is waited for, within a bound.
 
+mod common;
+
+use common::{Conlab, Orphans, float, has_metric, run_args};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_conlab");
-
 /// Far beyond any run here; a hang fails the test instead of the CI job.
-const DEADLINE: Duration = Duration::from_secs(60);
+const CONLAB: Conlab = Conlab {
+    deadline: Duration::from_secs(60),
+    orphans: Orphans::Ignored,
+};
 
 /// Times in reports are rounded to the microsecond: allow that much between two of them.
 const ROUNDING_MS: f64 = 0.002;
 
-#[derive(Debug)]
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start conlab")
-}
-
-/// Waits for `child` (reading its output on threads) within [`DEADLINE`]; kills it past that.
-fn finish(mut child: Child, what: &str) -> Outcome {
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for conlab") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Outcome {
-        code: status.code(),
-        stdout: out_reader.join().unwrap().expect("stdout is UTF-8"),
-        stderr: err_reader.join().unwrap().expect("stderr is UTF-8"),
-    }
-}
-
 /// `conlab run <scenario> --json --set ...`: its report, after checking it ended cleanly.
 fn run(scenario: &str, sets: &[&str]) -> Value {
-    let mut args = vec!["run", scenario, "--json"];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    let outcome = finish(spawn(&args), &format!("conlab {args:?}"));
-    let report = outcome.json();
+    let (report, outcome) = CONLAB.run_json(scenario, sets);
     assert_eq!(
         outcome.code,
         Some(0),
@@ -101,16 +39,6 @@ fn run(scenario: &str, sets: &[&str]) -> Value {
     report
 }
 
-fn num(report: &Value, metric: &str) -> f64 {
-    report["metrics"][metric]
-        .as_f64()
-        .unwrap_or_else(|| panic!("metric `{metric}` missing in {report:#}"))
-}
-
-fn has(report: &Value, metric: &str) -> bool {
-    report["metrics"].get(metric).is_some()
-}
-
 /// Processes of the report with this role.
 fn with_role<'a>(report: &'a Value, role: &str) -> Vec<&'a Value> {
     report["processes"]
@@ -119,11 +47,6 @@ fn with_role<'a>(report: &'a Value, role: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|p| p["role"] == role)
         .collect()
-}
-
-/// True while `pid` is a conlab process (running, or a zombie nobody reaped).
-fn conlab_alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains("(conlab"))
 }
 
 /// Every process the report names is gone: reaped, not a zombie, not an orphan.
@@ -135,7 +58,7 @@ fn assert_nothing_left(report: &Value) {
         let alive: Vec<u64> = processes
             .iter()
             .filter_map(|p| p["pid"].as_u64())
-            .filter(|pid| conlab_alive(*pid))
+            .filter(|pid| common::is_conlab(*pid as i32))
             .collect();
         if alive.is_empty() {
             break;
@@ -160,8 +83,8 @@ fn assert_nothing_left(report: &Value) {
 /// (start, end) of task i.
 fn span(report: &Value, i: usize) -> (f64, f64) {
     (
-        num(report, &format!("task_{i}_start_ms")),
-        num(report, &format!("task_{i}_end_ms")),
+        float(report, &format!("task_{i}_start_ms")),
+        float(report, &format!("task_{i}_end_ms")),
     )
 }
 
@@ -185,17 +108,21 @@ fn the_fifth_task_waits_for_a_free_worker() {
     for seed in ["1", "2", "3"] {
         let r = run("pool", &["max_sleep_ms=300", &format!("seed={seed}")]);
         assert_eq!(
-            (num(&r, "workers"), num(&r, "tasks"), num(&r, "tasks_done")),
+            (
+                float(&r, "workers"),
+                float(&r, "tasks"),
+                float(&r, "tasks_done")
+            ),
             (4.0, 5.0, 5.0)
         );
         let spans: Vec<(f64, f64)> = (0..5).map(|i| span(&r, i)).collect();
         for (i, (s, e)) in spans.iter().enumerate() {
-            let queued = num(&r, &format!("task_{i}_queued_ms"));
+            let queued = float(&r, &format!("task_{i}_queued_ms"));
             assert!(
                 queued <= *s && s <= e,
                 "task {i}: queued {queued}, {s}..{e}\n{r:#}"
             );
-            let wait = num(&r, &format!("task_{i}_wait_ms"));
+            let wait = float(&r, &format!("task_{i}_wait_ms"));
             assert!(
                 (wait - (s - queued)).abs() <= ROUNDING_MS,
                 "task {i} wait {wait}\n{r:#}"
@@ -209,7 +136,7 @@ fn the_fifth_task_waits_for_a_free_worker() {
             spans[4].0
         );
         // ... on the worker that freed, which had run one of the first four.
-        let pid = |i: usize| num(&r, &format!("task_{i}_worker_pid"));
+        let pid = |i: usize| float(&r, &format!("task_{i}_worker_pid"));
         let first_four: Vec<f64> = (0..4).map(pid).collect();
         let mut distinct = first_four.clone();
         distinct.dedup();
@@ -225,8 +152,8 @@ fn the_fifth_task_waits_for_a_free_worker() {
             .expect("task 4 ran on one of the first four's workers");
         assert!(spans[before].1 <= spans[4].0 + ROUNDING_MS, "{r:#}");
         assert!(most_at_once(&spans) <= 4, "{spans:?}");
-        assert!(num(&r, "max_concurrent") <= 4.0, "{r:#}");
-        assert!(num(&r, "tasks_waited") >= 1.0, "{r:#}");
+        assert!(float(&r, "max_concurrent") <= 4.0, "{r:#}");
+        assert!(float(&r, "tasks_waited") >= 1.0, "{r:#}");
 
         let workers = with_role(&r, "worker");
         let runner = with_role(&r, "runner");
@@ -244,7 +171,7 @@ fn the_fifth_task_waits_for_a_free_worker() {
 #[test]
 fn adding_a_task_after_close_is_an_error() {
     let r = run("pool", &["max_sleep_ms=0", "tasks=2"]);
-    assert_eq!(num(&r, "submit_after_close_refused"), 1.0, "{r:#}");
+    assert_eq!(float(&r, "submit_after_close_refused"), 1.0, "{r:#}");
     let notes: Vec<&str> = r["notes"]
         .as_array()
         .unwrap()
@@ -258,7 +185,7 @@ fn adding_a_task_after_close_is_an_error() {
         "{notes:?}"
     );
     assert_eq!(
-        num(&r, "tasks_waited"),
+        float(&r, "tasks_waited"),
         0.0,
         "two tasks, four workers: nobody waits"
     );
@@ -267,13 +194,13 @@ fn adding_a_task_after_close_is_an_error() {
 #[test]
 fn a_pool_never_runs_more_tasks_than_workers() {
     let r = run("pool", &["size=3", "tasks=20", "max_sleep_ms=60", "seed=7"]);
-    assert_eq!(num(&r, "tasks_done"), 20.0);
-    assert!(num(&r, "max_concurrent") <= 3.0, "{r:#}");
-    assert!(num(&r, "tasks_waited") >= 17.0, "{r:#}");
+    assert_eq!(float(&r, "tasks_done"), 20.0);
+    assert!(float(&r, "max_concurrent") <= 3.0, "{r:#}");
+    assert!(float(&r, "tasks_waited") >= 17.0, "{r:#}");
     // Per-task metrics stop at 16 so the report fits one event line; the note says so.
     let spans: Vec<(f64, f64)> = (0..16).map(|i| span(&r, i)).collect();
     assert!(most_at_once(&spans) <= 3, "{spans:?}");
-    assert!(!has(&r, "task_16_start_ms"), "{r:#}");
+    assert!(!has_metric(&r, "task_16_start_ms"), "{r:#}");
     assert!(
         r["notes"].to_string().contains("the timeline shows all 20"),
         "{r:#}"
@@ -285,7 +212,7 @@ fn a_pool_never_runs_more_tasks_than_workers() {
 fn a_pool_of_cores_workers() {
     let r = run("pool", &["size=cores", "tasks=3", "max_sleep_ms=20"]);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert_eq!(num(&r, "workers") as usize, cores);
+    assert_eq!(float(&r, "workers") as usize, cores);
     assert_eq!(with_role(&r, "worker").len(), cores);
 }
 
@@ -295,10 +222,10 @@ fn a_pool_of_cores_workers() {
 #[test]
 fn the_reader_gets_a_b_c_in_order_and_is_terminated() {
     let r = run("queue", &["max_delay_ms=100"]);
-    assert_eq!(num(&r, "items_put"), 3.0, "{r:#}");
-    assert_eq!(num(&r, "items_got"), 3.0, "{r:#}");
-    assert_eq!(num(&r, "got_in_order"), 1.0, "{r:#}");
-    assert_eq!(num(&r, "reader_terminated"), 1.0, "{r:#}");
+    assert_eq!(float(&r, "items_put"), 3.0, "{r:#}");
+    assert_eq!(float(&r, "items_got"), 3.0, "{r:#}");
+    assert_eq!(float(&r, "got_in_order"), 1.0, "{r:#}");
+    assert_eq!(float(&r, "reader_terminated"), 1.0, "{r:#}");
     let reader = with_role(&r, "reader");
     let writer = with_role(&r, "writer");
     assert_eq!((reader.len(), writer.len()), (1, 1), "{r:#}");
@@ -306,17 +233,17 @@ fn the_reader_gets_a_b_c_in_order_and_is_terminated() {
     assert_eq!(writer[0]["exit"], "code 0", "{r:#}");
     for i in 0..3 {
         let (put, get) = (
-            num(&r, &format!("item_{i}_put_ms")),
-            num(&r, &format!("item_{i}_get_ms")),
+            float(&r, &format!("item_{i}_put_ms")),
+            float(&r, &format!("item_{i}_get_ms")),
         );
         assert!(
             put <= get,
             "item {i} got before it was put: {put} > {get}\n{r:#}"
         );
-        assert!(num(&r, &format!("item_{i}_latency_us")) >= 0.0);
+        assert!(float(&r, &format!("item_{i}_latency_us")) >= 0.0);
     }
-    assert!(num(&r, "item_0_put_ms") < num(&r, "item_1_put_ms"));
-    assert!(num(&r, "latency_p50_us") <= num(&r, "latency_max_us"));
+    assert!(float(&r, "item_0_put_ms") < float(&r, "item_1_put_ms"));
+    assert!(float(&r, "latency_p50_us") <= float(&r, "latency_max_us"));
     assert!(
         r["notes"].to_string().contains("got A, B, C in the order"),
         "{r:#}"
@@ -329,10 +256,10 @@ fn any_items_come_out_in_order() {
         "queue",
         &["items=one,two,three,four", "max_delay_ms=0", "capacity=1"],
     );
-    assert_eq!(num(&r, "items_got"), 4.0, "{r:#}");
-    assert_eq!(num(&r, "got_in_order"), 1.0, "{r:#}");
+    assert_eq!(float(&r, "items_got"), 4.0, "{r:#}");
+    assert_eq!(float(&r, "got_in_order"), 1.0, "{r:#}");
     assert!(
-        num(&r, "depth_max") <= 1.0,
+        float(&r, "depth_max") <= 1.0,
         "a queue of 1 never holds 2: {r:#}"
     );
 }
@@ -340,17 +267,17 @@ fn any_items_come_out_in_order() {
 #[test]
 fn rate_mode_reports_throughput_and_ordered_percentiles() {
     let r = run("queue", &["mode=rate", "count=20000"]);
-    assert_eq!(num(&r, "items_put"), 20000.0, "{r:#}");
-    assert_eq!(num(&r, "items_got"), 20000.0, "{r:#}");
-    assert!(num(&r, "items_per_sec") > 0.0, "{r:#}");
+    assert_eq!(float(&r, "items_put"), 20000.0, "{r:#}");
+    assert_eq!(float(&r, "items_got"), 20000.0, "{r:#}");
+    assert!(float(&r, "items_per_sec") > 0.0, "{r:#}");
     let (min, p50, p99, max) = (
-        num(&r, "latency_min_us"),
-        num(&r, "latency_p50_us"),
-        num(&r, "latency_p99_us"),
-        num(&r, "latency_max_us"),
+        float(&r, "latency_min_us"),
+        float(&r, "latency_p50_us"),
+        float(&r, "latency_p99_us"),
+        float(&r, "latency_max_us"),
     );
     assert!(0.0 < min && min <= p50 && p50 <= p99 && p99 <= max, "{r:#}");
-    assert!(num(&r, "depth_max") <= 10.0, "{r:#}");
+    assert!(float(&r, "depth_max") <= 10.0, "{r:#}");
     // In rate mode the reader stops by itself after `count` items.
     assert_eq!(with_role(&r, "reader")[0]["exit"], "code 0", "{r:#}");
 }
@@ -361,20 +288,20 @@ fn rate_mode_reports_throughput_and_ordered_percentiles() {
 #[test]
 fn pipe_round_trips_are_positive_and_ordered() {
     let r = run("pipe", &["rounds=3000", "pinned_rounds=500"]);
-    assert_eq!(num(&r, "rounds"), 3000.0, "{r:#}");
+    assert_eq!(float(&r, "rounds"), 3000.0, "{r:#}");
     let (min, p50, p99, max, mean) = (
-        num(&r, "rtt_min_us"),
-        num(&r, "rtt_p50_us"),
-        num(&r, "rtt_p99_us"),
-        num(&r, "rtt_max_us"),
-        num(&r, "rtt_mean_us"),
+        float(&r, "rtt_min_us"),
+        float(&r, "rtt_p50_us"),
+        float(&r, "rtt_p99_us"),
+        float(&r, "rtt_max_us"),
+        float(&r, "rtt_mean_us"),
     );
     assert!(0.0 < min && min <= p50 && p50 <= p99 && p99 <= max, "{r:#}");
     assert!(min <= mean && mean <= max, "{r:#}");
-    assert!(num(&r, "round_trips_per_sec") > 0.0, "{r:#}");
-    if has(&r, "context_switch_us") {
-        assert!(num(&r, "context_switch_us") > 0.0);
-        assert!(num(&r, "pinned_rtt_p50_us") <= num(&r, "pinned_rtt_max_us"));
+    assert!(float(&r, "round_trips_per_sec") > 0.0, "{r:#}");
+    if has_metric(&r, "context_switch_us") {
+        assert!(float(&r, "context_switch_us") > 0.0);
+        assert!(float(&r, "pinned_rtt_p50_us") <= float(&r, "pinned_rtt_max_us"));
     } else {
         assert!(r["notes"].to_string().contains("could not pin"), "{r:#}");
     }
@@ -403,7 +330,7 @@ fn bad_input_exits_2_naming_what_is_valid() {
     ] {
         let mut full = vec!["run"];
         full.extend(args);
-        let o = finish(spawn(&full), &format!("conlab {full:?}"));
+        let o = CONLAB.invoke(&full);
         assert_eq!(o.code, Some(2), "{full:?}: stderr {}", o.stderr);
         assert!(o.stderr.contains(wanted), "{full:?}: stderr {}", o.stderr);
         assert!(o.stdout.is_empty(), "{full:?}: stdout {}", o.stdout);
@@ -420,15 +347,12 @@ fn cancelling_mid_run_leaves_nothing() {
         ("queue", &["mode=rate", "count=10000000"][..]),
         ("pipe", &["rounds=10000000"][..]),
     ] {
-        let mut args = vec!["run", scenario, "--json"];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
-        let child = spawn(&args);
+        let args = run_args(scenario, &["--json"], sets);
+        let started = CONLAB.start(&args, &[]);
         // Long enough for the children to be up; the assertions hold whenever it lands.
         std::thread::sleep(Duration::from_millis(600));
-        kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).expect("signal conlab");
-        let o = finish(child, &format!("cancelled {args:?}"));
+        kill(Pid::from_raw(started.pid as i32), Signal::SIGTERM).expect("signal conlab");
+        let o = started.finish(CONLAB.deadline, &format!("cancelled {args:?}"));
         let r = o.json();
         assert_eq!(o.code, Some(1), "a cancelled run exits 1: {r:#}");
         assert_eq!(r["cancelled"], true, "{r:#}");

@@ -6,78 +6,21 @@
 //! Text snapshots cannot show colour, so the styles that carry meaning (a wrong balance in
 //! red, exited processes dimmed) are asserted on the buffer directly.
 
-use conlab::app::{App, Effect, Msg};
-use conlab::event::{Body, Event};
+mod common;
+
+use common::view::{
+    DASHBOARD, dashboard, draw, event, exited, feed_cpu, fg_of, find, find_in_row, idle, press,
+    rows, runner_up, sample,
+};
+use conlab::app::{App, Effect};
+use conlab::event::Body;
 use conlab::report::{Metrics, Report, group_thousands};
-use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
-use conlab::sampler::{ProcSample, Sample, ThreadSample};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use conlab::runner::RunId;
+use conlab::sampler::{ProcSample, ThreadSample};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-
-/// The PID the fixed dashboard pretends to have (every runner's parent).
-const DASHBOARD: u32 = 4100;
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-/// One sampling tick: fixed per-core figures, the runners' processes.
-fn sample(cores: &[f32], processes: Vec<ProcSample>) -> Msg {
-    let total = cores.iter().sum::<f32>() / cores.len().max(1) as f32;
-    Msg::Sample(Box::new(Sample {
-        cores: cores.to_vec(),
-        total,
-        self_cpu_pct: 1.5,
-        processes,
-    }))
-}
-
-/// `n` ticks of a machine with `cores` cores, each core with its own repeatable pattern, so
-/// the history graphs have something to show.
-fn feed_cpu(app: &mut App, cores: usize, n: usize) {
-    for step in 0..n {
-        let figures: Vec<f32> = (0..cores)
-            .map(|i| ((i * 37 + step * 13) % 101) as f32)
-            .collect();
-        app.update(sample(&figures, vec![]));
-    }
-}
-
-fn event(app: &mut App, run: RunId, t_ms: f64, pid: u32, body: Body) {
-    app.update(Msg::Runner(RunnerUpdate {
-        run,
-        msg: RunnerMsg::Event(Event::new(t_ms, pid, body)),
-    }));
-}
-
-fn exited(app: &mut App, run: RunId, exit: &str) -> Vec<Effect> {
-    app.update(Msg::Runner(RunnerUpdate {
-        run,
-        msg: RunnerMsg::Exited {
-            exit: exit.to_string(),
-            success: exit == "code 0",
-        },
-    }))
-}
-
-/// What the event loop does when it starts a runner: records its PID, and the runner's first
-/// event announces it.
-fn runner_up(app: &mut App, run: RunId, pid: u32) {
-    app.runner_started(run, pid);
-    event(
-        app,
-        run,
-        0.02,
-        pid,
-        Body::Process {
-            ppid: DASHBOARD,
-            role: "runner".into(),
-        },
-    );
-}
 
 /// Live counters of a lock run with two threads of `per_thread` iterations, `done` of them
 /// done by thread 0 and 5% fewer by thread 1 (until both are done).
@@ -172,76 +115,9 @@ fn finished_run(app: &mut App, run: RunId, pid: u32, mode: &str, balance: i64, w
     );
 }
 
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| conlab::view::draw(frame, app))
-        .expect("draw");
-    terminal
-}
-
-/// The buffer's rows as text (wide characters take their cells, as on screen).
-fn rows(buffer: &Buffer) -> Vec<String> {
-    let width = buffer.area.width as usize;
-    buffer
-        .content
-        .chunks(width)
-        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
-        .collect()
-}
-
-/// Position of the first cell of the first occurrence of `text` (searched row by row, by
-/// cells, so it works with multi-byte symbols).
-fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
-    (0..buffer.area.height).find_map(|y| find_in_row(buffer, y, text).map(|x| (x, y)))
-}
-
-/// Column of the first occurrence of `text` in row `y`.
-fn find_in_row(buffer: &Buffer, y: u16, text: &str) -> Option<u16> {
-    let want: Vec<String> = text.chars().map(String::from).collect();
-    let width = buffer.area.width;
-    (0..width).find(|x| {
-        want.iter().enumerate().all(|(i, ch)| {
-            let cx = x + i as u16;
-            cx < width && buffer[(cx, y)].symbol() == ch
-        })
-    })
-}
-
-fn fg_of(buffer: &Buffer, text: &str) -> Color {
-    let (x, y) = find(buffer, text)
-        .unwrap_or_else(|| panic!("`{text}` not on screen:\n{}", rows(buffer).join("\n")));
-    buffer[(x, y)].fg
-}
-
-/// A dashboard with the lock scenario selected in the menu (with ↓, as a user would; other
-/// scenarios may come before it in the registry).
-fn dashboard(width: u16, height: u16) -> App {
-    let mut app = App::new((width, height), 500);
-    for _ in 0..conlab::scenarios::all().len() {
-        if app.scenario().id == "lock" {
-            break;
-        }
-        press(&mut app, KeyCode::Down);
-    }
-    assert_eq!(
-        app.scenario().id,
-        "lock",
-        "the lock scenario is in the menu"
-    );
-    app
-}
-
-/// An idle dashboard on a 2-core machine that has been sampled a few times.
-fn idle(width: u16, height: u16) -> App {
-    let mut app = dashboard(width, height);
-    feed_cpu(&mut app, 2, 12);
-    app
-}
-
 #[test]
 fn idle_dashboard_80x24() {
-    let app = idle(80, 24);
+    let app = idle("lock", 80, 24);
     let terminal = draw(&app, 80, 24);
     let screen = rows(terminal.backend().buffer()).join("\n");
     assert!(screen.contains("lock"), "the menu lists the scenario");
@@ -252,14 +128,14 @@ fn idle_dashboard_80x24() {
 
 #[test]
 fn dashboard_before_the_first_sample_80x24() {
-    let app = dashboard(80, 24);
+    let app = dashboard("lock", 80, 24);
     let terminal = draw(&app, 80, 24);
     insta::assert_snapshot!("unsampled_80x24", terminal.backend());
 }
 
 #[test]
 fn finished_nolock_run_with_a_wrong_balance() {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Start(1)]);
     finished_run(&mut app, 1, 4242, "nolock", -83_962, 87.3);
     exited(&mut app, 1, "code 0");
@@ -288,7 +164,7 @@ fn finished_nolock_run_with_a_wrong_balance() {
 /// A lock-mode run 43% through: mode set in the form, started with Enter, two live
 /// snapshots and one sample of its process and threads.
 fn running_lock() -> App {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     assert_eq!(press(&mut app, KeyCode::Char('e')), vec![]);
     press(&mut app, KeyCode::Right);
     press(&mut app, KeyCode::Enter);
@@ -364,7 +240,7 @@ fn processes_panel_with_threads() {
 #[test]
 fn cpu_panel_with_sixteen_cores() {
     for (w, h) in [(200, 60), (240, 24), (200, 24), (80, 24)] {
-        let mut app = dashboard(w, h);
+        let mut app = dashboard("lock", w, h);
         feed_cpu(&mut app, 16, 40);
         let terminal = draw(&app, w, h);
         let lines = rows(terminal.backend().buffer());
@@ -399,7 +275,7 @@ fn cpu_panel_with_sixteen_cores() {
 
 /// Compare opened with `c`, each variant run to its end one after another.
 fn compare_done() -> App {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     assert_eq!(press(&mut app, KeyCode::Char('c')), vec![Effect::Start(1)]);
     finished_run(&mut app, 1, 5001, "nolock", -60_607, 62.8);
     assert_eq!(exited(&mut app, 1, "code 0"), vec![Effect::Start(2)]);
@@ -434,7 +310,7 @@ fn compare_with_three_finished_variants() {
 
 #[test]
 fn compare_halfway() {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     press(&mut app, KeyCode::Char('c'));
     finished_run(&mut app, 1, 5001, "nolock", 1_288, 62.8);
     exited(&mut app, 1, "code 0");
@@ -454,7 +330,7 @@ fn compare_halfway() {
 #[test]
 fn help_overlay() {
     for (w, h) in [(80, 24), (200, 60)] {
-        let mut app = idle(w, h);
+        let mut app = idle("lock", w, h);
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
@@ -474,7 +350,7 @@ fn help_overlay() {
 
 #[test]
 fn lesson_overlay() {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     press(&mut app, KeyCode::Char('l'));
     let terminal = draw(&app, 80, 24);
     insta::assert_snapshot!("lesson_80x24", terminal.backend());
@@ -482,7 +358,7 @@ fn lesson_overlay() {
 
 #[test]
 fn parameter_form_with_a_validation_error() {
-    let mut app = idle(80, 24);
+    let mut app = idle("lock", 80, 24);
     press(&mut app, KeyCode::Char('e'));
     press(&mut app, KeyCode::Down);
     press(&mut app, KeyCode::Backspace);
@@ -534,7 +410,7 @@ fn compare_summary_is_visible_at_80x24() {
 #[test]
 fn help_overlay_is_whole() {
     for (w, h) in [(200, 60), (80, 24)] {
-        let mut app = idle(w, h);
+        let mut app = idle("lock", w, h);
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
@@ -547,7 +423,7 @@ fn help_overlay_is_whole() {
 
 #[test]
 fn cpu_columns_are_separated() {
-    let mut app = dashboard(240, 24);
+    let mut app = dashboard("lock", 240, 24);
     feed_cpu(&mut app, 16, 40);
     let terminal = draw(&app, 240, 24);
     let buffer = terminal.backend().buffer();
@@ -564,7 +440,7 @@ fn cpu_columns_are_separated() {
 
 #[test]
 fn hidden_cores_note_keeps_the_border() {
-    let mut app = dashboard(80, 24);
+    let mut app = dashboard("lock", 80, 24);
     feed_cpu(&mut app, 64, 40);
     let terminal = draw(&app, 80, 24);
     let lines = rows(terminal.backend().buffer());

@@ -7,64 +7,17 @@
 //! live figures and a report, and `Worker::finish` announces each child's exit. Fixed PIDs and
 //! times; no runner, clock or sampler.
 
-use conlab::app::{App, Msg};
-use conlab::event::{Body, Event};
+mod common;
+
+use common::view::{announce, draw, event, exit, exited, fg_of, idle, log, press, rows, runner_up};
+use conlab::app::App;
+use conlab::event::Body;
 use conlab::report::{Metrics, Report};
-use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
-use conlab::sampler::Sample;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
+use conlab::runner::RunId;
+use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
-const DASHBOARD: u32 = 4100;
 const RUNNER: u32 = 5000;
-
-fn on(id: &str, width: u16, height: u16) -> App {
-    let mut app = App::new((width, height), 500);
-    for _ in 0..conlab::scenarios::all().len() {
-        if app.scenario().id == id {
-            break;
-        }
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
-    }
-    assert_eq!(app.scenario().id, id, "`{id}` is in the menu");
-    // A 2-core machine, sampled a few times.
-    for step in 0..12usize {
-        let cores: Vec<f32> = (0..2)
-            .map(|i| ((i * 37 + step * 13) % 101) as f32)
-            .collect();
-        app.update(Msg::Sample(Box::new(Sample {
-            total: cores.iter().sum::<f32>() / 2.0,
-            cores,
-            self_cpu_pct: 1.5,
-            processes: vec![],
-        })));
-    }
-    app
-}
-
-fn event(app: &mut App, run: RunId, t_ms: f64, pid: u32, body: Body) {
-    app.update(Msg::Runner(RunnerUpdate {
-        run,
-        msg: RunnerMsg::Event(Event::new(t_ms, pid, body)),
-    }));
-}
-
-fn log(app: &mut App, run: RunId, t_ms: f64, pid: u32, text: &str) {
-    event(app, run, t_ms, pid, Body::Log { text: text.into() });
-}
-
-fn announce(app: &mut App, run: RunId, t_ms: f64, pid: u32, ppid: u32, role: &str) {
-    let role = role.to_string();
-    event(app, run, t_ms, pid, Body::Process { ppid, role });
-}
-
-fn exit(app: &mut App, run: RunId, t_ms: f64, pid: u32, exit: &str) {
-    let exit = exit.to_string();
-    event(app, run, t_ms, pid, Body::ProcessExit { exit });
-}
 
 fn live(app: &mut App, run: RunId, t_ms: f64, figures: &[(&str, f64)]) {
     let mut metrics = Metrics::default();
@@ -91,22 +44,11 @@ fn report(app: &mut App, run: RunId, scenario: &str, wall_ms: f64, m: Metrics, n
     event(app, run, wall_ms, RUNNER, body);
 }
 
-fn reaped(app: &mut App, run: RunId) {
-    app.update(Msg::Runner(RunnerUpdate {
-        run,
-        msg: RunnerMsg::Exited {
-            exit: "code 0".into(),
-            success: true,
-        },
-    }));
-}
-
 /// Enter, and the runner comes up as the event loop reports it.
 fn start(app: &mut App) -> RunId {
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    press(app, KeyCode::Enter);
     let run = *app.runs.keys().last().expect("Enter started a run");
-    app.runner_started(run, RUNNER);
-    announce(app, run, 0.02, RUNNER, DASHBOARD, "runner");
+    runner_up(app, run, RUNNER);
     run
 }
 
@@ -175,7 +117,7 @@ fn pool_until(app: &mut App, run: RunId, until: f64) {
 }
 
 fn finished_pool(width: u16, height: u16) -> App {
-    let mut app = on("pool", width, height);
+    let mut app = idle("pool", width, height);
     let run = start(&mut app);
     pool_until(&mut app, run, 3000.0);
     log(&mut app, run, 2785.5, RUNNER, "all tasks done");
@@ -206,49 +148,15 @@ fn finished_pool(width: u16, height: u16) -> App {
             "after close(), adding a task failed as it should: the pool is closed: after close() no task can be added (Python raises ValueError: Pool not running)",
         ],
     );
-    reaped(&mut app, run);
+    exited(&mut app, run, "code 0");
     app
 }
 
 fn running_pool(width: u16, height: u16) -> App {
-    let mut app = on("pool", width, height);
+    let mut app = idle("pool", width, height);
     let run = start(&mut app);
     pool_until(&mut app, run, 200.0);
     app
-}
-
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-    terminal
-        .draw(|frame| conlab::view::draw(frame, app))
-        .expect("draw");
-    terminal
-}
-
-fn rows(buffer: &Buffer) -> Vec<String> {
-    let width = buffer.area.width as usize;
-    buffer
-        .content
-        .chunks(width)
-        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
-        .collect()
-}
-
-/// The foreground colour of the first cell of `text` on screen.
-fn fg_of(buffer: &Buffer, text: &str) -> Color {
-    let want: Vec<String> = text.chars().map(String::from).collect();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            let hit = want.iter().enumerate().all(|(i, ch)| {
-                let cx = x + i as u16;
-                cx < buffer.area.width && buffer[(cx, y)].symbol() == ch
-            });
-            if hit {
-                return buffer[(x, y)].fg;
-            }
-        }
-    }
-    panic!("`{text}` not on screen:\n{}", rows(buffer).join("\n"));
 }
 
 /// The row that starts (after the panel border) with `pid`.
@@ -322,7 +230,7 @@ const READER: u32 = 5003;
 const WRITER: u32 = 5005;
 
 fn finished_queue(width: u16, height: u16) -> App {
-    let mut app = on("queue", width, height);
+    let mut app = idle("queue", width, height);
     let run = start(&mut app);
     log(
         &mut app,
@@ -388,7 +296,7 @@ fn finished_queue(width: u16, height: u16) -> App {
             "the reader, blocked in get() waiting for more, was terminated: signal 15 (SIGTERM)",
         ],
     );
-    reaped(&mut app, run);
+    exited(&mut app, run, "code 0");
     app
 }
 
@@ -421,14 +329,11 @@ fn queue_panel_after_the_reader_was_terminated() {
 #[test]
 fn queue_panel_in_rate_mode() {
     let (w, h) = (80, 24);
-    let mut app = on("queue", w, h);
+    let mut app = idle("queue", w, h);
     // mode=rate through the form, as a user would set it.
-    app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char('e'),
-        KeyModifiers::NONE,
-    )));
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Right, KeyModifiers::NONE)));
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Enter);
     let run = start(&mut app);
     announce(&mut app, run, 2.0, READER, RUNNER, "reader");
     announce(&mut app, run, 2.5, WRITER, RUNNER, "writer");

@@ -15,17 +15,21 @@
 //! still run side by side (a GIL run measured next to another test can only use less CPU,
 //! which its upper bound allows).
 
+mod common;
+
+use common::{Conlab, Orphans, Outcome, float, has_metric, int, proc_stat_cores, stat};
 use serde_json::Value;
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_conlab");
-
 /// Long enough for the slowest run here on a loaded 2-core machine, short enough that a hang
-/// fails the test instead of the whole CI job.
-const DEADLINE: Duration = Duration::from_secs(120);
+/// fails the test instead of the whole CI job. A runner or worker orphaned by a dying parent
+/// comes to this process, not to PID 1 (which never reaps here); after every run it is reaped
+/// and remembered as a leftover (see [`assert_gone`]).
+const CONLAB: Conlab = Conlab {
+    deadline: Duration::from_secs(120),
+    orphans: Orphans::Reaped,
+};
 
 /// Attempts for a CPU bound (the issue asks for up to 3).
 const CPU_ATTEMPTS: usize = 3;
@@ -41,184 +45,15 @@ static CPU: RwLock<()> = RwLock::new(());
 /// For a run whose CPU use must reach a lower bound: nothing else of this suite runs.
 fn measuring() -> RwLockWriteGuard<'static, ()> {
     let guard = CPU.write().unwrap_or_else(|p| p.into_inner());
-    become_subreaper();
+    common::become_subreaper();
     guard
 }
 
 /// For every other test: they may run side by side, never next to a lower-bound measurement.
 fn sharing() -> RwLockReadGuard<'static, ()> {
     let guard = CPU.read().unwrap_or_else(|p| p.into_inner());
-    become_subreaper();
+    common::become_subreaper();
     guard
-}
-
-/// A runner or worker orphaned by a dying parent comes to this process, not to PID 1 (which
-/// never reaps here); [`reap_adopted`] reaps it and remembers it as a leftover.
-fn become_subreaper() {
-    nix::sys::prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
-}
-
-/// PIDs of the `conlab` processes this suite started itself (their own threads wait for them).
-static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
-/// Processes that were orphaned, adopted and reaped here: `(pid, what it was)`.
-static ADOPTED: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Reaps the zombies that became this process's children by adoption (never the `conlab`s
-/// that the tests started and wait for themselves), and records them.
-fn reap_adopted() {
-    let me = std::process::id() as i32;
-    // Held throughout: no conlab can be started (and exit) unregistered while we look.
-    let started = lock(&STARTED);
-    for pid in all_pids() {
-        let Some(s) = stat(pid) else { continue };
-        if s.ppid == me && s.state == 'Z' && !started.contains(&(pid as u32)) {
-            let _ = nix::sys::wait::waitpid(
-                nix::unistd::Pid::from_raw(pid),
-                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-            );
-            lock(&ADOPTED).push((pid as u32, format!("{} (zombie)", s.comm)));
-        }
-    }
-}
-
-/// What one `conlab` invocation did.
-#[derive(Debug)]
-struct Outcome {
-    /// The PID of the `conlab` process itself (the runner's parent).
-    pid: u32,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// Exit code 0 and no panic.
-    fn assert_success(&self, what: &str) {
-        self.assert_no_panic(what);
-        assert_eq!(self.code, Some(0), "{what}: {self:?}");
-    }
-
-    fn assert_no_panic(&self, what: &str) {
-        assert!(
-            !self.stderr.contains("panicked"),
-            "{what} panicked: {}",
-            self.stderr
-        );
-    }
-}
-
-fn conlab(args: &[&str]) -> Outcome {
-    conlab_env(args, &[])
-}
-
-/// Runs `conlab args...` with `env` added, reading its output on threads, and always waits for
-/// it (PID 1 here does not reap). A run that outlives [`DEADLINE`] is killed, waited for, and
-/// fails the test.
-fn conlab_env(args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = {
-        // Registered before anyone can look for adopted zombies, so ours is never mistaken.
-        let mut started = lock(&STARTED);
-        let child = command.spawn().expect("start conlab");
-        started.push(child.id());
-        child
-    };
-    let pid = child.id();
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for conlab") {
-            break status;
-        }
-        if started.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("conlab {args:?} did not finish within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    lock(&STARTED).retain(|p| *p != pid);
-    let stdout = out_reader.join().unwrap().expect("stdout is UTF-8");
-    let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
-    reap_adopted();
-    Outcome {
-        pid,
-        code: status.code(),
-        stdout,
-        stderr,
-    }
-}
-
-/// `conlab run <scenario> --json --set k=v ...`
-fn run_json(scenario: &str, sets: &[&str]) -> (Value, Outcome) {
-    let mut args = vec!["run", scenario, "--json"];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    let outcome = conlab(&args);
-    let report = outcome.json();
-    (report, outcome)
-}
-
-/// `conlab run <scenario> --set k=v ...`: the text report, log lines first.
-fn run_text(scenario: &str, sets: &[&str]) -> Outcome {
-    let mut args = vec!["run", scenario];
-    for s in sets {
-        args.extend(["--set", s]);
-    }
-    conlab(&args)
-}
-
-fn metric<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["metrics"]
-        .get(name)
-        .unwrap_or_else(|| panic!("metric `{name}` missing: {report}"))
-}
-
-fn int(report: &Value, name: &str) -> i64 {
-    metric(report, name)
-        .as_i64()
-        .unwrap_or_else(|| panic!("metric `{name}` is not a JSON integer in {report}"))
-}
-
-fn float(report: &Value, name: &str) -> f64 {
-    metric(report, name)
-        .as_f64()
-        .unwrap_or_else(|| panic!("metric `{name}` is not a number in {report}"))
-}
-
-fn has_metric(report: &Value, name: &str) -> bool {
-    report["metrics"].get(name).is_some()
 }
 
 /// `a` and `b` agree to a part in a million (the same quantities, computed two ways).
@@ -231,40 +66,6 @@ fn assert_close(a: f64, b: f64, what: &str, report: &Value) {
 
 // ---------------------------------------------------------------------------------------
 // /proc
-
-#[derive(Debug, Clone)]
-struct Stat {
-    comm: String,
-    state: char,
-    ppid: i32,
-}
-
-fn stat(pid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let f: Vec<&str> = text[close + 1..].split_whitespace().collect();
-    Some(Stat {
-        comm: text[open + 1..close].to_string(),
-        state: f.first()?.chars().next()?,
-        ppid: f.get(1)?.parse().ok()?,
-    })
-}
-
-fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-        .unwrap_or_default()
-}
-
-fn all_pids() -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// Busy and total jiffies of the whole machine (the `cpu` line of /proc/stat).
 fn machine_jiffies() -> (u64, u64) {
@@ -318,15 +119,6 @@ fn wait_for_free_cores() -> f64 {
     }
 }
 
-/// The cores `/proc/stat` lists (`cpu0`, `cpu1`, ...): what `core_N_busy_pct` covers.
-fn proc_stat_cores() -> usize {
-    std::fs::read_to_string("/proc/stat")
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .count()
-}
-
 /// The cores conlab may use: what `workers=cores` means.
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -337,7 +129,7 @@ fn cores() -> usize {
 /// the command name it had (`conlab`, `python3...`); a PID held by another program was reused,
 /// which is not a leftover.
 fn assert_gone(pid: u32, role: &str, comm: &str) {
-    if let Some((_, what)) = lock(&ADOPTED).iter().find(|(p, _)| *p == pid) {
+    if let Some(what) = common::adopted_as(pid) {
         panic!("{role} {pid} was orphaned and had to be reaped by the test: {what}");
     }
     if let Some(s) = stat(pid as i32)
@@ -348,18 +140,12 @@ fn assert_gone(pid: u32, role: &str, comm: &str) {
             s.state,
             s.ppid,
             s.comm,
-            cmdline(pid).trim()
+            common::cmdline(pid as i32)
         );
         // Leave nothing behind, even on failure: an orphan of ours was adopted by this process
         // (the subreaper); kill and reap it. Anything else is not ours to end.
         if s.ppid == std::process::id() as i32 {
-            if s.state != 'Z' {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None);
+            common::kill_and_reap(pid as i32, &s);
         }
         panic!("{role} {pid} is still there after conlab returned: {description}");
     }
@@ -598,7 +384,7 @@ fn multicore_until(
     let mut attempts = Vec::new();
     for _ in 0..CPU_ATTEMPTS {
         let busy_before = quiet_first.then(wait_for_free_cores);
-        let (report, outcome) = run_json("multicore", &sets);
+        let (report, outcome) = CONLAB.run_json("multicore", &sets);
         assert_multicore(&report, &outcome, mode, expected_workers);
         let used = float(&report, "cpu_cores_used");
         let machine_busy: f64 = (0..proc_stat_cores())
@@ -683,7 +469,7 @@ fn gil_mode_holds_two_workers_to_about_one_core() {
 #[test]
 fn gil_with_one_worker_never_hands_off() {
     let _cpu = sharing();
-    let (report, outcome) = run_json("multicore", &["mode=gil", "workers=1", "seconds=1"]);
+    let (report, outcome) = CONLAB.run_json("multicore", &["mode=gil", "workers=1", "seconds=1"]);
     assert_multicore(&report, &outcome, "gil", 1);
     assert_eq!(
         int(&report, "gil_handoffs"),
@@ -704,7 +490,7 @@ fn gil_with_ticks_releases_every_n_operations_and_hands_off() {
 fn gil_ticks_release_exactly(ticks: i64) {
     let _cpu = sharing();
     let workers = 2;
-    let (report, outcome) = run_json(
+    let (report, outcome) = CONLAB.run_json(
         "multicore",
         &[
             "mode=gil",
@@ -749,7 +535,7 @@ fn gil_forced_switches_come_at_most_once_per_interval() {
     let _cpu = sharing();
     let workers = 2;
     for interval in [5, 20] {
-        let (report, outcome) = run_json(
+        let (report, outcome) = CONLAB.run_json(
             "multicore",
             &[
                 "mode=gil",
@@ -840,7 +626,7 @@ fn python_mode_without_python3_fails_cleanly_and_names_the_other_modes() {
     ];
     let mut json_args = args.to_vec();
     json_args.push("--json");
-    let outcome = conlab_env(&json_args, &env);
+    let outcome = CONLAB.invoke_env(&json_args, &env);
     outcome.assert_no_panic("mode=python without python3");
     assert_eq!(outcome.code, Some(1), "a failed run: {outcome:?}");
     let report = outcome.json();
@@ -862,7 +648,7 @@ fn python_mode_without_python3_fails_cleanly_and_names_the_other_modes() {
     assert_eq!(runner["exit"], "code 1", "{report}");
     assert_gone(runner["pid"].as_u64().unwrap() as u32, "runner", "conlab");
 
-    let outcome = conlab_env(&args, &env);
+    let outcome = CONLAB.invoke_env(&args, &env);
     outcome.assert_no_panic("mode=python without python3, text");
     assert_eq!(outcome.code, Some(1), "{outcome:?}");
     assert!(
@@ -871,41 +657,21 @@ fn python_mode_without_python3_fails_cleanly_and_names_the_other_modes() {
     );
 }
 
-/// Bad usage: exit code 2, nothing on stdout, a message on stderr that names every piece in
-/// `names`, and never a panic.
-fn assert_usage_error(args: &[&str], names: &[&str]) {
-    let outcome = conlab(args);
-    outcome.assert_no_panic(&format!("conlab {args:?}"));
-    assert_eq!(outcome.code, Some(2), "conlab {args:?}: {outcome:?}");
-    assert!(
-        outcome.stdout.is_empty(),
-        "conlab {args:?} printed to stdout: {}",
-        outcome.stdout
-    );
-    for name in names {
-        assert!(
-            outcome.stderr.contains(name),
-            "conlab {args:?}: stderr does not name `{name}`: {}",
-            outcome.stderr
-        );
-    }
-}
-
 #[test]
 fn bad_multicore_parameters_name_what_is_valid() {
     let _cpu = sharing();
     let workers = format!("an integer from 1 to 256, or `cores` ({} here)", cores());
     for bad in ["workers=0", "workers=257"] {
-        assert_usage_error(
+        CONLAB.assert_usage_error(
             &["run", "multicore", "--set", bad],
             &["`workers`", "out of range", &workers],
         );
     }
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "multicore", "--set", "workers=many"],
         &["`workers`", "`many`", &workers],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "multicore", "--json", "--set", "mode=bogus"],
         &[
             "`mode`",
@@ -913,16 +679,16 @@ fn bad_multicore_parameters_name_what_is_valid() {
             "one of threads, gil, processes, python",
         ],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "multicore", "--set", "seconds=0"],
         &["`seconds`", "out of range", "an integer from 1 to 3600"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["compare", "multicore", "--set", "workers=0"],
         &["`workers`", &workers],
     );
     // `cores` is valid and means this machine's core count.
-    let (report, outcome) = run_json("multicore", &["workers=cores", "seconds=1"]);
+    let (report, outcome) = CONLAB.run_json("multicore", &["workers=cores", "seconds=1"]);
     assert_multicore(&report, &outcome, "threads", cores());
 }
 
@@ -989,7 +755,7 @@ fn kernel_of(described: &str) -> &str {
 #[test]
 fn threads_default_run_logs_main_and_thread_01_with_their_tids() {
     let _cpu = sharing();
-    let outcome = run_text("threads", &[]);
+    let outcome = CONLAB.run_text("threads", &[]);
     outcome.assert_success("conlab run threads");
     let out = &outcome.stdout;
     assert!(
@@ -1037,7 +803,7 @@ fn threads_default_run_logs_main_and_thread_01_with_their_tids() {
 #[test]
 fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     let _cpu = sharing();
-    let (report, outcome) = run_json("threads", &["threads=3", "delay_ms=10"]);
+    let (report, outcome) = CONLAB.run_json("threads", &["threads=3", "delay_ms=10"]);
     outcome.assert_success("conlab run threads threads=3");
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(int(&report, "threads"), 3, "{report}");
@@ -1091,7 +857,7 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     );
 
     // The text report logs every thread's counting under its Python name.
-    let outcome = run_text("threads", &["threads=3", "delay_ms=10"]);
+    let outcome = CONLAB.run_text("threads", &["threads=3", "delay_ms=10"]);
     outcome.assert_success("conlab run threads threads=3 (text)");
     let logs = log_lines(&outcome.stdout);
     for name in ["thread-01", "Thread-1", "Thread-2"] {
@@ -1117,11 +883,11 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
 #[test]
 fn thread_names_longer_than_linux_keeps_are_refused() {
     let _cpu = sharing();
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "threads", "--set", "name=sixteen-chars-xx"],
         &["`name`", "too long", "at most 15 bytes"],
     );
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &[
             "run",
             "threads",
@@ -1132,13 +898,13 @@ fn thread_names_longer_than_linux_keeps_are_refused() {
         &["`name`", "at most 15 bytes"],
     );
     // The kernel's limit is in bytes: 8 two-byte characters are 16 bytes, one too many.
-    assert_usage_error(
+    CONLAB.assert_usage_error(
         &["run", "threads", "--set", "name=ääääääää"],
         &["`name`", "at most 15 bytes"],
     );
     // 15 characters fit, and the kernel keeps all of them.
     let name = "fifteen-chars-x";
-    let (report, outcome) = run_json(
+    let (report, outcome) = CONLAB.run_json(
         "threads",
         &[&format!("name={name}"), "count=1", "delay_ms=0"],
     );
@@ -1164,7 +930,7 @@ fn thread_names_longer_than_linux_keeps_are_refused() {
 fn every_thread_sees_only_its_own_student() {
     let _cpu = sharing();
     for mode in ["tls", "global-map"] {
-        let outcome = run_text(
+        let outcome = CONLAB.run_text(
             "thread-local",
             &[&format!("mode={mode}"), "threads=4", "lookups=20000"],
         );
@@ -1235,7 +1001,7 @@ fn assert_thread_local(report: &Value, mode: &str, threads: i64, lookups: i64) {
 fn global_map_takes_a_lock_per_lookup_and_tls_none() {
     let _cpu = sharing();
     for mode in ["tls", "global-map"] {
-        let (report, outcome) = run_json("thread-local", &[&format!("mode={mode}")]);
+        let (report, outcome) = CONLAB.run_json("thread-local", &[&format!("mode={mode}")]);
         outcome.assert_success(&format!("thread-local mode={mode}"));
         assert_thread_local(&report, mode, 2, 1_000_000);
         assert_runner(&report, &outcome);
@@ -1245,7 +1011,7 @@ fn global_map_takes_a_lock_per_lookup_and_tls_none() {
 #[test]
 fn compare_thread_local_runs_tls_and_global_map() {
     let _cpu = sharing();
-    let outcome = conlab(&[
+    let outcome = CONLAB.invoke(&[
         "compare",
         "thread-local",
         "--set",

@@ -1,0 +1,150 @@
+//! Fixed models for the view snapshots: a dashboard built through the public API (messages
+//! into `App::update`, as the event loop sends them), with fixed PIDs, times and CPU figures,
+//! drawn into ratatui's `TestBackend` and read back cell by cell.
+//!
+//! No `insta` snapshot is taken here: a snapshot's name carries the module that takes it.
+
+use conlab::app::{App, Effect, Msg};
+use conlab::event::{Body, Event};
+use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
+use conlab::sampler::{ProcSample, Sample};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+/// The PID the fixed dashboard pretends to have (every runner's parent).
+pub const DASHBOARD: u32 = 4100;
+
+pub fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// A dashboard with the scenario `id` selected in the menu (with ↓, as a user would; other
+/// scenarios may come before it in the registry).
+pub fn dashboard(id: &str, width: u16, height: u16) -> App {
+    let mut app = App::new((width, height), 500);
+    for _ in 0..conlab::scenarios::all().len() {
+        if app.scenario().id == id {
+            break;
+        }
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.scenario().id, id, "`{id}` is in the menu");
+    app
+}
+
+/// One sampling tick: fixed per-core figures, the runners' processes.
+pub fn sample(cores: &[f32], processes: Vec<ProcSample>) -> Msg {
+    let total = cores.iter().sum::<f32>() / cores.len().max(1) as f32;
+    Msg::Sample(Box::new(Sample {
+        cores: cores.to_vec(),
+        total,
+        self_cpu_pct: 1.5,
+        processes,
+    }))
+}
+
+/// `n` ticks of a machine with `cores` cores, each core with its own repeatable pattern, so
+/// the history graphs have something to show.
+pub fn feed_cpu(app: &mut App, cores: usize, n: usize) {
+    for step in 0..n {
+        let figures: Vec<f32> = (0..cores)
+            .map(|i| ((i * 37 + step * 13) % 101) as f32)
+            .collect();
+        app.update(sample(&figures, vec![]));
+    }
+}
+
+/// A dashboard on scenario `id`, on a 2-core machine that has been sampled a few times.
+pub fn idle(id: &str, width: u16, height: u16) -> App {
+    let mut app = dashboard(id, width, height);
+    feed_cpu(&mut app, 2, 12);
+    app
+}
+
+pub fn event(app: &mut App, run: RunId, t_ms: f64, pid: u32, body: Body) {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Event(Event::new(t_ms, pid, body)),
+    }));
+}
+
+/// A log line of process `pid`.
+pub fn log(app: &mut App, run: RunId, t_ms: f64, pid: u32, text: &str) {
+    event(app, run, t_ms, pid, Body::Log { text: text.into() });
+}
+
+/// Process `pid` announces itself as `role`.
+pub fn announce(app: &mut App, run: RunId, t_ms: f64, pid: u32, ppid: u32, role: &str) {
+    let role = role.to_string();
+    event(app, run, t_ms, pid, Body::Process { ppid, role });
+}
+
+/// Process `pid` of the run ended with `exit`, as its parent announces it.
+pub fn exit(app: &mut App, run: RunId, t_ms: f64, pid: u32, exit: &str) {
+    let exit = exit.to_string();
+    event(app, run, t_ms, pid, Body::ProcessExit { exit });
+}
+
+/// The runner of `run` was reaped with `exit`.
+pub fn exited(app: &mut App, run: RunId, exit: &str) -> Vec<Effect> {
+    app.update(Msg::Runner(RunnerUpdate {
+        run,
+        msg: RunnerMsg::Exited {
+            exit: exit.to_string(),
+            success: exit == "code 0",
+        },
+    }))
+}
+
+/// What the event loop does when it starts a runner: records its PID, and the runner's first
+/// event announces it.
+pub fn runner_up(app: &mut App, run: RunId, pid: u32) {
+    app.runner_started(run, pid);
+    announce(app, run, 0.02, pid, DASHBOARD, "runner");
+}
+
+pub fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| conlab::view::draw(frame, app))
+        .expect("draw");
+    terminal
+}
+
+/// The buffer's rows as text (wide characters take their cells, as on screen).
+pub fn rows(buffer: &Buffer) -> Vec<String> {
+    let width = buffer.area.width as usize;
+    buffer
+        .content
+        .chunks(width)
+        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
+        .collect()
+}
+
+/// Position of the first cell of the first occurrence of `text` (searched row by row, by
+/// cells, so it works with multi-byte symbols).
+pub fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
+    (0..buffer.area.height).find_map(|y| find_in_row(buffer, y, text).map(|x| (x, y)))
+}
+
+/// Column of the first occurrence of `text` in row `y`.
+pub fn find_in_row(buffer: &Buffer, y: u16, text: &str) -> Option<u16> {
+    let want: Vec<String> = text.chars().map(String::from).collect();
+    let width = buffer.area.width;
+    (0..width).find(|x| {
+        want.iter().enumerate().all(|(i, ch)| {
+            let cx = x + i as u16;
+            cx < width && buffer[(cx, y)].symbol() == ch
+        })
+    })
+}
+
+/// The foreground colour of the first cell of `text` on screen.
+pub fn fg_of(buffer: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buffer, text)
+        .unwrap_or_else(|| panic!("`{text}` not on screen:\n{}", rows(buffer).join("\n")));
+    buffer[(x, y)].fg
+}
