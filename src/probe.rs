@@ -55,6 +55,9 @@ impl Probe {
         &self.params
     }
 
+    /// Whether the run was asked to stop. The handler restarts interrupted system calls
+    /// (SA_RESTART), so a blocking read, recv or wait never returns early on cancel: scenario
+    /// code that blocks must wait with a timeout and look here between waits.
     pub fn cancelled(&self) -> bool {
         CANCELLED.load(Ordering::Relaxed)
     }
