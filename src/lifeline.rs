@@ -43,17 +43,14 @@ pub fn adopt_orphans() {
     let _ = nix::sys::prctl::set_child_subreaper(true);
 }
 
-/// Reaps children of this process that are not in `keep` (runners, reaped by their own
-/// waiter threads) — orphaned grandchildren re-parented here — until none is left or `within`
-/// has passed.
-pub fn reap_orphans(keep: &[i32], within: std::time::Duration) {
+/// Reaps this process's children that belong to process group `group` — a dead runner's
+/// descendants, re-parented here — until none is left or `within` has passed. Other children
+/// (live runners, whose own threads wait for them) are never touched.
+pub fn reap_orphans(group: i32, within: std::time::Duration) {
     use nix::sys::wait::{WaitPidFlag, waitpid};
     let deadline = std::time::Instant::now() + within;
     loop {
-        let orphans: Vec<i32> = children_of(std::process::id())
-            .into_iter()
-            .filter(|p| !keep.contains(p))
-            .collect();
+        let orphans = members_among_children(group);
         for &pid in &orphans {
             let _ = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
         }
@@ -64,24 +61,16 @@ pub fn reap_orphans(keep: &[i32], within: std::time::Duration) {
     }
 }
 
-/// PIDs whose parent is `parent`, from `/proc` (this kernel may lack `/proc/<pid>/task/*/children`).
-fn children_of(parent: u32) -> Vec<i32> {
+/// Children of this process in process group `group`, from `/proc` (this kernel may lack
+/// `/proc/<pid>/task/*/children`).
+fn members_among_children(group: i32) -> Vec<i32> {
+    let me = std::process::id();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.get(s.rfind(')')? + 2..)?
-                        .split_whitespace()
-                        .nth(1)?
-                        .parse::<u32>()
-                        .ok()
-                })
-                == Some(parent)
-        })
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| crate::procfs::stat(*pid).is_some_and(|s| s.ppid == me && s.pgrp == group))
+        .map(|pid| pid as i32)
         .collect()
 }

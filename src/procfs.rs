@@ -6,6 +6,9 @@
 pub struct Stat {
     /// One letter as in `ps`: R running, S sleeping, D disk wait, Z zombie, T stopped.
     pub state: char,
+    pub ppid: u32,
+    /// Process group.
+    pub pgrp: i32,
     /// User + system time, in clock ticks.
     pub cpu_ticks: u64,
     pub threads: u32,
@@ -22,6 +25,8 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let num = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
     Some(Stat {
         state: fields.first()?.chars().next()?,
+        ppid: num(4)? as u32,
+        pgrp: num(5)? as i32,
         cpu_ticks: num(14)? + num(15)?,
         threads: num(20)? as u32,
         processor: num(39)? as u32,
@@ -101,6 +106,7 @@ mod tests {
             (s.state, s.cpu_ticks, s.threads, s.processor),
             ('S', 10, 5, 1)
         );
+        assert_eq!((s.ppid, s.pgrp), (1, 42));
     }
 
     #[test]

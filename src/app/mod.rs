@@ -316,7 +316,10 @@ impl App {
     }
 
     fn mouse(&mut self, mouse: MouseEvent) {
-        if mouse.kind != MouseEventKind::Down(MouseButton::Left) {
+        // The menu is only live when nothing covers it: an open form edits the selected
+        // scenario's parameters, and the compare view draws over the menu.
+        let menu_live = self.overlay == Overlay::None && self.compare.is_none();
+        if mouse.kind != MouseEventKind::Down(MouseButton::Left) || !menu_live {
             return;
         }
         let area = Rect::new(0, 0, self.size.0, self.size.1);
@@ -572,6 +575,37 @@ mod tests {
         app.update(exited(1));
         assert_eq!(app.processes.rows[0].exit.as_deref(), Some("code 0"));
         assert!(app.live_runner_pids().is_empty());
+    }
+
+    #[test]
+    fn clicks_reach_the_menu_only_when_nothing_covers_it() {
+        let mut app = on_lock();
+        let lock = app.selected;
+        let click = |row| {
+            Msg::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column: 3,
+                row,
+                modifiers: KeyModifiers::NONE,
+            })
+        };
+        // Screen row 3 is the first scenario, under the header line, the border and a heading.
+        app.update(key(KeyCode::Char('e')));
+        app.update(click(3));
+        assert_eq!(
+            app.selected, lock,
+            "a click must not move the selection under the form"
+        );
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Char('c')));
+        app.update(click(3));
+        assert_eq!(app.selected, lock, "the compare view covers the menu");
+        app.compare = None;
+        app.update(click(3));
+        assert_ne!(
+            app.selected, lock,
+            "with nothing over it, the menu takes the click"
+        );
     }
 
     #[test]

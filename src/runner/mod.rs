@@ -173,13 +173,19 @@ pub fn spawn(
 /// Reaps the runner, then kills anything left in its group (an orphaned grandchild would
 /// otherwise keep the event pipe open and live on).
 fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
+    use nix::sys::wait::{Id, WaitPidFlag, waitid};
     let pid = child.id() as i32;
-    let result = child.wait();
+    // Wait for the exit without reaping: the zombie keeps its PID, and so the group's ID, from
+    // being reused while the group is killed.
+    let _ = waitid(
+        Id::Pid(Pid::from_raw(pid)),
+        WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
+    );
     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    let result = child.wait();
     live_groups().retain(|g| *g != pid);
     // Whatever the runner left (killed with its group) was re-parented to us: reap it.
-    let runners = live_groups().clone();
-    crate::lifeline::reap_orphans(&runners, Duration::from_millis(500));
+    crate::lifeline::reap_orphans(pid, Duration::from_millis(500));
     if let Ok(s) = result {
         let _ = status.send(s);
     }

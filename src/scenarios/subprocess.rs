@@ -70,8 +70,9 @@ pub static SCENARIO: Scenario = Scenario {
 const SHOWN_LINES: usize = 20;
 /// Characters kept of a shown line.
 const SHOWN_CHARS: usize = 160;
-/// Characters of the command line or of an output line repeated in a note: the report is
-/// one event line, which must stay under 4096 bytes whatever the parameters.
+/// Characters of the command line or of an output line repeated in a note: enough to
+/// recognise it, short enough that the report stays one event line (long events travel in
+/// parts, but a short report reads better everywhere).
 const NOTE_CHARS: usize = 60;
 /// How long, after the command exited, its pipes may stay open (held by something it left
 /// running in the background) before conlab stops waiting for the end of its output.

@@ -188,8 +188,12 @@ where
         if let Some(handle) = reaped.and_then(|id| handles.remove(&id)) {
             handle.kill_and_reap(REAP_TIMEOUT);
         }
-        if let Ok(mut set) = tracked.lock() {
-            *set = app.live_runner_pids().into_iter().collect();
+        // The watched set changes only when a runner starts or ends.
+        let pids: std::collections::HashSet<u32> = app.live_runner_pids().into_iter().collect();
+        if let Ok(mut set) = tracked.lock()
+            && *set != pids
+        {
+            *set = pids;
         }
         dirty = true;
     }
