@@ -4,6 +4,7 @@
 
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
@@ -57,14 +58,41 @@ pub struct Sample {
     pub processes: Vec<ProcSample>,
 }
 
-/// PIDs of runners whose process trees the sampler should watch; the UI thread updates it.
-pub type Tracked = Arc<Mutex<HashSet<u32>>>;
+/// What the sampler should watch, set by the UI thread: the runners (with their process
+/// trees), and whether their threads are on screen (reading every thread's /proc files is
+/// only worth it then).
+#[derive(Debug, Default)]
+pub struct Tracked {
+    runners: Mutex<HashSet<u32>>,
+    threads: AtomicBool,
+}
+
+impl Tracked {
+    pub fn set_runners(&self, pids: HashSet<u32>) {
+        if let Ok(mut set) = self.runners.lock()
+            && *set != pids
+        {
+            *set = pids;
+        }
+    }
+
+    pub fn set_threads(&self, wanted: bool) {
+        self.threads.store(wanted, Ordering::Relaxed);
+    }
+
+    fn runners(&self) -> Vec<u32> {
+        self.runners
+            .lock()
+            .map(|t| t.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
 
 /// Starts the sampler. It stops when the receiving side of `samples` is dropped, or
 /// when `stop` receives (or is disconnected).
 pub fn spawn(
     interval: Duration,
-    tracked: Tracked,
+    tracked: Arc<Tracked>,
     samples: Sender<Box<Sample>>,
     stop: Receiver<()>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -84,12 +112,12 @@ pub fn spawn(
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                     _ => return,
                 }
-                let roots: Vec<u32> = tracked
-                    .lock()
-                    .map(|t| t.iter().copied().collect())
-                    .unwrap_or_default();
-                let mut sample = take_sample(&mut system, me, &roots);
-                add_threads(&mut sample.processes, &mut history);
+                let mut sample = take_sample(&mut system, me, &tracked.runners());
+                if tracked.threads.load(Ordering::Relaxed) {
+                    add_threads(&mut sample.processes, &mut history);
+                } else {
+                    history = TickHistory::default();
+                }
                 if samples.send(Box::new(sample)).is_err() {
                     return;
                 }

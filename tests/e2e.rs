@@ -504,6 +504,34 @@ fn multicore_fills_every_core_on_screen_and_s_frees_them() {
     tui.finish(true, false);
 }
 
+/// `t` puts each process's threads under it, read live from /proc (the busy loops by their
+/// names, with the core each last ran on and its context switches); `t` again hides them.
+#[test]
+fn t_shows_and_hides_the_runners_threads() {
+    let _serial = serial();
+    let mut tui = Tui::start("multicore", 100, 40);
+    tui.wait_for("the multicore scenario selected", |t| {
+        t.contains("mode=threads  workers=") && t.contains("Enter runs it")
+    });
+    tui.start_busy_run(30);
+    assert!(
+        !tui.text().contains("busy-0"),
+        "threads hidden until t\n{}",
+        tui.dump()
+    );
+    tui.send("t");
+    let text = tui.wait_for("the busy threads under the runner", |t| {
+        t.contains("└") && t.contains("busy-0") && t.contains("sw ")
+    });
+    assert!(text.contains("busy-1") || proc_stat_cores() == 1, "{text}");
+    tui.send("t");
+    tui.wait_for("the thread rows gone", |t| !t.contains("busy-0"));
+    tui.send("s");
+    tui.wait_for("the run to stop", |t| t.contains("■ stopped after"));
+    tui.send("q");
+    tui.finish(true, false);
+}
+
 /// Presses per round of the key-latency test, alternating: open the help, close it.
 const PRESSES: usize = 20;
 /// Rounds of presses before the latency claim fails.

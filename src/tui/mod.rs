@@ -96,7 +96,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     let input = spawn_input()?;
-    let tracked = Tracked::default();
+    let tracked = std::sync::Arc::new(Tracked::default());
     let (sample_tx, samples) = crossbeam_channel::bounded::<Box<Sample>>(4);
     let (_stop_sampler, sampler_stop) = crossbeam_channel::bounded::<()>(0);
     sampler::spawn(
@@ -188,13 +188,8 @@ where
         if let Some(handle) = reaped.and_then(|id| handles.remove(&id)) {
             handle.kill_and_reap(REAP_TIMEOUT);
         }
-        // The watched set changes only when a runner starts or ends.
-        let pids: std::collections::HashSet<u32> = app.live_runner_pids().into_iter().collect();
-        if let Ok(mut set) = tracked.lock()
-            && *set != pids
-        {
-            *set = pids;
-        }
+        tracked.set_runners(app.live_runner_pids().into_iter().collect());
+        tracked.set_threads(app.show_threads);
         dirty = true;
     }
 }
