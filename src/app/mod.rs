@@ -113,15 +113,10 @@ impl App {
 
     /// The latest single run (not a compare variant) of the selected scenario.
     pub fn current_run(&self) -> Option<&Run> {
-        let compared: Vec<RunId> = self
-            .compare
-            .iter()
-            .flat_map(|c| c.runs.iter().flatten().copied())
-            .collect();
         self.runs
             .values()
             .rev()
-            .find(|r| std::ptr::eq(r.scenario, self.scenario()) && !compared.contains(&r.id))
+            .find(|r| std::ptr::eq(r.scenario, self.scenario()) && !r.compared)
     }
 
     /// PIDs of runners still alive, for the sampler.
@@ -402,6 +397,9 @@ impl App {
                 .map(|c| c.params_for(i))
                 .expect("compare is open");
             let id = self.new_run(params);
+            if let Some(run) = self.runs.get_mut(&id) {
+                run.compared = true;
+            }
             if let Some(c) = &mut self.compare {
                 c.runs[i] = Some(id);
             }
@@ -534,6 +532,12 @@ mod tests {
         assert!(
             app.current_run().is_none(),
             "compare runs are not the single run"
+        );
+        app.update(key(KeyCode::Esc));
+        assert!(app.compare.is_none());
+        assert!(
+            app.current_run().is_none(),
+            "not even once the comparison is closed"
         );
     }
 

@@ -36,6 +36,8 @@ pub struct Run {
     pub report: Option<Report>,
     /// The runner's stderr (panic messages and such), kept for the panel.
     pub stderr: Vec<String>,
+    /// A variant of a comparison, not a run of its own (it never shows in the scenario panel).
+    pub compared: bool,
     /// The scenario's own output lines (log events), newest last, at most [`OUTPUT_LINES`].
     pub output: Vec<String>,
     /// The pool's workers and tasks, for its timeline (see [`super::ipc`]).
@@ -59,6 +61,7 @@ impl Run {
             t_ms: 0.0,
             report: None,
             stderr: Vec::new(),
+            compared: false,
             output: Vec::new(),
             tasks: Default::default(),
             queue: Default::default(),

@@ -8,6 +8,7 @@ pub mod happening;
 pub mod join;
 pub mod latency;
 pub mod mqueue;
+pub mod per_thread;
 pub mod run_clock;
 pub mod start_gate;
 pub mod ticks;

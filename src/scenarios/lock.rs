@@ -4,13 +4,13 @@
 
 use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
+use crate::lab::per_thread::PerThread;
 use crate::lab::start_gate::StartGate;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
-use crossbeam_utils::CachePadded;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Instant;
 
 pub static SCENARIO: Scenario = Scenario {
@@ -70,8 +70,8 @@ const BATCH: u64 = 4096;
 struct Shared {
     racy_balance: AtomicI64,
     locked_balance: CountedMutex<i64>,
-    done: Vec<CachePadded<AtomicU64>>,
-    lost: Vec<CachePadded<AtomicU64>>,
+    done: PerThread,
+    lost: PerThread,
 }
 
 /// Thread `index` changes the balance by this amount (5, 8, 11, ... as in the tutorial).
@@ -130,13 +130,9 @@ fn worker(
             }
         }
         done += batch;
-        shared.done[index].store(done, Relaxed);
-        shared.lost[index].store(lost, Relaxed);
+        shared.done.set(index, done);
+        shared.lost.set(index, lost);
     }
-}
-
-fn sum(counters: &[CachePadded<AtomicU64>]) -> u64 {
-    counters.iter().map(|c| c.load(Relaxed)).sum()
 }
 
 fn run(probe: &Probe) -> Result<Findings, String> {
@@ -151,12 +147,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let shared = Shared {
         racy_balance: AtomicI64::new(0),
         locked_balance: CountedMutex::new(0),
-        done: (0..threads)
-            .map(|_| CachePadded::new(AtomicU64::new(0)))
-            .collect(),
-        lost: (0..threads)
-            .map(|_| CachePadded::new(AtomicU64::new(0)))
-            .collect(),
+        done: PerThread::new(threads),
+        lost: PerThread::new(threads),
     };
     // The clock starts when every worker is ready to go, so they truly overlap.
     let start = StartGate::new();
@@ -164,17 +156,17 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let begun = Instant::now();
 
     let snapshot = |m: &mut Metrics| {
-        let done = sum(&shared.done);
+        let done = shared.done.sum();
         m.set("iterations_done", done);
         m.set("iterations_total", total);
         for (i, d) in shared.done.iter().enumerate() {
-            m.set(&format!("thread_{i}_done"), d.load(Relaxed));
+            m.set(&format!("thread_{i}_done"), d);
         }
         if mode != Mode::Lock {
             // Inside the lock the balance cannot be read without taking the lock.
             m.set("balance", shared.racy_balance.load(Relaxed));
         }
-        m.set("lost_updates", sum(&shared.lost));
+        m.set("lost_updates", shared.lost.sum());
         add_lock_stats(m, &shared.locked_balance);
         let secs = begun.elapsed().as_secs_f64();
         if secs > 0.0 {
@@ -205,8 +197,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     })?;
     let cpu_ms = probe.cpu_ms() - cpu_before;
 
-    let done = sum(&shared.done);
-    let lost = sum(&shared.lost);
+    let done = shared.done.sum();
+    let lost = shared.lost.sum();
     let stats = shared.locked_balance.stats();
     let balance = match mode {
         Mode::Lock => shared.locked_balance.into_inner(),

@@ -27,6 +27,25 @@ const PARENT_GLOBAL: u64 = 42;
 /// program, so it sees the initial value. (A forked one would see the parent's.)
 static GLOBAL: AtomicU64 = AtomicU64::new(0);
 
+/// How the child's function ends; the parent passes it on to the child unchanged.
+const FAIL: ParamSpec = ParamSpec {
+    key: "fail",
+    kind: ParamKind::Choice(FAILURES),
+    default: "none",
+    help: "none: the function returns; exit: it exits with code 3; crash: it aborts (SIGABRT)",
+};
+
+/// How long the child's function works; passed on like `fail`.
+const CHILD_MS: ParamSpec = ParamSpec {
+    key: "child_ms",
+    kind: ParamKind::Int {
+        min: 0,
+        max: 60_000,
+    },
+    default: "0",
+    help: "how long the child's function works before it returns",
+};
+
 pub static SCENARIO: Scenario = Scenario {
     id: "process",
     group: Group::Processes,
@@ -46,21 +65,8 @@ pub static SCENARIO: Scenario = Scenario {
             default: "run_proc",
             help: "the function the child runs: run_proc prints its name and PID; read_global prints a global the parent changed before start()",
         },
-        ParamSpec {
-            key: "fail",
-            kind: ParamKind::Choice(FAILURES),
-            default: "none",
-            help: "none: the function returns; exit: it exits with code 3; crash: it aborts (SIGABRT)",
-        },
-        ParamSpec {
-            key: "child_ms",
-            kind: ParamKind::Int {
-                min: 0,
-                max: 60_000,
-            },
-            default: "0",
-            help: "how long the child's function works before it returns",
-        },
+        FAIL,
+        CHILD_MS,
     ],
     compare_key: "fail",
     compare_values: &["none", "exit", "crash"],
@@ -97,21 +103,8 @@ pub static CHILD: Scenario = Scenario {
             default: "[]",
             help: "its arguments, as a JSON list of strings",
         },
-        ParamSpec {
-            key: "fail",
-            kind: ParamKind::Choice(FAILURES),
-            default: "none",
-            help: "none, exit (code 3) or crash (abort)",
-        },
-        ParamSpec {
-            key: "child_ms",
-            kind: ParamKind::Int {
-                min: 0,
-                max: 60_000,
-            },
-            default: "0",
-            help: "how long the function works before it returns",
-        },
+        FAIL,
+        CHILD_MS,
     ],
     compare_key: "fail",
     compare_values: &["none", "exit"],

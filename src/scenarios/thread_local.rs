@@ -4,10 +4,10 @@
 
 use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
+use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
-use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -136,11 +136,11 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         "global-map" => Context::GlobalMap(CountedMutex::new(HashMap::new())),
         _ => Context::ThreadLocal,
     };
-    let done: Vec<CachePadded<AtomicU64>> = (0..threads).map(|_| Default::default()).collect();
+    let done = PerThread::new(threads);
     let mismatches = AtomicU64::new(0);
     let started = Instant::now();
     let snapshot = |m: &mut Metrics| {
-        let sum: u64 = done.iter().map(|d| d.load(Relaxed)).sum();
+        let sum = done.sum();
         m.set("lookups", sum);
         m.set(
             "progress_pct",
@@ -160,7 +160,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         std::thread::scope(|scope| {
             let mut handles = Vec::new();
             for worker in 0..threads {
-                let (ctx, done, mismatches) = (&ctx, &done[worker], &mismatches);
+                let (ctx, done, mismatches) = (&ctx, &done, &mismatches);
                 let handle = std::thread::Builder::new()
                     .name(format!("worker-{worker}"))
                     .spawn_scoped(scope, move || {
@@ -172,7 +172,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                                 wrong += 1;
                             }
                             if n % 4096 == 0 || n == lookups {
-                                done.store(n, Relaxed);
+                                done.set(worker, n);
                                 if probe.cancelled() {
                                     break;
                                 }
@@ -193,7 +193,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         })
     })?;
     let wall = started.elapsed().as_secs_f64();
-    let total: u64 = done.iter().map(|d| d.load(Relaxed)).sum();
+    let total = done.sum();
     let wrong = mismatches.load(Relaxed)
         + seen
             .iter()

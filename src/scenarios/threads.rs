@@ -2,11 +2,10 @@
 //! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
 
 use super::{Findings, Group, Scenario};
+use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
-use crossbeam_utils::CachePadded;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -96,16 +95,16 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     let main = current_names("MainThread".to_string());
     probe.log(format!("thread {} is running", describe(&main)));
-    let steps: Vec<CachePadded<AtomicU64>> = (0..threads).map(|_| Default::default()).collect();
+    let steps = PerThread::new(threads);
     let snapshot = |m: &mut Metrics| {
-        let done: u64 = steps.iter().map(|s| s.load(Relaxed)).sum();
+        let done = steps.sum();
         m.set("steps", done);
         m.set(
             "progress_pct",
             done as f64 * 100.0 / (count * threads as u64) as f64,
         );
         for (i, s) in steps.iter().enumerate() {
-            m.set(&format!("thread_{i}_steps"), s.load(Relaxed));
+            m.set(&format!("thread_{i}_steps"), s);
         }
     };
     let names: Vec<Names> = probe.with_live(snapshot, || {
@@ -114,7 +113,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             // Python numbers only the threads it has to name itself: Thread-1, Thread-2, ...
             // An empty name counts as no name, as in Python.
             let mut unnamed = 0;
-            for (i, step) in steps.iter().enumerate() {
+            let steps = &steps;
+            for i in 0..threads {
                 let (builder, python) = if i == 0 && !first_name.is_empty() {
                     (
                         std::thread::Builder::new().name(first_name.clone()),
@@ -133,7 +133,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                                 break;
                             }
                             probe.log(format!("thread {} >>> {n}", me.python));
-                            step.store(n, Relaxed);
+                            steps.set(i, n);
                             std::thread::sleep(delay);
                         }
                         probe.log(format!("thread {} ended", me.python));
@@ -152,7 +152,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     let mut metrics = Metrics::default();
     metrics.set("threads", threads as u64);
-    metrics.set("steps", steps.iter().map(|s| s.load(Relaxed)).sum::<u64>());
+    metrics.set("steps", steps.sum());
     metrics.set("main_tid", main.tid as i64);
     for (i, n) in names.iter().enumerate() {
         metrics.set(&format!("thread_{i}_tid"), n.tid as i64);
