@@ -59,6 +59,15 @@ pub fn spawn_with(
     crate::lifeline::die_with_parent(&mut command);
     let mut child = command.spawn()?;
     let pid = child.id();
+    // Announced here, not left to the child: a child cancelled while it starts up never
+    // gets to say it existed, yet it did and must be listed with its exit.
+    probe.emit_as(
+        pid,
+        Body::Process {
+            ppid: std::process::id(),
+            role: role.to_string(),
+        },
+    );
     let stdout = child.stdout.take().expect("stdout was piped");
     let relay_probe = probe.relay_handle();
     let relay = std::thread::Builder::new()
@@ -87,6 +96,8 @@ fn relay(
             watch(&event);
             match event.body {
                 Body::Report { report: r } if event.pid == pid => report = Some(*r),
+                // The parent announced the child when it started it.
+                Body::Process { .. } if event.pid == pid => {}
                 Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {
                     for part in event.encode_lines().unwrap_or_default() {
                         probe.forward(&part);
