@@ -15,6 +15,7 @@ pub mod cli;
 pub mod event;
 pub mod lab;
 pub mod lifeline;
+pub mod metrics;
 pub mod params;
 pub mod probe;
 pub mod procfs;
