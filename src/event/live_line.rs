@@ -163,10 +163,21 @@ impl<'a> Reader<'a> {
         };
         let negative = bytes.first() == Some(&b'-');
         let int_start = usize::from(negative);
-        let mut end = digits_from(int_start)?;
+        // The integer part's value is gathered while its digits are found; it cannot
+        // overflow before the 18-digit check below.
+        let mut end = int_start;
+        let mut magnitude = 0u64;
+        while let Some(digit) = bytes
+            .get(end)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|&d| d < 10)
+        {
+            magnitude = magnitude.wrapping_mul(10).wrapping_add(u64::from(digit));
+            end += 1;
+        }
         let int_digits = end - int_start;
-        // JSON forbids leading zeros ("01").
-        if int_digits > 1 && bytes[int_start] == b'0' {
+        // JSON forbids leading zeros ("01") and an empty integer part.
+        if int_digits == 0 || (int_digits > 1 && bytes[int_start] == b'0') {
             return None;
         }
         let mut is_float = false;
@@ -182,9 +193,7 @@ impl<'a> Reader<'a> {
         let value = if is_float {
             Num::Float(text.get(..end)?.parse().ok()?)
         } else if int_digits <= 18 {
-            let magnitude = bytes[int_start..end]
-                .iter()
-                .fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+            let magnitude = magnitude as i64; // < 10^18
             Num::Int(if negative { -magnitude } else { magnitude })
         } else {
             return None;
