@@ -2,7 +2,7 @@
 //! parent and each child print their own PID and the other's, from their own processes; the
 //! parent waits for every child and announces how it ended.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -45,6 +45,7 @@ pub static SCENARIO: Scenario = Scenario {
         "fork_us",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

@@ -2,7 +2,7 @@
 //! lock, updates are lost; with a lock, the balance is right but threads queue; with atomics,
 //! it is right without a lock.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::lab::start_gate::StartGate;
@@ -53,6 +53,7 @@ pub static SCENARIO: Scenario = Scenario {
         "wall_ms",
         "ops_per_sec",
     ],
+    panel: Panel::Lock,
     run,
 };
 

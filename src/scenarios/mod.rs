@@ -56,6 +56,21 @@ pub struct Findings {
     pub notes: Vec<String>,
 }
 
+/// Which panel shows a scenario's figures in the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// Its highlights, one metric a line.
+    Highlights,
+    /// The balance, lost updates and the lock's contention.
+    Lock,
+    /// Cores used and, with the GIL, each thread's shares.
+    Multicore,
+    /// Each worker's tasks on a time line, built from the run's events.
+    Timeline,
+    /// The queue's puts, gets, depth and latency, built from the run's events.
+    Queue,
+}
+
 /// One lesson that runs.
 #[derive(Debug)]
 pub struct Scenario {
@@ -72,6 +87,8 @@ pub struct Scenario {
     pub compare_values: &'static [&'static str],
     /// The metrics that tell the story, in order: the compare view's rows.
     pub highlights: &'static [&'static str],
+    /// The dashboard's panel for its figures.
+    pub panel: Panel,
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 

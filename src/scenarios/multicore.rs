@@ -2,7 +2,7 @@
 //! (simulated) global interpreter lock fill about one, processes with a lock each fill every
 //! core again. With python3 present, real CPython threads run the same loop.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::children;
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
 use crate::lab::gil::Gil;
@@ -64,6 +64,7 @@ pub static SCENARIO: Scenario = Scenario {
         "gil_handoffs_per_sec",
         "wall_ms",
     ],
+    panel: Panel::Multicore,
     run,
 };
 

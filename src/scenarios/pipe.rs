@@ -5,7 +5,7 @@
 //! The pipe is a `socketpair(AF_UNIX, SOCK_STREAM)`, what Python's duplex `Pipe()` is made of
 //! on Unix; each process has its end as stdin and both reads and writes it.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::lab::join;
@@ -58,6 +58,7 @@ pub static SCENARIO: Scenario = Scenario {
         "context_switch_us",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 
@@ -83,6 +84,7 @@ pub static PING: Scenario = Scenario {
     compare_key: "rounds",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: ping,
 };
 
@@ -96,6 +98,7 @@ pub static PONG: Scenario = Scenario {
     compare_key: "",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: pong,
 };
 

@@ -8,7 +8,7 @@
 //! for the dashboard's timeline. The runner polls every worker's socket and hands the next
 //! queued task to whichever worker says `done` first.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::children::{self, Worker};
 use crate::lab::happening::Happening;
 use crate::lab::join;
@@ -73,6 +73,7 @@ pub static SCENARIO: Scenario = Scenario {
         "busy_pct",
         "wall_ms",
     ],
+    panel: Panel::Timeline,
     run,
 };
 
@@ -87,6 +88,7 @@ pub static WORKER: Scenario = Scenario {
     compare_key: "epoch_ns",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: work,
 };
 

@@ -3,7 +3,7 @@
 //! re-executes conlab with the internal scenario `process-child`, naming the function and
 //! carrying its arguments as JSON on the command line; nothing else of the parent reaches it.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::params::{ParamKind, ParamSpec};
@@ -78,6 +78,7 @@ pub static SCENARIO: Scenario = Scenario {
         "start_ms",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 
@@ -109,6 +110,7 @@ pub static CHILD: Scenario = Scenario {
     compare_key: "fail",
     compare_values: &["none", "exit"],
     highlights: &[],
+    panel: Panel::Highlights,
     run: run_child,
 };
 

@@ -7,7 +7,7 @@
 //! put and get on the event stream (`put A at 3.214 ms`); the runner watches those lines as
 //! they are relayed and computes latencies and the depth over time from them.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::{Body, Event};
 use crate::lab::children;
 use crate::lab::happening::{Happening, Said};
@@ -93,6 +93,7 @@ pub static SCENARIO: Scenario = Scenario {
         "depth_max",
         "wall_ms",
     ],
+    panel: Panel::Queue,
     run,
 };
 
@@ -109,6 +110,7 @@ pub static WRITER: Scenario = Scenario {
     compare_key: "mode",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: write,
 };
 
@@ -122,6 +124,7 @@ pub static READER: Scenario = Scenario {
     compare_key: "mode",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: read,
 };
 

@@ -3,7 +3,7 @@
 //! is read from both pipes at once, so a command that writes more than a pipe holds never
 //! blocks; a timeout or a cancel ends it and whatever it started.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -63,6 +63,7 @@ pub static SCENARIO: Scenario = Scenario {
         "stderr_bytes",
         "duration_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

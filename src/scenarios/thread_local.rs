@@ -2,7 +2,7 @@
 //! "student" in thread-local storage and nested functions read it; the `global-map` variant
 //! does the same through one map keyed by thread id behind a counted lock.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
@@ -53,6 +53,7 @@ pub static SCENARIO: Scenario = Scenario {
         "mismatches",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

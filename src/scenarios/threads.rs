@@ -1,7 +1,7 @@
 //! `threads` — starting, naming and joining threads: the main thread starts `thread-01`, which
 //! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -46,6 +46,7 @@ pub static SCENARIO: Scenario = Scenario {
     compare_key: "threads",
     compare_values: &["1", "4"],
     highlights: &["threads", "steps", "wall_ms"],
+    panel: Panel::Highlights,
     run,
 };
 
