@@ -10,6 +10,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Lock — the shared balance",
     summary: "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
     lesson: include_str!("../../assets/lessons/lock.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",

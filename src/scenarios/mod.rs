@@ -15,6 +15,7 @@ mod threads;
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
+use std::sync::OnceLock;
 
 /// The tutorial's parts, in its order; the menu groups scenarios by them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +82,8 @@ pub struct Scenario {
     pub summary: &'static str,
     /// A few paragraphs explaining what the user is seeing.
     pub lesson: &'static str,
+    /// The lesson as [`Scenario::lesson_text`] gives it, made on first use.
+    lesson_reflowed: OnceLock<String>,
     pub params: &'static [ParamSpec],
     /// The comparison `c` opens: one parameter and the values to put side by side.
     pub compare_key: &'static str,
@@ -109,13 +112,16 @@ static SCENARIOS: &[&Scenario] = &[
 
 impl Scenario {
     /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.
-    pub fn lesson_text(&self) -> String {
-        self.lesson
-            .trim()
-            .split("\n\n")
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n\n")
+    /// Reflowed once per scenario: the panels that show it draw every frame.
+    pub fn lesson_text(&self) -> &str {
+        self.lesson_reflowed.get_or_init(|| {
+            self.lesson
+                .trim()
+                .split("\n\n")
+                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        })
     }
 }
 
@@ -185,6 +191,19 @@ mod tests {
             assert_eq!(s.group, Group::Internal, "{}", s.id);
             assert!(find(s.id).is_err(), "{} is only for runners", s.id);
             assert!(find_for_runner(s.id).is_ok(), "{}", s.id);
+        }
+    }
+
+    #[test]
+    fn each_lesson_is_reflowed_once() {
+        for s in all().iter().chain(INTERNAL) {
+            let text = s.lesson_text();
+            assert!(std::ptr::eq(text, s.lesson_text()), "{}", s.id);
+            assert!(
+                text.split("\n\n").all(|p| !p.contains('\n')),
+                "{}: {text:?}",
+                s.id
+            );
         }
     }
 

@@ -11,6 +11,7 @@ use crate::probe::Probe;
 use crate::report::Metrics;
 use crossbeam_utils::CachePadded;
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Multicore — threads, a GIL, processes",
     summary: "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
     lesson: include_str!("../../assets/lessons/multicore.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",

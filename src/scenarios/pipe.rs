@@ -18,6 +18,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -46,6 +47,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Pipe — ping-pong between two processes",
     summary: "two processes send 8 bytes back and forth over a duplex pipe: round-trip latency, and a context switch's cost",
     lesson: include_str!("../../assets/lessons/pipe.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[ROUNDS, PINNED_ROUNDS],
     compare_key: "rounds",
     compare_values: &["1000", "10000"],
@@ -68,6 +70,7 @@ pub static PING: Scenario = Scenario {
     title: "Pipe ping",
     summary: "the timing end of the pipe scenario",
     lesson: "The ping process of the pipe scenario: it sends, waits for the echo, and times it.",
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ROUNDS,
         PINNED_ROUNDS,
@@ -94,6 +97,7 @@ pub static PONG: Scenario = Scenario {
     title: "Pipe pong",
     summary: "the echoing end of the pipe scenario",
     lesson: "The pong process of the pipe scenario: it sends back whatever it reads.",
+    lesson_reflowed: OnceLock::new(),
     params: &[],
     compare_key: "",
     compare_values: &[],

@@ -52,6 +52,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Process — start a child, join it",
     summary: "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
     lesson: include_str!("../../assets/lessons/process.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "name",
@@ -91,6 +92,7 @@ pub static CHILD: Scenario = Scenario {
     summary: "runs one named function with JSON arguments from the command line (started by `process`)",
     lesson: "The child of the `process` scenario: a fresh conlab that received a function name \
              and its arguments on its command line, and nothing else from its parent.",
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "target",

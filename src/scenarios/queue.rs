@@ -19,6 +19,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -81,6 +82,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Queue — a writer and a reader process",
     summary: "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
     lesson: include_str!("../../assets/lessons/queue.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
     compare_key: "capacity",
     compare_values: &["1", "10"],
@@ -106,6 +108,7 @@ pub static WRITER: Scenario = Scenario {
     title: "Queue writer",
     summary: "the writer process of the queue scenario",
     lesson: "The writer of the queue scenario: it puts items on the queue it has as stdin.",
+    lesson_reflowed: OnceLock::new(),
     params: CHILD_PARAMS,
     compare_key: "mode",
     compare_values: &[],
@@ -120,6 +123,7 @@ pub static READER: Scenario = Scenario {
     title: "Queue reader",
     summary: "the reader process of the queue scenario",
     lesson: "The reader of the queue scenario: it gets items from the queue it has as stdin.",
+    lesson_reflowed: OnceLock::new(),
     params: CHILD_PARAMS,
     compare_key: "mode",
     compare_values: &[],

@@ -16,6 +16,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -24,6 +25,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "subprocess — run a program",
     summary: "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
     lesson: include_str!("../../assets/lessons/subprocess.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",

@@ -6,6 +6,7 @@ use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -14,6 +15,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Threads — start, name, join",
     summary: "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
     lesson: include_str!("../../assets/lessons/threads.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "threads",
