@@ -65,12 +65,8 @@ pub fn reap_orphans(group: i32, within: std::time::Duration) {
 /// `/proc/<pid>/task/*/children`).
 fn members_among_children(group: i32) -> Vec<i32> {
     let me = std::process::id();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| crate::procfs::stat(*pid).is_some_and(|s| s.ppid == me && s.pgrp == group))
-        .map(|pid| pid as i32)
+    crate::procfs::processes()
+        .filter(|(_, s)| s.ppid == me && s.pgrp == group)
+        .map(|(pid, _)| pid as i32)
         .collect()
 }

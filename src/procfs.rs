@@ -1,5 +1,7 @@
 //! Reading `/proc` for what sysinfo does not give: thread counts, per-thread state, CPU time,
-//! the core a thread last ran on, and its context switches.
+//! the core a thread last ran on, its context switches, and which processes a process started.
+
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// The fields of a `/proc/.../stat` line that conlab uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,6 +37,74 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
 
 pub fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Every process on the machine with its stat line: one pass over `/proc`.
+pub fn processes() -> impl Iterator<Item = (u32, Stat)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, stat(pid)?)))
+}
+
+/// The roots and every process below them, parents before children (the roots whether or
+/// not they still exist). Only the tree's own `children` files are read, so the cost follows
+/// the tree, not the machine; a kernel without them (built without CONFIG_PROC_CHILDREN) costs
+/// one pass over every process's parent instead.
+pub fn descendants(roots: &[u32]) -> Vec<u32> {
+    if has_children_files() {
+        descendants_by(roots, children)
+    } else {
+        descendants_by(roots, children_by_parent())
+    }
+}
+
+fn descendants_by(roots: &[u32], mut children: impl FnMut(u32) -> Vec<u32>) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<u32> = roots.iter().copied().collect();
+    while let Some(pid) = queue.pop_front() {
+        // A PID freed and reused while the tree is read could turn up twice.
+        if seen.insert(pid) {
+            out.push(pid);
+            queue.extend(children(pid));
+        }
+    }
+    out
+}
+
+/// The processes `pid` started and has not reaped (zombies included), from each of its
+/// threads' `children` file: a child is listed under the thread that forked it. Empty when
+/// `pid` is gone.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    threads
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Children from one pass over every process's parent.
+fn children_by_parent() -> impl FnMut(u32) -> Vec<u32> {
+    let mut by_parent: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (pid, s) in processes() {
+        by_parent.entry(s.ppid).or_default().push(pid);
+    }
+    move |pid| by_parent.remove(&pid).unwrap_or_default()
+}
+
+fn has_children_files() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| std::path::Path::new("/proc/thread-self/children").exists())
 }
 
 /// One thread of a process, as `/proc/<pid>/task/<tid>/` shows it.
@@ -93,9 +163,81 @@ pub fn ticks_per_second() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// A real process tree for tests: `sh` → `sh` → `yes` (busy), each shell waiting for its child.
+#[cfg(test)]
+pub(crate) struct TestTree {
+    root: std::process::Child,
+}
+
+#[cfg(test)]
+impl TestTree {
+    /// Starts the tree and waits (a bounded time) until all three processes exist.
+    pub(crate) fn spawn() -> TestTree {
+        let root = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'yes > /dev/null & wait' & wait"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("sh starts");
+        let tree = TestTree { root };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tree.pids().len() < 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the tree never grew: {:?}",
+                tree.pids()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        tree
+    }
+
+    /// Root, middle, leaf.
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        descendants_by(&[self.root.id()], children_by_parent())
+    }
+}
+
+#[cfg(test)]
+impl Drop for TestTree {
+    /// Kills only the leaves: each shell then reaps its child and exits, and this process
+    /// reaps the root, so nothing is orphaned (PID 1 may never reap it).
+    fn drop(&mut self) {
+        let tree = self.pids();
+        for &pid in &tree {
+            if descendants_by(&[pid], children_by_parent()).len() == 1 {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+        let _ = self.root.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_a_child_of_a_child_from_children_files_and_from_parents() {
+        let tree = TestTree::spawn();
+        let pids = tree.pids();
+        let root = pids[0];
+        let (middle, leaf) = (pids[1], pids[2]);
+        assert_eq!(stat(middle).map(|s| s.ppid), Some(root));
+        assert_eq!(stat(leaf).map(|s| s.ppid), Some(middle));
+        if has_children_files() {
+            assert_eq!(descendants_by(&[root], children), pids);
+        }
+        assert_eq!(descendants(&[root]), pids);
+        assert_eq!(descendants(&[middle]), vec![middle, leaf]);
+        assert_eq!(
+            descendants(&[root, leaf]),
+            vec![root, leaf, middle],
+            "a root inside another's tree is listed once, as a root"
+        );
+    }
 
     #[test]
     fn parses_a_stat_line_with_a_tricky_name() {

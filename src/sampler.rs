@@ -3,7 +3,7 @@
 //! and sends one boxed snapshot to the UI thread.
 
 use crossbeam_channel::{Receiver, Sender};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,19 +100,16 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("sampler".into())
         .spawn(move || {
-            let Ok(mut system) = System::new() else {
+            let Some(mut machine) = Machine::new() else {
                 return;
             };
-            let me = Pid::from_u32(std::process::id());
             let mut history = TickHistory::default();
-            // The first CPU reading only sets the baseline; usage comes from the difference.
-            system.refresh_cpu_usage();
             loop {
                 match stop.recv_timeout(interval) {
                     Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                     _ => return,
                 }
-                let mut sample = take_sample(&mut system, me, &tracked.runners());
+                let mut sample = machine.sample(&tracked.runners());
                 if tracked.threads.load(Ordering::Relaxed) {
                     add_threads(&mut sample.processes, &mut history);
                 } else {
@@ -125,53 +122,59 @@ pub fn spawn(
         })
 }
 
-fn take_sample(system: &mut System, me: Pid, roots: &[u32]) -> Sample {
-    system.refresh_cpu_usage();
-    let cores: Vec<f32> = system.cpus().iter().map(|c| c.usage()).collect();
-    let total = system.global_cpu_usage();
-    let kind = ProcessRefreshKind::nothing().with_cpu().without_tasks();
-    // Scanning every process is only worth it while runners exist; at idle, only ourselves.
-    let to_update = if roots.is_empty() {
-        ProcessesToUpdate::Some(&[me])
-    } else {
-        ProcessesToUpdate::All
-    };
-    system.refresh_processes_specifics(to_update, true, kind);
-    let self_cpu_pct = system.process(me).map(|p| p.cpu_usage()).unwrap_or(0.0);
-    let processes = if roots.is_empty() {
-        Vec::new()
-    } else {
-        descendants(system, roots)
-    };
-    Sample {
-        cores,
-        total,
-        self_cpu_pct,
-        processes,
-    }
+/// The one `sysinfo::System`, and which processes it is asked to refresh.
+struct Machine {
+    system: System,
+    me: Pid,
+    /// The PIDs refreshed at the last tick that sysinfo still holds. Each is refreshed again
+    /// until it is gone, even once it has left the tree: sysinfo forgets a dead process only
+    /// when asked to refresh it, and a process refreshed every tick never gets its CPU% from
+    /// a stale baseline.
+    watched: Vec<Pid>,
 }
 
-/// The roots and every process below them, parents before children.
-fn descendants(system: &System, roots: &[u32]) -> Vec<ProcSample> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (pid, p) in system.processes() {
-        if let Some(parent) = p.parent() {
-            children
-                .entry(parent.as_u32())
-                .or_default()
-                .push(pid.as_u32());
+impl Machine {
+    fn new() -> Option<Machine> {
+        let mut system = System::new().ok()?;
+        // The first CPU reading only sets the baseline; usage comes from the difference.
+        system.refresh_cpu_usage();
+        Some(Machine {
+            system,
+            me: Pid::from_u32(std::process::id()),
+            watched: Vec::new(),
+        })
+    }
+
+    /// Per-core CPU, and the roots with their descendants: only those processes (and the
+    /// dashboard) are refreshed, never the whole machine. A process's CPU% comes from two
+    /// refreshes in a row, so one first seen now has it from the next tick on.
+    fn sample(&mut self, roots: &[u32]) -> Sample {
+        let system = &mut self.system;
+        system.refresh_cpu_usage();
+        let cores: Vec<f32> = system.cpus().iter().map(|c| c.usage()).collect();
+        let total = system.global_cpu_usage();
+        let tree = crate::procfs::descendants(roots);
+        let mut pids: Vec<Pid> = tree.iter().map(|&pid| Pid::from_u32(pid)).collect();
+        pids.push(self.me);
+        pids.append(&mut self.watched);
+        let kind = ProcessRefreshKind::nothing().with_cpu().without_tasks();
+        system.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
+        pids.sort_unstable();
+        pids.dedup();
+        pids.retain(|&pid| system.process(pid).is_some());
+        self.watched = pids;
+        let self_cpu_pct = system.process(self.me).map_or(0.0, |p| p.cpu_usage());
+        let processes = tree
+            .into_iter()
+            .filter_map(|pid| Some(describe(pid, system.process(Pid::from_u32(pid))?)))
+            .collect();
+        Sample {
+            cores,
+            total,
+            self_cpu_pct,
+            processes,
         }
     }
-    let mut out = Vec::new();
-    let mut queue: VecDeque<u32> = roots.iter().copied().collect();
-    while let Some(pid) = queue.pop_front() {
-        let Some(p) = system.process(Pid::from_u32(pid)) else {
-            continue;
-        };
-        out.push(describe(pid, p));
-        queue.extend(children.get(&pid).into_iter().flatten());
-    }
-    out
 }
 
 fn describe(pid: u32, p: &sysinfo::Process) -> ProcSample {
@@ -225,4 +228,70 @@ fn add_threads(processes: &mut [ProcSample], history: &mut TickHistory) {
         at: Some(now),
         ticks,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_of_a_child_is_sampled_with_its_cpu() {
+        let tree = crate::procfs::TestTree::spawn();
+        let pids = tree.pids();
+        let mut machine = Machine::new().unwrap();
+        let first = machine.sample(&pids[..1]);
+        let found: Vec<(u32, u32)> = first.processes.iter().map(|p| (p.pid, p.ppid)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (pids[0], std::process::id()),
+                (pids[1], pids[0]),
+                (pids[2], pids[1])
+            ]
+        );
+        // `yes` is busy from the start; CPU% needs a second refresh (sysinfo also skips a
+        // process whose first reading was zero ticks), so allow a few ticks.
+        let mut leaf_cpu = Vec::new();
+        for _ in 0..10 {
+            std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+            let sample = machine.sample(&pids[..1]);
+            leaf_cpu.extend(
+                sample
+                    .processes
+                    .iter()
+                    .filter(|p| p.pid == pids[2])
+                    .map(|p| p.cpu_pct),
+            );
+            if leaf_cpu.last().is_some_and(|&c| c > 0.0) {
+                break;
+            }
+        }
+        assert!(leaf_cpu.last().is_some_and(|&c| c > 0.0), "{leaf_cpu:?}");
+    }
+
+    #[test]
+    fn an_exited_child_shows_as_a_zombie_until_reaped_then_is_forgotten() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while crate::procfs::stat(pid).is_none_or(|s| s.state != 'Z') {
+            assert!(Instant::now() < deadline, "{pid} never exited");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut machine = Machine::new().unwrap();
+        let states: Vec<(u32, char)> = machine
+            .sample(&[pid])
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.state))
+            .collect();
+        assert_eq!(states, vec![(pid, 'Z')]);
+        child.wait().unwrap();
+        assert!(machine.sample(&[pid]).processes.is_empty());
+        assert!(
+            machine.system.process(Pid::from_u32(pid)).is_none()
+                && !machine.watched.contains(&Pid::from_u32(pid)),
+            "sysinfo still holds the reaped {pid}"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 use super::run::Run;
 use crate::event::{Body, Event};
 use crate::lab::happening::{Happening, Said};
+use crate::scenarios::Panel;
 use std::collections::{BTreeMap, VecDeque};
 
 /// One task of a pool, on the run's clock.
@@ -205,13 +206,48 @@ impl QueueHistory {
     }
 }
 
+/// The state a run keeps for its scenario's panel: only the panels drawn from events have any.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PanelState {
+    /// The panel draws the run's figures alone.
+    Figures,
+    Timeline(TaskBoard),
+    Queue(QueueHistory),
+}
+
+impl PanelState {
+    pub fn new(panel: Panel) -> PanelState {
+        match panel {
+            Panel::Timeline => PanelState::Timeline(TaskBoard::default()),
+            Panel::Queue => PanelState::Queue(QueueHistory::default()),
+            Panel::Highlights | Panel::Lock | Panel::Multicore => PanelState::Figures,
+        }
+    }
+}
+
 impl Run {
-    /// Feeds the panels that are built from events (called for every event of the run).
+    /// Feeds the panel that is built from events, if any (called for every event of the run).
     pub(crate) fn observe(&mut self, event: &Event) {
-        match self.scenario.id {
-            "pool" => self.tasks.observe(event),
-            "queue" => self.queue.observe(event, self.pid),
-            _ => {}
+        match &mut self.panel {
+            PanelState::Timeline(board) => board.observe(event),
+            PanelState::Queue(queue) => queue.observe(event, self.pid),
+            PanelState::Figures => {}
+        }
+    }
+
+    /// The pool's workers and tasks, for a run whose panel is the timeline.
+    pub fn tasks(&self) -> Option<&TaskBoard> {
+        match &self.panel {
+            PanelState::Timeline(board) => Some(board),
+            _ => None,
+        }
+    }
+
+    /// The queue's traffic, for a run whose panel is the queue's.
+    pub fn queue(&self) -> Option<&QueueHistory> {
+        match &self.panel {
+            PanelState::Queue(queue) => Some(queue),
+            _ => None,
         }
     }
 }
@@ -228,6 +264,22 @@ mod tests {
                 text: line.to_string(),
             },
         )
+    }
+
+    #[test]
+    fn a_run_keeps_only_the_state_its_panel_draws() {
+        let run = |id| {
+            let scenario = crate::scenarios::find(id).unwrap();
+            Run::new(
+                1,
+                scenario,
+                crate::params::Params::defaults(scenario.params),
+            )
+        };
+        let (pool, queue, lock) = (run("pool"), run("queue"), run("lock"));
+        assert!(pool.tasks().is_some() && pool.queue().is_none());
+        assert!(queue.queue().is_some() && queue.tasks().is_none());
+        assert_eq!(lock.panel, PanelState::Figures);
     }
 
     #[test]

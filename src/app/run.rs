@@ -40,10 +40,8 @@ pub struct Run {
     pub compared: bool,
     /// The scenario's own output lines (log events), newest last, at most [`OUTPUT_LINES`].
     pub output: Vec<String>,
-    /// The pool's workers and tasks, for its timeline (see [`super::ipc`]).
-    pub tasks: super::ipc::TaskBoard,
-    /// The queue's puts, gets and depth, for its panel.
-    pub queue: super::ipc::QueueHistory,
+    /// What its scenario's panel builds from events, if it builds anything (see [`super::ipc`]).
+    pub panel: super::ipc::PanelState,
 }
 
 /// Output lines a run keeps for its panel.
@@ -63,8 +61,7 @@ impl Run {
             stderr: Vec::new(),
             compared: false,
             output: Vec::new(),
-            tasks: Default::default(),
-            queue: Default::default(),
+            panel: super::ipc::PanelState::new(scenario.panel),
         }
     }
 

@@ -72,7 +72,14 @@ pub fn spawn_with(
     let relay_probe = probe.relay_handle();
     let relay = std::thread::Builder::new()
         .name(format!("relay-{pid}"))
-        .spawn(move || relay(stdout, pid, relay_probe, &mut watch))?;
+        .spawn(move || {
+            relay(
+                stdout,
+                pid,
+                &mut |line| relay_probe.forward(line),
+                &mut watch,
+            )
+        })?;
     Ok(Worker {
         child,
         pid,
@@ -80,34 +87,50 @@ pub fn spawn_with(
     })
 }
 
-/// Forwards the child's process and log events; keeps its report for the parent.
+/// Forwards the child's process and log events (each line to `forward`); keeps its report for
+/// the parent.
 fn relay(
     stdout: impl io::Read,
     pid: u32,
-    probe: crate::probe::Relay,
+    forward: &mut dyn FnMut(&[u8]),
     watch: &mut dyn FnMut(&Event),
 ) -> Option<Report> {
     let mut report = None;
     let mut line = Vec::new();
     let mut reader = BufReader::new(stdout);
     let mut joiner = crate::event::Reassembler::default();
-    while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-        if let Ok(Some(event)) = joiner.feed_line(&line) {
-            watch(&event);
-            match event.body {
-                Body::Report { report: r } if event.pid == pid => report = Some(*r),
-                // The parent announced the child when it started it.
-                Body::Process { .. } if event.pid == pid => {}
-                Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {
-                    for part in event.encode_lines().unwrap_or_default() {
-                        probe.forward(&part);
-                    }
-                }
-                // The child's live counters are its own business; the runner publishes totals.
-                _ => {}
-            }
-        }
+    loop {
         line.clear();
+        if !matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            break;
+        }
+        let Ok(event) = Event::decode(&line) else {
+            continue;
+        };
+        // A line that holds a whole event goes on as it came, with no need to encode it again.
+        let whole = !matches!(event.body, Body::Part { .. })
+            && line.ends_with(b"\n")
+            && line.len() <= crate::event::MAX_LINE;
+        let Ok(Some(event)) = joiner.feed(event) else {
+            continue;
+        };
+        watch(&event);
+        match event.body {
+            Body::Report { report: r } if event.pid == pid => report = Some(*r),
+            // The parent announced the child when it started it.
+            Body::Process { .. } if event.pid == pid => {}
+            Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } if whole => {
+                forward(&line);
+            }
+            // Joined from parts, which were not kept: encoded again (in parts of its own).
+            Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {
+                for part in event.encode_lines().unwrap_or_default() {
+                    forward(&part);
+                }
+            }
+            // The child's live counters are its own business; the runner publishes totals.
+            _ => {}
+        }
     }
     report
 }
@@ -145,5 +168,106 @@ impl Drop for Worker {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{MAX_LINE, Reassembler};
+    use crate::report::Metrics;
+
+    const CHILD: u32 = 20;
+    const GRANDCHILD: u32 = 21;
+
+    fn line(pid: u32, body: Body) -> Vec<u8> {
+        Event::new(1.0, pid, body).encode().unwrap()
+    }
+
+    #[test]
+    fn whole_lines_go_on_as_they_came_and_parts_are_joined_then_split_again() {
+        // Spaced as an encoder never would: forwarded as it is, it was not encoded again.
+        let log =
+            b"{ \"v\": 1, \"t_ms\": 2.5, \"pid\": 20, \"kind\": \"log\", \"text\": \"hi\" }\n";
+        let grandchild = line(
+            GRANDCHILD,
+            Body::Process {
+                ppid: CHILD,
+                role: "child".into(),
+            },
+        );
+        let long = Event::new(
+            3.0,
+            CHILD,
+            Body::Log {
+                text: "x".repeat(2 * MAX_LINE),
+            },
+        );
+        let report = Report {
+            scenario: "pool-worker".into(),
+            params: Default::default(),
+            ok: true,
+            wall_ms: 1.0,
+            metrics: Metrics::default(),
+            notes: Vec::new(),
+            cancelled: false,
+            error: None,
+            processes: Vec::new(),
+        };
+        let mut input = line(
+            CHILD,
+            Body::Process {
+                ppid: 10,
+                role: "worker".into(),
+            },
+        );
+        input.extend_from_slice(log);
+        input.extend(&grandchild);
+        input.extend(line(
+            CHILD,
+            Body::Live {
+                metrics: Metrics::default(),
+            },
+        ));
+        input.extend(long.encode_lines().unwrap().concat());
+        input.extend(b"not an event\n");
+        input.extend(line(
+            CHILD,
+            Body::Report {
+                report: Box::new(report.clone()),
+            },
+        ));
+
+        let mut forwarded: Vec<Vec<u8>> = Vec::new();
+        let mut watched = Vec::new();
+        let kept = relay(
+            &input[..],
+            CHILD,
+            &mut |l| forwarded.push(l.to_vec()),
+            &mut |e| watched.push(e.clone()),
+        );
+
+        assert_eq!(kept, Some(report), "the report stays with the parent");
+        let text = |l: &[u8]| String::from_utf8_lossy(l).into_owned();
+        // The child's own announcement was the parent's to make; its log line comes first.
+        assert_eq!(
+            text(&forwarded[0]),
+            text(log),
+            "the log line, byte for byte"
+        );
+        assert_eq!(text(&forwarded[1]), text(&grandchild));
+        let rest = &forwarded[2..];
+        assert!(rest.len() > 1 && rest.iter().all(|l| l.len() <= MAX_LINE));
+        let mut joiner = Reassembler::default();
+        let joined: Vec<Event> = rest
+            .iter()
+            .filter_map(|l| joiner.feed_line(l).unwrap())
+            .collect();
+        assert_eq!(
+            joined,
+            vec![long],
+            "live counters and reports are not forwarded"
+        );
+        assert_eq!(watched.len(), 6, "every event is watched: {watched:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! parent and each child print their own PID and the other's, from their own processes; the
 //! parent waits for every child and announces how it ended.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -11,6 +11,7 @@ use crate::runner::describe_exit;
 use nix::unistd::{ForkResult, Pid, fork, getppid};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -19,6 +20,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "fork — one call, two returns",
     summary: "the runner calls fork(): parent and child each print their own PID and the other's; the parent waits for the child",
     lesson: include_str!("../../assets/lessons/fork.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "children",
@@ -45,6 +47,7 @@ pub static SCENARIO: Scenario = Scenario {
         "fork_us",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

@@ -2,7 +2,7 @@
 //! lock, updates are lost; with a lock, the balance is right but threads queue; with atomics,
 //! it is right without a lock.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::lab::start_gate::StartGate;
@@ -10,6 +10,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -19,6 +20,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Lock — the shared balance",
     summary: "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
     lesson: include_str!("../../assets/lessons/lock.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",
@@ -53,6 +55,7 @@ pub static SCENARIO: Scenario = Scenario {
         "wall_ms",
         "ops_per_sec",
     ],
+    panel: Panel::Lock,
     run,
 };
 

@@ -15,6 +15,7 @@ mod threads;
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
+use std::sync::OnceLock;
 
 /// The tutorial's parts, in its order; the menu groups scenarios by them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,6 +57,21 @@ pub struct Findings {
     pub notes: Vec<String>,
 }
 
+/// Which panel shows a scenario's figures in the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// Its highlights, one metric a line.
+    Highlights,
+    /// The balance, lost updates and the lock's contention.
+    Lock,
+    /// Cores used and, with the GIL, each thread's shares.
+    Multicore,
+    /// Each worker's tasks on a time line, built from the run's events.
+    Timeline,
+    /// The queue's puts, gets, depth and latency, built from the run's events.
+    Queue,
+}
+
 /// One lesson that runs.
 #[derive(Debug)]
 pub struct Scenario {
@@ -66,12 +82,16 @@ pub struct Scenario {
     pub summary: &'static str,
     /// A few paragraphs explaining what the user is seeing.
     pub lesson: &'static str,
+    /// The lesson as [`Scenario::lesson_text`] gives it, made on first use.
+    lesson_reflowed: OnceLock<String>,
     pub params: &'static [ParamSpec],
     /// The comparison `c` opens: one parameter and the values to put side by side.
     pub compare_key: &'static str,
     pub compare_values: &'static [&'static str],
     /// The metrics that tell the story, in order: the compare view's rows.
     pub highlights: &'static [&'static str],
+    /// The dashboard's panel for its figures.
+    pub panel: Panel,
     pub run: fn(&Probe) -> Result<Findings, String>,
 }
 
@@ -92,13 +112,16 @@ static SCENARIOS: &[&Scenario] = &[
 
 impl Scenario {
     /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.
-    pub fn lesson_text(&self) -> String {
-        self.lesson
-            .trim()
-            .split("\n\n")
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n\n")
+    /// Reflowed once per scenario: the panels that show it draw every frame.
+    pub fn lesson_text(&self) -> &str {
+        self.lesson_reflowed.get_or_init(|| {
+            self.lesson
+                .trim()
+                .split("\n\n")
+                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        })
     }
 }
 
@@ -168,6 +191,19 @@ mod tests {
             assert_eq!(s.group, Group::Internal, "{}", s.id);
             assert!(find(s.id).is_err(), "{} is only for runners", s.id);
             assert!(find_for_runner(s.id).is_ok(), "{}", s.id);
+        }
+    }
+
+    #[test]
+    fn each_lesson_is_reflowed_once() {
+        for s in all().iter().chain(INTERNAL) {
+            let text = s.lesson_text();
+            assert!(std::ptr::eq(text, s.lesson_text()), "{}", s.id);
+            assert!(
+                text.split("\n\n").all(|p| !p.contains('\n')),
+                "{}: {text:?}",
+                s.id
+            );
         }
     }
 

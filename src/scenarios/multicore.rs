@@ -2,7 +2,7 @@
 //! (simulated) global interpreter lock fill about one, processes with a lock each fill every
 //! core again. With python3 present, real CPython threads run the same loop.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::children;
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
 use crate::lab::gil::Gil;
@@ -11,6 +11,7 @@ use crate::probe::Probe;
 use crate::report::Metrics;
 use crossbeam_utils::CachePadded;
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Multicore — threads, a GIL, processes",
     summary: "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
     lesson: include_str!("../../assets/lessons/multicore.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",
@@ -64,6 +66,7 @@ pub static SCENARIO: Scenario = Scenario {
         "gil_handoffs_per_sec",
         "wall_ms",
     ],
+    panel: Panel::Multicore,
     run,
 };
 

@@ -5,7 +5,7 @@
 //! The pipe is a `socketpair(AF_UNIX, SOCK_STREAM)`, what Python's duplex `Pipe()` is made of
 //! on Unix; each process has its end as stdin and both reads and writes it.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::lab::join;
@@ -18,6 +18,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -46,6 +47,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Pipe — ping-pong between two processes",
     summary: "two processes send 8 bytes back and forth over a duplex pipe: round-trip latency, and a context switch's cost",
     lesson: include_str!("../../assets/lessons/pipe.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[ROUNDS, PINNED_ROUNDS],
     compare_key: "rounds",
     compare_values: &["1000", "10000"],
@@ -58,6 +60,7 @@ pub static SCENARIO: Scenario = Scenario {
         "context_switch_us",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 
@@ -67,6 +70,7 @@ pub static PING: Scenario = Scenario {
     title: "Pipe ping",
     summary: "the timing end of the pipe scenario",
     lesson: "The ping process of the pipe scenario: it sends, waits for the echo, and times it.",
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ROUNDS,
         PINNED_ROUNDS,
@@ -83,6 +87,7 @@ pub static PING: Scenario = Scenario {
     compare_key: "rounds",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: ping,
 };
 
@@ -92,10 +97,12 @@ pub static PONG: Scenario = Scenario {
     title: "Pipe pong",
     summary: "the echoing end of the pipe scenario",
     lesson: "The pong process of the pipe scenario: it sends back whatever it reads.",
+    lesson_reflowed: OnceLock::new(),
     params: &[],
     compare_key: "",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: pong,
 };
 

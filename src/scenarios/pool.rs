@@ -8,7 +8,7 @@
 //! for the dashboard's timeline. The runner polls every worker's socket and hands the next
 //! queued task to whichever worker says `done` first.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::children::{self, Worker};
 use crate::lab::happening::Happening;
 use crate::lab::join;
@@ -21,6 +21,7 @@ use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -30,6 +31,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Pool — more tasks than workers",
     summary: "a pool of worker processes runs more tasks than it has workers: the extra task waits for a free worker",
     lesson: include_str!("../../assets/lessons/pool.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "size",
@@ -73,6 +75,7 @@ pub static SCENARIO: Scenario = Scenario {
         "busy_pct",
         "wall_ms",
     ],
+    panel: Panel::Timeline,
     run,
 };
 
@@ -83,10 +86,12 @@ pub static WORKER: Scenario = Scenario {
     title: "Pool worker",
     summary: "one worker process of the pool scenario",
     lesson: "A worker of the pool: it runs the tasks its pool sends down its socket.",
+    lesson_reflowed: OnceLock::new(),
     params: &[EPOCH_PARAM],
     compare_key: "epoch_ns",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: work,
 };
 

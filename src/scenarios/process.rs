@@ -3,7 +3,7 @@
 //! re-executes conlab with the internal scenario `process-child`, naming the function and
 //! carrying its arguments as JSON on the command line; nothing else of the parent reaches it.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::params::{ParamKind, ParamSpec};
@@ -52,6 +52,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Process — start a child, join it",
     summary: "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
     lesson: include_str!("../../assets/lessons/process.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "name",
@@ -78,6 +79,7 @@ pub static SCENARIO: Scenario = Scenario {
         "start_ms",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 
@@ -90,6 +92,7 @@ pub static CHILD: Scenario = Scenario {
     summary: "runs one named function with JSON arguments from the command line (started by `process`)",
     lesson: "The child of the `process` scenario: a fresh conlab that received a function name \
              and its arguments on its command line, and nothing else from its parent.",
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "target",
@@ -109,6 +112,7 @@ pub static CHILD: Scenario = Scenario {
     compare_key: "fail",
     compare_values: &["none", "exit"],
     highlights: &[],
+    panel: Panel::Highlights,
     run: run_child,
 };
 

@@ -7,7 +7,7 @@
 //! put and get on the event stream (`put A at 3.214 ms`); the runner watches those lines as
 //! they are relayed and computes latencies and the depth over time from them.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::{Body, Event};
 use crate::lab::children;
 use crate::lab::happening::{Happening, Said};
@@ -19,6 +19,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -81,6 +82,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Queue — a writer and a reader process",
     summary: "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
     lesson: include_str!("../../assets/lessons/queue.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
     compare_key: "capacity",
     compare_values: &["1", "10"],
@@ -93,6 +95,7 @@ pub static SCENARIO: Scenario = Scenario {
         "depth_max",
         "wall_ms",
     ],
+    panel: Panel::Queue,
     run,
 };
 
@@ -105,10 +108,12 @@ pub static WRITER: Scenario = Scenario {
     title: "Queue writer",
     summary: "the writer process of the queue scenario",
     lesson: "The writer of the queue scenario: it puts items on the queue it has as stdin.",
+    lesson_reflowed: OnceLock::new(),
     params: CHILD_PARAMS,
     compare_key: "mode",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: write,
 };
 
@@ -118,10 +123,12 @@ pub static READER: Scenario = Scenario {
     title: "Queue reader",
     summary: "the reader process of the queue scenario",
     lesson: "The reader of the queue scenario: it gets items from the queue it has as stdin.",
+    lesson_reflowed: OnceLock::new(),
     params: CHILD_PARAMS,
     compare_key: "mode",
     compare_values: &[],
     highlights: &[],
+    panel: Panel::Highlights,
     run: read,
 };
 

@@ -3,7 +3,7 @@
 //! is read from both pipes at once, so a command that writes more than a pipe holds never
 //! blocks; a timeout or a cancel ends it and whatever it started.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -16,6 +16,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -24,6 +25,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "subprocess — run a program",
     summary: "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
     lesson: include_str!("../../assets/lessons/subprocess.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",
@@ -63,6 +65,7 @@ pub static SCENARIO: Scenario = Scenario {
         "stderr_bytes",
         "duration_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

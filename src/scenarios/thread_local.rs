@@ -2,7 +2,7 @@
 //! "student" in thread-local storage and nested functions read it; the `global-map` variant
 //! does the same through one map keyed by thread id behind a counted lock.
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
@@ -11,6 +11,7 @@ use crate::report::{Metrics, group_thousands};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::ThreadId;
 use std::time::Instant;
@@ -21,6 +22,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "ThreadLocal — context without arguments",
     summary: "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
     lesson: include_str!("../../assets/lessons/thread-local.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "mode",
@@ -53,6 +55,7 @@ pub static SCENARIO: Scenario = Scenario {
         "mismatches",
         "wall_ms",
     ],
+    panel: Panel::Highlights,
     run,
 };
 

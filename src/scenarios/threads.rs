@@ -1,11 +1,12 @@
 //! `threads` — starting, naming and joining threads: the main thread starts `thread-01`, which
 //! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
 
-use super::{Findings, Group, Scenario};
+use super::{Findings, Group, Panel, Scenario};
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario {
@@ -14,6 +15,7 @@ pub static SCENARIO: Scenario = Scenario {
     title: "Threads — start, name, join",
     summary: "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
     lesson: include_str!("../../assets/lessons/threads.md"),
+    lesson_reflowed: OnceLock::new(),
     params: &[
         ParamSpec {
             key: "threads",
@@ -46,6 +48,7 @@ pub static SCENARIO: Scenario = Scenario {
     compare_key: "threads",
     compare_values: &["1", "4"],
     highlights: &["threads", "steps", "wall_ms"],
+    panel: Panel::Highlights,
     run,
 };
 

@@ -30,7 +30,9 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
             DIM,
         ))];
     };
-    let q = &run.queue;
+    let Some(q) = run.queue() else {
+        return Vec::new();
+    };
     let m = run.metrics();
     let rate = run
         .params

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::app::run::Run;
 use crate::params::Value;
 use crate::report::group_thousands;
-use crate::scenarios::Scenario;
+use crate::scenarios::{Panel, Scenario};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -128,12 +128,12 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
 
 /// The scenario's own figures; scenarios without a dedicated view list their highlights.
 fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
-    match scenario.id {
-        "lock" => super::lock::lines(run, width),
-        "multicore" => super::multicore::lines(run, width),
-        "pool" => super::timeline::lines(run, width),
-        "queue" => super::queue::lines(run, width),
-        _ => {
+    match scenario.panel {
+        Panel::Lock => super::lock::lines(run, width),
+        Panel::Multicore => super::multicore::lines(run, width),
+        Panel::Timeline => super::timeline::lines(run, width),
+        Panel::Queue => super::queue::lines(run, width),
+        Panel::Highlights => {
             let Some(run) = run else {
                 return vec![Line::from(Span::styled(
                     "Not run yet. Enter runs it with these parameters.",

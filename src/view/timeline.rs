@@ -122,7 +122,9 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
             DIM,
         ))];
     };
-    let board = &run.tasks;
+    let Some(board) = run.tasks() else {
+        return Vec::new();
+    };
     let live = run.is_active();
     // While running, bars grow up to the runner's latest word; once done, the chart ends with
     // the last task.
