@@ -71,6 +71,11 @@ fn write_num(out: &mut Vec<u8>, value: Num) {
 /// Reads a line in exactly the shape [`encode`] writes (a trailing newline allowed);
 /// `None` for anything else, which the caller hands to serde.
 pub(super) fn decode(line: &[u8]) -> Option<Event> {
+    // A live line ends as its metrics object closes; log, process and part lines end in a
+    // string, so they go to serde without an attempt here.
+    if !line.strip_suffix(b"\n").unwrap_or(line).ends_with(b"}}") {
+        return None;
+    }
     // One check of the whole line; every cut below is at an ASCII byte, so names stay str.
     let mut r = Reader {
         text: std::str::from_utf8(line).ok()?,
