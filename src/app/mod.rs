@@ -81,6 +81,8 @@ pub struct App {
     pub quitting: bool,
     /// Show each process's threads in the processes panel (`t`).
     pub show_threads: bool,
+    /// Lines of the processes panel scrolled past (PgUp/PgDn, the mouse wheel).
+    pub process_scroll: usize,
     next_run: RunId,
 }
 
@@ -103,6 +105,7 @@ impl App {
             interval_ms,
             quitting: false,
             show_threads: false,
+            process_scroll: 0,
             next_run: 1,
         }
     }
@@ -219,9 +222,19 @@ impl App {
             }
             Overlay::None => {}
         }
-        if key.code == KeyCode::Char('t') {
-            self.show_threads = !self.show_threads;
-            return vec![];
+        match key.code {
+            KeyCode::Char('t') => {
+                self.show_threads = !self.show_threads;
+                self.scroll_processes(0);
+                return vec![];
+            }
+            KeyCode::PageDown | KeyCode::PageUp => {
+                let page = self.process_rows_visible().max(1) as isize;
+                let sign = if key.code == KeyCode::PageDown { 1 } else { -1 };
+                self.scroll_processes(sign * page);
+                return vec![];
+            }
+            _ => {}
         }
         if self.compare.is_some() {
             return self.compare_key(key);
@@ -310,16 +323,46 @@ impl App {
         vec![]
     }
 
+    /// The panels' places on screen now.
+    fn areas(&self) -> crate::view::Areas {
+        let area = Rect::new(0, 0, self.size.0, self.size.1);
+        crate::view::layout(area, self.cpu.cores.len())
+    }
+
+    /// Rows of processes the panel has room for (inside its border, under its header).
+    fn process_rows_visible(&self) -> usize {
+        usize::from(self.areas().processes.height.saturating_sub(3))
+    }
+
+    /// Scrolls the processes panel by `lines` (down when positive), never past its last page.
+    fn scroll_processes(&mut self, lines: isize) {
+        let total = self.processes.line_count(self.show_threads);
+        let last_page = total.saturating_sub(self.process_rows_visible());
+        self.process_scroll = self
+            .process_scroll
+            .saturating_add_signed(lines)
+            .min(last_page);
+    }
+
     fn mouse(&mut self, mouse: MouseEvent) {
+        let layout = self.areas();
+        let at = Position::new(mouse.column, mouse.row);
+        let wheel = match mouse.kind {
+            MouseEventKind::ScrollDown => 3,
+            MouseEventKind::ScrollUp => -3,
+            _ => 0,
+        };
+        if wheel != 0 && self.overlay == Overlay::None && layout.processes.contains(at) {
+            self.scroll_processes(wheel);
+            return;
+        }
         // The menu is only live when nothing covers it: an open form edits the selected
         // scenario's parameters, and the compare view draws over the menu.
         let menu_live = self.overlay == Overlay::None && self.compare.is_none();
         if mouse.kind != MouseEventKind::Down(MouseButton::Left) || !menu_live {
             return;
         }
-        let area = Rect::new(0, 0, self.size.0, self.size.1);
-        let layout = crate::view::layout(area, self.cpu.cores.len());
-        if !layout.menu.contains(Position::new(mouse.column, mouse.row)) {
+        if !layout.menu.contains(at) {
             return;
         }
         let line = usize::from(mouse.row.saturating_sub(layout.menu.y + 1));
@@ -332,6 +375,8 @@ impl App {
     fn new_run(&mut self, params: Params) -> RunId {
         let id = self.next_run;
         self.next_run += 1;
+        // The new run's processes come first in the panel: show them.
+        self.process_scroll = 0;
         self.runs.insert(id, Run::new(id, self.scenario(), params));
         id
     }
@@ -503,6 +548,41 @@ mod tests {
                 success: true,
             },
         })
+    }
+
+    #[test]
+    fn the_processes_panel_scrolls_a_page_at_a_time_and_no_further() {
+        let mut app = on_lock();
+        for pid in 100..110 {
+            app.processes.started(1, pid, 1, "worker");
+        }
+        // 80x24 leaves the processes panel two rows.
+        assert_eq!(app.process_rows_visible(), 2);
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(app.process_scroll, 2);
+        for _ in 0..10 {
+            app.update(key(KeyCode::PageDown));
+        }
+        assert_eq!(app.process_scroll, 8, "stops at the last page");
+        app.update(key(KeyCode::PageUp));
+        assert_eq!(app.process_scroll, 6);
+        let panel = app.areas().processes;
+        let wheel = |kind, row| {
+            Msg::Mouse(MouseEvent {
+                kind,
+                column: panel.x + 5,
+                row,
+                modifiers: KeyModifiers::NONE,
+            })
+        };
+        app.update(wheel(MouseEventKind::ScrollUp, panel.y + 2));
+        assert_eq!(app.process_scroll, 3);
+        // The wheel elsewhere leaves the panel alone.
+        app.update(wheel(MouseEventKind::ScrollUp, app.areas().menu.y + 2));
+        assert_eq!(app.process_scroll, 3);
+        // A new run's processes come first: the panel goes back to the top.
+        app.update(key(KeyCode::Enter));
+        assert_eq!(app.process_scroll, 0);
     }
 
     #[test]

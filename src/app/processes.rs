@@ -116,6 +116,12 @@ impl ProcessTable {
         }
     }
 
+    /// Lines the panel would show: a row per process, plus its threads with `t`.
+    pub fn line_count(&self, show_threads: bool) -> usize {
+        let threads = |r: &ProcRow| if show_threads { r.tasks.len() } else { 0 };
+        self.rows.iter().map(|r| 1 + threads(r)).sum()
+    }
+
     fn trim(&mut self) {
         while self.rows.len() > MAX_ROWS {
             match self.rows.iter().rposition(|r| r.exit.is_some()) {

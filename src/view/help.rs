@@ -27,6 +27,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "t",
         "show/hide each process's threads (TID, name, core, switches)",
     ),
+    (
+        "PgUp PgDn",
+        "scroll the processes panel (the mouse wheel over it too)",
+    ),
     ("l", "read the whole lesson"),
     ("?", "this help"),
     (

@@ -104,7 +104,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
     }
     cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms);
-    processes::draw(frame, areas.processes, &app.processes, app.show_threads);
+    processes::draw(
+        frame,
+        areas.processes,
+        &app.processes,
+        app.show_threads,
+        app.process_scroll,
+    );
     log::draw(frame, areas.log, &app.log);
     match &app.overlay {
         Overlay::None => {}

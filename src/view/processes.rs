@@ -48,7 +48,14 @@ const COLUMNS: [Column; 8] = [
     ),
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: bool) {
+/// `scroll`: lines scrolled past at the top (kept within the rows there are).
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    table: &ProcessTable,
+    show_threads: bool,
+    scroll: usize,
+) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
     let hint = if show_threads {
         "└TID name · cN=core · sw=vol/invol switches"
@@ -85,14 +92,17 @@ pub fn draw(frame: &mut Frame, area: Rect, table: &ProcessTable, show_threads: b
         }
     }
     let room = area.height.saturating_sub(3) as usize;
-    let block = if rows.len() > room {
-        let note = format!(" +{} rows below · {hint} ", rows.len() - room);
-        block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned())
-    } else {
-        block.title_bottom(
-            ratatui::text::Line::from(Span::styled(format!(" {hint} "), DIM)).right_aligned(),
-        )
+    let scroll = scroll.min(rows.len().saturating_sub(room));
+    let below = rows.len().saturating_sub(scroll + room);
+    let note = match (scroll, below) {
+        (0, 0) => format!(" {hint} "),
+        (0, below) => format!(" +{below} below · PgDn · {hint} "),
+        (above, 0) => format!(" +{above} above · PgUp · {hint} "),
+        (above, below) => format!(" +{above} above · +{below} below · {hint} "),
     };
+    let block =
+        block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned());
+    let rows = rows.into_iter().skip(scroll);
     // Thread names like `changer-0` want a ninth cell when there is width to spare.
     let widths = columns.iter().map(|c| match c {
         (_, 0, _, _) => Constraint::Min(6),
