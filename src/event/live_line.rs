@@ -26,7 +26,7 @@ pub(super) fn encode(t_ms: f64, pid: u32, metrics: &Metrics, out: &mut Vec<u8>) 
         if i > 0 {
             out.push(b',');
         }
-        if name.bytes().fold(false, |any, b| any | needs_escape(b)) {
+        if first_escaped(name.as_bytes()).is_some() {
             out.truncate(start);
             return false;
         }
@@ -156,7 +156,8 @@ impl<'a> Reader<'a> {
     }
 
     /// A JSON number, read as serde_json reads it into a [`Num`]: no fraction or exponent
-    /// makes an integer. Integers of 19 digits or more (they may not fit) are left to serde.
+    /// makes an integer. Left to serde: integers of 19 digits or more (they may not fit),
+    /// `-0` (serde reads a float), and floats beyond f64's range (serde refuses them).
     fn number(&mut self) -> Option<Num> {
         let text = self.text.get(self.pos..)?;
         let bytes = text.as_bytes();
@@ -196,8 +197,13 @@ impl<'a> Reader<'a> {
             is_float = true;
         }
         let value = if is_float {
-            Num::Float(text.get(..end)?.parse().ok()?)
-        } else if int_digits <= 18 {
+            Num::Float(
+                text.get(..end)?
+                    .parse()
+                    .ok()
+                    .filter(|x: &f64| x.is_finite())?,
+            )
+        } else if int_digits <= 18 && !(negative && magnitude == 0) {
             let magnitude = magnitude as i64; // < 10^18
             Num::Int(if negative { -magnitude } else { magnitude })
         } else {
@@ -350,6 +356,11 @@ mod tests {
             br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1000000000000000000}}"#,
             br#"{"v":1,"t_ms":5,"pid":-9,"kind":"live","metrics":{}}"#,
             br#"{"v":1,"t_ms":null,"pid":9,"kind":"live","metrics":{}}"#,
+            br#"{"v":1,"t_ms":5,"pid":-0,"kind":"live","metrics":{}}"#,
+            br#"{"v":1,"t_ms":-0,"pid":9,"kind":"live","metrics":{}}"#,
+            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-0}}"#,
+            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1e400}}"#,
+            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-1.8e308}}"#,
             br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a\u0041":1}}"#,
             b"{\"v\":1,\"t_ms\":5,\"pid\":9,\"kind\":\"live\",\"metrics\":{\"\xff\":1}}",
             br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}"#,
