@@ -61,12 +61,11 @@ pub fn reap_orphans(group: i32, within: std::time::Duration) {
     }
 }
 
-/// Children of this process in process group `group`, from `/proc` (this kernel may lack
-/// `/proc/<pid>/task/*/children`).
+/// Children of this process in process group `group`.
 fn members_among_children(group: i32) -> Vec<i32> {
-    let me = std::process::id();
-    crate::procfs::processes()
-        .filter(|(_, s)| s.ppid == me && s.pgrp == group)
-        .map(|(pid, _)| pid as i32)
+    crate::procfs::children_of(std::process::id())
+        .into_iter()
+        .filter(|&pid| crate::procfs::stat(pid).is_some_and(|s| s.pgrp == group))
+        .map(|pid| pid as i32)
         .collect()
 }

@@ -54,10 +54,21 @@ pub fn processes() -> impl Iterator<Item = (u32, Stat)> {
 /// the tree, not the machine; a kernel without them (built without CONFIG_PROC_CHILDREN) costs
 /// one pass over every process's parent instead.
 pub fn descendants(roots: &[u32]) -> Vec<u32> {
-    if has_children_files() {
+    if roots.is_empty() {
+        Vec::new()
+    } else if has_children_files() {
         descendants_by(roots, children)
     } else {
         descendants_by(roots, children_by_parent())
+    }
+}
+
+/// The processes `pid` started and has not reaped (zombies included).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    if has_children_files() {
+        children(pid)
+    } else {
+        children_by_parent()(pid)
     }
 }
 

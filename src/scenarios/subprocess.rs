@@ -563,7 +563,7 @@ fn end_leftovers(command: u32) -> usize {
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut ended = std::collections::BTreeSet::new();
     loop {
-        let children = children_of(me);
+        let children = crate::procfs::children_of(me);
         for &pid in &children {
             if pid != command {
                 let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
@@ -583,25 +583,6 @@ fn end_leftovers(command: u32) -> usize {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// PIDs whose parent is `ppid`, from /proc (zombies included).
-fn children_of(ppid: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|s| {
-                    let rest = s.get(s.rfind(')')? + 2..)?;
-                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
-                })
-                == Some(ppid)
-        })
-        .collect()
 }
 
 #[cfg(test)]
