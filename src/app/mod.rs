@@ -329,17 +329,18 @@ impl App {
         crate::view::layout(area, self.cpu.cores.len())
     }
 
-    /// Rows of processes the panel has room for (inside its border, under its header).
     fn process_rows_visible(&self) -> usize {
-        usize::from(self.areas().processes.height.saturating_sub(3))
+        crate::view::processes::rows_room(self.areas().processes)
     }
 
     /// Scrolls the processes panel by `lines` (down when positive), never past its last page.
     fn scroll_processes(&mut self, lines: isize) {
         let total = self.processes.line_count(self.show_threads);
         let last_page = total.saturating_sub(self.process_rows_visible());
+        // Clamped before moving too: rows may have gone (or the panel grown) since last time.
         self.process_scroll = self
             .process_scroll
+            .min(last_page)
             .saturating_add_signed(lines)
             .min(last_page);
     }
@@ -580,7 +581,13 @@ mod tests {
         // The wheel elsewhere leaves the panel alone.
         app.update(wheel(MouseEventKind::ScrollUp, app.areas().menu.y + 2));
         assert_eq!(app.process_scroll, 3);
+        // Rows that went away leave the scroll past the end; PgUp still moves what is shown.
+        app.update(key(KeyCode::PageDown));
+        app.processes.rows.truncate(4);
+        app.update(key(KeyCode::PageUp));
+        assert_eq!(app.process_scroll, 0);
         // A new run's processes come first: the panel goes back to the top.
+        app.update(key(KeyCode::PageDown));
         app.update(key(KeyCode::Enter));
         assert_eq!(app.process_scroll, 0);
     }

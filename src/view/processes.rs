@@ -48,6 +48,11 @@ const COLUMNS: [Column; 8] = [
     ),
 ];
 
+/// Rows of processes the panel has room for: inside its border, under its header.
+pub fn rows_room(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
+}
+
 /// `scroll`: lines scrolled past at the top (kept within the rows there are).
 pub fn draw(
     frame: &mut Frame,
@@ -91,7 +96,8 @@ pub fn draw(
             }
         }
     }
-    let room = area.height.saturating_sub(3) as usize;
+    debug_assert_eq!(rows.len(), table.line_count(show_threads));
+    let room = rows_room(area);
     let scroll = scroll.min(rows.len().saturating_sub(room));
     let below = rows.len().saturating_sub(scroll + room);
     let note = match (scroll, below) {
@@ -110,4 +116,42 @@ pub fn draw(
         (_, w, _, _) => Constraint::Length(*w),
     });
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn screen(table: &ProcessTable, height: u16, scroll: usize) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(70, height)).unwrap();
+        terminal
+            .draw(|f| draw(f, f.area(), table, false, scroll))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| (0..70).map(|x| buffer[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_scrolled_panel_shows_the_rows_below_and_says_what_is_hidden() {
+        let mut table = ProcessTable::default();
+        for pid in 100..106 {
+            table.started(1, pid, 1, "worker");
+        }
+        // Room for two rows: scrolled by two, rows 3 and 4 show.
+        let lines = screen(&table, 5, 2);
+        assert!(
+            lines[2].contains("102") && lines[3].contains("103"),
+            "{lines:#?}"
+        );
+        assert!(lines[4].contains("+2 above · +2 below"), "{lines:#?}");
+        // Scrolled past the end, the last page shows.
+        let lines = screen(&table, 5, 99);
+        assert!(lines[3].contains("105"), "{lines:#?}");
+        assert!(lines[4].contains("+4 above · PgUp"), "{lines:#?}");
+        assert!(screen(&table, 5, 0)[4].contains("+4 below · PgDn"));
+    }
 }
