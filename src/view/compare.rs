@@ -113,10 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(summary_area);
     frame.render_widget(summary, top);
     if rest.height >= 3 {
-        let lesson = Paragraph::new(format!("\n{}", compare.scenario.lesson_text()))
-            .style(ratatui::style::Style::new().fg(ratatui::style::Color::Gray))
-            .wrap(Wrap { trim: true });
-        frame.render_widget(lesson, rest);
+        frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
     }
 }
 

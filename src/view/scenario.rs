@@ -11,7 +11,7 @@ use crate::scenarios::{Panel, Scenario};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -59,11 +59,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if !output.is_empty() && rest.height >= 2 {
         draw_output_tail(frame, rest, output);
     } else if rest.height >= 2 {
-        let lesson = Paragraph::new(format!("\n{}", scenario.lesson_text()))
-            .style(Style::new().fg(Color::Gray))
-            .wrap(Wrap { trim: true });
-        frame.render_widget(lesson, rest);
+        frame.render_widget(lesson_below(scenario), rest);
     }
+}
+
+/// The lesson under a panel's figures, after a blank line: it borrows the reflowed text
+/// rather than copying it every frame.
+pub fn lesson_below(scenario: &Scenario) -> Paragraph<'_> {
+    let mut text = Text::raw(scenario.lesson_text());
+    text.lines.insert(0, Line::default());
+    Paragraph::new(text)
+        .style(Style::new().fg(Color::Gray))
+        .wrap(Wrap { trim: true })
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
