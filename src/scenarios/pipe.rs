@@ -12,7 +12,7 @@ use crate::lab::join;
 use crate::lab::latency::Latencies;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
-use crate::report::Metrics;
+use crate::report::{Metrics, group_thousands};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -288,7 +288,8 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         l.add_to(&mut m, "rtt");
         m.set("round_trips_per_sec", n as f64 / measured_secs.max(1e-9));
         notes.push(format!(
-            "{n} round trips of 8 bytes over a socketpair: median {:.1} µs, p99 {:.1} µs, worst {:.1} µs",
+            "{} round trips of 8 bytes over a socketpair: median {:.1} µs, p99 {:.1} µs, worst {:.1} µs",
+            group_thousands(n as i64),
             l.p50_ns as f64 / 1e3,
             l.p99_ns as f64 / 1e3,
             l.max_ns as f64 / 1e3
