@@ -49,7 +49,7 @@ pub enum Command {
         #[arg(long, hide = true)]
         events: bool,
         /// Runner mode: the role this process plays (a runner's children are `worker`s, ...).
-        #[arg(long, hide = true, default_value = "runner")]
+        #[arg(long, hide = true, default_value = crate::runner::RUNNER)]
         role: String,
     },
     /// Run variants of one scenario one after another and print them side by side.

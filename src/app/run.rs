@@ -119,7 +119,7 @@ impl Run {
                         Some(line)
                     }
                     Body::Process { role, ppid } => {
-                        if role == "runner" {
+                        if role == crate::runner::RUNNER {
                             self.pid = Some(event.pid);
                             if self.status == RunStatus::Starting {
                                 self.status = RunStatus::Running;

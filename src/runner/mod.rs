@@ -48,6 +48,9 @@ pub struct RunnerUpdate {
     pub msg: RunnerMsg,
 }
 
+/// The role a runner announces itself with (its children have their scenario's roles).
+pub const RUNNER: &str = "runner";
+
 /// The exit of a runner's descendant that was never seen to exit: its runner ended and took
 /// the whole process group with it.
 pub const KILLED_WITH_GROUP: &str = "killed with its group";

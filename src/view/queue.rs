@@ -90,7 +90,7 @@ fn processes_line(q: &QueueHistory) -> Line<'static> {
     let mut children: Vec<(&u32, &String)> = q
         .roles
         .iter()
-        .filter(|(_, role)| *role != "runner")
+        .filter(|(_, role)| *role != crate::runner::RUNNER)
         .collect();
     // The writer first: items go from it to the reader.
     children.sort_by_key(|(pid, role)| (role.as_str() != "writer", **pid));
