@@ -61,11 +61,10 @@ pub fn reap_orphans(group: i32, within: std::time::Duration) {
     }
 }
 
-/// Children of this process in process group `group`.
+/// Children of this process in process group `group` (its leader, the runner, is reaped).
 fn members_among_children(group: i32) -> Vec<i32> {
-    crate::procfs::children_of(std::process::id())
+    crate::procfs::adopted_from(&[group as u32])
         .into_iter()
-        .filter(|&pid| crate::procfs::stat(pid).is_some_and(|s| s.pgrp == group))
         .map(|pid| pid as i32)
         .collect()
 }

@@ -63,6 +63,20 @@ pub fn descendants(roots: &[u32]) -> Vec<u32> {
     }
 }
 
+/// Children of this process in one of the process `groups` other than the groups' leaders:
+/// orphans it adopted as a subreaper when their parents died. Their group still names the
+/// runner they came from.
+pub fn adopted_from(groups: &[u32]) -> Vec<u32> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    children_of(std::process::id())
+        .into_iter()
+        .filter(|pid| !groups.contains(pid))
+        .filter(|&pid| stat(pid).is_some_and(|s| groups.contains(&(s.pgrp as u32))))
+        .collect()
+}
+
 /// The processes `pid` started and has not reaped (zombies included).
 pub fn children_of(pid: u32) -> Vec<u32> {
     if has_children_files() {

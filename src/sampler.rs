@@ -14,6 +14,8 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 pub struct ProcSample {
     pub pid: u32,
     pub ppid: u32,
+    /// Process group: a runner's PID for everything its run started.
+    pub pgrp: u32,
     pub name: String,
     /// One letter as in `ps`: R running, S sleeping, D disk wait, Z zombie, T stopped.
     pub state: char,
@@ -153,7 +155,11 @@ impl Machine {
         system.refresh_cpu_usage();
         let cores: Vec<f32> = system.cpus().iter().map(|c| c.usage()).collect();
         let total = system.global_cpu_usage();
-        let tree = crate::procfs::descendants(roots);
+        // A process whose parent died was adopted by the dashboard (a subreaper): it is
+        // found by its process group, which is its runner's PID.
+        let mut roots = roots.to_vec();
+        roots.extend(crate::procfs::adopted_from(&roots));
+        let tree = crate::procfs::descendants(&roots);
         let mut pids: Vec<Pid> = tree.iter().map(|&pid| Pid::from_u32(pid)).collect();
         pids.push(self.me);
         pids.append(&mut self.watched);
@@ -181,7 +187,12 @@ fn describe(pid: u32, p: &sysinfo::Process) -> ProcSample {
     let stat = crate::procfs::stat(pid);
     ProcSample {
         pid,
-        ppid: p.parent().map(|pp| pp.as_u32()).unwrap_or(0),
+        // From /proc, not sysinfo's memory of it: an adopted orphan's parent changes.
+        ppid: stat
+            .map(|s| s.ppid)
+            .or(p.parent().map(|pp| pp.as_u32()))
+            .unwrap_or(0),
+        pgrp: stat.map_or(0, |s| s.pgrp as u32),
         name: p.name().to_string_lossy().into_owned(),
         state: stat.map(|s| s.state).unwrap_or('?'),
         cpu_pct: p.cpu_usage(),

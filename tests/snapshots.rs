@@ -186,6 +186,7 @@ fn running_lock() -> App {
     let runner = ProcSample {
         pid: 4242,
         ppid: DASHBOARD,
+        pgrp: 4242,
         name: "conlab".into(),
         state: 'R',
         cpu_pct: 187.0,

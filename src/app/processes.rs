@@ -1,7 +1,7 @@
 //! The processes panel's table: every runner and its descendants, merged from the runners'
 //! events (roles, exits) and the sampler (state, CPU%, threads). Exited rows stay, dimmed.
 
-use crate::runner::RunId;
+use crate::runner::{RUNNER, RunId};
 use crate::sampler::{ProcSample, ThreadSample};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,21 +82,30 @@ impl ProcessTable {
         }
     }
 
-    /// Live figures from the sampler; unknown descendants of a known row join its run.
+    /// Live figures from the sampler. An unknown process joins its parent's run as a
+    /// "child", or, when its parent died and the dashboard adopted it, its runner's run (the
+    /// runner's PID is its process group) as an "orphan".
     pub fn sampled(&mut self, samples: &[ProcSample]) {
         for s in samples {
             if self.find(s.pid).is_none() {
-                let Some(run) = self
-                    .rows
-                    .iter()
-                    .find(|r| r.pid == s.ppid && r.exit.is_none())
-                    .map(|r| r.run)
-                else {
+                let live = |pid: u32| move |r: &&ProcRow| r.pid == pid && r.exit.is_none();
+                let joined = match self.rows.iter().find(live(s.ppid)) {
+                    Some(parent) => Some((parent.run, "child")),
+                    None => self
+                        .rows
+                        .iter()
+                        .find(live(s.pgrp))
+                        .filter(|r| r.role == RUNNER)
+                        .map(|r| (r.run, "orphan")),
+                };
+                let Some((run, role)) = joined else {
                     continue;
                 };
-                self.started(run, s.pid, s.ppid, "child");
+                self.started(run, s.pid, s.ppid, role);
             }
             if let Some(row) = self.find(s.pid) {
+                // An adopted orphan's parent changes: show the new one.
+                row.ppid = s.ppid;
                 row.state = s.state;
                 row.cpu_pct = s.cpu_pct;
                 row.threads = s.threads;
@@ -161,6 +170,7 @@ mod tests {
         let child = ProcSample {
             pid: 101,
             ppid: 100,
+            pgrp: 100,
             name: "conlab".into(),
             state: 'S',
             cpu_pct: 50.0,
@@ -170,10 +180,47 @@ mod tests {
         let stranger = ProcSample {
             pid: 555,
             ppid: 1,
+            pgrp: 555,
             ..child.clone()
         };
-        t.sampled(&[child, stranger]);
+        t.sampled(&[child.clone(), stranger]);
         assert_eq!(t.rows.len(), 2);
         assert_eq!((t.rows[1].run, t.rows[1].threads), (7, 3));
+        assert_eq!(t.rows[1].role, "child");
+
+        // 101 dies; its child 102, adopted by the dashboard (PID 50), is still in group 100.
+        t.exited(101, "code 0");
+        let orphan = ProcSample {
+            pid: 102,
+            ppid: 50,
+            ..child
+        };
+        t.sampled(&[orphan]);
+        let row = t
+            .rows
+            .iter()
+            .find(|r| r.pid == 102)
+            .expect("the orphan is listed");
+        assert_eq!((row.run, row.role.as_str(), row.ppid), (7, "orphan", 50));
+    }
+
+    #[test]
+    fn a_stranger_in_a_group_that_is_no_runner_stays_out() {
+        let mut t = ProcessTable::default();
+        t.started(7, 100, 1, "runner");
+        t.started(7, 101, 100, "worker");
+        let stranger = ProcSample {
+            pid: 300,
+            ppid: 1,
+            // The group of a worker, not of a runner: not one of ours.
+            pgrp: 101,
+            name: "x".into(),
+            state: 'S',
+            cpu_pct: 0.0,
+            threads: 1,
+            tasks: vec![],
+        };
+        t.sampled(&[stranger]);
+        assert_eq!(t.rows.len(), 2);
     }
 }
