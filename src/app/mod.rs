@@ -54,11 +54,29 @@ pub enum Overlay {
     Help,
     /// The whole lesson, scrolled down this many lines.
     Lesson(u16),
+    /// Every event kept, scrolled back this many lines from the newest.
+    Log(usize),
     Form(Form),
 }
 
 /// Lines kept in the event log.
 const LOG_LINES: usize = 200;
+
+/// How far a key scrolls an overlay: down positive, up negative, 0 for other keys.
+fn scroll_step(code: KeyCode) -> isize {
+    match code {
+        KeyCode::Up | KeyCode::Char('k') => -1,
+        KeyCode::Down | KeyCode::Char('j') => 1,
+        KeyCode::PageUp => -10,
+        KeyCode::PageDown => 10,
+        _ => 0,
+    }
+}
+
+/// Event lines the log overlay shows at once: the whole screen inside its border.
+pub fn log_lines_visible(size: (u16, u16)) -> usize {
+    usize::from(size.1.saturating_sub(2))
+}
 
 #[derive(Debug)]
 pub struct App {
@@ -195,25 +213,21 @@ impl App {
                 }
                 return vec![];
             }
-            Overlay::Lesson(scroll)
-                if matches!(
-                    key.code,
-                    KeyCode::Up
-                        | KeyCode::Down
-                        | KeyCode::PageUp
-                        | KeyCode::PageDown
-                        | KeyCode::Char('j' | 'k')
-                ) =>
-            {
-                *scroll = match key.code {
-                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-                    KeyCode::PageUp => scroll.saturating_sub(10),
-                    KeyCode::PageDown => scroll.saturating_add(10),
-                    _ => scroll.saturating_add(1),
-                };
+            Overlay::Lesson(scroll) if scroll_step(key.code) != 0 => {
+                *scroll = scroll.saturating_add_signed(scroll_step(key.code) as i16);
                 return vec![];
             }
-            Overlay::Help | Overlay::Lesson(_) => {
+            Overlay::Log(back) if scroll_step(key.code) != 0 => {
+                // Up goes back in time; never past the oldest page.
+                let total = crate::view::log::overlay_lines(&self.log, self.size);
+                let oldest_page = total.saturating_sub(log_lines_visible(self.size));
+                *back = (*back)
+                    .min(oldest_page)
+                    .saturating_add_signed(-scroll_step(key.code))
+                    .min(oldest_page);
+                return vec![];
+            }
+            Overlay::Help | Overlay::Lesson(_) | Overlay::Log(_) => {
                 // Any key closes an overlay; q still quits.
                 self.overlay = Overlay::None;
                 if key.code != KeyCode::Char('q') {
@@ -226,6 +240,10 @@ impl App {
             KeyCode::Char('t') => {
                 self.show_threads = !self.show_threads;
                 self.scroll_processes(0);
+                return vec![];
+            }
+            KeyCode::Char('v') => {
+                self.overlay = Overlay::Log(0);
                 return vec![];
             }
             KeyCode::PageDown | KeyCode::PageUp => {
@@ -549,6 +567,27 @@ mod tests {
                 success: true,
             },
         })
+    }
+
+    #[test]
+    fn the_event_log_overlay_scrolls_back_and_no_further_than_the_oldest() {
+        let mut app = on_lock();
+        for i in 0..50 {
+            app.push_log(format!("event {i}"));
+        }
+        app.update(key(KeyCode::Char('v')));
+        assert_eq!(app.overlay, Overlay::Log(0));
+        app.update(key(KeyCode::PageUp));
+        assert_eq!(app.overlay, Overlay::Log(10));
+        for _ in 0..10 {
+            app.update(key(KeyCode::PageUp));
+        }
+        // 80x24 shows 22 lines: 28 back is the oldest page.
+        assert_eq!(app.overlay, Overlay::Log(28));
+        app.update(key(KeyCode::Char('j')));
+        assert_eq!(app.overlay, Overlay::Log(27));
+        assert_eq!(app.update(key(KeyCode::Char('x'))), vec![]);
+        assert_eq!(app.overlay, Overlay::None);
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "scroll the processes panel (the mouse wheel over it too)",
     ),
     ("l", "read the whole lesson"),
+    (
+        "v",
+        "every event of the session (the last 200), to scroll back",
+    ),
     ("?", "this help"),
     (
         "q  Ctrl-C",

@@ -1,30 +1,112 @@
-//! The event log: the latest runner events, newest last.
+//! The event log: the latest runner events, newest last; and with `v`, every event kept,
+//! over the whole screen, to scroll back through.
 
 use super::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use std::collections::VecDeque;
 
 pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
-    let shown = area.height as usize;
     let lines: Vec<Line> = if log.is_empty() {
         vec![Line::from(Span::styled(
             " events appear here: select a scenario and press Enter",
             DIM,
         ))]
     } else {
-        log.iter()
-            .skip(log.len().saturating_sub(shown))
-            .map(|l| {
-                Line::from(vec![
-                    Span::styled(" ▸ ", Style::new().fg(Color::Cyan)),
-                    Span::raw(l.clone()),
-                ])
-            })
-            .collect()
+        newest(log, area.height as usize)
     };
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The `v` overlay: scrolled `back` screen lines from the newest (kept within the log).
+/// Long events wrap, so nothing is cut off at 80 columns.
+pub fn overlay(frame: &mut Frame, area: Rect, log: &VecDeque<String>, back: usize) {
+    frame.render_widget(Clear, area);
+    let text = every_event(log);
+    let total = text.line_count(area.width.saturating_sub(2));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let back = back.min(total.saturating_sub(visible));
+    let above = total.saturating_sub(visible + back);
+    let where_ = match (above, back) {
+        (0, 0) => String::new(),
+        (above, back) => format!(" +{above} above · +{back} below · ↑↓ PgUp PgDn ·"),
+    };
+    let block = Block::bordered()
+        .title(format!(" Events · {} kept ", log.len()))
+        .title_bottom(
+            Line::from(Span::styled(format!("{where_} any other key closes "), DIM))
+                .right_aligned(),
+        );
+    let scroll = u16::try_from(above).unwrap_or(u16::MAX);
+    frame.render_widget(text.scroll((scroll, 0)).block(block), area);
+}
+
+/// Screen lines the `v` overlay needs for the whole log at this screen size.
+pub fn overlay_lines(log: &VecDeque<String>, size: (u16, u16)) -> usize {
+    every_event(log).line_count(size.0.saturating_sub(2))
+}
+
+fn every_event(log: &VecDeque<String>) -> Paragraph<'_> {
+    Paragraph::new(newest(log, log.len())).wrap(Wrap { trim: false })
+}
+
+/// The last `count` lines of the log.
+fn newest(log: &VecDeque<String>, count: usize) -> Vec<Line<'_>> {
+    log.range(log.len().saturating_sub(count)..)
+        .map(|l| {
+            Line::from(vec![
+                Span::styled(" ▸ ", Style::new().fg(Color::Cyan)),
+                Span::raw(l.as_str()),
+            ])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn screen(log: &VecDeque<String>, back: usize) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(60, 6)).unwrap();
+        terminal.draw(|f| overlay(f, f.area(), log, back)).unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..6)
+            .map(|y| (0..60).map(|x| buffer[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_overlay_shows_a_page_ending_where_it_was_scrolled_back_to() {
+        let log: VecDeque<String> = (0..10).map(|i| format!("event {i}")).collect();
+        let lines = screen(&log, 0);
+        assert!(lines[0].contains("Events · 10 kept"), "{lines:#?}");
+        assert!(
+            lines[1].contains("event 6") && lines[4].contains("event 9"),
+            "{lines:#?}"
+        );
+        assert!(lines[5].contains("+6 above · +0 below"), "{lines:#?}");
+        let lines = screen(&log, 3);
+        assert!(
+            lines[1].contains("event 3") && lines[4].contains("event 6"),
+            "{lines:#?}"
+        );
+        // Further back than the log goes: the oldest page.
+        let lines = screen(&log, 99);
+        assert!(lines[1].contains("event 0") && lines[5].contains("+0 above · +6 below"));
+    }
+
+    #[test]
+    fn a_long_event_wraps_instead_of_being_cut() {
+        let long = format!("start {} end", "word ".repeat(20));
+        let log: VecDeque<String> = ["first".to_string(), long].into();
+        let lines = screen(&log, 0);
+        assert!(lines.iter().any(|l| l.contains("end")), "{lines:#?}");
+        // With its " ▸ ", the long event is 113 characters: two lines of 58.
+        assert_eq!(overlay_lines(&log, (60, 6)), 3);
+    }
 }

@@ -116,6 +116,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::None => {}
         Overlay::Help => help::draw(frame, frame.area()),
         Overlay::Lesson(scroll) => overlay::lesson(frame, frame.area(), app.scenario(), *scroll),
+        Overlay::Log(back) => log::overlay(frame, frame.area(), &app.log, *back),
         Overlay::Form(form) => overlay::form(frame, areas.main, app.scenario(), form),
     }
 }
@@ -182,7 +183,7 @@ mod tests {
         };
         app.update(Msg::Sample(Box::new(sample)));
         app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-        for overlay in ['_', '?', 'e', 'l', 'c'] {
+        for overlay in ['_', '?', 'e', 'l', 'v', 'c'] {
             if overlay != '_' {
                 app.overlay = Overlay::None;
                 app.update(Msg::Key(KeyEvent::new(
