@@ -309,6 +309,28 @@ fn compare_with_three_finished_variants() {
     }
 }
 
+/// At 80x24 the verdicts do not fit under the table: ↓ scrolls them into view, and no
+/// further than the last.
+#[test]
+fn compare_verdicts_scroll_into_view_at_80x24() {
+    let mut app = compare_done();
+    let screen = |app: &conlab::app::App| rows(draw(app, 80, 24).backend().buffer()).join("\n");
+    let before = screen(&app);
+    assert!(!before.contains("atomic: balance stayed 0"), "{before}");
+    assert!(before.contains("↓ more"), "{before}");
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Down);
+    }
+    let after = screen(&app);
+    assert!(after.contains("atomic: balance stayed 0"), "{after}");
+    assert!(
+        after.contains("↑ more") && !after.contains("↓ more"),
+        "{after}"
+    );
+    press(&mut app, KeyCode::Char('k'));
+    assert!(screen(&app).contains("↑↓ more"), "one line back up");
+}
+
 #[test]
 fn compare_halfway() {
     let mut app = idle("lock", 80, 24);

@@ -18,6 +18,8 @@ pub struct Compare {
     pub simultaneous: bool,
     /// The user stopped the comparison: start no further variants.
     pub stopped: bool,
+    /// Lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
+    pub scroll: usize,
 }
 
 impl Compare {
@@ -35,6 +37,7 @@ impl Compare {
             base,
             simultaneous,
             stopped: false,
+            scroll: 0,
         }
     }
 

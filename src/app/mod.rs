@@ -73,6 +73,12 @@ fn scroll_step(code: KeyCode) -> isize {
     }
 }
 
+/// `position` moved by `step` within `0..=last`. Clamped before moving too: what scrolls may
+/// have shrunk (or the screen grown) since the last move, and a move must show.
+fn scrolled(position: usize, step: isize, last: usize) -> usize {
+    position.min(last).saturating_add_signed(step).min(last)
+}
+
 /// Event lines the log overlay shows at once: the whole screen inside its border.
 pub fn log_lines_visible(size: (u16, u16)) -> usize {
     usize::from(size.1.saturating_sub(2))
@@ -221,10 +227,7 @@ impl App {
                 // Up goes back in time; never past the oldest page.
                 let total = crate::view::log::overlay_lines(&self.log, self.size);
                 let oldest_page = total.saturating_sub(log_lines_visible(self.size));
-                *back = (*back)
-                    .min(oldest_page)
-                    .saturating_add_signed(-scroll_step(key.code))
-                    .min(oldest_page);
+                *back = scrolled(*back, -scroll_step(key.code), oldest_page);
                 return vec![];
             }
             Overlay::Help | Overlay::Lesson(_) | Overlay::Log(_) => {
@@ -285,6 +288,16 @@ impl App {
 
     fn compare_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let active = self.compare_active_runs();
+        if scroll_step(key.code) != 0 {
+            let Some(compare) = &self.compare else {
+                return vec![];
+            };
+            let overflow = crate::view::compare::summary_overflow(self, compare);
+            if let Some(c) = &mut self.compare {
+                c.scroll = scrolled(c.scroll, scroll_step(key.code), overflow);
+            }
+            return vec![];
+        }
         match key.code {
             KeyCode::Char('q') => self.quit(),
             KeyCode::Char('?') => {
@@ -355,12 +368,7 @@ impl App {
     fn scroll_processes(&mut self, lines: isize) {
         let total = self.processes.line_count(self.show_threads);
         let last_page = total.saturating_sub(self.process_rows_visible());
-        // Clamped before moving too: rows may have gone (or the panel grown) since last time.
-        self.process_scroll = self
-            .process_scroll
-            .min(last_page)
-            .saturating_add_signed(lines)
-            .min(last_page);
+        self.process_scroll = scrolled(self.process_scroll, lines, last_page);
     }
 
     fn mouse(&mut self, mouse: MouseEvent) {

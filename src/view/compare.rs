@@ -19,6 +19,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     } else {
         "one after another"
     };
+    let runs = runs_of(app, compare);
+    let (table_area, summary_area) = split(area, compare);
+    let summary = summary(compare, &runs);
+    let overflow = summary
+        .line_count(summary_area.width)
+        .saturating_sub(usize::from(summary_area.height));
+    let scroll = compare.scroll.min(overflow);
+    let more = match (scroll, overflow - scroll) {
+        (0, 0) => "",
+        (_, 0) => " ↑ more ·",
+        (0, _) => " ↓ more ·",
+        _ => " ↑↓ more ·",
+    };
     let block = Block::bordered()
         .title(Line::from(Span::styled(
             format!(
@@ -29,21 +42,55 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                " r rerun · m switch race/sequential · s stop · Esc close ",
+                format!("{more} r rerun · m switch race/sequential · s stop · Esc close "),
                 DIM,
             ))
             .right_aligned(),
         );
-    let inner = block.inner(area);
     frame.render_widget(block, area);
+    frame.render_widget(table(compare, &runs), table_area);
 
-    let runs: Vec<Option<&Run>> = compare
+    let used = (summary.line_count(summary_area.width) as u16).min(summary_area.height);
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(summary_area);
+    let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    frame.render_widget(summary.scroll((scroll, 0)), top);
+    // With room to spare, the lesson explains what the columns show.
+    if rest.height >= 3 {
+        frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
+    }
+}
+
+/// How far the summary and verdicts under the table can scroll at this screen size (↑↓ in
+/// the compare view): the lines that do not fit.
+pub fn summary_overflow(app: &App, compare: &Compare) -> usize {
+    let areas = super::layout(Rect::new(0, 0, app.size.0, app.size.1), app.cpu.cores.len());
+    let (_, summary_area) = split(areas.main.union(areas.menu), compare);
+    summary(compare, &runs_of(app, compare))
+        .line_count(summary_area.width)
+        .saturating_sub(usize::from(summary_area.height))
+}
+
+fn runs_of<'a>(app: &'a App, compare: &Compare) -> Vec<Option<&'a Run>> {
+    compare
         .runs
         .iter()
         .map(|id| id.and_then(|id| app.runs.get(&id)))
-        .collect();
-    let first = runs.first().copied().flatten();
+        .collect()
+}
 
+/// The table's place and the summary's, inside the view's border.
+fn split(area: Rect, compare: &Compare) -> (Rect, Rect) {
+    // A header, the status row, and a row per highlighted figure.
+    let table_h = compare.scenario.highlights.len() as u16 + 2;
+    let inner = Block::bordered().inner(area);
+    let [table, summary] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
+    (table, summary)
+}
+
+fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
+    let first = runs.first().copied().flatten();
     let mut header = vec![Cell::from("")];
     header.extend(
         (0..compare.values.len())
@@ -59,7 +106,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     )];
     for name in compare.scenario.highlights {
         let mut cells = vec![Cell::from(Span::styled(metric_label(name), LABEL))];
-        for run in &runs {
+        for run in runs {
             cells.push(cell(name, *run, first));
         }
         rows.push(Row::new(cells));
@@ -67,16 +114,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     let n = compare.values.len() as u32;
     let mut widths = vec![Constraint::Length(16)];
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n)));
-    let table_h = rows.len() as u16 + 1;
-    let [table_area, summary_area] =
-        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(Row::new(header))
-            .column_spacing(1),
-        table_area,
-    );
+    Table::new(rows, widths)
+        .header(Row::new(header))
+        .column_spacing(1)
+}
 
+/// The hyperfine-style summary once every variant is done, then each variant's verdicts.
+fn summary(compare: &Compare, runs: &[Option<&Run>]) -> Paragraph<'static> {
     let reports: Vec<Report> = runs
         .iter()
         .filter_map(|r| r.and_then(|r| r.report.clone()))
@@ -87,14 +131,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
             scenario: compare.scenario.id.to_string(),
             key: compare.key.to_string(),
             values: compare.values.clone(),
-            runs: reports.clone(),
+            runs: reports,
         };
         summary.push(Line::from(vec![
             Span::styled("Summary: ", LABEL),
             Span::raw(comparison.summary_line()),
         ]));
     }
-    for (value, run) in compare.values.iter().zip(&runs) {
+    for (value, run) in compare.values.iter().zip(runs) {
         for note in run
             .and_then(|r| r.report.as_ref())
             .map(|r| r.notes.as_slice())
@@ -106,15 +150,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
             ]));
         }
     }
-    // With room to spare, the lesson explains what the columns show.
-    let summary = Paragraph::new(summary).wrap(Wrap { trim: false });
-    let used = (summary.line_count(summary_area.width) as u16).min(summary_area.height);
-    let [top, rest] =
-        Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(summary_area);
-    frame.render_widget(summary, top);
-    if rest.height >= 3 {
-        frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
-    }
+    Paragraph::new(summary).wrap(Wrap { trim: false })
 }
 
 /// One figure: live while running, final when done; wrong values marked; ratios for time

@@ -24,6 +24,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "in compare: one after another ⇄ all at once (a race)",
     ),
     (
+        "  ↑ ↓",
+        "in compare: scroll the verdicts when they do not fit",
+    ),
+    (
         "t",
         "show/hide each process's threads (TID, name, core, switches)",
     ),
