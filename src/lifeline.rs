@@ -43,6 +43,23 @@ pub fn adopt_orphans() {
     let _ = nix::sys::prctl::set_child_subreaper(true);
 }
 
+/// Reaps `pid`, a child of this process, if it has ended, without waiting: how it ended
+/// (`code 0`, `signal 9 (SIGKILL)`), or `None` while it runs (or when it is not ours).
+pub fn reap_if_ended(pid: u32) -> Option<String> {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    use std::os::unix::process::ExitStatusExt;
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).ok()?);
+    // As the kernel encodes a wait status: exit code in the second byte, or the signal.
+    let raw = match waitpid(pid, Some(WaitPidFlag::WNOHANG)).ok()? {
+        WaitStatus::Exited(_, code) => (code & 0xff) << 8,
+        WaitStatus::Signaled(_, signal, _) => signal as i32,
+        _ => return None,
+    };
+    Some(crate::runner::describe_exit(
+        std::process::ExitStatus::from_raw(raw),
+    ))
+}
+
 /// Reaps this process's children that belong to process group `group` — a dead runner's
 /// descendants, re-parented here — until none is left or `within` has passed. Other children
 /// (live runners, whose own threads wait for them) are never touched.

@@ -58,6 +58,9 @@ pub struct Sample {
     pub self_cpu_pct: f32,
     /// The tracked runners and all their descendants.
     pub processes: Vec<ProcSample>,
+    /// Orphans of a run (adopted by this process) that ended and were reaped here, with how
+    /// they ended: nobody else is waiting for them while their run goes on.
+    pub reaped: Vec<(u32, String)>,
 }
 
 /// What the sampler should watch, set by the UI thread: the runners (with their process
@@ -156,9 +159,22 @@ impl Machine {
         let cores: Vec<f32> = system.cpus().iter().map(|c| c.usage()).collect();
         let total = system.global_cpu_usage();
         // A process whose parent died was adopted by the dashboard (a subreaper): it is
-        // found by its process group, which is its runner's PID.
+        // found by its process group, which is its runner's PID. Once it ends, it is ours
+        // to reap.
+        let mut reaped = Vec::new();
         let mut roots = roots.to_vec();
-        roots.extend(crate::procfs::adopted_from(&roots));
+        for orphan in crate::procfs::adopted_from(&roots) {
+            let ended = crate::procfs::stat(orphan).is_some_and(|s| s.state == 'Z');
+            let exit = if ended {
+                crate::lifeline::reap_if_ended(orphan)
+            } else {
+                None
+            };
+            match exit {
+                Some(exit) => reaped.push((orphan, exit)),
+                None => roots.push(orphan),
+            }
+        }
         let tree = crate::procfs::descendants(&roots);
         let mut pids: Vec<Pid> = tree.iter().map(|&pid| Pid::from_u32(pid)).collect();
         pids.push(self.me);
@@ -179,6 +195,7 @@ impl Machine {
             total,
             self_cpu_pct,
             processes,
+            reaped,
         }
     }
 }

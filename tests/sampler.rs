@@ -1,6 +1,7 @@
 //! The sampler with real processes. A process whose parent died inside a run is adopted by
 //! the dashboard (a child subreaper), no longer below its runner: the sampler must still
-//! find it, by its process group, so the processes panel shows it (as an `orphan`).
+//! find it, by its process group, so the processes panel shows it (as an `orphan`); and
+//! when it ends, reap it and say how it ended, since nobody else waits for it.
 //!
 //! Its own test binary: this process becomes a subreaper and adopts an orphan on purpose,
 //! which the leftover checks of the other test files would rightly object to.
@@ -8,7 +9,7 @@
 mod common;
 
 use conlab::sampler::{Sample, Tracked};
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use std::collections::HashSet;
@@ -37,8 +38,28 @@ impl Drop for Group {
     }
 }
 
+/// What `pick` finds in the next sample that has it, before `deadline`.
+fn next<T>(
+    samples: &crossbeam_channel::Receiver<Box<Sample>>,
+    deadline: Instant,
+    pick: impl Fn(Sample) -> Option<T>,
+) -> Option<T> {
+    while Instant::now() < deadline {
+        match samples.recv_timeout(Duration::from_secs(2)) {
+            Ok(sample) => {
+                if let Some(found) = pick(*sample) {
+                    return Some(found);
+                }
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+    None
+}
+
 #[test]
-fn an_orphan_adopted_from_a_runs_group_is_still_sampled() {
+fn an_orphan_of_a_run_is_sampled_and_reaped_with_its_exit() {
     common::become_subreaper();
     let me = std::process::id();
     // A stand-in runner, leader of its own group: a subshell starts `sleep` and exits at
@@ -70,24 +91,28 @@ fn an_orphan_adopted_from_a_runs_group_is_still_sampled() {
     let (stop, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let sampler = conlab::sampler::spawn(Duration::from_millis(200), tracked, samples_tx, stop_rx)
         .expect("sampler starts");
-    let mut seen = None;
-    while seen.is_none() && Instant::now() < deadline {
-        let Ok(sample) = samples.recv_timeout(Duration::from_secs(2)) else {
-            continue;
-        };
-        seen = sample.processes.into_iter().find(|p| p.pid == orphan);
-    }
+    let seen = next(&samples, Instant::now() + Duration::from_secs(10), |s| {
+        s.processes.into_iter().find(|p| p.pid == orphan)
+    });
+    let seen = seen.expect("the sampler found the adopted orphan");
+    assert_eq!(seen.ppid, me, "its parent is now this process: {seen:?}");
+    assert_eq!(
+        seen.pgrp, runner_pid,
+        "its group is still the runner's: {seen:?}"
+    );
+
+    // It ends while its run goes on: the sampler reaps it and reports how it ended.
+    kill(Pid::from_raw(orphan as i32), Signal::SIGKILL).expect("the orphan can be killed");
+    let reaped = next(&samples, Instant::now() + Duration::from_secs(10), |s| {
+        s.reaped.into_iter().find(|(pid, _)| *pid == orphan)
+    });
     let _ = stop.send(());
     let _ = sampler.join();
-
-    let orphan = seen.expect("the sampler found the adopted orphan");
-    assert_eq!(
-        orphan.ppid, me,
-        "its parent is now this process: {orphan:?}"
-    );
-    assert_eq!(
-        orphan.pgrp, runner_pid,
-        "its group is still the runner's: {orphan:?}"
+    let (_, exit) = reaped.expect("the sampler reaped the orphan");
+    assert_eq!(exit, "signal 9 (SIGKILL)");
+    assert!(
+        conlab::procfs::stat(orphan).is_none(),
+        "no zombie is left of it"
     );
     drop(group);
 }

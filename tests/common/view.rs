@@ -43,6 +43,7 @@ pub fn sample(cores: &[f32], processes: Vec<ProcSample>) -> Msg {
         total,
         self_cpu_pct: 1.5,
         processes,
+        reaped: Vec::new(),
     }))
 }
 
