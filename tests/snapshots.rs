@@ -317,18 +317,19 @@ fn compare_verdicts_scroll_into_view_at_80x24() {
     let screen = |app: &conlab::app::App| rows(draw(app, 80, 24).backend().buffer()).join("\n");
     let before = screen(&app);
     assert!(!before.contains("atomic: balance stayed 0"), "{before}");
-    assert!(before.contains("↓ more"), "{before}");
+    assert!(before.contains("└ +5 below · ↑↓"), "{before}");
     for _ in 0..20 {
         press(&mut app, KeyCode::Down);
     }
     let after = screen(&app);
     assert!(after.contains("atomic: balance stayed 0"), "{after}");
-    assert!(
-        after.contains("↑ more") && !after.contains("↓ more"),
-        "{after}"
-    );
+    assert!(after.contains("└ +5 above · ↑↓"), "{after}");
     press(&mut app, KeyCode::Char('k'));
-    assert!(screen(&app).contains("↑↓ more"), "one line back up");
+    let back_one = screen(&app);
+    assert!(
+        back_one.contains("└ +4 above · +1 below · ↑↓"),
+        "{back_one}"
+    );
 }
 
 #[test]

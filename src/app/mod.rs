@@ -53,7 +53,7 @@ pub enum Overlay {
     None,
     Help,
     /// The whole lesson, scrolled down this many lines.
-    Lesson(u16),
+    Lesson(usize),
     /// Every event kept, scrolled back this many lines from the newest.
     Log(usize),
     Form(Form),
@@ -77,11 +77,6 @@ fn scroll_step(code: KeyCode) -> isize {
 /// have shrunk (or the screen grown) since the last move, and a move must show.
 fn scrolled(position: usize, step: isize, last: usize) -> usize {
     position.min(last).saturating_add_signed(step).min(last)
-}
-
-/// Event lines the log overlay shows at once: the whole screen inside its border.
-pub fn log_lines_visible(size: (u16, u16)) -> usize {
-    usize::from(size.1.saturating_sub(2))
 }
 
 #[derive(Debug)]
@@ -164,6 +159,12 @@ impl App {
     }
 
     pub fn push_log(&mut self, line: String) {
+        // Scrolled back in the `v` overlay, the lines being read stay put as events arrive.
+        if let Overlay::Log(back) = &mut self.overlay
+            && *back > 0
+        {
+            *back += crate::view::log::overlay_lines_of(&line, self.size);
+        }
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
@@ -186,6 +187,9 @@ impl App {
             Msg::Sample(sample) => {
                 self.cpu.record(&sample);
                 self.processes.sampled(&sample.processes);
+                for (pid, exit) in &sample.reaped {
+                    self.processes.exited(*pid, exit);
+                }
                 vec![]
             }
             Msg::Runner(update) => self.runner(update),
@@ -220,14 +224,15 @@ impl App {
                 return vec![];
             }
             Overlay::Lesson(scroll) if scroll_step(key.code) != 0 => {
-                *scroll = scroll.saturating_add_signed(scroll_step(key.code) as i16);
+                let scenario = scenarios::all()[self.selected];
+                let last = crate::view::overlay::lesson_last_scroll(scenario, self.size);
+                *scroll = scrolled(*scroll, scroll_step(key.code), last);
                 return vec![];
             }
             Overlay::Log(back) if scroll_step(key.code) != 0 => {
                 // Up goes back in time; never past the oldest page.
-                let total = crate::view::log::overlay_lines(&self.log, self.size);
-                let oldest_page = total.saturating_sub(log_lines_visible(self.size));
-                *back = scrolled(*back, -scroll_step(key.code), oldest_page);
+                let oldest = crate::view::log::overlay_last_scroll(&self.log, self.size);
+                *back = scrolled(*back, -scroll_step(key.code), oldest);
                 return vec![];
             }
             Overlay::Help | Overlay::Lesson(_) | Overlay::Log(_) => {
@@ -242,7 +247,8 @@ impl App {
         match key.code {
             KeyCode::Char('t') => {
                 self.show_threads = !self.show_threads;
-                self.scroll_processes(0);
+                // Lines shift when threads come and go: start again from the newest run.
+                self.process_scroll = 0;
                 return vec![];
             }
             KeyCode::Char('v') => {
@@ -287,17 +293,17 @@ impl App {
     }
 
     fn compare_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let active = self.compare_active_runs();
         if scroll_step(key.code) != 0 {
-            let Some(compare) = &self.compare else {
-                return vec![];
-            };
-            let overflow = crate::view::compare::summary_overflow(self, compare);
+            let overflow = self
+                .compare
+                .as_ref()
+                .map_or(0, |c| crate::view::compare::summary_overflow(self, c));
             if let Some(c) = &mut self.compare {
                 c.scroll = scrolled(c.scroll, scroll_step(key.code), overflow);
             }
             return vec![];
         }
+        let active = self.compare_active_runs();
         match key.code {
             KeyCode::Char('q') => self.quit(),
             KeyCode::Char('?') => {
@@ -594,8 +600,27 @@ mod tests {
         assert_eq!(app.overlay, Overlay::Log(28));
         app.update(key(KeyCode::Char('j')));
         assert_eq!(app.overlay, Overlay::Log(27));
+        // New events while scrolled back: the lines being read stay where they are.
+        app.push_log("event 50".into());
+        assert_eq!(app.overlay, Overlay::Log(28));
         assert_eq!(app.update(key(KeyCode::Char('x'))), vec![]);
         assert_eq!(app.overlay, Overlay::None);
+    }
+
+    #[test]
+    fn the_lesson_overlay_stops_at_its_end_and_the_next_up_shows() {
+        let mut app = on_lock();
+        app.update(Msg::Resize(80, 12));
+        app.update(key(KeyCode::Char('l')));
+        for _ in 0..50 {
+            app.update(key(KeyCode::PageDown));
+        }
+        let Overlay::Lesson(end) = app.overlay else {
+            panic!("{:?}", app.overlay)
+        };
+        assert!(end > 0 && end < 500, "{end}");
+        app.update(key(KeyCode::Up));
+        assert_eq!(app.overlay, Overlay::Lesson(end - 1));
     }
 
     #[test]

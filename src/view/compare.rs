@@ -1,7 +1,7 @@
 //! The compare view: the scenario's variants side by side, each column filling in live while
 //! its run goes, with time and throughput ratios against the first column.
 
-use super::fmt::{metric, metric_label, short_status};
+use super::fmt::{metric, metric_label, scroll_position, short_status};
 use super::{DIM, LABEL, WRONG};
 use crate::app::App;
 use crate::app::compare::Compare;
@@ -22,17 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     let runs = runs_of(app, compare);
     let (table_area, summary_area) = split(area, compare);
     let summary = summary(compare, &runs);
-    let overflow = summary
-        .line_count(summary_area.width)
-        .saturating_sub(usize::from(summary_area.height));
+    let (lines, overflow) = fit(&summary, summary_area);
     let scroll = compare.scroll.min(overflow);
-    let more = match (scroll, overflow - scroll) {
-        (0, 0) => "",
-        (_, 0) => " ↑ more ·",
-        (0, _) => " ↓ more ·",
-        _ => " ↑↓ more ·",
-    };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::from(Span::styled(
             format!(
                 " Compare {} by {} — {how} ",
@@ -42,15 +34,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                format!("{more} r rerun · m switch race/sequential · s stop · Esc close "),
+                " r rerun · m race/one by one · s stop · Esc close ",
                 DIM,
             ))
             .right_aligned(),
         );
+    // Where the verdicts stand goes on the left, where narrow screens do not cut it.
+    if let Some(position) = scroll_position(scroll, overflow - scroll) {
+        block = block.title_bottom(Line::from(Span::styled(format!(" {position} · ↑↓ "), DIM)));
+    }
     frame.render_widget(block, area);
     frame.render_widget(table(compare, &runs), table_area);
 
-    let used = (summary.line_count(summary_area.width) as u16).min(summary_area.height);
+    let used = u16::try_from(lines).map_or(summary_area.height, |l| l.min(summary_area.height));
     let [top, rest] =
         Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(summary_area);
     let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
@@ -66,9 +62,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
 pub fn summary_overflow(app: &App, compare: &Compare) -> usize {
     let areas = super::layout(Rect::new(0, 0, app.size.0, app.size.1), app.cpu.cores.len());
     let (_, summary_area) = split(areas.main.union(areas.menu), compare);
-    summary(compare, &runs_of(app, compare))
-        .line_count(summary_area.width)
-        .saturating_sub(usize::from(summary_area.height))
+    fit(&summary(compare, &runs_of(app, compare)), summary_area).1
+}
+
+/// The summary's lines in `area`, and how many of them do not fit.
+fn fit(summary: &Paragraph, area: Rect) -> (usize, usize) {
+    let lines = summary.line_count(area.width);
+    (lines, lines.saturating_sub(usize::from(area.height)))
 }
 
 fn runs_of<'a>(app: &'a App, compare: &Compare) -> Vec<Option<&'a Run>> {

@@ -177,6 +177,17 @@ pub fn status(run: &Run) -> Span<'static> {
     }
 }
 
+/// Where a scrolled view stands: `+3 above · +5 below`, leaving out a side with nothing;
+/// `None` when everything shows.
+pub fn scroll_position(above: usize, below: usize) -> Option<String> {
+    match (above, below) {
+        (0, 0) => None,
+        (0, below) => Some(format!("+{below} below")),
+        (above, 0) => Some(format!("+{above} above")),
+        (above, below) => Some(format!("+{above} above · +{below} below")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "in compare: one after another ⇄ all at once (a race)",
     ),
     (
-        "  ↑ ↓",
+        "  ↑↓ j k",
         "in compare: scroll the verdicts when they do not fit",
     ),
     (

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use std::collections::VecDeque;
 
 pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
@@ -24,29 +24,23 @@ pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
 /// The `v` overlay: scrolled `back` screen lines from the newest (kept within the log).
 /// Long events wrap, so nothing is cut off at 80 columns.
 pub fn overlay(frame: &mut Frame, area: Rect, log: &VecDeque<String>, back: usize) {
-    frame.render_widget(Clear, area);
     let text = every_event(log);
-    let total = text.line_count(area.width.saturating_sub(2));
-    let visible = usize::from(area.height.saturating_sub(2));
-    let back = back.min(total.saturating_sub(visible));
-    let above = total.saturating_sub(visible + back);
-    let where_ = match (above, back) {
-        (0, 0) => String::new(),
-        (above, back) => format!(" +{above} above · +{back} below · ↑↓ PgUp PgDn ·"),
-    };
-    let block = Block::bordered()
-        .title(format!(" Events · {} kept ", log.len()))
-        .title_bottom(
-            Line::from(Span::styled(format!("{where_} any other key closes "), DIM))
-                .right_aligned(),
-        );
-    let scroll = u16::try_from(above).unwrap_or(u16::MAX);
-    frame.render_widget(text.scroll((scroll, 0)).block(block), area);
+    let last = super::overlay::last_scroll(&text, (area.width, area.height));
+    let back = back.min(last);
+    let title = format!(" Events · the last {} ", log.len());
+    super::overlay::full_screen(frame, area, text, &title, last - back, back);
 }
 
-/// Screen lines the `v` overlay needs for the whole log at this screen size.
-pub fn overlay_lines(log: &VecDeque<String>, size: (u16, u16)) -> usize {
-    every_event(log).line_count(size.0.saturating_sub(2))
+/// How far back the `v` overlay scrolls at this screen size.
+pub fn overlay_last_scroll(log: &VecDeque<String>, size: (u16, u16)) -> usize {
+    super::overlay::last_scroll(&every_event(log), size)
+}
+
+/// Screen lines one event takes in the `v` overlay.
+pub fn overlay_lines_of(line: &str, size: (u16, u16)) -> usize {
+    Paragraph::new(entry(line))
+        .wrap(Wrap { trim: false })
+        .line_count(size.0.saturating_sub(2))
 }
 
 fn every_event(log: &VecDeque<String>) -> Paragraph<'_> {
@@ -56,13 +50,15 @@ fn every_event(log: &VecDeque<String>) -> Paragraph<'_> {
 /// The last `count` lines of the log.
 fn newest(log: &VecDeque<String>, count: usize) -> Vec<Line<'_>> {
     log.range(log.len().saturating_sub(count)..)
-        .map(|l| {
-            Line::from(vec![
-                Span::styled(" ▸ ", Style::new().fg(Color::Cyan)),
-                Span::raw(l.as_str()),
-            ])
-        })
+        .map(|l| entry(l))
         .collect()
+}
+
+fn entry(text: &str) -> Line<'_> {
+    Line::from(vec![
+        Span::styled(" ▸ ", Style::new().fg(Color::Cyan)),
+        Span::raw(text),
+    ])
 }
 
 #[cfg(test)]
@@ -84,12 +80,12 @@ mod tests {
     fn the_overlay_shows_a_page_ending_where_it_was_scrolled_back_to() {
         let log: VecDeque<String> = (0..10).map(|i| format!("event {i}")).collect();
         let lines = screen(&log, 0);
-        assert!(lines[0].contains("Events · 10 kept"), "{lines:#?}");
+        assert!(lines[0].contains("Events · the last 10"), "{lines:#?}");
         assert!(
             lines[1].contains("event 6") && lines[4].contains("event 9"),
             "{lines:#?}"
         );
-        assert!(lines[5].contains("+6 above · +0 below"), "{lines:#?}");
+        assert!(lines[5].contains("+6 above ·"), "{lines:#?}");
         let lines = screen(&log, 3);
         assert!(
             lines[1].contains("event 3") && lines[4].contains("event 6"),
@@ -97,7 +93,7 @@ mod tests {
         );
         // Further back than the log goes: the oldest page.
         let lines = screen(&log, 99);
-        assert!(lines[1].contains("event 0") && lines[5].contains("+0 above · +6 below"));
+        assert!(lines[1].contains("event 0") && lines[5].contains("+6 below ·"));
     }
 
     #[test]
@@ -107,6 +103,7 @@ mod tests {
         let lines = screen(&log, 0);
         assert!(lines.iter().any(|l| l.contains("end")), "{lines:#?}");
         // With its " ▸ ", the long event is 113 characters: two lines of 58.
-        assert_eq!(overlay_lines(&log, (60, 6)), 3);
+        assert_eq!(overlay_last_scroll(&log, (60, 6)), 0);
+        assert_eq!(overlay_lines_of(&log[1], (60, 6)), 2);
     }
 }

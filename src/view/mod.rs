@@ -172,7 +172,8 @@ mod tests {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
-    /// Every size from tiny to large draws without a panic, with every overlay.
+    /// Every size from tiny to large draws without a panic, with every overlay, and with
+    /// every scrollable part scrolled too far.
     #[test]
     fn draws_at_any_size() {
         let mut app = App::new((80, 24), 500);
@@ -183,6 +184,23 @@ mod tests {
         };
         app.update(Msg::Sample(Box::new(sample)));
         app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        for i in 0..40 {
+            app.push_log(format!("event {i} {}", "word ".repeat(i)));
+        }
+        let tiny: Vec<(u16, u16)> = [0, 1, 2, 5, 10, 20]
+            .into_iter()
+            .flat_map(|w| (0..4).map(move |h| (w, h)))
+            .collect();
+        let grid: Vec<(u16, u16)> = (0..=120)
+            .step_by(13)
+            .flat_map(|w| (0..=50).step_by(6).map(move |h| (w, h)))
+            .chain(tiny.iter().copied())
+            .collect();
+        // Scrolled too far, a few real sizes and the tiny ones are enough.
+        let scrolled: Vec<(u16, u16)> = [(80, 24), (120, 40), (200, 60)]
+            .into_iter()
+            .chain(tiny.iter().copied())
+            .collect();
         for overlay in ['_', '?', 'e', 'l', 'v', 'c'] {
             if overlay != '_' {
                 app.overlay = Overlay::None;
@@ -191,8 +209,17 @@ mod tests {
                     KeyModifiers::NONE,
                 )));
             }
-            for w in (0..=120).step_by(13) {
-                for h in (0..=50).step_by(6) {
+            for scroll in [0, usize::MAX] {
+                app.process_scroll = scroll;
+                match &mut app.overlay {
+                    Overlay::Lesson(s) | Overlay::Log(s) => *s = scroll,
+                    _ => {}
+                }
+                if let Some(c) = &mut app.compare {
+                    c.scroll = scroll;
+                }
+                let sizes = if scroll == 0 { &grid } else { &scrolled };
+                for &(w, h) in sizes {
                     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
                     terminal.draw(|f| draw(f, &app)).unwrap();
                 }

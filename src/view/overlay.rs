@@ -22,22 +22,52 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: u16) {
+/// The whole lesson over the screen, scrolled down `scroll` lines (kept within it).
+pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: usize) {
+    let text = lesson_text(scenario);
+    let last = last_scroll(&text, (area.width, area.height));
+    let scroll = scroll.min(last);
+    let title = format!(" Lesson: {} ", scenario.title);
+    full_screen(frame, area, text, &title, scroll, last - scroll);
+}
+
+/// How far the lesson overlay scrolls at this screen size.
+pub fn lesson_last_scroll(scenario: &Scenario, size: (u16, u16)) -> usize {
+    last_scroll(&lesson_text(scenario), size)
+}
+
+fn lesson_text(scenario: &Scenario) -> Paragraph<'_> {
+    Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true })
+}
+
+/// The lines of `text`, over the whole screen inside a border, that do not fit.
+pub fn last_scroll(text: &Paragraph, size: (u16, u16)) -> usize {
+    let total = text.line_count(size.0.saturating_sub(2));
+    total.saturating_sub(usize::from(size.1.saturating_sub(2)))
+}
+
+/// Draws `text` over the whole of `area` in a border, `above` lines scrolled past and
+/// `below` still to come; where it stands on the left of the bottom border, how to close it
+/// on the right.
+pub fn full_screen(
+    frame: &mut Frame,
+    area: Rect,
+    text: Paragraph,
+    title: &str,
+    above: usize,
+    below: usize,
+) {
     frame.render_widget(Clear, area);
-    let text = Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true });
-    let lines = text.line_count(area.width.saturating_sub(2)) as u16;
-    let visible = area.height.saturating_sub(2);
-    let scroll = scroll.min(lines.saturating_sub(visible));
-    let more = if lines > visible {
-        " ↑↓ scroll ·"
-    } else {
-        ""
-    };
-    let block = Block::bordered()
-        .title(format!(" Lesson: {} ", scenario.title))
-        .title_bottom(
-            Line::from(Span::styled(format!("{more} any other key closes "), DIM)).right_aligned(),
-        );
+    let mut block = Block::bordered()
+        .title(title.to_string())
+        .title_bottom(Line::from(Span::styled(" any other key closes ", DIM)).right_aligned());
+    if let Some(position) = super::fmt::scroll_position(above, below) {
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {position} · ↑↓ PgUp PgDn "),
+            DIM,
+        )));
+    }
+    let scroll = u16::try_from(above).unwrap_or(u16::MAX);
     frame.render_widget(text.scroll((scroll, 0)).block(block), area);
 }
 

@@ -100,11 +100,9 @@ pub fn draw(
     let room = rows_room(area);
     let scroll = scroll.min(rows.len().saturating_sub(room));
     let below = rows.len().saturating_sub(scroll + room);
-    let note = match (scroll, below) {
-        (0, 0) => format!(" {hint} "),
-        (0, below) => format!(" +{below} below · PgDn · {hint} "),
-        (above, 0) => format!(" +{above} above · PgUp · {hint} "),
-        (above, below) => format!(" +{above} above · +{below} below · {hint} "),
+    let note = match super::fmt::scroll_position(scroll, below) {
+        Some(position) => format!(" {position} · PgUp PgDn · {hint} "),
+        None => format!(" {hint} "),
     };
     let block =
         block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned());
@@ -147,11 +145,14 @@ mod tests {
             lines[2].contains("102") && lines[3].contains("103"),
             "{lines:#?}"
         );
-        assert!(lines[4].contains("+2 above · +2 below"), "{lines:#?}");
+        assert!(
+            lines[4].contains("+2 above · +2 below · PgUp PgDn"),
+            "{lines:#?}"
+        );
         // Scrolled past the end, the last page shows.
         let lines = screen(&table, 5, 99);
         assert!(lines[3].contains("105"), "{lines:#?}");
         assert!(lines[4].contains("+4 above · PgUp"), "{lines:#?}");
-        assert!(screen(&table, 5, 0)[4].contains("+4 below · PgDn"));
+        assert!(screen(&table, 5, 0)[4].contains(" +4 below · PgUp PgDn"));
     }
 }

@@ -23,7 +23,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Style::new().add_modifier(Modifier::BOLD),
         )))
         .title_bottom(
-            Line::from(Span::styled(" l lesson · e edit · c compare ", DIM)).right_aligned(),
+            Line::from(Span::styled(
+                " l lesson · v events · e edit · c compare ",
+                DIM,
+            ))
+            .right_aligned(),
         );
     let inner = block.inner(area);
     frame.render_widget(block, area);
