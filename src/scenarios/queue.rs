@@ -341,20 +341,20 @@ fn item_findings(
 ) -> bool {
     let mut seen = seen.to_vec();
     seen.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    let puts: Vec<(&str, f64)> = seen
-        .iter()
-        .filter_map(|s| match &s.happening {
-            Happening::Put(i) => Some((i.as_str(), s.at_ms)),
-            _ => None,
-        })
-        .collect();
-    let gets: Vec<(&str, f64)> = seen
-        .iter()
-        .filter_map(|s| match &s.happening {
-            Happening::Got(i) => Some((i.as_str(), s.at_ms)),
-            _ => None,
-        })
-        .collect();
+    // Each item `pick` names, with when it happened.
+    let times = |pick: fn(&Happening) -> Option<&str>| -> Vec<(&str, f64)> {
+        seen.iter()
+            .filter_map(|s| Some((pick(&s.happening)?, s.at_ms)))
+            .collect()
+    };
+    let puts = times(|h| match h {
+        Happening::Put(i) => Some(i),
+        _ => None,
+    });
+    let gets = times(|h| match h {
+        Happening::Got(i) => Some(i),
+        _ => None,
+    });
     m.set("items", items.len() as u64);
     m.set("items_put", puts.len() as u64);
     m.set("items_got", gets.len() as u64);
