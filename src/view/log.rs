@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use std::collections::VecDeque;
 
 pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
@@ -22,9 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
 }
 
 /// The `v` overlay: scrolled `back` screen lines from the newest (kept within the log).
-/// Long events wrap, so nothing is cut off at 80 columns.
+/// Long events wrap under their own text, so nothing is cut off at 80 columns.
 pub fn overlay(frame: &mut Frame, area: Rect, log: &VecDeque<String>, back: usize) {
-    let text = every_event(log);
+    let text = every_event(log, area.width);
     let last = super::overlay::last_scroll(&text, (area.width, area.height));
     let back = back.min(last);
     let title = format!(" Events · the last {} ", log.len());
@@ -33,32 +33,84 @@ pub fn overlay(frame: &mut Frame, area: Rect, log: &VecDeque<String>, back: usiz
 
 /// How far back the `v` overlay scrolls at this screen size.
 pub fn overlay_last_scroll(log: &VecDeque<String>, size: (u16, u16)) -> usize {
-    super::overlay::last_scroll(&every_event(log), size)
+    super::overlay::last_scroll(&every_event(log, size.0), size)
 }
 
 /// Screen lines one event takes in the `v` overlay.
 pub fn overlay_lines_of(line: &str, size: (u16, u16)) -> usize {
-    Paragraph::new(entry(line))
-        .wrap(Wrap { trim: false })
-        .line_count(size.0.saturating_sub(2))
+    wrapped(line, inside(size.0)).len()
 }
 
-fn every_event(log: &VecDeque<String>) -> Paragraph<'_> {
-    Paragraph::new(newest(log, log.len())).wrap(Wrap { trim: false })
+/// Columns inside the overlay's border.
+fn inside(width: u16) -> usize {
+    usize::from(width.saturating_sub(2))
 }
 
-/// The last `count` lines of the log.
+fn every_event(log: &VecDeque<String>, width: u16) -> Paragraph<'static> {
+    let lines: Vec<Line> = log.iter().flat_map(|l| wrapped(l, inside(width))).collect();
+    Paragraph::new(lines)
+}
+
+/// The last `count` lines of the log, one screen line each.
 fn newest(log: &VecDeque<String>, count: usize) -> Vec<Line<'_>> {
     log.range(log.len().saturating_sub(count)..)
-        .map(|l| entry(l))
+        .map(|l| Line::from(vec![marker(), Span::raw(l.as_str())]))
         .collect()
 }
 
-fn entry(text: &str) -> Line<'_> {
-    Line::from(vec![
-        Span::styled(" ▸ ", Style::new().fg(Color::Cyan)),
-        Span::raw(text),
-    ])
+fn marker() -> Span<'static> {
+    Span::styled(" ▸ ", Style::new().fg(Color::Cyan))
+}
+
+/// `text` behind the marker, word-wrapped to `width` columns with its continuation lines
+/// indented under its first word (a word too long for a line is cut).
+fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
+    let indent = marker().width();
+    let room = width.saturating_sub(indent).max(1);
+    let columns = |s: &str| Span::raw(s).width();
+    let mut rows = vec![String::new()];
+    for mut word in text.split(' ') {
+        loop {
+            let row = rows.last_mut().expect("rows start with one");
+            let gap = usize::from(!row.is_empty());
+            if columns(row) + gap + columns(word) <= room {
+                if gap == 1 {
+                    row.push(' ');
+                }
+                row.push_str(word);
+                break;
+            }
+            if row.is_empty() {
+                // Longer than a whole line: as much as fits (at least one character).
+                let mut cut = word.len();
+                while cut > 0 && columns(&word[..cut]) > room {
+                    cut = word[..cut].char_indices().last().map_or(0, |(i, _)| i);
+                }
+                let cut = if cut == 0 {
+                    word.chars().next().map_or(word.len(), char::len_utf8)
+                } else {
+                    cut
+                };
+                row.push_str(&word[..cut]);
+                word = &word[cut..];
+                if word.is_empty() {
+                    break;
+                }
+            }
+            rows.push(String::new());
+        }
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let lead = if i == 0 {
+                marker()
+            } else {
+                Span::raw(" ".repeat(indent))
+            };
+            Line::from(vec![lead, Span::raw(row)])
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -94,6 +146,30 @@ mod tests {
         // Further back than the log goes: the oldest page.
         let lines = screen(&log, 99);
         assert!(lines[1].contains("event 0") && lines[5].contains("+6 below ·"));
+    }
+
+    #[test]
+    fn wrapping_keeps_every_character_and_indents_under_the_text() {
+        let text = "apply_async after close() refused: the pool is closed — 进程池已关闭 \
+                    averyveryveryveryverylongwordthatcannotfit end";
+        for width in [1, 4, 10, 23, 60] {
+            let lines = wrapped(text, width);
+            let rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            for row in &rows[1..] {
+                assert!(row.starts_with("   "), "{width}: {rows:#?}");
+            }
+            // With room for a double-width character, no line is wider than the screen.
+            if width >= 5 {
+                for line in &lines {
+                    assert!(line.width() <= width, "{width}: {rows:#?}");
+                }
+            }
+            let words: String = lines
+                .iter()
+                .map(|l| l.spans[1].content.replace(' ', ""))
+                .collect();
+            assert_eq!(words, text.replace(' ', ""), "{width}");
+        }
     }
 
     #[test]
