@@ -143,7 +143,7 @@ impl Run {
             }
             RunnerMsg::Stderr(line) => {
                 self.stderr.push(line.clone());
-                Some(format!("stderr: {line}"))
+                Some(format!("runner stderr: {line}"))
             }
             RunnerMsg::BadLine(line) => Some(format!("bad event line: {line}")),
             RunnerMsg::Exited { exit, .. } => {

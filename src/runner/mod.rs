@@ -16,8 +16,8 @@ use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -55,18 +55,11 @@ pub const RUNNER: &str = "runner";
 /// the whole process group with it.
 pub const KILLED_WITH_GROUP: &str = "killed with its group";
 
-/// Process groups of live runners, so a panic or a signal can kill them all.
-static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-
-fn live_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
-    LIVE_GROUPS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// SIGKILLs every live runner group. Safe to call from a panic hook.
-pub fn kill_all_runners() {
-    for &group in live_groups().iter() {
-        let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-    }
+/// Cancels every live runner (SIGTERM to its group): each ends what it started and exits.
+/// Safe to call from a panic hook: the runners outlive this process only as long as their
+/// scenario takes to stop.
+pub fn cancel_all_runners() {
+    crate::lifeline::signal_kept_groups(Signal::SIGTERM);
 }
 
 /// A running (or finished) runner process.
@@ -113,7 +106,8 @@ pub fn spawn(
         .stderr(Stdio::piped());
     // Own process group: cancel signals the whole group, and terminal Ctrl-C does not reach it.
     command.process_group(0);
-    crate::lifeline::die_with_parent(&mut command);
+    // Should this process die, even by SIGKILL, the runner is cancelled and ends its own tree.
+    crate::lifeline::cancel_with_parent(&mut command);
     if nice != 0 {
         // SAFETY: setpriority is a plain system call, async-signal-safe.
         unsafe {
@@ -123,9 +117,8 @@ pub fn spawn(
             });
         }
     }
-    let mut child = command.spawn()?;
+    let mut child = crate::lifeline::spawn_kept(&mut command)?;
     let pid = child.id();
-    live_groups().push(pid as i32);
 
     let stdout = child.stdout.take().expect("stdout was piped");
     let stderr = child.stderr.take().expect("stderr was piped");
@@ -173,8 +166,9 @@ pub fn spawn(
     })
 }
 
-/// Reaps the runner, then kills anything left in its group (an orphaned grandchild would
-/// otherwise keep the event pipe open and live on).
+/// Reaps the runner, then ends anything it left: its group, and whatever detached from the
+/// group (a new session, a double fork), which came to this process, a subreaper, when the
+/// runner died. A runner ends its own tree before it exits; this is for one that was killed.
 fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
     use nix::sys::wait::{Id, WaitPidFlag, waitid};
     let pid = child.id() as i32;
@@ -186,9 +180,8 @@ fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
     );
     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
     let result = child.wait();
-    live_groups().retain(|g| *g != pid);
-    // Whatever the runner left (killed with its group) was re-parented to us: reap it.
-    crate::lifeline::reap_orphans(pid, Duration::from_millis(500));
+    crate::lifeline::release(pid as u32);
+    crate::lifeline::end_descendants(Duration::from_secs(2));
     if let Ok(s) = result {
         let _ = status.send(s);
     }
@@ -244,6 +237,20 @@ impl RunnerHandle {
                 }
                 let _ = killpg(group, Signal::SIGKILL);
             });
+    }
+
+    /// Ends runs the polite way, all at once: each is cancelled (it ends what it started and
+    /// reports), gets [`CANCEL_GRACE`], and is then killed and reaped (bounded by `timeout`).
+    pub fn end_all(handles: impl IntoIterator<Item = RunnerHandle>, timeout: Duration) {
+        let handles: Vec<RunnerHandle> = handles.into_iter().collect();
+        handles.iter().for_each(RunnerHandle::cancel);
+        let deadline = Instant::now() + CANCEL_GRACE;
+        while Instant::now() < deadline && !handles.iter().all(RunnerHandle::has_exited) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for handle in handles {
+            handle.kill_and_reap(timeout);
+        }
     }
 
     /// Kills the group outright and waits (bounded) until the runner has been reaped.

@@ -6,23 +6,28 @@ use crate::probe::{Probe, install_cancel_handler};
 use crate::report::Report;
 use crate::scenarios::{Findings, Scenario};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 /// Runs `scenario` and writes its events, the report last. `role` is `runner`, or what a
 /// parent runner calls its child (`worker`, ...). Returns the process exit code:
 /// 0 when a report was produced (even one that shows a failure), 1 when the scenario errored.
 pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     install_cancel_handler();
+    // Whatever the scenario starts stays in this process's tree, however it detaches.
+    crate::lifeline::adopt_orphans();
     // Started through /proc/self/exe, the kernel named us `exe`; ps and top should say conlab.
     let _ = nix::sys::prctl::set_name(c"conlab");
+    let parent = nix::unistd::getppid().as_raw();
+    crate::probe::watch_for_parent_death(parent, LEFTOVER_GRACE);
     let probe = Probe::new(params.clone(), true);
     probe.emit(Body::Process {
-        ppid: nix::unistd::getppid().as_raw() as u32,
+        ppid: parent as u32,
         role: role.into(),
     });
 
     let outcome = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe)))
         .unwrap_or_else(|panic| Err(format!("the scenario panicked: {}", panic_text(&panic))));
-    let (findings, error) = match outcome {
+    let (mut findings, error) = match outcome {
         Ok(findings) => (findings, None),
         Err(e) => (
             Findings {
@@ -32,6 +37,13 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
             Some(e),
         ),
     };
+    let left = crate::lifeline::end_descendants(LEFTOVER_GRACE);
+    if left > 0 {
+        findings.notes.push(format!(
+            "ended {left} process{} the run left running, so nothing outlives it",
+            if left == 1 { "" } else { "es" }
+        ));
+    }
     let code = if error.is_some() { 1 } else { 0 };
     let report = Report {
         scenario: scenario.id.to_string(),
@@ -49,6 +61,9 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     });
     code
 }
+
+/// How long ending what a run left behind may take.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic

@@ -63,6 +63,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     // After fork() in a threaded process, the child has one thread and every lock another
     // thread held stays locked forever; runners start single-threaded, so check it holds.
+    probe.stop_watching_parent();
     let threads = threads_of_this_process();
     if threads != Some(1) {
         return Err(format!(

@@ -83,6 +83,8 @@ const DRAIN_GRACE: Duration = Duration::from_millis(500);
 /// How long a cancelled command gets to end on the SIGTERM its group received.
 const CANCEL_GRACE: Duration = Duration::from_millis(200);
 const POLL_MS: i32 = 10;
+/// How long ending what the command left running may take.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
@@ -99,10 +101,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     };
     let timeout = Duration::from_millis(p.int("timeout_ms") as u64);
     let me = std::process::id();
-
-    // Whatever the command leaves behind when it ends (a shell's background job) is
-    // reparented to this process instead of to init, so it can be ended and reaped here.
-    let _ = nix::sys::prctl::set_child_subreaper(true);
 
     probe.log(format!("$ {line}"));
     let mut command = Command::new(program);
@@ -132,7 +130,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let mut talk = Talk::new(&mut child, input, pid);
     let end = talk.run(probe, &mut child, started + timeout);
     let duration = started.elapsed();
-    let leftovers = end_leftovers(pid);
+    // Whatever it left running (a shell's background job) came to the runner, a subreaper.
+    let leftovers = crate::lifeline::end_descendants(LEFTOVER_GRACE);
     let exit = describe_exit(end.status);
     probe.emit_as(pid, Body::ProcessExit { exit: exit.clone() });
 
@@ -551,37 +550,6 @@ impl Talk {
             }
         }
         self.stdin = None;
-    }
-}
-
-/// Kills and reaps every child this process still has: after the command was reaped, those
-/// are what it left behind, reparented here (this process is a subreaper). Killing one can
-/// orphan its own children to us, so this repeats until none is left (bounded).
-fn end_leftovers(command: u32) -> usize {
-    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-    let me = std::process::id();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let mut ended = std::collections::BTreeSet::new();
-    loop {
-        let children = crate::procfs::children_of(me);
-        for &pid in &children {
-            if pid != command {
-                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-                ended.insert(pid);
-            }
-        }
-        // Reap every child that has ended; stop when there are none at all.
-        loop {
-            match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => break,
-                Ok(_) => {}
-                Err(_) => return ended.len(), // ECHILD: nothing is left.
-            }
-        }
-        if children.is_empty() || Instant::now() > deadline {
-            return ended.len();
-        }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -33,10 +33,10 @@ pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
         ));
     }
     let mut terminal = ratatui::try_init()?;
-    // ratatui's hook restores the terminal; ours first kills every runner group.
+    // ratatui's hook restores the terminal; ours first cancels every run.
     let restore_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        runner::kill_all_runners();
+        runner::cancel_all_runners();
         let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
         restore_hook(info);
     }));
@@ -111,13 +111,56 @@ where
     let mut app = App::new((size.width, size.height), interval_ms);
     app.selected = selected;
     let mut handles: HashMap<RunId, RunnerHandle> = HashMap::new();
+    let channels = Channels {
+        input,
+        samples,
+        runner_updates,
+        runner_tx,
+        signals,
+    };
+    let result = drive(terminal, &mut app, &channels, &tracked, &mut handles);
+    // However the loop ended (quit, a signal, a terminal that went away), every run is
+    // cancelled first, so each runner ends what it started; killed only if it does not end
+    // in time.
+    RunnerHandle::end_all(handles.into_values(), REAP_TIMEOUT);
+    result
+}
+
+/// What the event loop listens to, and where runners send their updates.
+struct Channels {
+    input: Receiver<Event>,
+    samples: Receiver<Box<Sample>>,
+    runner_updates: Receiver<RunnerUpdate>,
+    runner_tx: crossbeam_channel::Sender<RunnerUpdate>,
+    signals: Receiver<nix::sys::signal::Signal>,
+}
+
+/// Feeds everything that happens to the model, carries out its effects and redraws, until
+/// the model says quit or drawing fails.
+fn drive<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    channels: &Channels,
+    tracked: &Tracked,
+    handles: &mut HashMap<RunId, RunnerHandle>,
+) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let Channels {
+        input,
+        samples,
+        runner_updates,
+        runner_tx,
+        signals,
+    } = channels;
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
 
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
             terminal
-                .draw(|frame| view::draw(frame, &app))
+                .draw(|frame| view::draw(frame, app))
                 .map_err(io::Error::other)?;
             last_frame = Instant::now();
             dirty = false;
@@ -177,12 +220,7 @@ where
                         handle.cancel();
                     }
                 }
-                Effect::Quit => {
-                    for (_, handle) in handles.drain() {
-                        handle.kill_and_reap(REAP_TIMEOUT);
-                    }
-                    return Ok(());
-                }
+                Effect::Quit => return Ok(()),
             }
         }
         if let Some(handle) = reaped.and_then(|id| handles.remove(&id)) {

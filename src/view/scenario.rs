@@ -53,7 +53,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .take(3)
         .rev()
     {
-        lines.push(Line::from(Span::styled(format!("stderr: {line}"), WRONG)));
+        lines.push(Line::from(Span::styled(
+            format!("runner stderr: {line}"),
+            WRONG,
+        )));
     }
     let figures = Paragraph::new(lines).wrap(Wrap { trim: false });
     let used = (figures.line_count(inner.width) as u16).min(inner.height);

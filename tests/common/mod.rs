@@ -454,3 +454,82 @@ pub fn kill_and_reap(pid: i32, s: &Stat) {
     }
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
 }
+
+// ---------------------------------------------------------------------------------------
+// Finding what a run left behind, by a marker in the environment
+
+/// The environment variable that marks every process a test starts: children inherit it
+/// through any fork, exec, new session or double fork, so what outlives a run is found by it,
+/// never by name.
+pub const MARK_VAR: &str = "CONLAB_TEST_MARK";
+
+/// A marker no other test (of this or another test process) uses.
+pub fn new_mark(what: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Live processes (zombies have no environment left) whose environment holds `mark`.
+pub fn marked(mark: &str) -> Vec<i32> {
+    let wanted = format!("{MARK_VAR}={mark}");
+    all_pids()
+        .into_iter()
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                env.split(|b| *b == 0)
+                    .any(|entry| entry == wanted.as_bytes())
+            })
+        })
+        .collect()
+}
+
+/// Waits (bounded) until no process holds `mark`, reaping zombies adopted meanwhile; on
+/// timeout, kills what is left so the next test starts clean, and fails naming each.
+pub fn assert_none_marked(mark: &str, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    loop {
+        reap_adopted();
+        let left = marked(mark);
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            let named: Vec<String> = left
+                .iter()
+                .map(|&pid| format!("{pid} {}", cmdline(pid)))
+                .collect();
+            for &pid in &left {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            panic!("{what}: processes outlived the run by {within:?}: {named:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits (bounded) until at least `count` processes hold `mark`: everything a run was to
+/// start has started.
+pub fn wait_marked(mark: &str, count: usize, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = marked(mark);
+        if now.len() >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} of {count} processes started within {within:?}: {:?}",
+            now.len(),
+            now.iter().map(|&p| cmdline(p)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -11,7 +11,7 @@
 //! conditions polled every [`POLL`] with generous bounds, never fixed sleeps (the one pause is
 //! the gap after a lone Esc, which a key sent right after would turn into Alt+key).
 
-use super::{Stat, all_pids, become_subreaper, cmdline, lock, stat};
+use super::{MARK_VAR, Stat, all_pids, become_subreaper, cmdline, lock, marked, new_mark, stat};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
@@ -64,7 +64,12 @@ pub const BACKSPACE: &str = "\x7f";
 pub const CTRL_C: &str = "\x03";
 
 /// Text on screen that means a run went wrong; waiting on is pointless.
-pub const FATAL: &[&str] = &["✗ failed", "could not start", "without a report", "stderr:"];
+pub const FATAL: &[&str] = &[
+    "✗ failed",
+    "could not start",
+    "without a report",
+    "runner stderr:",
+];
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -184,7 +189,8 @@ pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
     /// The dashboard's PID, also its session ID.
     pub pid: i32,
-    master: Box<dyn MasterPty + Send>,
+    /// `None` once the terminal was closed ([`Tui::close_terminal`]).
+    master: Option<Box<dyn MasterPty + Send>>,
     /// Kept open until the end, so the terminal's settings can be read after the dashboard
     /// exits.
     slave: Option<Box<dyn SlavePty + Send>>,
@@ -192,7 +198,12 @@ pub struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
     reader: Option<JoinHandle<()>>,
+    /// Tells the reader thread to let go of the terminal.
+    closing: Arc<std::sync::atomic::AtomicBool>,
     status: Option<ExitStatus>,
+    /// In the environment of the dashboard and so of everything it starts: what is still
+    /// alive after the dashboard exited is found by it (see [`super::marked`]).
+    pub mark: String,
     /// Every runner seen (on screen or in /proc) and every process watched, with its start
     /// time when seen alive in the dashboard's session.
     pub runners: BTreeMap<i32, Option<u64>>,
@@ -221,6 +232,8 @@ impl Tui {
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("CONLAB_TEST_PANIC_KEY");
+        let mark = new_mark("tui");
+        cmd.env(MARK_VAR, &mark);
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -238,13 +251,30 @@ impl Tui {
         )));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let master_fd = pair.master.as_raw_fd().expect("the pty's fd");
+        let closing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let reader = {
-            let (parser, raw) = (parser.clone(), raw.clone());
+            let (parser, raw, closing) = (parser.clone(), raw.clone(), closing.clone());
             std::thread::Builder::new()
                 .name("pty-reader".into())
                 .spawn(move || {
                     let mut buf = [0u8; 16384];
                     loop {
+                        // Waits in poll, not read, so closing the terminal can stop it. The
+                        // reader is a duplicate of the master: the same open terminal.
+                        if closing.load(std::sync::atomic::Ordering::SeqCst) {
+                            return;
+                        }
+                        let mut fds = [nix::libc::pollfd {
+                            fd: master_fd,
+                            events: nix::libc::POLLIN,
+                            revents: 0,
+                        }];
+                        // SAFETY: one valid pollfd; the master outlives this thread (joined
+                        // before the master is dropped).
+                        if unsafe { nix::libc::poll(fds.as_mut_ptr(), 1, 50) } <= 0 {
+                            continue;
+                        }
                         match reader.read(&mut buf) {
                             Ok(0) => return,
                             Ok(n) => {
@@ -265,13 +295,15 @@ impl Tui {
         let mut tui = Tui {
             child,
             pid,
-            master: pair.master,
+            master: Some(pair.master),
             slave: Some(pair.slave),
             writer,
             parser,
             raw,
             reader: Some(reader),
+            closing,
             status: None,
+            mark,
             runners: BTreeMap::new(),
             orphans_reaped: Vec::new(),
         };
@@ -444,6 +476,21 @@ impl Tui {
         self.status.clone().expect("exited")
     }
 
+    /// Closes the terminal as a terminal emulator's window closing does: every handle on the
+    /// master side goes, and the kernel hangs the terminal up (SIGHUP to the dashboard, its
+    /// controlling process; EIO on its reads and writes). The screen stays as it was.
+    pub fn close_terminal(&mut self) {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.writer = Box::new(std::io::sink());
+        self.master = None;
+        // The slave, held open to read the terminal's settings, would keep it from hanging up.
+        self.slave = None;
+    }
+
     /// Whether the terminal is in raw mode (no line editing, no echo).
     pub fn is_raw(&self) -> bool {
         let (icanon, echo) = self.lflags();
@@ -452,7 +499,8 @@ impl Tui {
 
     /// ICANON and ECHO of the pty, read from the master side.
     fn lflags(&self) -> (bool, bool) {
-        let termios = self.master.get_termios().expect("termios of the pty");
+        let master = self.master.as_ref().expect("the terminal is open");
+        let termios = master.get_termios().expect("termios of the pty");
         let bits = termios.local_flags.bits();
         (bits & nix::libc::ICANON != 0, bits & nix::libc::ECHO != 0)
     }
@@ -541,14 +589,16 @@ impl Tui {
                 .map(|(pid, _)| *pid)
                 .collect();
             let session = session_members(self.pid);
-            if alive.is_empty() && session.is_empty() {
+            let marked = marked(&self.mark);
+            if alive.is_empty() && session.is_empty() && marked.is_empty() {
                 return;
             }
             if Instant::now() > deadline {
                 let alive: Vec<String> = alive.iter().map(|p| describe(*p)).collect();
                 let session: Vec<String> = session.iter().map(|(p, _)| describe(*p)).collect();
+                let marked: Vec<String> = marked.iter().map(|p| describe(*p)).collect();
                 panic!(
-                    "processes outlived the dashboard (pid {}) by {EXIT:?}:\nrunners: {alive:#?}\nsession: {session:#?}\nrunners seen: {:?}",
+                    "processes outlived the dashboard (pid {}) by {EXIT:?}:\nrunners: {alive:#?}\nsession: {session:#?}\nmarked as started by it: {marked:#?}\nrunners seen: {:?}",
                     self.pid,
                     self.runners.keys().collect::<Vec<_>>()
                 );
@@ -596,6 +646,9 @@ impl Drop for Tui {
                 if s.state != 'Z' {
                     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
                 }
+            }
+            for pid in marked(&self.mark) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             }
             reap_orphans(self.pid);
             std::thread::sleep(Duration::from_millis(20));
