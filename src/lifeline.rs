@@ -37,21 +37,43 @@ pub fn conlab_again() -> std::io::Result<Command> {
 /// clears the signal mask it would inherit (the dashboard blocks signals for its signal thread).
 /// Spawn from a thread that lives as long as the parent process does.
 pub fn die_with_parent(command: &mut Command) {
-    on_parent_death(command, Signal::SIGKILL);
+    on_parent_death(command, Signal::SIGKILL, SigSet::empty());
 }
 
-/// As [`die_with_parent`], but the child gets SIGTERM, the signal that cancels a run: a runner
-/// whose parent died (even by SIGKILL) still ends what it started before it goes.
+/// As [`die_with_parent`], for a child that is conlab again (a scenario's worker): the cancel
+/// signals wait, blocked, until it can handle them ([`accept_cancel_signals`]), so a cancel in
+/// its first milliseconds ends it with a report instead of killing it.
+pub fn conlab_dies_with_parent(command: &mut Command) {
+    on_parent_death(command, Signal::SIGKILL, cancel_signals());
+}
+
+/// For a runner: it gets SIGTERM, the signal that cancels a run, when its parent dies (even by
+/// SIGKILL), so it still ends what it started before it goes; and, as
+/// [`conlab_dies_with_parent`], the cancel signals wait until it can handle them.
 pub fn cancel_with_parent(command: &mut Command) {
-    on_parent_death(command, Signal::SIGTERM);
+    on_parent_death(command, Signal::SIGTERM, cancel_signals());
 }
 
-fn on_parent_death(command: &mut Command, signal: Signal) {
+/// The signals that cancel a run.
+fn cancel_signals() -> SigSet {
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTERM);
+    set.add(Signal::SIGINT);
+    set
+}
+
+/// Unblocks the cancel signals a conlab child started with blocked: call once their handler
+/// is installed. One that came meanwhile is delivered now.
+pub fn accept_cancel_signals() {
+    let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&cancel_signals()), None);
+}
+
+fn on_parent_death(command: &mut Command, signal: Signal, blocked: SigSet) {
     let parent = std::process::id() as i32;
     // SAFETY: only async-signal-safe calls (sigprocmask, prctl, getppid, _exit) run in the child.
     unsafe {
         command.pre_exec(move || {
-            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&blocked), None);
             nix::sys::prctl::set_pdeathsig(signal)?;
             if nix::unistd::getppid().as_raw() != parent {
                 nix::libc::_exit(1); // The parent died before prctl took effect.

@@ -217,17 +217,35 @@ fn assert_multicore(report: &Value, outcome: &Outcome, mode: &str, workers: usiz
         "wall {wall_ms} ms for seconds={seconds}: {report}"
     );
     assert!(cpu_ms > 0.0, "{report}");
+    // What the figures are measured over: the run, or, for processes, the window in which the
+    // workers, started first and then released together, ran their loops.
+    let span_ms = if mode == "processes" {
+        let window_ms = float(report, "window_ms");
+        assert_eq!(int(report, "workers_ran"), workers as i64, "{report}");
+        // Released at one moment and stopped at one moment: a start spread beyond half a
+        // second would be the one-after-another start this window replaced.
+        let spread = float(report, "start_spread_ms");
+        assert!((0.0..500.0).contains(&spread), "start spread: {report}");
+        assert!(
+            window_ms >= seconds * 1000.0 * 0.99 && window_ms <= seconds * 1000.0 + spread + 500.0,
+            "window {window_ms} ms for seconds={seconds}: {report}"
+        );
+        assert!(wall_ms >= window_ms, "{report}");
+        window_ms
+    } else {
+        wall_ms
+    };
     // The same quantities computed two ways.
     assert_close(
         cores_used,
-        cpu_ms / wall_ms,
-        "cpu_cores_used = cpu_ms / wall_ms",
+        cpu_ms / span_ms,
+        "cpu_cores_used = cpu_ms / span",
         report,
     );
     assert_close(
         float(report, "ops_per_sec"),
-        ops * 1000.0 / wall_ms,
-        "ops_per_sec = ops / wall",
+        ops * 1000.0 / span_ms,
+        "ops_per_sec = ops / span",
         report,
     );
     assert_close(
@@ -443,6 +461,23 @@ fn processes_mode_fills_every_core_and_reaps_its_workers() {
         "used >= 1.6 cores",
         true,
     );
+}
+
+/// Many worker processes start one after another, yet all run one common window of
+/// `seconds`: the run does not stretch with their number, and the cores are measured only
+/// over the window, when every worker was running.
+#[test]
+fn many_worker_processes_run_one_window_and_fill_every_core() {
+    let _cpu = measuring();
+    assert_two_cores();
+    let report = multicore_until(
+        "processes",
+        Some(64),
+        |used| used >= 1.6,
+        "used >= 1.6 cores",
+        true,
+    );
+    assert_eq!(int(&report, "workers_ran"), 64, "{report}");
 }
 
 #[test]

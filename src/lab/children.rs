@@ -56,7 +56,7 @@ pub fn spawn_with(
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    crate::lifeline::die_with_parent(&mut command);
+    crate::lifeline::conlab_dies_with_parent(&mut command);
     let mut child = command.spawn()?;
     let pid = child.id();
     // Announced here, not left to the child: a child cancelled while it starts up never

@@ -1,6 +1,7 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
 pub mod children;
+pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod gil;

@@ -13,6 +13,8 @@ use std::time::Duration;
 /// 0 when a report was produced (even one that shows a failure), 1 when the scenario errored.
 pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     install_cancel_handler();
+    // A cancel that came while this process started waited, blocked, until now.
+    crate::lifeline::accept_cancel_signals();
     // Whatever the scenario starts stays in this process's tree, however it detaches.
     crate::lifeline::adopt_orphans();
     // Started through /proc/self/exe, the kernel named us `exe`; ps and top should say conlab.
@@ -48,7 +50,8 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     let report = Report {
         scenario: scenario.id.to_string(),
         params: params.to_json(),
-        ok: findings.ok && error.is_none(),
+        // A cancelled run did not do what it set out to, whatever it found until then.
+        ok: findings.ok && error.is_none() && !probe.cancelled(),
         wall_ms: findings.wall_ms,
         metrics: findings.metrics,
         notes: findings.notes,

@@ -138,6 +138,7 @@ static INTERNAL: &[&Scenario] = &[
     &queue::READER,
     &pipe::PING,
     &pipe::PONG,
+    &multicore::WORKER,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.

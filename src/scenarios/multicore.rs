@@ -4,8 +4,10 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::lab::children;
+use crate::lab::control::{Control, Received};
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
 use crate::lab::gil::Gil;
+use crate::lab::run_clock::{mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -70,6 +72,55 @@ pub static SCENARIO: Scenario = Scenario {
     run,
 };
 
+/// One process of `mode=processes`: a single thread behind a GIL of its own, started with the
+/// others and released by the runner at one moment, so every worker runs the same window.
+pub static WORKER: Scenario = Scenario {
+    id: "multicore-worker",
+    group: Group::Internal,
+    title: "Multicore worker process",
+    summary: "one busy process of multicore mode=processes",
+    lesson: "A worker of multicore's processes mode: it says it is ready, waits for the runner's \
+             go, and runs its busy loop in the window the go names.",
+    lesson_reflowed: OnceLock::new(),
+    params: &[
+        ParamSpec {
+            key: "switch_interval_ms",
+            kind: ParamKind::Int { min: 1, max: 1000 },
+            default: "5",
+            help: "the GIL's switch interval",
+        },
+        ParamSpec {
+            key: "ticks",
+            kind: ParamKind::Int {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            default: "0",
+            help: "release the GIL after this many operations (0: on request)",
+        },
+    ],
+    compare_key: "switch_interval_ms",
+    compare_values: &[],
+    highlights: &[],
+    panel: Panel::Highlights,
+    run: work,
+};
+
+/// What a runner and its worker processes say to each other.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+enum Say {
+    /// The worker is started and waits for the go.
+    Ready,
+    /// Run the loop from `start_ns` to `end_ns` (CLOCK_MONOTONIC, the same for every worker).
+    Go { start_ns: u64, end_ns: u64 },
+}
+
+/// How far ahead of the go its start is set, so every go is sent before any worker starts
+/// (sent while the workers run, each go would wait for a busy core), plus a little per worker.
+const GO_LEAD: Duration = Duration::from_millis(50);
+const GO_LEAD_PER_WORKER: Duration = Duration::from_micros(500);
+
 /// Operations ("bytecodes") between checks of the GIL's drop request.
 const CHUNK: u64 = 100;
 /// Chunks between looks at the clock and the cancel flag.
@@ -133,6 +184,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     let mut metrics = Metrics::default();
     let mut notes = Vec::new();
+    // For processes: the CPU time, seconds and starting core times of the workers' window.
+    let mut window = None;
     let ops = match mode {
         Mode::Threads | Mode::Gil => {
             let gil = Gil::new(interval);
@@ -149,18 +202,35 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             }
             stats.iter().map(|s| s.ops.load(Relaxed)).sum()
         }
-        Mode::Processes => in_children(probe, &plan, &mut notes)?,
+        Mode::Processes => {
+            let ran = in_children(probe, &plan, &mut notes)?;
+            metrics.set("window_ms", ran.secs * 1000.0);
+            metrics.set("start_spread_ms", ran.start_spread_ms);
+            metrics.set("workers_ran", ran.ran as u64);
+            window = Some((ran.cpu_ms, ran.secs, ran.cores_at_go));
+            ran.ops
+        }
         Mode::Python => in_python(probe, &plan, &mut notes)?,
     };
     let wall = started.elapsed().as_secs_f64();
-    let cpu_ms = probe.cpu_ms() - cpu_before;
-    let cores_used = cpu_ms / 1000.0 / wall;
-    let busy = cores_before.busy_pct_until(&CoreTimes::now());
+    let (cpu_ms, secs, cores_from) = match window {
+        Some((cpu_ms, secs, at_go)) => (cpu_ms, secs, at_go.unwrap_or(cores_before)),
+        None => (probe.cpu_ms() - cpu_before, wall, cores_before),
+    };
+    let cores_used = if secs > 0.0 {
+        cpu_ms / 1000.0 / secs
+    } else {
+        0.0
+    };
+    let busy = cores_from.busy_pct_until(&CoreTimes::now());
 
     let mut report = Metrics::default();
     report.set("cpu_cores_used", cores_used);
     report.set("ops", ops);
-    report.set("ops_per_sec", ops as f64 / wall);
+    report.set(
+        "ops_per_sec",
+        if secs > 0.0 { ops as f64 / secs } else { 0.0 },
+    );
     report.set(
         "ops_per_cpu_sec",
         if cpu_ms > 0.0 {
@@ -314,53 +384,191 @@ fn gil_worker(me: usize, gil: &Gil, stats: &WorkerStats, plan: &Plan, probe: &Pr
     }
 }
 
+/// What the worker processes did in their common window.
+struct Window {
+    ops: u64,
+    /// CPU time of the busy threads within the window.
+    cpu_ms: f64,
+    /// From the first worker's go to the last one's end.
+    secs: f64,
+    /// How far apart the workers' starts were.
+    start_spread_ms: f64,
+    /// Workers that ran their window.
+    ran: usize,
+    /// The cores' times at the go, to measure their load over the window only.
+    cores_at_go: Option<CoreTimes>,
+}
+
 /// Processes mode: one child conlab per worker, each a single thread with a GIL of its own.
-fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<u64, String> {
+/// All are started first and wait; then one go releases them together, so `seconds` is the
+/// window they all run, however long starting hundreds of them took.
+fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<Window, String> {
     let p = probe.params();
-    // Every worker runs the whole period; they start within milliseconds of the runner's clock.
-    let seconds = p.int("seconds");
     let assignments = vec![
-        "mode=gil".to_string(),
-        "workers=1".to_string(),
-        format!("seconds={seconds}"),
         format!("switch_interval_ms={}", p.int("switch_interval_ms")),
         format!("ticks={}", p.int("ticks")),
     ];
-    let mut workers = Vec::new();
-    for i in 0..plan.workers {
-        let worker = children::spawn(probe, "multicore", "worker", &assignments)
-            .map_err(|e| format!("could not start worker process {i}: {e}"))?;
-        workers.push(worker);
-    }
-    let started = Instant::now();
-    let total = seconds as f64;
+    let seconds = p.int("seconds") as f64;
+    let started = std::sync::atomic::AtomicUsize::new(0);
+    let ready = std::sync::atomic::AtomicUsize::new(0);
+    let went: OnceLock<Instant> = OnceLock::new();
+    let mut cores_at_go = None;
     let snapshot = |m: &mut Metrics| {
-        m.set(
-            "progress_pct",
-            (started.elapsed().as_secs_f64() / total * 100.0).min(100.0),
-        );
+        m.set("workers_started", started.load(Relaxed) as u64);
+        m.set("workers_ready", ready.load(Relaxed) as u64);
         m.set("worker_processes", plan.workers as u64);
+        let progress = went.get().map_or(0.0, |at| {
+            (at.elapsed().as_secs_f64() / seconds * 100.0).min(100.0)
+        });
+        m.set("progress_pct", progress);
     };
-    probe.with_live(snapshot, || {
-        while !time_is_up(plan, probe) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if probe.cancelled() {
-            workers.iter().for_each(children::Worker::terminate);
-        }
-    });
-    let mut ops = 0;
+    let mut workers = Vec::new();
+    let mut channels = Vec::new();
+    probe
+        .with_live(snapshot, || -> Result<(), String> {
+            for i in 0..plan.workers {
+                if probe.cancelled() {
+                    return Ok(());
+                }
+                let (control, theirs) = Control::pair()
+                    .map_err(|e| format!("could not make a channel for worker {i}: {e}"))?;
+                let worker = children::spawn_with(
+                    probe,
+                    WORKER.id,
+                    "worker",
+                    &assignments,
+                    std::process::Stdio::from(theirs),
+                    |_| {},
+                )
+                .map_err(|e| format!("could not start worker process {i}: {e}"))?;
+                workers.push(worker);
+                channels.push(control);
+                started.fetch_add(1, Relaxed);
+            }
+            for (control, worker) in channels.iter().zip(&workers) {
+                match control.recv_unless::<Say>(|| probe.cancelled())? {
+                    Received::Message(Say::Ready) => ready.fetch_add(1, Relaxed),
+                    Received::Nothing => return Ok(()),
+                    other => {
+                        return Err(format!(
+                            "worker {} did not say it was ready: {other:?}",
+                            worker.pid
+                        ));
+                    }
+                };
+            }
+            let lead = GO_LEAD + GO_LEAD_PER_WORKER * plan.workers as u32;
+            let start_ns = mono_ns() + lead.as_nanos() as u64;
+            let end_ns = start_ns + (seconds * 1e9) as u64;
+            for control in &channels {
+                control.send(&Say::Go { start_ns, end_ns })?;
+            }
+            std::thread::sleep(lead);
+            cores_at_go = Some(CoreTimes::now());
+            let _ = went.set(Instant::now());
+            // The workers end their window themselves; wait for it, or for a cancel.
+            while !probe.cancelled()
+                && went
+                    .get()
+                    .is_some_and(|at| at.elapsed().as_secs_f64() < seconds)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(())
+        })
+        .inspect_err(|_| workers.iter().for_each(children::Worker::terminate))?;
+    if probe.cancelled() {
+        workers.iter().for_each(children::Worker::terminate);
+    }
+    drop(channels);
+    let mut window = Window {
+        ops: 0,
+        cpu_ms: 0.0,
+        secs: 0.0,
+        start_spread_ms: 0.0,
+        ran: 0,
+        cores_at_go,
+    };
+    let (mut first_start, mut last_start, mut last_end) = (u64::MAX, 0, 0);
     for worker in workers {
         let end = worker.finish(probe);
-        match end.report.and_then(|r| r.metrics.get("ops")) {
-            Some(n) => ops += n.as_f64() as u64,
-            None => notes.push(format!(
-                "worker {} ended ({}) without a report",
+        let figure = |name: &str| {
+            end.report
+                .as_ref()
+                .and_then(|r| r.metrics.get(name))
+                .map(|n| n.as_f64())
+        };
+        match (figure("window_start_ns"), figure("window_end_ns")) {
+            (Some(start), Some(stop)) => {
+                window.ops += figure("ops").unwrap_or(0.0) as u64;
+                window.cpu_ms += figure("cpu_ms").unwrap_or(0.0);
+                first_start = first_start.min(start as u64);
+                last_start = last_start.max(start as u64);
+                last_end = last_end.max(stop as u64);
+                window.ran += 1;
+            }
+            _ if probe.cancelled() => {}
+            _ => notes.push(format!(
+                "worker {} ended ({}) without running its window",
                 end.pid, end.exit
             )),
         }
     }
-    Ok(ops)
+    if window.ran > 0 {
+        window.secs = last_end.saturating_sub(first_start) as f64 / 1e9;
+        window.start_spread_ms = last_start.saturating_sub(first_start) as f64 / 1e6;
+    }
+    Ok(window)
+}
+
+/// A worker process: ready, wait for the go, then the busy loop in the window it names.
+fn work(probe: &Probe) -> Result<Findings, String> {
+    let p = probe.params();
+    let control = Control::of_stdin().map_err(|e| format!("no control channel: {e}"))?;
+    control.send(&Say::Ready)?;
+    // Cancelled, or the runner went away, before the start.
+    let nothing_ran = || {
+        Ok(Findings {
+            ok: false,
+            wall_ms: probe.elapsed_ms(),
+            ..Findings::default()
+        })
+    };
+    let (start_ns, end_ns) = match control.recv_unless::<Say>(|| probe.cancelled())? {
+        Received::Message(Say::Go { start_ns, end_ns }) => (start_ns, end_ns),
+        Received::Nothing | Received::Closed => return nothing_ran(),
+        Received::Message(other) => return Err(format!("expected the go, got {other:?}")),
+    };
+    // Every worker starts at the same moment, whenever its go arrived.
+    let wait_ms = start_ns.saturating_sub(mono_ns()) / 1_000_000;
+    if !sleep_unless(wait_ms, || probe.cancelled()) {
+        return nothing_ran();
+    }
+    while mono_ns() < start_ns {
+        std::hint::spin_loop(); // The last fraction of a millisecond.
+    }
+    let started = Instant::now();
+    let start_ns = mono_ns();
+    let plan = Plan {
+        mode: Mode::Gil,
+        workers: 1,
+        deadline: started + Duration::from_nanos(end_ns.saturating_sub(start_ns)),
+        ticks: p.int("ticks") as u64,
+    };
+    let gil = Gil::new(Duration::from_millis(p.int("switch_interval_ms") as u64));
+    let stats = [WorkerStats::default()];
+    in_process(probe, &plan, &gil, &stats, started)?;
+    let mut metrics = Metrics::default();
+    metrics.set("ops", stats[0].ops.load(Relaxed));
+    metrics.set("cpu_ms", stats[0].cpu_ns.load(Relaxed) as f64 / 1e6);
+    metrics.set("window_start_ns", start_ns);
+    metrics.set("window_end_ns", mono_ns());
+    Ok(Findings {
+        ok: true,
+        wall_ms: probe.elapsed_ms(),
+        metrics,
+        notes: vec![],
+    })
 }
 
 /// Python mode: the shipped script in real CPython threads; its CPU is measured once reaped.
