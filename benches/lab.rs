@@ -1,6 +1,7 @@
 //! Benchmarks of the lab's hot paths: the counted mutex against `std::sync::Mutex` (alone and
-//! contended by two threads), the event codec that carries every live snapshot, and the
-//! simulated GIL's hand-off.
+//! contended by two threads), the event codec that carries every live snapshot, the
+//! simulated GIL's hand-off, and recording latencies (the queue's and the pipe's hot loops)
+//! into a fixed-size histogram against keeping every sample.
 //!
 //! Run with `cargo bench` (one to two minutes on a 2-core machine after the build; other load
 //! on the machine skews it badly); `cargo bench -- codec` runs one group. Goals: counted mutex
@@ -10,6 +11,8 @@
 use conlab::event::{Body, Event};
 use conlab::lab::counted_mutex::CountedMutex;
 use conlab::lab::gil::Gil;
+use conlab::lab::latency::LatencyHistogram;
+use conlab::lab::run_clock::SplitMix64;
 use conlab::report::Metrics;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -189,6 +192,41 @@ fn gil_handoff(c: &mut Criterion) {
     group.finish();
 }
 
+/// Latencies recorded per benchmark iteration: one short `queue mode=rate` run's worth.
+const LATENCY_SAMPLES: usize = 100_000;
+
+/// Per sample: recording into the histogram and summing it up, against pushing every sample
+/// and sorting them for the percentiles (what the scenarios did before, 8 bytes a sample).
+fn latency_recording(c: &mut Criterion) {
+    let mut rng = SplitMix64::new(1);
+    // Like a queue's latencies: mostly a few µs, some tens, a rare hundreds.
+    let samples: Vec<u64> = (0..LATENCY_SAMPLES)
+        .map(|_| 2_000 + rng.up_to(10_000) * (1 + rng.up_to(1) * rng.up_to(30)))
+        .collect();
+    let mut group = c.benchmark_group("latency");
+    group.throughput(Throughput::Elements(LATENCY_SAMPLES as u64));
+    group.bench_function("histogram", |b| {
+        b.iter(|| {
+            let mut h = LatencyHistogram::default();
+            for &ns in black_box(&samples) {
+                h.record(ns);
+            }
+            h.summary()
+        })
+    });
+    group.bench_function("every_sample", |b| {
+        b.iter(|| {
+            let mut kept = Vec::with_capacity(LATENCY_SAMPLES);
+            for &ns in black_box(&samples) {
+                kept.push(ns);
+            }
+            kept.sort_unstable();
+            (kept[kept.len() / 2], kept[kept.len() * 99 / 100])
+        })
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -199,6 +237,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = mutex_uncontended, mutex_contended, codec, gil_handoff
+    targets = mutex_uncontended, mutex_contended, codec, gil_handoff, latency_recording
 }
 criterion_main!(benches);

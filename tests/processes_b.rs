@@ -2,9 +2,11 @@
 //! JSON report, asserting what each lesson claims. The fifth pool task starts only after a
 //! worker is free and at most `size` tasks ever overlap; adding after close() is refused; the
 //! reader gets A, B, C in order and is terminated; rates and latency percentiles are positive
-//! and ordered; bad input exits 2; and no process of a run outlives it.
+//! and ordered; memory does not grow with the number of items or round trips; bad input exits
+//! 2; and no process of a run outlives it.
 //!
-//! Sleeps are kept short (max_sleep_ms=300 and less) so the whole file runs in a few seconds.
+//! Sleeps are kept short (max_sleep_ms=300 and less) and runs small (a million items at most)
+//! so the whole file runs in a few seconds.
 //! Every child is waited for, within a bound.
 
 mod common;
@@ -282,6 +284,41 @@ fn rate_mode_reports_throughput_and_ordered_percentiles() {
     assert_eq!(with_role(&r, "reader")[0]["exit"], "code 0", "{r:#}");
 }
 
+/// Keeping every latency cost 8 bytes per item; a fixed-size histogram costs none. Allow a
+/// quarter of that for the noise of a run's peak RSS (a few hundred KiB between two runs).
+const GROWTH_BYTES_PER_ITEM: f64 = 2.0;
+
+/// The peak RSS of a run (the largest of conlab, its runner and the runner's children) does not
+/// grow with `key` between `small` and `large` by `GROWTH_BYTES_PER_ITEM` or more. An attempt
+/// over that is run again, up to three times: noise passes once, growth never does.
+fn assert_memory_does_not_grow(scenario: &str, fixed: &[&str], key: &str, small: u64, large: u64) {
+    let peak_kib = |n: u64| {
+        let set = format!("{key}={n}");
+        let sets: Vec<&str> = fixed.iter().copied().chain([set.as_str()]).collect();
+        let (r, o) = CONLAB.run_json(scenario, &sets);
+        assert_eq!(o.code, Some(0), "{sets:?}: stderr {}\n{r:#}", o.stderr);
+        assert_eq!(r["ok"], true, "{r:#}");
+        o.peak_rss_kib as f64
+    };
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (a, b) = (peak_kib(small), peak_kib(large));
+        let per_item = (b - a) * 1024.0 / (large - small) as f64;
+        seen.push(format!(
+            "{a} KiB at {small}, {b} KiB at {large}: {per_item:.2} B each"
+        ));
+        if per_item < GROWTH_BYTES_PER_ITEM {
+            return;
+        }
+    }
+    panic!("{scenario}: peak RSS grows with {key}: {seen:#?}");
+}
+
+#[test]
+fn rate_mode_memory_does_not_grow_with_count() {
+    assert_memory_does_not_grow("queue", &["mode=rate"], "count", 100_000, 1_000_000);
+}
+
 // ---------------------------------------------------------------------------------------
 // pipe
 
@@ -310,6 +347,11 @@ fn pipe_round_trips_are_positive_and_ordered() {
         assert_eq!(p.len(), 1, "{r:#}");
         assert_eq!(p[0]["exit"], "code 0", "{r:#}");
     }
+}
+
+#[test]
+fn pipe_memory_does_not_grow_with_rounds() {
+    assert_memory_does_not_grow("pipe", &["pinned_rounds=0"], "rounds", 20_000, 400_000);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::lab::join;
-use crate::lab::latency::Latencies;
+use crate::lab::latency::LatencyHistogram;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
@@ -212,7 +212,7 @@ fn stdin_stream() -> Result<UnixStream, String> {
 fn round_trips(
     stream: &mut UnixStream,
     n: usize,
-    mut into: Option<&mut Vec<u64>>,
+    mut into: Option<&mut LatencyHistogram>,
     done: &AtomicU64,
     probe: &Probe,
 ) -> Result<(), String> {
@@ -231,8 +231,8 @@ fn round_trips(
         if buf != sent {
             return Err(format!("round trip {i}: pong sent back other bytes"));
         }
-        if let Some(v) = into.as_deref_mut() {
-            v.push(ns);
+        if let Some(h) = into.as_deref_mut() {
+            h.record(ns);
             done.fetch_add(1, Relaxed);
         }
     }
@@ -259,8 +259,8 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
     let mut stream = stdin_stream()?;
     let started = Instant::now();
     let done = AtomicU64::new(0);
-    let mut free = Vec::with_capacity(rounds);
-    let mut on_one_cpu = Vec::with_capacity(pinned);
+    let mut free = LatencyHistogram::default();
+    let mut on_one_cpu = LatencyHistogram::default();
     let mut notes = Vec::new();
     let mut cpu = None;
     let snapshot = |m: &mut Metrics| m.set("rounds_done", done.load(Relaxed));
@@ -282,9 +282,9 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         Ok(secs)
     })?;
     let mut m = Metrics::default();
-    m.set("rounds", free.len() as u64);
+    m.set("rounds", free.len());
     let n = free.len();
-    if let Some(l) = Latencies::of(&mut free) {
+    if let Some(l) = free.summary() {
         l.add_to(&mut m, "rtt");
         m.set("round_trips_per_sec", n as f64 / measured_secs.max(1e-9));
         notes.push(format!(
@@ -295,7 +295,7 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
             l.max_ns as f64 / 1e3
         ));
     }
-    if let (Some(cpu), Some(l)) = (cpu, Latencies::of(&mut on_one_cpu)) {
+    if let (Some(cpu), Some(l)) = (cpu, on_one_cpu.summary()) {
         l.add_to(&mut m, "pinned_rtt");
         let switch_us = l.p50_ns as f64 / 2e3;
         m.set("context_switch_us", (switch_us * 1000.0).round() / 1000.0);

@@ -12,7 +12,7 @@ use crate::event::{Body, Event};
 use crate::lab::children;
 use crate::lab::happening::{Happening, Said};
 use crate::lab::join;
-use crate::lab::latency::Latencies;
+use crate::lab::latency::{Latencies, LatencyHistogram};
 use crate::lab::mqueue::{self, MessageQueue};
 use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec};
@@ -374,7 +374,7 @@ fn item_findings(
             m.set(&format!("item_{i}_latency_us"), ns as f64 / 1e3);
         }
     }
-    if let Some(l) = Latencies::of(&mut latencies) {
+    if let Some(l) = Latencies::of(&latencies) {
         l.add_to(m, "latency");
     }
     // The depth each process read just after its put or get: measured, not inferred (a
@@ -523,7 +523,7 @@ fn read(probe: &Probe) -> Result<Findings, String> {
     let started = Instant::now();
     probe.log(format!("process to read: {}", std::process::id()));
     if p.word("mode") == "rate" {
-        return read_rate(probe, &queue, &mut buf, p.int("count") as usize);
+        return read_rate(probe, &queue, &mut buf, p.int("count") as u64);
     }
     // Like a Python process, let SIGTERM kill: terminate() ends the endless loop for good.
     // SAFETY: restoring a signal's default action has no preconditions.
@@ -566,11 +566,11 @@ fn read_rate(
     probe: &Probe,
     queue: &MessageQueue,
     buf: &mut [u8],
-    count: usize,
+    count: u64,
 ) -> Result<Findings, String> {
     let started = Instant::now();
     let got = AtomicU64::new(0);
-    let mut latencies: Vec<u64> = Vec::with_capacity(count);
+    let mut latencies = LatencyHistogram::default();
     let mut first_put = None;
     let mut last_get = 0;
     let snapshot = |m: &mut Metrics| m.set("items_got", got.load(Relaxed));
@@ -586,14 +586,14 @@ fn read_rate(
             let (put_ns, _, _) = decode(&buf[..n]).ok_or("a message too short to be ours")?;
             first_put.get_or_insert(put_ns);
             last_get = now;
-            latencies.push(now.saturating_sub(put_ns));
-            got.store(latencies.len() as u64, Relaxed);
+            latencies.record(now.saturating_sub(put_ns));
+            got.store(latencies.len(), Relaxed);
         }
         Ok(())
     })?;
     let n = latencies.len();
     let mut m = Metrics::default();
-    m.set("items_got", n as u64);
+    m.set("items_got", n);
     if let Some(first) = first_put {
         let secs = last_get.saturating_sub(first) as f64 / 1e9;
         m.set(
@@ -601,7 +601,7 @@ fn read_rate(
             if secs > 0.0 { n as f64 / secs } else { 0.0 },
         );
     }
-    if let Some(l) = Latencies::of(&mut latencies) {
+    if let Some(l) = latencies.summary() {
         l.add_to(&mut m, "latency");
     }
     Ok(Findings {

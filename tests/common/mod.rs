@@ -64,6 +64,9 @@ pub struct Outcome {
     pub stderr: String,
     /// From the start of the wait to the exit, output read.
     pub took: Duration,
+    /// The largest resident set, in KiB, of `conlab` and of every descendant that was waited
+    /// for (its runner, and the runner's children): `ru_maxrss` as `wait4` tells it.
+    pub peak_rss_kib: u64,
 }
 
 impl Outcome {
@@ -159,7 +162,7 @@ impl Started {
         let started = Instant::now();
         let out_reader = read_text(self.child.stdout.take().expect("piped"));
         let err_reader = read_text(self.child.stderr.take().expect("piped"));
-        let status = wait_bounded(&mut self.child, deadline, what);
+        let (status, peak_rss_kib) = wait4_bounded(&mut self.child, deadline, what);
         let stdout = out_reader.join().unwrap().expect("stdout is UTF-8");
         let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
         if self.registered {
@@ -172,27 +175,50 @@ impl Started {
             stdout,
             stderr,
             took: started.elapsed(),
+            peak_rss_kib,
         }
     }
 }
 
 /// Waits for `child`, polling; past `deadline` it is killed, waited for, and the test fails
-/// naming `what`.
+/// naming `what`. `child` is reaped here (by `wait4`): its `Child` must not be waited for again.
 pub fn wait_bounded(child: &mut Child, deadline: Duration, what: &str) -> ExitStatus {
+    wait4_bounded(child, deadline, what).0
+}
+
+/// As [`wait_bounded`], and the peak RSS in KiB of `child` and of every descendant it waited
+/// for: `ru_maxrss` of the rusage `wait4(2)` returns.
+fn wait4_bounded(child: &mut Child, deadline: Duration, what: &str) -> (ExitStatus, u64) {
+    use nix::libc;
+    use std::os::unix::process::ExitStatusExt;
     let started = Instant::now();
+    let pid = child.id() as libc::pid_t;
+    let mut killed = false;
     loop {
-        if let Some(status) = child
-            .try_wait()
-            .unwrap_or_else(|e| panic!("wait for {what}: {e}"))
-        {
-            return status;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let flags = if killed { 0 } else { libc::WNOHANG };
+        // SAFETY: `pid` is our own child, not reaped yet; both out-pointers are live locals.
+        let got = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+        if got == pid {
+            assert!(!killed, "{what} did not finish within {deadline:?}");
+            return (ExitStatus::from_raw(status), usage.ru_maxrss as u64);
+        }
+        if got < 0 {
+            let e = std::io::Error::last_os_error();
+            assert!(
+                e.kind() == std::io::ErrorKind::Interrupted,
+                "wait for {what}: {e}"
+            );
+            continue;
         }
         if started.elapsed() > deadline {
             let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {deadline:?}");
+            killed = true;
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
