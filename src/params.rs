@@ -134,12 +134,24 @@ impl ParamSpec {
                 }
                 let words = crate::shell_words::split(text)
                     .map_err(|e| format!("`{}`: {e}; use {}", self.key, self.valid_values()))?;
-                if words.is_empty() {
-                    return Err(format!(
-                        "`{}`: empty; use {}",
-                        self.key,
-                        self.valid_values()
-                    ));
+                // `''` is a word, but no program is called that: the run could only fail with
+                // "command not found" and a blank name.
+                match words.first() {
+                    None => {
+                        return Err(format!(
+                            "`{}`: empty; use {}",
+                            self.key,
+                            self.valid_values()
+                        ));
+                    }
+                    Some(program) if program.trim().is_empty() => {
+                        return Err(format!(
+                            "`{}`: the program's name is blank; use {}",
+                            self.key,
+                            self.valid_values()
+                        ));
+                    }
+                    Some(_) => {}
                 }
                 Ok(Value::Word(text.to_string()))
             }
@@ -377,5 +389,23 @@ mod tests {
     fn integers_accept_separators() {
         let p = Params::from_assignments(SPECS, &["n=1_0"]).unwrap();
         assert_eq!(p.int("n"), 10);
+    }
+
+    #[test]
+    fn a_blank_program_is_refused() {
+        let cmd = ParamSpec {
+            key: "cmd",
+            kind: ParamKind::Command { max_len: 256 },
+            default: "sort",
+            help: "",
+        };
+        for blank in ["''", "\"\"", "'' -r", "' ' x", "\"\t\""] {
+            let e = cmd.parse(blank).unwrap_err();
+            assert!(
+                e.contains("`cmd`") && e.contains("blank") && e.contains("a command line"),
+                "{blank}: {e}"
+            );
+        }
+        assert!(cmd.parse("x ''").is_ok(), "an empty argument is fine");
     }
 }
