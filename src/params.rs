@@ -1,6 +1,7 @@
 //! Typed scenario parameters: what a scenario accepts, with defaults and bounds, and the
 //! validation that turns `key=value` text into values (or a message naming what is valid).
 
+use crate::text_safe::quoted;
 use std::fmt;
 
 /// The type and bounds of one parameter.
@@ -96,7 +97,12 @@ impl ParamSpec {
             ParamKind::Int { min, max } | ParamKind::IntOrCores { min, max } => {
                 let cleaned: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
                 let n: i64 = cleaned.parse().map_err(|_| {
-                    format!("`{}`: `{text}` is not {}", self.key, self.valid_values())
+                    format!(
+                        "`{}`: {} is not {}",
+                        self.key,
+                        quoted(text),
+                        self.valid_values()
+                    )
                 })?;
                 if n < min || n > max {
                     return Err(format!(
@@ -111,7 +117,14 @@ impl ParamSpec {
                 .iter()
                 .find(|w| **w == text)
                 .map(|w| Value::Word((*w).to_string()))
-                .ok_or_else(|| format!("`{}`: `{text}` is not {}", self.key, self.valid_values())),
+                .ok_or_else(|| {
+                    format!(
+                        "`{}`: {} is not {}",
+                        self.key,
+                        quoted(text),
+                        self.valid_values()
+                    )
+                }),
             ParamKind::Text { max_len } => {
                 // Bytes, not characters: the kernel cuts a thread name at 15 bytes, mid-character.
                 if text.len() > max_len {
@@ -163,8 +176,9 @@ impl ParamSpec {
                         .any(|i| i.is_empty() || i.chars().count() > max_len);
                 if bad {
                     return Err(format!(
-                        "`{}`: `{text}` is not valid; use {}",
+                        "`{}`: {} is not valid; use {}",
                         self.key,
+                        quoted(text),
                         self.valid_values()
                     ));
                 }
@@ -270,7 +284,7 @@ impl Params {
 pub fn split_assignment(text: &str) -> Result<(&str, &str), String> {
     text.split_once('=')
         .map(|(k, v)| (k.trim(), v.trim()))
-        .ok_or_else(|| format!("`{text}` is not of the form key=value"))
+        .ok_or_else(|| format!("{} is not of the form key=value", quoted(text)))
 }
 
 /// The spec for `key`, or a message listing every valid key.
@@ -278,9 +292,16 @@ pub fn find_spec<'a>(specs: &'a [ParamSpec], key: &str) -> Result<&'a ParamSpec,
     specs.iter().find(|s| s.key == key).ok_or_else(|| {
         let keys: Vec<&str> = specs.iter().map(|s| s.key).collect();
         if keys.is_empty() {
-            format!("unknown parameter `{key}`; this scenario takes none")
+            format!(
+                "unknown parameter {}; this scenario takes none",
+                quoted(key)
+            )
         } else {
-            format!("unknown parameter `{key}`; valid: {}", keys.join(", "))
+            format!(
+                "unknown parameter {}; valid: {}",
+                quoted(key),
+                keys.join(", ")
+            )
         }
     })
 }
@@ -407,5 +428,22 @@ mod tests {
             );
         }
         assert!(cmd.parse("x ''").is_ok(), "an empty argument is fine");
+    }
+
+    #[test]
+    fn quoted_input_is_bounded_and_printable() {
+        let long = "9".repeat(10_000);
+        for (assignment, at_most) in [
+            (format!("n={long}"), 200),
+            (format!("mode={long}"), 200),
+            (format!("{long}=1"), 200),
+            (long.clone(), 200),
+        ] {
+            let e = Params::from_assignments(SPECS, &[assignment]).unwrap_err();
+            assert!(e.len() < at_most, "{} bytes: {e}", e.len());
+            assert!(e.contains("10000 characters"), "{e}");
+        }
+        let e = Params::from_assignments(SPECS, &["mode=a\u{1b}[2Jb"]).unwrap_err();
+        assert!(e.contains("`a·[2Jb`") && !e.contains('\u{1b}'), "{e}");
     }
 }
