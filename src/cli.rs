@@ -20,9 +20,11 @@ use std::process::ExitCode;
     after_help = "Without a command, opens the dashboard."
 )]
 pub struct Cli {
-    /// Sampling period of the CPU and processes panels, in milliseconds.
+    /// Sampling period of the CPU and processes panels, in milliseconds (200 to 60000).
+    // Hyphen values are taken as values, so `-1` is refused by the parser, which names the
+    // range, rather than read as an unknown flag.
     #[arg(long, value_name = "MS", default_value_t = 500,
-          value_parser = clap::value_parser!(u64).range(200..=60_000))]
+          value_parser = interval_ms, allow_hyphen_values = true)]
     pub interval: u64,
 
     /// Open the dashboard with this scenario selected (see `conlab list`).
@@ -79,6 +81,21 @@ const FAILED: u8 = 1;
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("conlab: {}", printable_lines(message));
     ExitCode::from(USAGE)
+}
+
+/// `--interval`: any text is taken, so that every bad value, `-1` too, gets the valid range.
+fn interval_ms(text: &str) -> Result<u64, String> {
+    const RANGE: std::ops::RangeInclusive<u64> = 200..=60_000;
+    text.parse()
+        .ok()
+        .filter(|ms| RANGE.contains(ms))
+        .ok_or_else(|| {
+            format!(
+                "the sampling period is a whole number of milliseconds in {}..={}",
+                RANGE.start(),
+                RANGE.end()
+            )
+        })
 }
 
 /// clap's message, plus the commands that do exist when the first word was not one of them.

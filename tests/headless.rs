@@ -702,6 +702,22 @@ fn messages_quote_a_bounded_prefix_of_long_input() {
 }
 
 #[test]
+fn every_bad_interval_names_the_valid_range() {
+    for bad in ["-1", "-x", "0", "abc", "60001", "1.5", ""] {
+        CONLAB.assert_usage_error(
+            &["--interval", bad],
+            &[
+                &format!("'{bad}'"),
+                "--interval",
+                "milliseconds",
+                "200..=60000",
+            ],
+        );
+        CONLAB.assert_usage_error(&[&format!("--interval={bad}")], &["200..=60000"]);
+    }
+}
+
+#[test]
 fn an_argument_that_is_not_utf8_is_refused_without_a_panic() {
     for args in [&[][..], &["run"], &["run", "lock", "--set"]] {
         let mut command = common::command(args);
