@@ -2,7 +2,7 @@
 //! mode (`run --events`) that the dashboard and the headless commands start as child processes.
 
 use crate::event::Body;
-use crate::params::{Params, find_spec, split_assignment};
+use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
 use crate::runner::{self, RunnerMsg};
 use crate::scenarios::{self, Group, Scenario};
@@ -43,8 +43,7 @@ pub enum Command {
     Run {
         /// The scenario id (see `conlab list`).
         scenario: String,
-        /// Set a parameter, e.g. --set mode=lock (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
+        #[arg(long = "set", value_name = "KEY=VALUE", help = SET_HELP)]
         set: Vec<String>,
         /// Print the report as one JSON object.
         #[arg(long)]
@@ -60,11 +59,13 @@ pub enum Command {
     Compare {
         /// The scenario id (see `conlab list`).
         scenario: String,
-        /// The parameter to vary and its values, e.g. --vary mode=nolock,lock,atomic.
-        /// Defaults to the scenario's natural comparison.
+        /// The parameter to vary and its values, separated by commas, e.g.
+        /// --vary mode=nolock,lock,atomic or --vary iterations=1_000,1_000_000. Defaults to
+        /// the scenario's natural comparison.
         #[arg(long, value_name = "KEY=V1,V2[,V3...]")]
         vary: Option<String>,
-        /// Set a parameter for every variant (repeatable).
+        /// Set a parameter for every variant (repeatable). Integers may group digits with `_`;
+        /// a comma only ever separates values.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// Print the comparison as one JSON object.
@@ -72,6 +73,12 @@ pub enum Command {
         json: bool,
     },
 }
+
+/// The grammar of values, said once for `run --set` (and in short for `compare`).
+const SET_HELP: &str = "Set a parameter, e.g. --set mode=lock (repeatable). \
+Integers may group digits with `_` (--set iterations=1_000_000); a comma only ever \
+separates values (the items of a list, the variants of compare --vary), so 1,000 is refused: \
+write 1000 or 1_000.";
 
 /// Exit code for bad usage (unknown scenario, bad parameter), as clap uses.
 const USAGE: u8 = 2;
@@ -301,7 +308,7 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
     })?;
     let spec = find_spec(scenario.params, key)?;
     let values: Vec<String> = list
-        .split(',')
+        .split(VALUE_SEPARATOR)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect();

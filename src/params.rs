@@ -4,6 +4,10 @@
 use crate::text_safe::quoted;
 use std::fmt;
 
+/// The one character that separates values: the variants of `--vary`, the items of a list.
+/// Nothing else uses it, so `1,000` never means a thousand; integers group digits with `_`.
+pub const VALUE_SEPARATOR: char = ',';
+
 /// The type and bounds of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ParamKind {
@@ -95,14 +99,23 @@ impl ParamSpec {
         match self.kind {
             ParamKind::IntOrCores { .. } if text == "cores" => Ok(Value::Int(cores())),
             ParamKind::Int { min, max } | ParamKind::IntOrCores { min, max } => {
-                let cleaned: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
-                let n: i64 = cleaned.parse().map_err(|_| {
-                    format!(
-                        "`{}`: {} is not {}",
+                let n = parse_int(text).map_err(|e| match e {
+                    IntError::Comma { spelled } => format!(
+                        "`{}`: {} has a comma, and a comma only ever separates values (--vary {}=1,2); {spelled}; valid: {}",
+                        self.key,
+                        quoted(text),
+                        self.key,
+                        self.valid_values()
+                    ),
+                    IntError::LeadingZero => format!(
+                        "`{}`: {} has a leading zero, which integers here never have (a comma only ever separates values, so a thousand is 1000 or 1_000, never 1,000); use {}",
                         self.key,
                         quoted(text),
                         self.valid_values()
-                    )
+                    ),
+                    IntError::NotInt => {
+                        format!("`{}`: {} is not {}", self.key, quoted(text), self.valid_values())
+                    }
                 })?;
                 if n < min || n > max {
                     return Err(format!(
@@ -169,7 +182,7 @@ impl ParamSpec {
                 Ok(Value::Word(text.to_string()))
             }
             ParamKind::List { max_items, max_len } => {
-                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                let items: Vec<&str> = text.split(VALUE_SEPARATOR).map(str::trim).collect();
                 let bad = items.len() > max_items
                     || items
                         .iter()
@@ -182,10 +195,54 @@ impl ParamSpec {
                         self.valid_values()
                     ));
                 }
-                Ok(Value::Word(items.join(",")))
+                Ok(Value::Word(items.join(&VALUE_SEPARATOR.to_string())))
             }
         }
     }
+}
+
+/// Why text is not an integer.
+enum IntError {
+    /// It has commas; `spelled` says how to write it, when it is a number with its thousands
+    /// separated (`write 1000 or 1_000`).
+    Comma {
+        spelled: String,
+    },
+    /// `000`: most likely the tail of `1,000` in `--vary`, which is two values.
+    LeadingZero,
+    NotInt,
+}
+
+/// An integer as a user types it: an optional sign, then digits, which `_` may group
+/// (`1_000_000`, one `_` between two digits, as in Rust and Python), and no leading zero.
+fn parse_int(text: &str) -> Result<i64, IntError> {
+    if text.contains(VALUE_SEPARATOR) {
+        let plain: String = text.chars().filter(|c| *c != VALUE_SEPARATOR).collect();
+        let mut groups = text.split(VALUE_SEPARATOR);
+        let lead = groups.next().unwrap_or("").trim_start_matches(['-', '+']);
+        let grouped = (1..=3).contains(&lead.len()) && groups.all(|g| g.len() == 3);
+        let spelled = match plain.parse::<i64>() {
+            Ok(_) if grouped => format!("write {plain} or {}", text.replace(VALUE_SEPARATOR, "_")),
+            _ => "give one integer, its digits grouped with `_` if you like (1_000)".to_string(),
+        };
+        return Err(IntError::Comma { spelled });
+    }
+    let bytes = text.as_bytes();
+    let digit_at = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+    let grouped_well = text
+        .char_indices()
+        .filter(|(_, c)| *c == '_')
+        .all(|(i, _)| digit_at(i.checked_sub(1)) && digit_at(Some(i + 1)));
+    if !grouped_well {
+        return Err(IntError::NotInt);
+    }
+    let plain = text.replace('_', "");
+    let n = plain.parse().map_err(|_| IntError::NotInt)?;
+    let digits = plain.trim_start_matches(['-', '+']);
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(IntError::LeadingZero);
+    }
+    Ok(n)
 }
 
 /// A full set of values for one scenario's parameters, in declaration order.
@@ -410,6 +467,54 @@ mod tests {
     fn integers_accept_separators() {
         let p = Params::from_assignments(SPECS, &["n=1_0"]).unwrap();
         assert_eq!(p.int("n"), 10);
+    }
+
+    const BIG: ParamSpec = ParamSpec {
+        key: "iterations",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 2_000_000_000,
+        },
+        default: "1",
+        help: "",
+    };
+
+    #[test]
+    fn underscores_group_digits_and_commas_are_refused_with_the_right_spelling() {
+        assert_eq!(BIG.parse("1_000_000"), Ok(Value::Int(1_000_000)));
+        assert_eq!(BIG.parse("1_0_0"), Ok(Value::Int(100)));
+        for bad in ["_100", "100_", "1__000", "+_1", "1 000"] {
+            let e = BIG.parse(bad).unwrap_err();
+            assert!(e.contains("is not an integer from 1"), "{bad}: {e}");
+        }
+        let e = BIG.parse("1,000").unwrap_err();
+        assert!(
+            e.contains("`1,000`")
+                && e.contains("write 1000 or 1_000")
+                && e.contains("an integer from 1 to 2000000000"),
+            "{e}"
+        );
+        // What `--vary iterations=1,000` gives besides the 1: refused, with the right spelling.
+        for tail in ["000", "0_000", "-05"] {
+            let e = BIG.parse(tail).unwrap_err();
+            assert!(
+                e.contains("has a leading zero")
+                    && e.contains("1000 or 1_000")
+                    && e.contains("an integer from 1 to 2000000000"),
+                "{tail}: {e}"
+            );
+        }
+        assert!(SPECS[1].parse("-0").unwrap_err().contains("out of range"));
+        let e = BIG.parse("12,345,678").unwrap_err();
+        assert!(e.contains("write 12345678 or 12_345_678"), "{e}");
+        // Not a number with its thousands separated: no spelling to offer but the rule.
+        for bad in ["1,2", "1234,567", "1,000,", ",1"] {
+            let e = BIG.parse(bad).unwrap_err();
+            assert!(
+                e.contains("comma only ever separates values") && e.contains("1_000"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -728,3 +728,48 @@ fn an_argument_that_is_not_utf8_is_refused_without_a_panic() {
         assert_printable("the message", &outcome.stderr);
     }
 }
+
+#[test]
+fn a_comma_only_ever_separates_values() {
+    CONLAB.assert_usage_error(
+        &["run", "lock", "--set", "iterations=1,000"],
+        &["`iterations`", "`1,000`", "write 1000 or 1_000"],
+    );
+    // Two values, 1 and 000: the second is refused with the right spelling, not run as 0.
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--vary", "iterations=1,000,2000"],
+        &["`iterations`", "`000`", "1000 or 1_000"],
+    );
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--vary", "iterations=1_000,1,0000"],
+        &["`0000`", "1000 or 1_000"],
+    );
+    let outcome = CONLAB.invoke(&[
+        "compare",
+        "lock",
+        "--vary",
+        "iterations=1_000,20_000",
+        "--set",
+        "mode=atomic",
+        "--json",
+    ]);
+    outcome.assert_success("compare with digits grouped by `_`");
+    let iterations: Vec<Value> = outcome.json()["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["params"]["iterations"].clone())
+        .collect();
+    assert_eq!(iterations, [1000, 20000], "{}", outcome.stdout);
+    for command in ["run", "compare"] {
+        let help = CONLAB.invoke(&[command, "--help"]);
+        help.assert_success("--help");
+        for rule in ["`_`", "a comma only ever separates values"] {
+            assert!(
+                help.stdout.contains(rule),
+                "{command} --help: {}",
+                help.stdout
+            );
+        }
+    }
+}
