@@ -61,11 +61,11 @@ pub enum Command {
         scenario: String,
         /// The parameter to vary and its values, separated by commas, e.g.
         /// --vary mode=nolock,lock,atomic or --vary iterations=1_000,1_000_000. Defaults to
-        /// the scenario's natural comparison.
+        /// the scenario's natural comparison. The varied parameter cannot also be --set.
         #[arg(long, value_name = "KEY=V1,V2[,V3...]")]
         vary: Option<String>,
-        /// Set a parameter for every variant (repeatable). Integers may group digits with `_`;
-        /// a comma only ever separates values.
+        /// Set a parameter for every variant (repeatable, each parameter once). Integers may
+        /// group digits with `_`; a comma only ever separates values.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// Print the comparison as one JSON object.
@@ -75,8 +75,8 @@ pub enum Command {
 }
 
 /// The grammar of values, said once for `run --set` (and in short for `compare`).
-const SET_HELP: &str = "Set a parameter, e.g. --set mode=lock (repeatable). \
-Integers may group digits with `_` (--set iterations=1_000_000); a comma only ever \
+const SET_HELP: &str = "Set a parameter, e.g. --set mode=lock (repeatable, each parameter \
+once). Integers may group digits with `_` (--set iterations=1_000_000); a comma only ever \
 separates values (the items of a list, the variants of compare --vary), so 1,000 is refused: \
 write 1000 or 1_000.";
 
@@ -345,6 +345,9 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
+    if let Err(e) = vary_not_set(&key, vary.is_some(), assignments) {
+        return usage_error(&e);
+    }
     let signals = forward_ending_signals();
     let mut runs = Vec::new();
     for value in &values {
@@ -389,6 +392,24 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
     } else {
         ExitCode::from(FAILED)
     }
+}
+
+/// The varied parameter is not also `--set`: one of the two would be dropped without a word.
+fn vary_not_set(key: &str, explicit: bool, assignments: &[String]) -> Result<(), String> {
+    let Some(set) = assignments
+        .iter()
+        .find(|a| split_assignment(a).is_ok_and(|(k, _)| k == key))
+    else {
+        return Ok(());
+    };
+    let varied = match explicit {
+        true => "is varied by --vary",
+        false => "is what this comparison varies (unless --vary says otherwise)",
+    };
+    Err(format!(
+        "`{key}` {varied} and also given as --set {}; give it in one place (or --vary another parameter)",
+        quoted(set)
+    ))
 }
 
 /// The scenario's own comparison, as `--vary` would spell it.

@@ -1,7 +1,7 @@
 //! Typed scenario parameters: what a scenario accepts, with defaults and bounds, and the
 //! validation that turns `key=value` text into values (or a message naming what is valid).
 
-use crate::text_safe::quoted;
+use crate::text_safe::{excerpt, quoted};
 use std::fmt;
 
 /// The one character that separates values: the variants of `--vary`, the items of a list.
@@ -272,8 +272,19 @@ impl Params {
         assignments: &[S],
     ) -> Result<Params, String> {
         let mut params = Params::defaults(specs);
+        let mut given: Vec<(&str, &str)> = Vec::new();
         for assignment in assignments {
             let (key, value) = split_assignment(assignment.as_ref())?;
+            let key = find_spec(specs, key)?.key;
+            // Last-wins would let a mistake in a long command line pass unseen.
+            if let Some((_, first)) = given.iter().find(|(k, _)| *k == key) {
+                return Err(format!(
+                    "`{key}` is given twice ({key}={}, then {key}={}); give each parameter once",
+                    excerpt(first),
+                    excerpt(value)
+                ));
+            }
+            given.push((key, value));
             params.set(specs, key, value)?;
         }
         Ok(params)
@@ -533,6 +544,15 @@ mod tests {
             );
         }
         assert!(cmd.parse("x ''").is_ok(), "an empty argument is fine");
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        let e = Params::from_assignments(SPECS, &["n=2", "mode=b", " n = 3"]).unwrap_err();
+        assert!(
+            e.contains("`n` is given twice") && e.contains("n=2, then n=3"),
+            "{e}"
+        );
     }
 
     #[test]

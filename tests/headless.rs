@@ -773,3 +773,29 @@ fn a_comma_only_ever_separates_values() {
         }
     }
 }
+
+#[test]
+fn a_parameter_is_given_in_one_place_only() {
+    CONLAB.assert_usage_error(
+        &[
+            "compare",
+            "lock",
+            "--vary",
+            "threads=1,2",
+            "--set",
+            "threads=5",
+        ],
+        &["`threads`", "--vary", "--set `threads=5`", "one place"],
+    );
+    // The natural comparison varies `mode`: setting it too would be dropped as silently.
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--set", "mode=lock"],
+        &["`mode`", "--set `mode=lock`", "one place"],
+    );
+    for command in ["run", "compare"] {
+        CONLAB.assert_usage_error(
+            &[command, "lock", "--set", "threads=2", "--set", "threads=3"],
+            &["`threads` is given twice", "threads=2", "threads=3"],
+        );
+    }
+}
