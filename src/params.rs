@@ -571,4 +571,111 @@ mod tests {
         let e = Params::from_assignments(SPECS, &["mode=a\u{1b}[2Jb"]).unwrap_err();
         assert!(e.contains("`a·[2Jb`") && !e.contains('\u{1b}'), "{e}");
     }
+
+    /// The parser against any text: it never panics, and a value it accepts, written back the
+    /// way `assignments()` and the form write it, reads back as the same value.
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// One parameter of every kind.
+        const ALL_KINDS: &[ParamSpec] = &[
+            ParamSpec {
+                key: "mode",
+                kind: ParamKind::Choice(&["nolock", "lock", "atomic"]),
+                default: "nolock",
+                help: "",
+            },
+            ParamSpec {
+                key: "iterations",
+                kind: ParamKind::Int {
+                    min: -5,
+                    max: 2_000_000_000,
+                },
+                default: "1000000",
+                help: "",
+            },
+            ParamSpec {
+                key: "workers",
+                kind: ParamKind::IntOrCores { min: 1, max: 256 },
+                default: "cores",
+                help: "",
+            },
+            ParamSpec {
+                key: "name",
+                kind: ParamKind::Text { max_len: 15 },
+                default: "thread-01",
+                help: "",
+            },
+            ParamSpec {
+                key: "cmd",
+                kind: ParamKind::Command { max_len: 256 },
+                default: "sort",
+                help: "",
+            },
+            ParamSpec {
+                key: "items",
+                kind: ParamKind::List {
+                    max_items: 16,
+                    max_len: 64,
+                },
+                default: "A,B,C",
+                help: "",
+            },
+        ];
+
+        /// Any text, control characters included, and text made of the characters the
+        /// grammar gives a meaning to, which random text seldom hits.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::collection::vec(any::<char>(), 0..40).prop_map(String::from_iter),
+                "[-+0-9_, ='\"\\a-z]{0,24}",
+            ]
+        }
+
+        /// `1234567` as `1_234_567`.
+        fn grouped(n: i64) -> String {
+            group_thousands(n).replace(',', "_")
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused_and_what_parses_reads_back(t in text()) {
+                for spec in ALL_KINDS {
+                    if let Ok(value) = spec.parse(&t) {
+                        prop_assert_eq!(spec.parse(&value.to_string()), Ok(value));
+                    }
+                }
+            }
+
+            #[test]
+            fn any_assignments_parse_or_are_refused_and_what_parses_reads_back(
+                assignments in proptest::collection::vec(
+                    prop_oneof![
+                        text(),
+                        (proptest::sample::select(ALL_KINDS), text())
+                            .prop_map(|(spec, t)| format!("{}={t}", spec.key)),
+                    ],
+                    0..6,
+                )
+            ) {
+                if let Ok(params) = Params::from_assignments(ALL_KINDS, &assignments) {
+                    prop_assert_eq!(
+                        Params::from_assignments(ALL_KINDS, &params.assignments()),
+                        Ok(params)
+                    );
+                }
+            }
+
+            #[test]
+            fn integers_in_range_read_plain_or_grouped(n in -5..=2_000_000_000i64) {
+                let spec = &ALL_KINDS[1];
+                prop_assert_eq!(spec.parse(&n.to_string()), Ok(Value::Int(n)));
+                prop_assert_eq!(spec.parse(&grouped(n)), Ok(Value::Int(n)));
+                prop_assert!(spec.parse(&group_thousands(n)).is_ok() == (n.abs() < 1000));
+            }
+        }
+
+        use crate::metrics::group_thousands;
+    }
 }
