@@ -2,12 +2,14 @@
 //! mode (`run --events`) that the dashboard and the headless commands start as child processes.
 
 use crate::event::Body;
-use crate::params::{Params, find_spec, split_assignment};
+use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
 use crate::runner::{self, RunnerMsg};
 use crate::scenarios::{self, Group, Scenario};
 use crate::signals::forward_ending_signals;
+use crate::text_safe::{QUOTE_CHARS, excerpt, printable, printable_lines, quoted};
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -18,9 +20,11 @@ use std::process::ExitCode;
     after_help = "Without a command, opens the dashboard."
 )]
 pub struct Cli {
-    /// Sampling period of the CPU and processes panels, in milliseconds.
+    /// Sampling period of the CPU and processes panels, in milliseconds (200 to 60000).
+    // Hyphen values are taken as values, so `-1` is refused by the parser, which names the
+    // range, rather than read as an unknown flag.
     #[arg(long, value_name = "MS", default_value_t = 500,
-          value_parser = clap::value_parser!(u64).range(200..=60_000))]
+          value_parser = interval_ms, allow_hyphen_values = true)]
     pub interval: u64,
 
     /// Open the dashboard with this scenario selected (see `conlab list`).
@@ -39,8 +43,7 @@ pub enum Command {
     Run {
         /// The scenario id (see `conlab list`).
         scenario: String,
-        /// Set a parameter, e.g. --set mode=lock (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
+        #[arg(long = "set", value_name = "KEY=VALUE", help = SET_HELP)]
         set: Vec<String>,
         /// Print the report as one JSON object.
         #[arg(long)]
@@ -56,11 +59,13 @@ pub enum Command {
     Compare {
         /// The scenario id (see `conlab list`).
         scenario: String,
-        /// The parameter to vary and its values, e.g. --vary mode=nolock,lock,atomic.
-        /// Defaults to the scenario's natural comparison.
+        /// The parameter to vary and its values, separated by commas, e.g.
+        /// --vary mode=nolock,lock,atomic or --vary iterations=1_000,1_000_000. Defaults to
+        /// the scenario's natural comparison. The varied parameter cannot also be --set.
         #[arg(long, value_name = "KEY=V1,V2[,V3...]")]
         vary: Option<String>,
-        /// Set a parameter for every variant (repeatable).
+        /// Set a parameter for every variant (repeatable, each parameter once). Integers may
+        /// group digits with `_`; a comma only ever separates values.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// Print the comparison as one JSON object.
@@ -69,31 +74,82 @@ pub enum Command {
     },
 }
 
+/// The grammar of values, said once for `run --set` (and in short for `compare`).
+const SET_HELP: &str = "Set a parameter, e.g. --set mode=lock (repeatable, each parameter \
+once). Integers may group digits with `_` (--set iterations=1_000_000); a comma only ever \
+separates values (the items of a list, the variants of compare --vary), so 1,000 is refused: \
+write 1000 or 1_000.";
+
 /// Exit code for bad usage (unknown scenario, bad parameter), as clap uses.
 const USAGE: u8 = 2;
 /// Exit code for a run that failed or was cancelled.
 const FAILED: u8 = 1;
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("conlab: {message}");
+    eprintln!("conlab: {}", printable_lines(message));
     ExitCode::from(USAGE)
+}
+
+/// `--interval`: any text is taken, so that every bad value, `-1` too, gets the valid range.
+fn interval_ms(text: &str) -> Result<u64, String> {
+    const RANGE: std::ops::RangeInclusive<u64> = 200..=60_000;
+    text.parse()
+        .ok()
+        .filter(|ms| RANGE.contains(ms))
+        .ok_or_else(|| {
+            format!(
+                "the sampling period is a whole number of milliseconds in {}..={}",
+                RANGE.start(),
+                RANGE.end()
+            )
+        })
 }
 
 /// clap's message, plus the commands that do exist when the first word was not one of them.
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    let code = e.exit_code();
-    let _ = e.print();
+    let code = ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    if !e.use_stderr() {
+        // --help and --version: our own words, printed as clap styles them.
+        let _ = e.print();
+        return code;
+    }
+    // Lossy: an argument that is not UTF-8 must not make the error itself panic.
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // Plain text: the message quotes what was typed, so it is made safe as a whole, which
+    // leaves no room for clap's colours.
+    eprint!("{}", shorten_arguments(&e.render().to_string(), &args));
     if matches!(
         e.kind(),
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
-    ) && !std::env::args()
-        .nth(1)
+    ) && !args
+        .first()
         .is_some_and(|a| a.starts_with('-') || ["run", "list", "compare"].contains(&a.as_str()))
     {
         eprintln!("\ncommands: list, run, compare — or none, to open the dashboard");
     }
-    ExitCode::from(code.clamp(0, 255) as u8)
+    code
+}
+
+/// `message` made printable, with each long argument it repeats (whole, or the value of a
+/// `--key=value`) cut to an [`excerpt`].
+fn shorten_arguments(message: &str, args: &[String]) -> String {
+    let mut long: Vec<&str> = args
+        .iter()
+        .flat_map(|a| [Some(a.as_str()), a.split_once('=').map(|(_, v)| v)])
+        .flatten()
+        .filter(|w| w.chars().count() > QUOTE_CHARS)
+        .collect();
+    // Longest first, so an argument is never cut by a piece of itself.
+    long.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let mut message = message.to_string();
+    for word in long {
+        message = message.replace(word, &excerpt(word));
+    }
+    printable_lines(&message).into_owned()
 }
 
 /// Parses the command line and does what it says.
@@ -212,17 +268,25 @@ fn run_one(
     signals: &crossbeam_channel::Receiver<nix::sys::signal::Signal>,
     echo: bool,
 ) -> std::io::Result<Report> {
-    let messages = runner::run_to_end(1, scenario.id, params, signals, |msg| match msg {
-        RunnerMsg::Event(event) => {
-            if let (true, Body::Log { text }) = (echo, &event.body) {
-                println!("[{}] {text}", event.pid);
-            }
-        }
-        RunnerMsg::Stderr(line) => eprintln!("{line}"),
-        RunnerMsg::BadLine(line) => eprintln!("conlab: {line}"),
-        RunnerMsg::Exited { .. } => {}
+    let messages = runner::run_to_end(1, scenario.id, params, signals, |msg| {
+        forward(msg, echo, &mut std::io::stdout(), &mut std::io::stderr())
     })?;
     Ok(runner::final_report(scenario.id, params, &messages))
+}
+
+/// Passes on what a runner says, printable (a scenario's output may hold any byte): with
+/// `echo`, its log lines as `[pid] text` to `out`; its stderr and unreadable lines to `err`.
+fn forward(msg: &RunnerMsg, echo: bool, out: &mut impl Write, err: &mut impl Write) {
+    // A closed stdout ends the process with SIGPIPE (see `main`); nothing else can fail here.
+    let _ = match msg {
+        RunnerMsg::Event(event) => match (echo, &event.body) {
+            (true, Body::Log { text }) => writeln!(out, "[{}] {}", event.pid, printable(text)),
+            _ => Ok(()),
+        },
+        RunnerMsg::Stderr(line) => writeln!(err, "{}", printable(line)),
+        RunnerMsg::BadLine(line) => writeln!(err, "conlab: {}", printable(line)),
+        RunnerMsg::Exited { .. } => Ok(()),
+    };
 }
 
 /// `key=v1,v2,...` checked against the scenario: the key exists and every value is valid.
@@ -237,13 +301,14 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
     };
     let (key, list) = split_assignment(vary).map_err(|_| {
         format!(
-            "--vary `{vary}` is not of the form key=v1,v2 (e.g. {})",
+            "--vary {} is not of the form key=v1,v2 (e.g. {})",
+            quoted(vary),
             natural_vary(scenario)
         )
     })?;
     let spec = find_spec(scenario.params, key)?;
     let values: Vec<String> = list
-        .split(',')
+        .split(VALUE_SEPARATOR)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect();
@@ -280,6 +345,9 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
+    if let Err(e) = vary_not_set(&key, vary.is_some(), assignments) {
+        return usage_error(&e);
+    }
     let signals = forward_ending_signals();
     let mut runs = Vec::new();
     for value in &values {
@@ -288,7 +356,7 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
             .set(scenario.params, &key, value)
             .expect("validated by parse_vary");
         if !json {
-            eprintln!("running {} {}", scenario.id, params.summary());
+            eprintln!("running {} {}", scenario.id, printable(&params.summary()));
         }
         match run_one(scenario, &params, &signals, false) {
             Ok(report) => {
@@ -326,6 +394,24 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
     }
 }
 
+/// The varied parameter is not also `--set`: one of the two would be dropped without a word.
+fn vary_not_set(key: &str, explicit: bool, assignments: &[String]) -> Result<(), String> {
+    let Some(set) = assignments
+        .iter()
+        .find(|a| split_assignment(a).is_ok_and(|(k, _)| k == key))
+    else {
+        return Ok(());
+    };
+    let varied = match explicit {
+        true => "is varied by --vary",
+        false => "is what this comparison varies (unless --vary says otherwise)",
+    };
+    Err(format!(
+        "`{key}` {varied} and also given as --set {}; give it in one place (or --vary another parameter)",
+        quoted(set)
+    ))
+}
+
 /// The scenario's own comparison, as `--vary` would spell it.
 fn natural_vary(scenario: &Scenario) -> String {
     format!(
@@ -337,6 +423,10 @@ fn natural_vary(scenario: &Scenario) -> String {
 
 /// `conlab list`: scenarios by group, each with its parameters and natural comparison.
 pub fn list_text() -> String {
+    printable_lines(&listing()).into_owned()
+}
+
+fn listing() -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for group in Group::ALL {
@@ -368,4 +458,51 @@ pub fn list_text() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    /// What a runner passes on reaches the terminal shown, never obeyed: a scenario's log line,
+    /// a line on the runner's stderr, a line that is not an event.
+    #[test]
+    fn forwarded_lines_show_control_characters() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let log = Event::new(
+            1.0,
+            42,
+            Body::Log {
+                text: "a\u{1b}[2Jb\rc".into(),
+            },
+        );
+        for msg in [
+            RunnerMsg::Event(log),
+            RunnerMsg::Stderr("panicked at \u{1b}]0;title\u{7}".into()),
+            RunnerMsg::BadLine("malformed event: \u{9b}31m".into()),
+        ] {
+            forward(&msg, true, &mut out, &mut err);
+        }
+        let (out, err) = (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        );
+        assert_eq!(out, "[42] a·[2Jb·c\n");
+        assert_eq!(
+            err,
+            "panicked at ·]0;title·\nconlab: malformed event: ·31m\n"
+        );
+    }
+
+    #[test]
+    fn long_arguments_are_cut_where_clap_repeats_them() {
+        let long = "x".repeat(10_000);
+        let message = format!("error: invalid value '{long}' for '--interval <MS>'\n\u{1b}[2J");
+        let args = [format!("--interval={long}")];
+        let shown = shorten_arguments(&message, &args);
+        assert!(shown.len() < 200, "{shown}");
+        assert!(shown.contains("x… (10000 characters)'"), "{shown}");
+        assert!(shown.ends_with("\n·[2J"), "{shown:?}");
+    }
 }

@@ -305,4 +305,166 @@ mod tests {
         let line = br#"{"v":99,"t_ms":0,"pid":1,"kind":"log","text":"hi"}"#;
         assert!(matches!(Event::decode(line), Err(CodecError::Version(99))));
     }
+
+    /// Properties of the decoder the dashboard and the CLI read every runner through: whatever
+    /// arrives on the pipe, it answers without panicking, and whatever a runner writes comes
+    /// back as it was.
+    mod properties {
+        use super::*;
+        use crate::metrics::Num;
+        use crate::report::ProcessRecord;
+        use proptest::prelude::*;
+
+        /// Any text, control characters and newlines included (`any::<String>()` has no `\n`).
+        fn text(max: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), 0..max).prop_map(String::from_iter)
+        }
+
+        /// Any finite float, from every bit pattern, and plain ones that are common in reports.
+        fn finite() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                any::<u64>()
+                    .prop_map(f64::from_bits)
+                    .prop_filter("finite", |x| x.is_finite()),
+                -1e9..1e9f64,
+                Just(0.0),
+            ]
+        }
+
+        fn num() -> impl Strategy<Value = Num> {
+            prop_oneof![
+                any::<i64>().prop_map(Num::Int),
+                finite().prop_map(Num::Float)
+            ]
+        }
+
+        /// Names a scenario would use, and names that need escaping or are not ASCII.
+        fn metrics() -> impl Strategy<Value = Metrics> {
+            let name = prop_oneof!["[a-z_]{1,24}", text(12)];
+            proptest::collection::vec((name, num()), 0..20).prop_map(|pairs| {
+                let mut m = Metrics::default();
+                for (name, value) in pairs {
+                    m.set(&name, value);
+                }
+                m
+            })
+        }
+
+        fn report() -> impl Strategy<Value = Report> {
+            let param = prop_oneof![
+                any::<i64>().prop_map(serde_json::Value::from),
+                text(20).prop_map(serde_json::Value::from),
+            ];
+            let process = (
+                any::<u32>(),
+                any::<u32>(),
+                text(10),
+                proptest::option::of(text(20)),
+            )
+                .prop_map(|(pid, ppid, role, exit)| ProcessRecord {
+                    pid,
+                    ppid,
+                    role,
+                    exit,
+                });
+            (
+                (text(12), proptest::collection::vec((text(8), param), 0..4)),
+                (any::<bool>(), finite(), metrics()),
+                (proptest::collection::vec(text(80), 0..3), any::<bool>()),
+                (
+                    proptest::option::of(text(80)),
+                    proptest::collection::vec(process, 0..3),
+                ),
+            )
+                .prop_map(
+                    |(
+                        (scenario, params),
+                        (ok, wall_ms, metrics),
+                        (notes, cancelled),
+                        (error, processes),
+                    )| {
+                        Report {
+                            scenario,
+                            params: params.into_iter().collect(),
+                            ok,
+                            wall_ms,
+                            metrics,
+                            notes,
+                            cancelled,
+                            error,
+                            processes,
+                        }
+                    },
+                )
+        }
+
+        fn body() -> impl Strategy<Value = Body> {
+            prop_oneof![
+                (any::<u32>(), text(20)).prop_map(|(ppid, role)| Body::Process { ppid, role }),
+                text(40).prop_map(|exit| Body::ProcessExit { exit }),
+                metrics().prop_map(|metrics| Body::Live { metrics }),
+                // Up to three parts' worth, so long logs travel in parts.
+                text(5000).prop_map(|text| Body::Log { text }),
+                report().prop_map(|report| Body::Report {
+                    report: Box::new(report)
+                }),
+            ]
+        }
+
+        fn event() -> impl Strategy<Value = Event> {
+            (finite(), any::<u32>(), body())
+                .prop_map(|(t_ms, pid, body)| Event::new(t_ms, pid, body))
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_are_answered_without_a_panic(lines in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 0..300), 1..8)
+            ) {
+                let mut joiner = Reassembler::default();
+                for line in &lines {
+                    let _ = Event::decode(line);
+                    let _ = joiner.feed_line(line);
+                }
+            }
+
+            #[test]
+            fn any_text_is_answered_without_a_panic(line in text(300)) {
+                let _ = Event::decode(line.as_bytes());
+                let _ = Reassembler::default().feed_line(line.as_bytes());
+            }
+
+            /// Lines that are almost events: a real one with a few bytes changed or cut.
+            #[test]
+            fn damaged_events_are_answered_without_a_panic(
+                event in event(),
+                damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut joiner = Reassembler::default();
+                for mut line in event.encode_lines().unwrap() {
+                    for (at, byte) in &damage {
+                        let at = at.index(line.len());
+                        line[at] = *byte;
+                    }
+                    let _ = Event::decode(&line);
+                    let _ = joiner.feed_line(&line[..cut.index(line.len() + 1)]);
+                    let _ = joiner.feed_line(&line);
+                }
+            }
+
+            #[test]
+            fn every_event_comes_back_as_it_was_written(event in event()) {
+                let lines = event.encode_lines().unwrap();
+                let mut joiner = Reassembler::default();
+                let mut out = Vec::new();
+                for line in &lines {
+                    prop_assert!(line.len() <= MAX_LINE);
+                    prop_assert_eq!(line.last(), Some(&b'\n'));
+                    out.extend(joiner.feed_line(line).unwrap());
+                }
+                prop_assert_eq!(out, vec![event]);
+            }
+        }
+    }
 }

@@ -9,6 +9,8 @@
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
 //!   into messages; [`lifeline`] makes every child die with its parent.
+//! - [`text_safe`] is how every text output shows what came from outside: control characters
+//!   visible, never obeyed, and quoted input cut short.
 
 pub mod app;
 pub mod cli;
@@ -25,5 +27,6 @@ pub mod sampler;
 pub mod scenarios;
 pub mod shell_words;
 pub mod signals;
+pub mod text_safe;
 pub mod tui;
 pub mod view;

@@ -1,7 +1,12 @@
 //! Typed scenario parameters: what a scenario accepts, with defaults and bounds, and the
 //! validation that turns `key=value` text into values (or a message naming what is valid).
 
+use crate::text_safe::{excerpt, quoted};
 use std::fmt;
+
+/// The one character that separates values: the variants of `--vary`, the items of a list.
+/// Nothing else uses it, so `1,000` never means a thousand; integers group digits with `_`.
+pub const VALUE_SEPARATOR: char = ',';
 
 /// The type and bounds of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,9 +99,23 @@ impl ParamSpec {
         match self.kind {
             ParamKind::IntOrCores { .. } if text == "cores" => Ok(Value::Int(cores())),
             ParamKind::Int { min, max } | ParamKind::IntOrCores { min, max } => {
-                let cleaned: String = text.chars().filter(|c| *c != '_' && *c != ',').collect();
-                let n: i64 = cleaned.parse().map_err(|_| {
-                    format!("`{}`: `{text}` is not {}", self.key, self.valid_values())
+                let n = parse_int(text).map_err(|e| match e {
+                    IntError::Comma { spelled } => format!(
+                        "`{}`: {} has a comma, and a comma only ever separates values (--vary {}=1,2); {spelled}; valid: {}",
+                        self.key,
+                        quoted(text),
+                        self.key,
+                        self.valid_values()
+                    ),
+                    IntError::LeadingZero => format!(
+                        "`{}`: {} has a leading zero, which integers here never have (a comma only ever separates values, so a thousand is 1000 or 1_000, never 1,000); use {}",
+                        self.key,
+                        quoted(text),
+                        self.valid_values()
+                    ),
+                    IntError::NotInt => {
+                        format!("`{}`: {} is not {}", self.key, quoted(text), self.valid_values())
+                    }
                 })?;
                 if n < min || n > max {
                     return Err(format!(
@@ -111,7 +130,14 @@ impl ParamSpec {
                 .iter()
                 .find(|w| **w == text)
                 .map(|w| Value::Word((*w).to_string()))
-                .ok_or_else(|| format!("`{}`: `{text}` is not {}", self.key, self.valid_values())),
+                .ok_or_else(|| {
+                    format!(
+                        "`{}`: {} is not {}",
+                        self.key,
+                        quoted(text),
+                        self.valid_values()
+                    )
+                }),
             ParamKind::Text { max_len } => {
                 // Bytes, not characters: the kernel cuts a thread name at 15 bytes, mid-character.
                 if text.len() > max_len {
@@ -134,32 +160,89 @@ impl ParamSpec {
                 }
                 let words = crate::shell_words::split(text)
                     .map_err(|e| format!("`{}`: {e}; use {}", self.key, self.valid_values()))?;
-                if words.is_empty() {
-                    return Err(format!(
-                        "`{}`: empty; use {}",
-                        self.key,
-                        self.valid_values()
-                    ));
+                // `''` is a word, but no program is called that: the run could only fail with
+                // "command not found" and a blank name.
+                match words.first() {
+                    None => {
+                        return Err(format!(
+                            "`{}`: empty; use {}",
+                            self.key,
+                            self.valid_values()
+                        ));
+                    }
+                    Some(program) if program.trim().is_empty() => {
+                        return Err(format!(
+                            "`{}`: the program's name is blank; use {}",
+                            self.key,
+                            self.valid_values()
+                        ));
+                    }
+                    Some(_) => {}
                 }
                 Ok(Value::Word(text.to_string()))
             }
             ParamKind::List { max_items, max_len } => {
-                let items: Vec<&str> = text.split(',').map(str::trim).collect();
+                let items: Vec<&str> = text.split(VALUE_SEPARATOR).map(str::trim).collect();
                 let bad = items.len() > max_items
                     || items
                         .iter()
                         .any(|i| i.is_empty() || i.chars().count() > max_len);
                 if bad {
                     return Err(format!(
-                        "`{}`: `{text}` is not valid; use {}",
+                        "`{}`: {} is not valid; use {}",
                         self.key,
+                        quoted(text),
                         self.valid_values()
                     ));
                 }
-                Ok(Value::Word(items.join(",")))
+                Ok(Value::Word(items.join(&VALUE_SEPARATOR.to_string())))
             }
         }
     }
+}
+
+/// Why text is not an integer.
+enum IntError {
+    /// It has commas; `spelled` says how to write it, when it is a number with its thousands
+    /// separated (`write 1000 or 1_000`).
+    Comma {
+        spelled: String,
+    },
+    /// `000`: most likely the tail of `1,000` in `--vary`, which is two values.
+    LeadingZero,
+    NotInt,
+}
+
+/// An integer as a user types it: an optional sign, then digits, which `_` may group
+/// (`1_000_000`, one `_` between two digits, as in Rust and Python), and no leading zero.
+fn parse_int(text: &str) -> Result<i64, IntError> {
+    if text.contains(VALUE_SEPARATOR) {
+        let plain: String = text.chars().filter(|c| *c != VALUE_SEPARATOR).collect();
+        let mut groups = text.split(VALUE_SEPARATOR);
+        let lead = groups.next().unwrap_or("").trim_start_matches(['-', '+']);
+        let grouped = (1..=3).contains(&lead.len()) && groups.all(|g| g.len() == 3);
+        let spelled = match plain.parse::<i64>() {
+            Ok(_) if grouped => format!("write {plain} or {}", text.replace(VALUE_SEPARATOR, "_")),
+            _ => "give one integer, its digits grouped with `_` if you like (1_000)".to_string(),
+        };
+        return Err(IntError::Comma { spelled });
+    }
+    let bytes = text.as_bytes();
+    let digit_at = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+    let grouped_well = text
+        .char_indices()
+        .filter(|(_, c)| *c == '_')
+        .all(|(i, _)| digit_at(i.checked_sub(1)) && digit_at(Some(i + 1)));
+    if !grouped_well {
+        return Err(IntError::NotInt);
+    }
+    let plain = text.replace('_', "");
+    let n = plain.parse().map_err(|_| IntError::NotInt)?;
+    let digits = plain.trim_start_matches(['-', '+']);
+    if digits.len() > 1 && digits.starts_with('0') {
+        return Err(IntError::LeadingZero);
+    }
+    Ok(n)
 }
 
 /// A full set of values for one scenario's parameters, in declaration order.
@@ -189,8 +272,19 @@ impl Params {
         assignments: &[S],
     ) -> Result<Params, String> {
         let mut params = Params::defaults(specs);
+        let mut given: Vec<(&str, &str)> = Vec::new();
         for assignment in assignments {
             let (key, value) = split_assignment(assignment.as_ref())?;
+            let key = find_spec(specs, key)?.key;
+            // Last-wins would let a mistake in a long command line pass unseen.
+            if let Some((_, first)) = given.iter().find(|(k, _)| *k == key) {
+                return Err(format!(
+                    "`{key}` is given twice ({key}={}, then {key}={}); give each parameter once",
+                    excerpt(first),
+                    excerpt(value)
+                ));
+            }
+            given.push((key, value));
             params.set(specs, key, value)?;
         }
         Ok(params)
@@ -258,7 +352,7 @@ impl Params {
 pub fn split_assignment(text: &str) -> Result<(&str, &str), String> {
     text.split_once('=')
         .map(|(k, v)| (k.trim(), v.trim()))
-        .ok_or_else(|| format!("`{text}` is not of the form key=value"))
+        .ok_or_else(|| format!("{} is not of the form key=value", quoted(text)))
 }
 
 /// The spec for `key`, or a message listing every valid key.
@@ -266,9 +360,16 @@ pub fn find_spec<'a>(specs: &'a [ParamSpec], key: &str) -> Result<&'a ParamSpec,
     specs.iter().find(|s| s.key == key).ok_or_else(|| {
         let keys: Vec<&str> = specs.iter().map(|s| s.key).collect();
         if keys.is_empty() {
-            format!("unknown parameter `{key}`; this scenario takes none")
+            format!(
+                "unknown parameter {}; this scenario takes none",
+                quoted(key)
+            )
         } else {
-            format!("unknown parameter `{key}`; valid: {}", keys.join(", "))
+            format!(
+                "unknown parameter {}; valid: {}",
+                quoted(key),
+                keys.join(", ")
+            )
         }
     })
 }
@@ -377,5 +478,204 @@ mod tests {
     fn integers_accept_separators() {
         let p = Params::from_assignments(SPECS, &["n=1_0"]).unwrap();
         assert_eq!(p.int("n"), 10);
+    }
+
+    const BIG: ParamSpec = ParamSpec {
+        key: "iterations",
+        kind: ParamKind::Int {
+            min: 1,
+            max: 2_000_000_000,
+        },
+        default: "1",
+        help: "",
+    };
+
+    #[test]
+    fn underscores_group_digits_and_commas_are_refused_with_the_right_spelling() {
+        assert_eq!(BIG.parse("1_000_000"), Ok(Value::Int(1_000_000)));
+        assert_eq!(BIG.parse("1_0_0"), Ok(Value::Int(100)));
+        for bad in ["_100", "100_", "1__000", "+_1", "1 000"] {
+            let e = BIG.parse(bad).unwrap_err();
+            assert!(e.contains("is not an integer from 1"), "{bad}: {e}");
+        }
+        let e = BIG.parse("1,000").unwrap_err();
+        assert!(
+            e.contains("`1,000`")
+                && e.contains("write 1000 or 1_000")
+                && e.contains("an integer from 1 to 2000000000"),
+            "{e}"
+        );
+        // What `--vary iterations=1,000` gives besides the 1: refused, with the right spelling.
+        for tail in ["000", "0_000", "-05"] {
+            let e = BIG.parse(tail).unwrap_err();
+            assert!(
+                e.contains("has a leading zero")
+                    && e.contains("1000 or 1_000")
+                    && e.contains("an integer from 1 to 2000000000"),
+                "{tail}: {e}"
+            );
+        }
+        assert!(SPECS[1].parse("-0").unwrap_err().contains("out of range"));
+        let e = BIG.parse("12,345,678").unwrap_err();
+        assert!(e.contains("write 12345678 or 12_345_678"), "{e}");
+        // Not a number with its thousands separated: no spelling to offer but the rule.
+        for bad in ["1,2", "1234,567", "1,000,", ",1"] {
+            let e = BIG.parse(bad).unwrap_err();
+            assert!(
+                e.contains("comma only ever separates values") && e.contains("1_000"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blank_program_is_refused() {
+        let cmd = ParamSpec {
+            key: "cmd",
+            kind: ParamKind::Command { max_len: 256 },
+            default: "sort",
+            help: "",
+        };
+        for blank in ["''", "\"\"", "'' -r", "' ' x", "\"\t\""] {
+            let e = cmd.parse(blank).unwrap_err();
+            assert!(
+                e.contains("`cmd`") && e.contains("blank") && e.contains("a command line"),
+                "{blank}: {e}"
+            );
+        }
+        assert!(cmd.parse("x ''").is_ok(), "an empty argument is fine");
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        let e = Params::from_assignments(SPECS, &["n=2", "mode=b", " n = 3"]).unwrap_err();
+        assert!(
+            e.contains("`n` is given twice") && e.contains("n=2, then n=3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn quoted_input_is_bounded_and_printable() {
+        let long = "9".repeat(10_000);
+        for (assignment, at_most) in [
+            (format!("n={long}"), 200),
+            (format!("mode={long}"), 200),
+            (format!("{long}=1"), 200),
+            (long.clone(), 200),
+        ] {
+            let e = Params::from_assignments(SPECS, &[assignment]).unwrap_err();
+            assert!(e.len() < at_most, "{} bytes: {e}", e.len());
+            assert!(e.contains("10000 characters"), "{e}");
+        }
+        let e = Params::from_assignments(SPECS, &["mode=a\u{1b}[2Jb"]).unwrap_err();
+        assert!(e.contains("`a·[2Jb`") && !e.contains('\u{1b}'), "{e}");
+    }
+
+    /// The parser against any text: it never panics, and a value it accepts, written back the
+    /// way `assignments()` and the form write it, reads back as the same value.
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// One parameter of every kind.
+        const ALL_KINDS: &[ParamSpec] = &[
+            ParamSpec {
+                key: "mode",
+                kind: ParamKind::Choice(&["nolock", "lock", "atomic"]),
+                default: "nolock",
+                help: "",
+            },
+            ParamSpec {
+                key: "iterations",
+                kind: ParamKind::Int {
+                    min: -5,
+                    max: 2_000_000_000,
+                },
+                default: "1000000",
+                help: "",
+            },
+            ParamSpec {
+                key: "workers",
+                kind: ParamKind::IntOrCores { min: 1, max: 256 },
+                default: "cores",
+                help: "",
+            },
+            ParamSpec {
+                key: "name",
+                kind: ParamKind::Text { max_len: 15 },
+                default: "thread-01",
+                help: "",
+            },
+            ParamSpec {
+                key: "cmd",
+                kind: ParamKind::Command { max_len: 256 },
+                default: "sort",
+                help: "",
+            },
+            ParamSpec {
+                key: "items",
+                kind: ParamKind::List {
+                    max_items: 16,
+                    max_len: 64,
+                },
+                default: "A,B,C",
+                help: "",
+            },
+        ];
+
+        /// Any text, control characters included, and text made of the characters the
+        /// grammar gives a meaning to, which random text seldom hits.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::collection::vec(any::<char>(), 0..40).prop_map(String::from_iter),
+                "[-+0-9_, ='\"\\a-z]{0,24}",
+            ]
+        }
+
+        /// `1234567` as `1_234_567`.
+        fn grouped(n: i64) -> String {
+            group_thousands(n).replace(',', "_")
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_is_refused_and_what_parses_reads_back(t in text()) {
+                for spec in ALL_KINDS {
+                    if let Ok(value) = spec.parse(&t) {
+                        prop_assert_eq!(spec.parse(&value.to_string()), Ok(value));
+                    }
+                }
+            }
+
+            #[test]
+            fn any_assignments_parse_or_are_refused_and_what_parses_reads_back(
+                assignments in proptest::collection::vec(
+                    prop_oneof![
+                        text(),
+                        (proptest::sample::select(ALL_KINDS), text())
+                            .prop_map(|(spec, t)| format!("{}={t}", spec.key)),
+                    ],
+                    0..6,
+                )
+            ) {
+                if let Ok(params) = Params::from_assignments(ALL_KINDS, &assignments) {
+                    prop_assert_eq!(
+                        Params::from_assignments(ALL_KINDS, &params.assignments()),
+                        Ok(params)
+                    );
+                }
+            }
+
+            #[test]
+            fn integers_in_range_read_plain_or_grouped(n in -5..=2_000_000_000i64) {
+                let spec = &ALL_KINDS[1];
+                prop_assert_eq!(spec.parse(&n.to_string()), Ok(Value::Int(n)));
+                prop_assert_eq!(spec.parse(&grouped(n)), Ok(Value::Int(n)));
+                prop_assert!(spec.parse(&group_thousands(n)).is_ok() == (n.abs() < 1000));
+            }
+        }
+
+        use crate::metrics::group_thousands;
     }
 }

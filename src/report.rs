@@ -2,6 +2,7 @@
 //! view — and the two ways of printing it.
 
 pub use crate::metrics::{Metrics, Num, group_thousands};
+use crate::text_safe::printable_lines;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -35,8 +36,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// The readable table that `conlab run` prints.
+    /// The readable table that `conlab run` prints, safe for a terminal: parameters, notes and
+    /// errors may carry anything a user typed or a child printed.
     pub fn to_text(&self) -> String {
+        printable_lines(&self.table()).into_owned()
+    }
+
+    fn table(&self) -> String {
         let mut out = String::new();
         let params: Vec<String> = self
             .params
@@ -141,8 +147,13 @@ impl Comparison {
     }
 
     /// A side-by-side table, ratios against the first column for time and throughput,
-    /// then a hyperfine-style summary of which variant was fastest.
+    /// then a hyperfine-style summary of which variant was fastest; safe for a terminal, as
+    /// [`Report::to_text`].
     pub fn to_text(&self) -> String {
+        printable_lines(&self.table()).into_owned()
+    }
+
+    fn table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -298,6 +309,30 @@ mod tests {
         assert!(text.contains("4.00×"), "{text}");
         assert!(text.contains("mode=nolock ran"), "{text}");
         assert!(text.contains("4.00× faster than mode=lock"), "{text}");
+    }
+
+    /// A thread name typed as `a<ESC>[2Jb` must not clear the screen of whoever reads the table.
+    #[test]
+    fn text_tables_show_control_characters_without_obeying_them() {
+        let mut r = report(2.0, 0);
+        r.params.insert("name".into(), "a\u{1b}[2Jb".into());
+        r.notes.push("said \u{1b}]0;title\u{7} then \r over".into());
+        r.error = Some("child printed \u{9b}31m".into());
+        r.metrics.set("odd\u{1b}name", 1i64);
+        let c = Comparison {
+            scenario: "lock".into(),
+            key: "name".into(),
+            values: vec!["x\u{1b}[H".into(), "y".into()],
+            runs: vec![r.clone(), report(3.0, 0)],
+        };
+        for text in [r.to_text(), c.to_text()] {
+            assert!(
+                !text.contains(|c: char| c.is_control() && c != '\n'),
+                "{text:?}"
+            );
+            assert!(text.contains("·[2Jb") || text.contains("x·[H"), "{text}");
+            assert!(text.contains("said ·]0;title· then · over"), "{text}");
+        }
     }
 
     #[test]

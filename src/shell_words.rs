@@ -105,4 +105,37 @@ mod tests {
         assert!(split("sh -c \"echo").unwrap_err().contains("double quote"));
         assert!(split("echo \\").unwrap_err().contains("backslash"));
     }
+
+    mod properties {
+        use super::split;
+        use proptest::prelude::*;
+
+        /// Each word in single quotes, a quote itself as `'\''`: how a shell user writes it.
+        fn quoted(words: &[String]) -> String {
+            let quote = |w: &String| format!("'{}'", w.replace('\'', r"'\''"));
+            words.iter().map(quote).collect::<Vec<_>>().join(" ")
+        }
+
+        /// Any text, and text made of what the splitter gives a meaning to.
+        fn text(max: usize) -> impl Strategy<Value = String> {
+            prop_oneof![
+                proptest::collection::vec(any::<char>(), 0..max).prop_map(String::from_iter),
+                "[ \t'\"\\$`a-c]{0,30}",
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_line_splits_or_says_why_and_its_words_quote_back(line in text(60)) {
+                if let Ok(words) = split(&line) {
+                    prop_assert_eq!(split(&quoted(&words)), Ok(words));
+                }
+            }
+
+            #[test]
+            fn quoted_words_split_back(words in proptest::collection::vec(text(12), 0..6)) {
+                prop_assert_eq!(split(&quoted(&words)), Ok(words));
+            }
+        }
+    }
 }

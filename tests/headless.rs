@@ -10,6 +10,8 @@ mod common;
 
 use common::{Conlab, Orphans, Outcome, float, int};
 use serde_json::Value;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 /// Long enough for the slowest run here on a loaded 2-core machine, short enough that a hang
@@ -580,4 +582,220 @@ fn list_names_the_scenario_its_group_and_every_parameter_default() {
         text.ends_with('\n'),
         "the listing ends its last line: {text:?}"
     );
+}
+
+/// Output that a terminal shows as it is: no control character but newline and tab, so
+/// nothing in it can move the cursor, clear the screen or retitle the window.
+fn assert_printable(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{what}: control characters {bad:?} in {text:?}"
+    );
+}
+
+/// `a`, then the sequence that clears a terminal's screen, then `b`.
+const CLEARS_THE_SCREEN: &str = "a\u{1b}[2Jb";
+
+#[test]
+fn text_outputs_show_control_characters_instead_of_obeying_them() {
+    let name = format!("name={CLEARS_THE_SCREEN}");
+    let outcome = CONLAB.run_text("threads", &[&name, "count=1", "delay_ms=0"]);
+    outcome.assert_success("a thread named with an escape sequence");
+    assert_printable("run's report and log lines", &outcome.stdout);
+    assert_printable("run's stderr", &outcome.stderr);
+    // The log line `[pid] thread a·[2Jb ...` and the report's parameters both show it.
+    assert!(
+        outcome
+            .stdout
+            .lines()
+            .any(|l| l.starts_with('[') && l.contains("a·[2Jb")),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.stdout.contains("name=a·[2Jb "),
+        "{}",
+        outcome.stdout
+    );
+
+    let vary = format!("name={CLEARS_THE_SCREEN},b");
+    let args = [
+        "compare",
+        "threads",
+        "--vary",
+        &vary,
+        "--set",
+        "count=1",
+        "--set",
+        "delay_ms=0",
+    ];
+    let outcome = CONLAB.invoke(&args);
+    outcome.assert_success("a comparison of thread names with an escape sequence");
+    assert_printable("compare's table", &outcome.stdout);
+    assert_printable("compare's progress lines", &outcome.stderr);
+    assert!(outcome.stdout.contains("name=a·[2Jb"), "{}", outcome.stdout);
+
+    let mode = format!("mode={CLEARS_THE_SCREEN}");
+    let bell = "\u{7}\r";
+    for args in [
+        &["run", "lock", "--set", &mode][..],
+        &["run", CLEARS_THE_SCREEN],
+        &["run", "lock", "--set", &format!("{CLEARS_THE_SCREEN}=1")],
+        &["compare", "lock", "--vary", CLEARS_THE_SCREEN],
+        &[CLEARS_THE_SCREEN],
+        &["run", "lock", bell],
+        &["--interval", bell],
+    ] {
+        let outcome = CONLAB.assert_usage_error(args, &[]);
+        assert_printable(&format!("the message for {args:?}"), &outcome.stderr);
+    }
+    let outcome = CONLAB.assert_usage_error(&["run", "lock", "--set", &mode], &["`a·[2Jb`"]);
+    assert!(!outcome.stderr.contains('\u{1b}'), "{}", outcome.stderr);
+
+    let listing = CONLAB.invoke(&["list"]);
+    listing.assert_success("list");
+    assert_printable("list", &listing.stdout);
+}
+
+#[test]
+fn messages_quote_a_bounded_prefix_of_long_input() {
+    let long = "9".repeat(10_000);
+    let set = |s: String| vec!["run".to_string(), "lock".into(), "--set".into(), s];
+    let cases: Vec<Vec<String>> = vec![
+        set(format!("threads={long}")),
+        set(format!("mode={long}")),
+        set(format!("{long}=1")),
+        set(long.clone()),
+        vec!["run".into(), long.clone()],
+        vec![
+            "compare".into(),
+            "lock".into(),
+            "--vary".into(),
+            long.clone(),
+        ],
+        vec![
+            "compare".into(),
+            "lock".into(),
+            "--vary".into(),
+            format!("threads=1,{long}"),
+        ],
+        vec!["--interval".into(), long.clone()],
+        vec![format!("--interval={long}")],
+        vec![long.clone()],
+        vec!["run".into(), "lock".into(), long.clone()],
+    ];
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let outcome = CONLAB.assert_usage_error(&args, &["… (10000 characters)"]);
+        assert!(
+            outcome.stderr.len() < 600,
+            "{} bytes for {} bytes of input: {}",
+            outcome.stderr.len(),
+            long.len(),
+            outcome.stderr
+        );
+    }
+}
+
+#[test]
+fn every_bad_interval_names_the_valid_range() {
+    for bad in ["-1", "-x", "0", "abc", "60001", "1.5", ""] {
+        CONLAB.assert_usage_error(
+            &["--interval", bad],
+            &[
+                &format!("'{bad}'"),
+                "--interval",
+                "milliseconds",
+                "200..=60000",
+            ],
+        );
+        CONLAB.assert_usage_error(&[&format!("--interval={bad}")], &["200..=60000"]);
+    }
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_refused_without_a_panic() {
+    for args in [&[][..], &["run"], &["run", "lock", "--set"]] {
+        let mut command = common::command(args);
+        command.arg(OsStr::from_bytes(b"x\xffy"));
+        let outcome = common::spawn(&mut command).finish(CONLAB.deadline, "conlab with \\xff");
+        outcome.assert_no_panic(&format!("{args:?} \\xff"));
+        assert_eq!(outcome.code, Some(2), "{args:?}: {outcome:?}");
+        assert_printable("the message", &outcome.stderr);
+    }
+}
+
+#[test]
+fn a_comma_only_ever_separates_values() {
+    CONLAB.assert_usage_error(
+        &["run", "lock", "--set", "iterations=1,000"],
+        &["`iterations`", "`1,000`", "write 1000 or 1_000"],
+    );
+    // Two values, 1 and 000: the second is refused with the right spelling, not run as 0.
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--vary", "iterations=1,000,2000"],
+        &["`iterations`", "`000`", "1000 or 1_000"],
+    );
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--vary", "iterations=1_000,1,0000"],
+        &["`0000`", "1000 or 1_000"],
+    );
+    let outcome = CONLAB.invoke(&[
+        "compare",
+        "lock",
+        "--vary",
+        "iterations=1_000,20_000",
+        "--set",
+        "mode=atomic",
+        "--json",
+    ]);
+    outcome.assert_success("compare with digits grouped by `_`");
+    let iterations: Vec<Value> = outcome.json()["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["params"]["iterations"].clone())
+        .collect();
+    assert_eq!(iterations, [1000, 20000], "{}", outcome.stdout);
+    for command in ["run", "compare"] {
+        let help = CONLAB.invoke(&[command, "--help"]);
+        help.assert_success("--help");
+        for rule in ["`_`", "a comma only ever separates values"] {
+            assert!(
+                help.stdout.contains(rule),
+                "{command} --help: {}",
+                help.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_parameter_is_given_in_one_place_only() {
+    CONLAB.assert_usage_error(
+        &[
+            "compare",
+            "lock",
+            "--vary",
+            "threads=1,2",
+            "--set",
+            "threads=5",
+        ],
+        &["`threads`", "--vary", "--set `threads=5`", "one place"],
+    );
+    // The natural comparison varies `mode`: setting it too would be dropped as silently.
+    CONLAB.assert_usage_error(
+        &["compare", "lock", "--set", "mode=lock"],
+        &["`mode`", "--set `mode=lock`", "one place"],
+    );
+    for command in ["run", "compare"] {
+        CONLAB.assert_usage_error(
+            &[command, "lock", "--set", "threads=2", "--set", "threads=3"],
+            &["`threads` is given twice", "threads=2", "threads=3"],
+        );
+    }
 }

@@ -625,6 +625,14 @@ fn subprocess_refuses_bad_input() {
         &["run", "subprocess", "--set", "cmd="],
         &["`cmd`: empty", "a command line"],
     );
+    // Quotes make a word, but no program has an empty name: refused before any run, not a
+    // run that fails with "command not found: " and nothing after it.
+    for blank in ["cmd=''", "cmd=\"\"", "cmd='' -r", "cmd=' ' x"] {
+        CONLAB.assert_usage_error(
+            &["run", "subprocess", "--set", blank],
+            &["`cmd`: the program's name is blank", "a command line"],
+        );
+    }
     CONLAB.assert_usage_error(
         &["run", "subprocess", "--set", "cmd=sh -c 'echo"],
         &["`cmd`", "single quote", "a command line"],

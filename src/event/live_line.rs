@@ -369,6 +369,43 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Both readers accept the same lines and agree on what they mean: a live line with a
+        /// few bytes changed is either left to serde, or read exactly as serde reads it.
+        #[test]
+        fn the_hand_reader_agrees_with_serde_on_damaged_lines(
+            values in proptest::collection::vec(proptest::prelude::any::<i64>(), 0..6),
+            t_ms in 0.0..1e7f64,
+            damage in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), b' '..=b'~'),
+                1..4,
+            ),
+        ) {
+            let metrics: Vec<(String, Num)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| (format!("m{i}"), if i % 2 == 0 { Num::Int(n) } else { Num::Float(n as f64 / 7.0) }))
+                .collect();
+            let named: Vec<(&str, Num)> = metrics.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            let mut event = live(&named);
+            event.t_ms = t_ms;
+            let mut line = encoded(&event).unwrap();
+            for (at, byte) in &damage {
+                let at = at.index(line.len());
+                line[at] = *byte;
+            }
+            if let Some(hand) = decode(&line) {
+                let serde: Result<Event, _> = serde_json::from_slice(&line);
+                proptest::prop_assert_eq!(
+                    Some(hand),
+                    serde.ok(),
+                    "{}",
+                    String::from_utf8_lossy(&line)
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_long_random_run_round_trips_exactly() {
         // A small xorshift: reproducible numbers of every size and sign.

@@ -154,7 +154,11 @@ pub fn find_for_runner(id: &str) -> Result<&'static Scenario, String> {
 pub fn find(id: &str) -> Result<&'static Scenario, String> {
     all().iter().copied().find(|s| s.id == id).ok_or_else(|| {
         let ids: Vec<&str> = all().iter().map(|s| s.id).collect();
-        format!("unknown scenario `{id}`; valid: {}", ids.join(", "))
+        format!(
+            "unknown scenario {}; valid: {}",
+            crate::text_safe::quoted(id),
+            ids.join(", ")
+        )
     })
 }
 

@@ -9,6 +9,7 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use crate::runner::describe_exit;
+use crate::text_safe::cut as preview;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::fs::File;
@@ -361,23 +362,14 @@ impl Stream {
 
 /// A line as it can be shown: control characters as `·`, cut at [`SHOWN_CHARS`].
 fn printable(kept: &[u8], full_len: usize) -> String {
-    let mut text: String = String::from_utf8_lossy(kept)
+    let mut text: String = crate::text_safe::printable(&String::from_utf8_lossy(kept))
         .chars()
-        .map(|c| if c.is_control() && c != '\t' { '·' } else { c })
         .take(SHOWN_CHARS)
         .collect();
     if full_len > kept.len() {
         text.push('…');
     }
     text
-}
-
-/// At most `max` characters of `text`, with `…` when cut.
-fn preview(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 fn nonblocking(fd: OwnedFd) -> File {

@@ -291,8 +291,8 @@ impl Conlab {
     }
 
     /// Bad usage: exit code 2, nothing on stdout, a message on stderr that names every piece
-    /// in `names`, and never a panic.
-    pub fn assert_usage_error(&self, args: &[&str], names: &[&str]) {
+    /// in `names`, and never a panic. The outcome, for more checks of the message.
+    pub fn assert_usage_error(&self, args: &[&str], names: &[&str]) -> Outcome {
         let outcome = self.invoke(args);
         outcome.assert_no_panic(&format!("conlab {args:?}"));
         assert_eq!(outcome.code, Some(2), "conlab {args:?}: {outcome:?}");
@@ -308,6 +308,7 @@ impl Conlab {
                 outcome.stderr
             );
         }
+        outcome
     }
 }
 
