@@ -475,3 +475,37 @@ fn hidden_cores_note_keeps_the_border() {
     assert!(bottom.ends_with('┘'), "corner lost: {bottom:?}");
     assert!(bottom.contains("every 500 ms"), "interval lost: {bottom:?}");
 }
+
+/// A field typed past its limit: it stops at the limit (512 bytes for `input`), the form
+/// says why the key was refused, and the field scrolls in its box — its end, where typing
+/// goes, on screen — so the help, the message and the hints keep their places.
+#[test]
+fn parameter_form_with_a_full_field() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = idle("subprocess", w, h);
+        press(&mut app, KeyCode::Char('e'));
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Down);
+        for _ in 0..20 {
+            press(&mut app, KeyCode::Backspace);
+        }
+        for i in 0..3000 {
+            press(&mut app, KeyCode::Char(char::from(b'a' + (i % 26) as u8)));
+        }
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        // The 512th character typed is `r` (511 % 26 = 17): the end shows, cursor after it.
+        assert!(
+            screen.contains("opqr▏"),
+            "{w}x{h}: the field's end:\n{screen}"
+        );
+        for wanted in [
+            "`input` is full",
+            "the text written to its stdin",
+            "Enter applies · Esc cancels",
+        ] {
+            assert!(screen.contains(wanted), "{w}x{h}: no `{wanted}`:\n{screen}");
+        }
+        insta::assert_snapshot!(format!("form_full_field_{w}x{h}"), terminal.backend());
+    }
+}

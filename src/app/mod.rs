@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod cpu;
+pub mod field;
 pub mod form;
 pub mod ipc;
 pub mod processes;

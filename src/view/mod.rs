@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod cpu;
 pub mod fmt;
+pub mod form;
 pub mod help;
 pub mod lock;
 pub mod log;
@@ -117,7 +118,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Help => help::draw(frame, frame.area()),
         Overlay::Lesson(scroll) => overlay::lesson(frame, frame.area(), app.scenario(), *scroll),
         Overlay::Log(back) => log::overlay(frame, frame.area(), &app.log, *back),
-        Overlay::Form(form) => overlay::form(frame, areas.main, app.scenario(), form),
+        Overlay::Form(form) => {
+            // The main column down to the event log, for a form taller than the main area.
+            let room = Rect {
+                height: areas.log.y.saturating_sub(areas.main.y),
+                ..areas.main
+            };
+            form::draw(frame, areas.main, room, app.scenario(), form)
+        }
     }
 }
 
