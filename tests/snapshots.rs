@@ -12,7 +12,7 @@ use common::view::{
     DASHBOARD, dashboard, draw, event, exited, feed_cpu, fg_of, find, find_in_row, idle, press,
     rows, runner_up, sample,
 };
-use conlab::app::{App, Effect};
+use conlab::app::{App, Effect, Msg};
 use conlab::event::Body;
 use conlab::report::{Metrics, Report, group_thousands};
 use conlab::runner::RunId;
@@ -508,4 +508,27 @@ fn parameter_form_with_a_full_field() {
         }
         insta::assert_snapshot!(format!("form_full_field_{w}x{h}"), terminal.backend());
     }
+}
+
+/// The queue's form (six fields) refused with a long value quoted back, then a paste cut:
+/// taller than the main area at 80x24, it grows down over the panels, and its messages and
+/// keys stay on screen; the long value is quoted cut in the middle.
+#[test]
+fn a_tall_form_grows_over_the_panels_at_80x24() {
+    let mut app = idle("queue", 80, 24);
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Tab);
+    app.update(Msg::Paste(",AB".repeat(30)));
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![], "refused");
+    app.update(Msg::Paste("X".repeat(300)));
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    for wanted in [
+        "`items`: `A,B,C,AB,AB,…,AB,AB,AB,AB` is not valid",
+        "pasted 191 of 300 characters",
+        "Enter applies · Esc cancels",
+    ] {
+        assert!(screen.contains(wanted), "no `{wanted}`:\n{screen}");
+    }
+    insta::assert_snapshot!("form_tall_80x24", terminal.backend());
 }

@@ -31,6 +31,8 @@ use std::collections::{BTreeMap, VecDeque};
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text the terminal delivered as one paste (bracketed paste).
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     Sample(Box<Sample>),
@@ -45,6 +47,8 @@ pub enum Effect {
     /// Start a runner for this run (its scenario and parameters are in `App::runs`).
     Start(RunId),
     Cancel(RunId),
+    /// Give the terminal back and stop until continued (Ctrl-Z).
+    Suspend,
     Quit,
 }
 
@@ -177,6 +181,13 @@ impl App {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
             Msg::Key(_) => vec![],
+            Msg::Paste(text) => {
+                // Only the form takes text; anywhere else a paste must not act as keys.
+                if let Overlay::Form(form) = &mut self.overlay {
+                    form.paste(&text);
+                }
+                vec![]
+            }
             Msg::Mouse(mouse) => {
                 self.mouse(mouse);
                 vec![]
@@ -204,8 +215,11 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return self.quit();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c') if ctrl => return self.quit(),
+            KeyCode::Char('z') if ctrl => return vec![Effect::Suspend],
+            _ => {}
         }
         match &mut self.overlay {
             Overlay::Form(form) => {
@@ -781,5 +795,34 @@ mod tests {
             App::new((80, 24), 500).update(key(KeyCode::Char('q'))),
             vec![Effect::Quit]
         );
+    }
+
+    #[test]
+    fn ctrl_z_suspends_from_anywhere() {
+        let ctrl_z = || Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+        let mut app = on_lock();
+        assert_eq!(app.update(ctrl_z()), vec![Effect::Suspend]);
+        app.update(key(KeyCode::Char('e')));
+        assert_eq!(app.update(ctrl_z()), vec![Effect::Suspend]);
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the form closed")
+        };
+        assert_eq!(form.fields[0], "nolock", "no `z` typed into the form");
+    }
+
+    #[test]
+    fn a_paste_goes_into_the_form_and_nowhere_else() {
+        let mut app = on_lock();
+        // Outside the form pasted text is not keys: `q` in it does not quit.
+        assert_eq!(app.update(Msg::Paste("q\r".into())), vec![]);
+        assert_eq!((app.overlay.clone(), app.quitting), (Overlay::None, false));
+        app.update(key(KeyCode::Char('e')));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Backspace));
+        app.update(Msg::Paste("16".into()));
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the form closed")
+        };
+        assert_eq!(form.fields[1], "16");
     }
 }

@@ -302,6 +302,34 @@ impl Tui {
         self.writer.flush().expect("flush keys");
     }
 
+    /// `text` as a terminal delivers a paste when the program asked for bracketed paste:
+    /// between `ESC [200~` and `ESC [201~`, in one write.
+    pub fn paste(&mut self, text: &str) {
+        self.send(&format!("\x1b[200~{text}\x1b[201~"));
+    }
+
+    /// Sends `signal` to the dashboard.
+    pub fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.pid), signal).expect("signal the dashboard");
+    }
+
+    /// Resizes the terminal, as a user dragging the window would: the pty's size changes
+    /// (the dashboard gets SIGWINCH) and so does the screen model's.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+        lock(&self.parser).set_size(
+            std::num::NonZeroU16::new(rows).expect("rows"),
+            std::num::NonZeroU16::new(cols).expect("cols"),
+        );
+    }
+
     /// Esc alone: a key right after it would be read as Alt+key, so leave a gap.
     pub fn send_esc(&mut self) {
         self.send("\x1b");
@@ -457,60 +485,94 @@ impl Tui {
         (bits & nix::libc::ICANON != 0, bits & nix::libc::ECHO != 0)
     }
 
-    /// After the dashboard exited: the last frame was followed by leaving the alternate
-    /// screen, mouse reporting is off, the cursor shows, and the pty is back in cooked mode.
+    /// After the dashboard exited: the terminal is given back (see
+    /// [`Tui::terminal_given_back`]).
     pub fn assert_restored(&mut self) {
         assert!(self.status.is_some(), "assert_restored before the exit");
         // The output is drained by the reader thread; give it a bounded moment.
         let deadline = Instant::now() + EXIT;
-        let leave_at = loop {
-            {
-                let raw = lock(&self.raw);
-                let enter = rfind(&raw, b"\x1b[?1049h");
-                let leave = rfind(&raw, b"\x1b[?1049l");
-                if let (Some(e), Some(l)) = (enter, leave)
-                    && l > e
-                {
-                    break l;
-                }
-            }
+        while let Err(problem) = self.terminal_given_back() {
             if Instant::now() > deadline {
-                panic!(
-                    "no `ESC[?1049l` (leave the alternate screen) after the last entering\n{}",
-                    self.dump()
-                );
+                panic!("{problem}\n{}", self.dump());
             }
             std::thread::sleep(POLL);
-        };
+        }
+    }
+
+    /// Whether the terminal is as a shell expects it, with the dashboard gone or stopped: the
+    /// last frame was followed by leaving the alternate screen, mouse reporting and bracketed
+    /// paste are off, the cursor shows, and the pty is back in cooked mode. What is wrong, if
+    /// anything.
+    pub fn terminal_given_back(&self) -> Result<(), String> {
         {
             let raw = lock(&self.raw);
+            let enter = rfind(&raw, b"\x1b[?1049h");
+            let leave = rfind(&raw, b"\x1b[?1049l");
+            let leave_at = match (enter, leave) {
+                (Some(e), Some(l)) if l > e => l,
+                _ => {
+                    return Err(
+                        "no `ESC[?1049l` (leave the alternate screen) after the last entering"
+                            .into(),
+                    );
+                }
+            };
             let after = &raw[leave_at..];
-            assert!(
-                !has_cursor_move(after),
-                "a frame was drawn after leaving the alternate screen: {:?}",
-                String::from_utf8_lossy(after)
-            );
-            assert!(has_cursor_move(&raw[..leave_at]), "no frame was ever drawn");
+            if has_cursor_move(after) {
+                return Err(format!(
+                    "a frame was drawn after leaving the alternate screen: {:?}",
+                    String::from_utf8_lossy(after)
+                ));
+            }
+            if !has_cursor_move(&raw[..leave_at]) {
+                return Err("no frame was ever drawn".into());
+            }
         }
         {
             let parser = lock(&self.parser);
             let screen = parser.screen();
-            assert!(
-                !screen.alternate_screen(),
-                "the terminal is still on the alternate screen"
-            );
-            assert_eq!(
-                screen.mouse_protocol_mode(),
-                vt100::MouseProtocolMode::None,
-                "mouse reporting was left on"
-            );
-            assert!(!screen.hide_cursor(), "the cursor was left hidden");
+            if screen.alternate_screen() {
+                return Err("the terminal is still on the alternate screen".into());
+            }
+            if screen.mouse_protocol_mode() != vt100::MouseProtocolMode::None {
+                return Err("mouse reporting was left on".into());
+            }
+            if screen.bracketed_paste() {
+                return Err("bracketed paste was left on".into());
+            }
+            if screen.hide_cursor() {
+                return Err("the cursor was left hidden".into());
+            }
         }
         let (icanon, echo) = self.lflags();
-        assert!(
-            icanon && echo,
-            "the pty was left in raw mode: ICANON {icanon}, ECHO {echo}"
-        );
+        if !(icanon && echo) {
+            return Err(format!(
+                "the pty was left in raw mode: ICANON {icanon}, ECHO {echo}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The dashboard is in the terminal: alternate screen, mouse reporting and bracketed
+    /// paste on, raw mode. What is missing, if anything.
+    pub fn terminal_taken(&self) -> Result<(), String> {
+        {
+            let parser = lock(&self.parser);
+            let screen = parser.screen();
+            if !screen.alternate_screen() {
+                return Err("not on the alternate screen".into());
+            }
+            if screen.mouse_protocol_mode() == vt100::MouseProtocolMode::None {
+                return Err("mouse reporting is off".into());
+            }
+            if !screen.bracketed_paste() {
+                return Err("bracketed paste is off".into());
+            }
+        }
+        if !self.is_raw() {
+            return Err("the pty is not in raw mode".into());
+        }
+        Ok(())
     }
 
     /// Every runner seen (and process watched) has disappeared from /proc (reaped, not a
