@@ -179,3 +179,31 @@ fn ctrl_z_without_a_shell_to_resume_it_is_refused_with_a_reason() {
     tui.send(CTRL_C);
     tui.finish(true, false);
 }
+
+/// Below 80x24 the dashboard shows only how large the terminal must be and how large it is;
+/// grown again, the panels come back; q still quits at the small size.
+#[test]
+fn below_80x24_it_says_how_large_the_terminal_must_be() {
+    let _serial = serial();
+    let mut tui = Tui::start("lock", 80, 24);
+    tui.send(ENTER);
+    tui.wait_for("a run", |t| t.contains("✓ done in"));
+    tui.resize(64, 20);
+    let text = tui.wait_for("the size message", |t| {
+        t.contains("conlab needs 80x24") && t.contains("this terminal is 64x20")
+    });
+    assert!(
+        !text.contains("Scenarios"),
+        "panels drawn at 64x20:\n{text}"
+    );
+    tui.resize(80, 24);
+    tui.wait_for("the panels again", |t| {
+        t.contains("Scenarios") && t.contains("cpu0") && t.contains("run #1")
+    });
+    tui.resize(79, 24);
+    tui.wait_for("the size message at 79x24", |t| {
+        t.contains("this terminal is 79x24")
+    });
+    tui.send("q");
+    tui.finish(true, false);
+}

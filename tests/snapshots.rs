@@ -476,6 +476,30 @@ fn hidden_cores_note_keeps_the_border() {
     assert!(bottom.contains("every 500 ms"), "interval lost: {bottom:?}");
 }
 
+/// Below 80x24 the panels would clip and cut numbers mid-token: only a message saying how
+/// large the terminal must be, and how large it is, centred.
+#[test]
+fn below_80x24_only_the_size_it_needs() {
+    for (w, h) in [(60, 20), (79, 24), (80, 23)] {
+        // The window shrank under a dashboard in use.
+        let mut app = idle("lock", 80, 24);
+        app.update(Msg::Resize(w, h));
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        assert!(
+            screen.contains("conlab needs 80x24") && screen.contains(&format!("is {w}x{h}")),
+            "{w}x{h}:\n{screen}"
+        );
+        for panel in ["Scenarios", "CPU", "Processes"] {
+            assert!(
+                !screen.contains(panel),
+                "{w}x{h}: `{panel}` drawn:\n{screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("too_small_{w}x{h}"), terminal.backend());
+    }
+}
+
 /// A field typed past its limit: it stops at the limit (512 bytes for `input`), the form
 /// says why the key was refused, and the field scrolls in its box — its end, where typing
 /// goes, on screen — so the help, the message and the hints keep their places.

@@ -15,8 +15,9 @@ pub mod processes;
 pub mod queue;
 pub mod scenario;
 pub mod timeline;
+pub mod too_small;
 
-use crate::app::{App, Overlay};
+use crate::app::{App, MIN_SIZE, Overlay};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -94,6 +95,11 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
 
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small::draw(frame, area);
+        return;
+    }
     let areas = layout(frame.area(), app.cpu.cores.len());
     frame.render_widget(header(app, areas.header.width), areas.header);
     match &app.compare {
