@@ -67,6 +67,18 @@ impl Capacity {
         }
     }
 
+    /// Whether `text` is within the capacity.
+    pub fn holds(&self, text: &str) -> bool {
+        match *self {
+            Capacity::Bytes(n) => text.len() <= n,
+            Capacity::Chars(n) => text.chars().count() <= n,
+            Capacity::Digits { digits, chars } => {
+                text.chars().count() <= chars
+                    && text.chars().filter(char::is_ascii_digit).count() <= digits
+            }
+        }
+    }
+
     /// The limit in words: `at most 2 digits`, `at most 64 bytes`.
     pub fn describe(&self) -> String {
         match *self {
