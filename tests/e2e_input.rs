@@ -129,10 +129,8 @@ fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
 
     tui.signal(Signal::SIGTSTP);
     wait_state(&tui, tui.pid, "stopped", |s| s == 'T');
-    // The terminal is given back before the stop, so it is in order once stopped.
-    if let Err(problem) = tui.terminal_given_back() {
-        panic!("stopped, but {problem}\n{}", tui.dump());
-    }
+    // The terminal is given back before the stop: once stopped, all of it shows.
+    tui.assert_given_back("stopped");
     // The runner is in its own process group: the stop did not reach it.
     let runner_state = state(runner);
     assert!(
@@ -154,6 +152,59 @@ fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
         !t.contains("Any key closes this help.")
     });
     tui.send("q");
+    tui.finish(true, false);
+}
+
+/// Ctrl-Z in the dashboard started from an interactive shell: the terminal goes back to the
+/// shell as it was, the dashboard stops as a job does (the shell reports it stopped), runs go
+/// on; `fg` brings the whole dashboard back, answering keys. Quitting and leaving the shell
+/// leave nothing behind.
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_brings_it_back() {
+    let _serial = serial();
+    let (mut tui, dashboard) = Tui::start_in_shell("lock", 100, 30);
+    tui.set_parameter(
+        "lock",
+        &[
+            ("threads", "threads changing"),
+            ("iterations", "changes per thread"),
+        ],
+        12,
+        "2000000000",
+        "iterations=2,000,000,000",
+    );
+    tui.send(ENTER);
+    let text = tui.wait_for("the long run", |t| {
+        t.contains("● running") && t.contains("runner pid ")
+    });
+    let runner = *screen_pids(&text)
+        .first()
+        .expect("the runner's pid on screen");
+
+    tui.send("\x1a");
+    tui.wait_for("the shell's report", |t| t.contains("Stopped"));
+    wait_state(&tui, dashboard, "stopped", |s| s == 'T');
+    tui.assert_given_back("stopped");
+    let runner_state = state(runner);
+    assert!(
+        runner_state.is_some_and(|s| s != 'T'),
+        "runner {runner} was stopped too: {runner_state:?}"
+    );
+
+    tui.send("fg\r");
+    tui.wait_for("the whole dashboard again", |t| {
+        t.contains("Scenarios") && t.contains("cpu0") && t.contains("● running")
+    });
+    if let Err(problem) = tui.terminal_taken() {
+        panic!("back, but {problem}\n{}", tui.dump());
+    }
+    tui.send("s");
+    tui.wait_for("the run stopped", |t| t.contains("■ stopped after"));
+    tui.send("q");
+    tui.wait_for("the shell again", |t| {
+        t.contains("$ ") && !t.contains("Scenarios")
+    });
+    tui.send("exit\r");
     tui.finish(true, false);
 }
 

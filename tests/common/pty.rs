@@ -182,7 +182,8 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// One `conlab` dashboard in a pseudo-terminal.
 pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
-    /// The dashboard's PID, also its session ID.
+    /// The PID of what the pty runs, also its session ID: the dashboard, or the shell that
+    /// started it ([`Tui::start_in_shell`]).
     pub pid: i32,
     master: Box<dyn MasterPty + Send>,
     /// Kept open until the end, so the terminal's settings can be read after the dashboard
@@ -208,6 +209,49 @@ impl Tui {
 
     /// As [`Tui::start`], with `env` added to the dashboard's environment.
     pub fn start_with(scenario: &str, cols: u16, rows: u16, env: &[(&str, &str)]) -> Tui {
+        let mut cmd = Tui::command(conlab().as_os_str());
+        cmd.args(["--scenario", scenario]);
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for_first_frame(scenario);
+        tui
+    }
+
+    /// The dashboard opened on `scenario` by an interactive `sh` with job control, as a user
+    /// starts it from a shell (`sh` leads the session here, the dashboard is its job). Returns
+    /// the dashboard's PID too.
+    pub fn start_in_shell(scenario: &str, cols: u16, rows: u16) -> (Tui, i32) {
+        let mut cmd = Tui::command("sh".as_ref());
+        cmd.arg("-i");
+        cmd.env("PS1", "$ ");
+        cmd.env_remove("ENV");
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for("the shell's prompt", |t| t.contains("$ "));
+        let line = format!("'{}' --scenario {scenario}\r", conlab().display());
+        tui.send(&line);
+        tui.wait_for_first_frame(scenario);
+        let dashboard = session_members(tui.pid)
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .find(|pid| cmdline(*pid).contains("--scenario"))
+            .unwrap_or_else(|| panic!("no dashboard in the shell's session\n{}", tui.dump()));
+        (tui, dashboard)
+    }
+
+    /// `program` to run in the pty: in the project's directory, with a terminal type, and
+    /// without the panic trigger unless a test sets it.
+    fn command(program: &std::ffi::OsStr) -> CommandBuilder {
+        let mut cmd = CommandBuilder::new(program);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("CONLAB_TEST_PANIC_KEY");
+        cmd
+    }
+
+    /// `cmd` started in a new `cols` x `rows` pseudo-terminal, as the leader of its session.
+    fn open(cmd: CommandBuilder, cols: u16, rows: u16) -> Tui {
         let pair = portable_pty::native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -216,18 +260,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(conlab());
-        cmd.args(["--scenario", scenario]);
-        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("CONLAB_TEST_PANIC_KEY");
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        let child = pair
-            .slave
-            .spawn_command(cmd)
-            .expect("spawn conlab in the pty");
+        let child = pair.slave.spawn_command(cmd).expect("spawn in the pty");
         let pid = child.process_id().expect("child pid") as i32;
 
         let nonzero = |n: u16| std::num::NonZeroU16::new(n).expect("a non-empty terminal");
@@ -262,7 +295,7 @@ impl Tui {
                 .expect("reader thread")
         };
         let writer = pair.master.take_writer().expect("pty writer");
-        let mut tui = Tui {
+        Tui {
             child,
             pid,
             master: pair.master,
@@ -274,17 +307,19 @@ impl Tui {
             status: None,
             runners: BTreeMap::new(),
             orphans_reaped: Vec::new(),
-        };
-        // Keys typed before raw mode is on would go through the line discipline: wait for
-        // the first full frame.
-        tui.wait_for("the first frame", |t| {
+        }
+    }
+
+    /// Keys typed before raw mode is on would go through the line discipline: waits for the
+    /// first full frame.
+    fn wait_for_first_frame(&mut self, scenario: &str) {
+        self.wait_for("the first frame", |t| {
             t.contains("Scenarios") && t.contains(scenario) && t.contains("cpu0")
         });
         assert!(
-            tui.is_raw(),
+            self.is_raw(),
             "the dashboard is up but the terminal is not in raw mode"
         );
-        tui
     }
 
     /// The screen as text.
@@ -489,11 +524,17 @@ impl Tui {
     /// [`Tui::terminal_given_back`]).
     pub fn assert_restored(&mut self) {
         assert!(self.status.is_some(), "assert_restored before the exit");
-        // The output is drained by the reader thread; give it a bounded moment.
+        self.assert_given_back("exited");
+    }
+
+    /// The terminal is given back (see [`Tui::terminal_given_back`]), once the reader thread
+    /// has drained what the dashboard wrote: polled for a bounded time. `when` goes into the
+    /// failure message.
+    pub fn assert_given_back(&self, when: &str) {
         let deadline = Instant::now() + EXIT;
         while let Err(problem) = self.terminal_given_back() {
             if Instant::now() > deadline {
-                panic!("{problem}\n{}", self.dump());
+                panic!("{when}, but {problem}\n{}", self.dump());
             }
             std::thread::sleep(POLL);
         }
