@@ -3,7 +3,7 @@
 //! `select!`s over input, samples, runner updates and signals, feeds them to
 //! [`App::update`], carries out the effects and redraws at most ~20 times a second.
 
-mod terminal;
+mod modes;
 
 use crate::app::{App, Effect, Msg};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
@@ -40,14 +40,14 @@ pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         runner::kill_all_runners();
-        terminal::give_back();
+        modes::give_back();
         default_hook(info);
     }));
-    let result = terminal::take().and_then(|()| {
+    let result = modes::take().and_then(|()| {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         event_loop(&mut terminal, interval_ms, selected, signals)
     });
-    terminal::give_back();
+    modes::give_back();
     result
 }
 
@@ -60,7 +60,7 @@ fn suspend<B: Backend>(terminal: &mut Terminal<B>) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
-    terminal::give_back();
+    modes::give_back();
     signals::stop_until_continued();
     resume(terminal)
 }
@@ -71,7 +71,7 @@ fn resume<B: Backend>(terminal: &mut Terminal<B>) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
-    terminal::take()?;
+    modes::take()?;
     // Not `Terminal::clear`: it asks the terminal where the cursor is, and the input thread
     // would take the answer. A resize to the current size clears the screen and forgets
     // the last frame all the same.
