@@ -126,6 +126,7 @@ pub enum CodecError {
     TooLong(usize),
     Json(serde_json::Error),
     Version(u32),
+    TooManyParts,
 }
 
 impl std::fmt::Display for CodecError {
@@ -133,6 +134,10 @@ impl std::fmt::Display for CodecError {
         match self {
             CodecError::TooLong(n) => write!(f, "event line of {n} bytes exceeds {MAX_LINE}"),
             CodecError::Json(e) => write!(f, "malformed event: {e}"),
+            CodecError::TooManyParts => write!(
+                f,
+                "more than {MAX_OPEN_PARTS} events in parts are unfinished at once"
+            ),
             CodecError::Version(v) => {
                 write!(f, "event version {v}, this conlab reads {EVENT_VERSION}")
             }
@@ -210,6 +215,11 @@ impl Event {
     }
 }
 
+/// The longest event that parts may join into, and how many may be half-joined at once: a
+/// writer that never sends its last part cannot make the reader's memory grow without end.
+const MAX_JOINED: usize = 1 << 20;
+const MAX_OPEN_PARTS: usize = 256;
+
 /// Joins the parts of long events back together; every other event passes straight through.
 #[derive(Debug, Default)]
 pub struct Reassembler {
@@ -223,7 +233,15 @@ impl Reassembler {
             return Ok(Some(event));
         };
         let key = (event.pid, id);
-        self.partial.entry(key).or_default().push_str(&data);
+        if !self.partial.contains_key(&key) && self.partial.len() >= MAX_OPEN_PARTS {
+            return Err(CodecError::TooManyParts);
+        }
+        let joined = self.partial.entry(key).or_default();
+        joined.push_str(&data);
+        if joined.len() > MAX_JOINED {
+            self.partial.remove(&key);
+            return Err(CodecError::TooLong(MAX_JOINED));
+        }
         if !last {
             return Ok(None);
         }
@@ -264,6 +282,37 @@ mod tests {
         assert!(text.starts_with("{\"v\":1,"), "{text}");
         assert!(text.contains("\"kind\":\"live\""), "{text}");
         assert_eq!(Event::decode(&line).unwrap(), e);
+    }
+
+    #[test]
+    fn parts_that_never_end_cannot_grow_without_bound() {
+        let part = |id: u64, data: &str| {
+            Event::new(
+                1.0,
+                9,
+                Body::Part {
+                    id,
+                    last: false,
+                    data: data.to_string(),
+                },
+            )
+        };
+        let mut joiner = Reassembler::default();
+        let chunk = "x".repeat(PART_DATA);
+        let mut refused = None;
+        for _ in 0..(MAX_JOINED / PART_DATA + 2) {
+            if let Err(e) = joiner.feed(part(1, &chunk)) {
+                refused = Some(e.to_string());
+                break;
+            }
+        }
+        assert!(refused.is_some_and(|e| e.contains("exceeds")));
+        let mut joiner = Reassembler::default();
+        for id in 0..MAX_OPEN_PARTS as u64 {
+            joiner.feed(part(id, "x")).unwrap();
+        }
+        let e = joiner.feed(part(u64::MAX, "x")).unwrap_err();
+        assert!(e.to_string().contains("unfinished"), "{e}");
     }
 
     #[test]

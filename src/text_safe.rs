@@ -65,10 +65,15 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-/// Input quoted back in a message: `` `threads` ``, `` `xxxx… (10240 characters)` `` (see
-/// [`excerpt`]).
+/// Input quoted back in a message: `` `threads` ``, `` `xxxx…` (10240 characters) ``: what
+/// is between the backquotes is [`cut`] and printable, the length stays outside them, so a
+/// narrower view may cut the quote further without losing it.
 pub fn quoted(text: &str) -> String {
-    format!("`{}`", excerpt(text))
+    let shown = printable(&cut(text, QUOTE_CHARS)).into_owned();
+    match text.chars().count() {
+        n if n > QUOTE_CHARS => format!("`{shown}` ({n} characters)"),
+        _ => format!("`{shown}`"),
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +112,7 @@ mod tests {
         let q = quoted(&long);
         assert_eq!(
             q,
-            format!("`{}… (10240 characters)`", "é".repeat(QUOTE_CHARS))
+            format!("`{}…` (10240 characters)", "é".repeat(QUOTE_CHARS))
         );
         assert_eq!(
             quoted(&"x".repeat(QUOTE_CHARS)),

@@ -690,7 +690,7 @@ fn messages_quote_a_bounded_prefix_of_long_input() {
     ];
     for args in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let outcome = CONLAB.assert_usage_error(&args, &["… (10000 characters)"]);
+        let outcome = CONLAB.assert_usage_error(&args, &["…", "(10000 characters)"]);
         assert!(
             outcome.stderr.len() < 600,
             "{} bytes for {} bytes of input: {}",

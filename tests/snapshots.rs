@@ -12,7 +12,7 @@ use common::view::{
     DASHBOARD, dashboard, draw, event, exited, feed_cpu, fg_of, find, find_in_row, idle, press,
     rows, runner_up, sample,
 };
-use conlab::app::{App, Effect};
+use conlab::app::{App, Effect, Msg};
 use conlab::event::Body;
 use conlab::report::{Metrics, Report, group_thousands};
 use conlab::runner::RunId;
@@ -474,4 +474,85 @@ fn hidden_cores_note_keeps_the_border() {
         .expect("the note");
     assert!(bottom.ends_with('┘'), "corner lost: {bottom:?}");
     assert!(bottom.contains("every 500 ms"), "interval lost: {bottom:?}");
+}
+
+/// Below 80x24 the panels would clip and cut numbers mid-token: only a message saying how
+/// large the terminal must be, and how large it is, centred.
+#[test]
+fn below_80x24_only_the_size_it_needs() {
+    for (w, h) in [(60, 20), (79, 24), (80, 23)] {
+        // The window shrank under a dashboard in use.
+        let mut app = idle("lock", 80, 24);
+        app.update(Msg::Resize(w, h));
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        assert!(
+            screen.contains("conlab needs 80x24") && screen.contains(&format!("is {w}x{h}")),
+            "{w}x{h}:\n{screen}"
+        );
+        for panel in ["Scenarios", "CPU", "Processes"] {
+            assert!(
+                !screen.contains(panel),
+                "{w}x{h}: `{panel}` drawn:\n{screen}"
+            );
+        }
+        insta::assert_snapshot!(format!("too_small_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// A field typed past its limit: it stops at the limit (512 bytes for `input`), the form
+/// says why the key was refused, and the field scrolls in its box — its end, where typing
+/// goes, on screen — so the help, the message and the hints keep their places.
+#[test]
+fn parameter_form_with_a_full_field() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = idle("subprocess", w, h);
+        press(&mut app, KeyCode::Char('e'));
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Down);
+        for _ in 0..20 {
+            press(&mut app, KeyCode::Backspace);
+        }
+        for i in 0..3000 {
+            press(&mut app, KeyCode::Char(char::from(b'a' + (i % 26) as u8)));
+        }
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        // The 512th character typed is `r` (511 % 26 = 17): the end shows, cursor after it.
+        assert!(
+            screen.contains("opqr▏"),
+            "{w}x{h}: the field's end:\n{screen}"
+        );
+        for wanted in [
+            "`input` is full",
+            "the text written to its stdin",
+            "Enter applies · Esc cancels",
+        ] {
+            assert!(screen.contains(wanted), "{w}x{h}: no `{wanted}`:\n{screen}");
+        }
+        insta::assert_snapshot!(format!("form_full_field_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// The queue's form (six fields) refused with a long value quoted back, then a paste cut:
+/// taller than the main area at 80x24, it grows down over the panels, and its messages and
+/// keys stay on screen; the long value is quoted cut short, with its length.
+#[test]
+fn a_tall_form_grows_over_the_panels_at_80x24() {
+    let mut app = idle("queue", 80, 24);
+    press(&mut app, KeyCode::Char('e'));
+    press(&mut app, KeyCode::Tab);
+    app.update(Msg::Paste(",AB".repeat(30)));
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![], "refused");
+    app.update(Msg::Paste("X".repeat(300)));
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    for wanted in [
+        "`items`: `A,B,C,AB,AB,AB,AB,AB,AB,…` (95 characters) is",
+        "pasted 191 of 300 characters",
+        "Enter applies · Esc cancels",
+    ] {
+        assert!(screen.contains(wanted), "no `{wanted}`:\n{screen}");
+    }
+    insta::assert_snapshot!("form_tall_80x24", terminal.backend());
 }

@@ -1,5 +1,8 @@
-//! The parameter form (`e`): one field per parameter, validated on apply.
+//! The parameter form (`e`): one field per parameter, each held to its parameter's
+//! [`Capacity`] as it is typed or pasted, validated on apply.
 
+use super::field::Capacity;
+use crate::metrics::group_thousands;
 use crate::params::{ParamKind, ParamSpec, Params};
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -11,6 +14,9 @@ pub struct Form {
     pub focus: usize,
     /// Why the last apply was refused.
     pub error: Option<String>,
+    /// What the last key or paste could not do (a full field, characters dropped), until the
+    /// next key.
+    pub notice: Option<String>,
 }
 
 /// What a key did to the form.
@@ -19,6 +25,24 @@ pub enum FormOutcome {
     Editing,
     Cancelled,
     Applied(Params),
+}
+
+/// The most characters of a quoted value a message keeps: quoting a long field back whole
+/// would push the rest of the form off the screen.
+const QUOTED_MAX: usize = 24;
+
+/// `message` with every `quoted` value cut to [`QUOTED_MAX`] characters, as every message
+/// quotes input (see `text_safe::quoted`), only shorter.
+fn elide_quoted(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            0 => part.to_string(),
+            _ => crate::text_safe::cut(part, QUOTED_MAX).into_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 impl Form {
@@ -37,16 +61,18 @@ impl Form {
             fields,
             focus: 0,
             error: None,
+            notice: None,
         }
     }
 
     pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
         let spec = self.specs[self.focus];
+        self.notice = None;
         match key.code {
             KeyCode::Esc => return FormOutcome::Cancelled,
             KeyCode::Enter => match self.validate() {
                 Ok(params) => return FormOutcome::Applied(params),
-                Err(e) => self.error = Some(e),
+                Err(e) => self.error = Some(elide_quoted(&e)),
             },
             KeyCode::Up | KeyCode::BackTab => {
                 self.focus = self.focus.checked_sub(1).unwrap_or(self.specs.len() - 1)
@@ -58,10 +84,67 @@ impl Form {
             KeyCode::Backspace => {
                 self.fields[self.focus].pop();
             }
-            KeyCode::Char(c) if !c.is_control() => self.fields[self.focus].push(c),
+            KeyCode::Char(c) if !c.is_control() && !self.push(c) => {
+                self.notice = Some(format!(
+                    "`{}` is full ({}): `{c}` was not added",
+                    spec.key,
+                    self.capacity().describe()
+                ));
+            }
             _ => {}
         }
         FormOutcome::Editing
+    }
+
+    /// Pasted text goes into the focused field as if typed, up to the field's capacity: the
+    /// part that fits is taken, the rest refused. Line breaks, tabs and other control
+    /// characters are dropped (a field is one line, and they would be keys otherwise); the
+    /// notice says what was cut or dropped, and why.
+    pub fn paste(&mut self, text: &str) {
+        let mut offered = 0usize;
+        let mut taken = 0usize;
+        let mut dropped = 0usize;
+        for c in text.chars() {
+            if c.is_control() {
+                dropped += 1;
+                continue;
+            }
+            offered += 1;
+            // Once a character is refused the rest is too: a paste never skips a part.
+            if taken + 1 == offered && self.push(c) {
+                taken += 1;
+            }
+        }
+        let mut said = Vec::new();
+        if taken < offered {
+            said.push(format!(
+                "pasted {} of {} characters: `{}` holds {}",
+                group_thousands(taken as i64),
+                group_thousands(offered as i64),
+                self.specs[self.focus].key,
+                self.capacity().describe()
+            ));
+        }
+        if dropped > 0 {
+            said.push(format!(
+                "dropped {dropped} line breaks and control characters: a field is one line"
+            ));
+        }
+        self.notice = (!said.is_empty()).then(|| said.join("; "));
+    }
+
+    /// What the focused field may hold.
+    pub fn capacity(&self) -> Capacity {
+        Capacity::of(&self.specs[self.focus])
+    }
+
+    /// Adds `c` to the focused field if it fits; whether it did.
+    fn push(&mut self, c: char) -> bool {
+        let fits = self.capacity().fits(&self.fields[self.focus], c);
+        if fits {
+            self.fields[self.focus].push(c);
+        }
+        fits
     }
 
     fn cycle_choice(&mut self, spec: &ParamSpec, forward: bool) {
@@ -123,5 +206,86 @@ mod tests {
             panic!("not applied")
         };
         assert_eq!((p.word("mode"), p.int("threads")), ("lock", 4));
+    }
+
+    #[test]
+    fn a_long_value_is_cut_short_when_quoted_back() {
+        let mut form = empty_field("queue", "items");
+        form.paste(&"AB,".repeat(20));
+        press(&mut form, KeyCode::Enter);
+        let error = form.error.clone().expect("refused: an empty item");
+        assert!(
+            error.starts_with("`items`: `AB,AB,AB,AB,AB,AB,AB,AB,…` is not valid; use 1 to 16"),
+            "{error}"
+        );
+        assert_eq!(elide_quoted("`k`: `short` x"), "`k`: `short` x");
+    }
+
+    /// The form of `scenario` with the focus on `key`, its field emptied.
+    fn empty_field(scenario: &str, key: &str) -> Form {
+        let specs = crate::scenarios::find(scenario).unwrap().params;
+        let mut form = Form::new(specs, &Params::defaults(specs));
+        form.focus = specs.iter().position(|s| s.key == key).unwrap();
+        form.fields[form.focus].clear();
+        form
+    }
+
+    #[test]
+    fn typing_stops_at_the_fields_capacity_and_says_so() {
+        let mut form = empty_field("lock", "iterations");
+        for _ in 0..3000 {
+            press(&mut form, KeyCode::Char('9'));
+        }
+        assert_eq!(form.fields[2], "9".repeat(10), "ten digits: 2,000,000,000");
+        let notice = form.notice.clone().expect("a notice");
+        assert!(
+            notice.contains("`iterations` is full (at most 10 digits"),
+            "{notice}"
+        );
+        press(&mut form, KeyCode::Backspace);
+        assert_eq!(form.notice, None, "the next key clears it");
+        assert_eq!(form.fields[2].len(), 9);
+
+        let mut form = empty_field("process", "name");
+        for _ in 0..3000 {
+            press(&mut form, KeyCode::Char('é'));
+        }
+        assert_eq!(form.fields[0], "é".repeat(32), "64 bytes");
+    }
+
+    #[test]
+    fn a_paste_is_taken_up_to_the_capacity_without_control_characters() {
+        let mut form = empty_field("process", "name");
+        let text = format!("{}0123456{}", "a".repeat(57), "b".repeat(1936));
+        form.paste(&text);
+        assert_eq!(form.fields[0], format!("{}0123456", "a".repeat(57)));
+        assert_eq!(
+            form.notice.as_deref(),
+            Some("pasted 64 of 2,000 characters: `name` holds at most 64 bytes")
+        );
+
+        let mut form = empty_field("lock", "threads");
+        form.paste("1\r\n6\t\n");
+        assert_eq!(form.fields[1], "16");
+        assert_eq!(
+            form.notice.as_deref(),
+            Some("dropped 4 line breaks and control characters: a field is one line")
+        );
+        form.fields[1].clear();
+        form.paste("64");
+        assert_eq!(
+            (form.fields[1].as_str(), form.notice.as_deref()),
+            ("64", None)
+        );
+
+        // A refused character ends the paste: nothing after it is taken, even if it fits.
+        let mut form = empty_field("process", "name");
+        form.paste(&"a".repeat(63));
+        form.paste("éa");
+        assert_eq!(
+            form.fields[0],
+            "a".repeat(63),
+            "é needs two bytes, one is left"
+        );
     }
 }

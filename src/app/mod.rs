@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod cpu;
+pub mod field;
 pub mod form;
 pub mod ipc;
 pub mod processes;
@@ -30,6 +31,8 @@ use std::collections::{BTreeMap, VecDeque};
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text the terminal delivered as one paste (bracketed paste).
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     Sample(Box<Sample>),
@@ -44,8 +47,13 @@ pub enum Effect {
     /// Start a runner for this run (its scenario and parameters are in `App::runs`).
     Start(RunId),
     Cancel(RunId),
+    /// Give the terminal back and stop until continued (Ctrl-Z).
+    Suspend,
     Quit,
 }
+
+/// The smallest terminal the panels fit in; below it only a message saying so is drawn.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
 
 /// What covers the main area, if anything.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,8 +184,20 @@ impl App {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.key(key),
             Msg::Key(_) => vec![],
+            Msg::Paste(text) => {
+                // Only the form takes text; anywhere else a paste must not act as keys.
+                let fits = self.fits_screen();
+                if let Overlay::Form(form) = &mut self.overlay
+                    && fits
+                {
+                    form.paste(&text);
+                }
+                vec![]
+            }
             Msg::Mouse(mouse) => {
-                self.mouse(mouse);
+                if self.fits_screen() {
+                    self.mouse(mouse);
+                }
                 vec![]
             }
             Msg::Resize(w, h) => {
@@ -197,14 +217,25 @@ impl App {
         }
     }
 
+    /// Whether the terminal is large enough for the panels (see [`MIN_SIZE`]).
+    pub fn fits_screen(&self) -> bool {
+        self.size.0 >= MIN_SIZE.0 && self.size.1 >= MIN_SIZE.1
+    }
+
     fn quit(&mut self) -> Vec<Effect> {
         self.quitting = true;
         vec![Effect::Quit]
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return self.quit();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('c') if ctrl => return self.quit(),
+            KeyCode::Char('z') if ctrl => return vec![Effect::Suspend],
+            // Too small to see anything, keys would act unseen: only quitting works.
+            KeyCode::Char('q') if !self.fits_screen() => return self.quit(),
+            _ if !self.fits_screen() => return vec![],
+            _ => {}
         }
         match &mut self.overlay {
             Overlay::Form(form) => {
@@ -609,8 +640,12 @@ mod tests {
 
     #[test]
     fn the_lesson_overlay_stops_at_its_end_and_the_next_up_shows() {
-        let mut app = on_lock();
-        app.update(Msg::Resize(80, 12));
+        // The smallest screen the overlay is drawn on, and a lesson much longer than it.
+        let mut app = on_lock_at(MIN_SIZE.0, MIN_SIZE.1);
+        app.selected = scenarios::all()
+            .iter()
+            .position(|s| s.id == "subprocess")
+            .unwrap();
         app.update(key(KeyCode::Char('l')));
         for _ in 0..50 {
             app.update(key(KeyCode::PageDown));
@@ -780,5 +815,63 @@ mod tests {
             App::new((80, 24), 500).update(key(KeyCode::Char('q'))),
             vec![Effect::Quit]
         );
+    }
+
+    #[test]
+    fn below_the_minimum_size_only_quitting_works() {
+        for (w, h) in [(79, 24), (80, 23), (10, 3)] {
+            let mut app = on_lock();
+            app.update(Msg::Resize(w, h));
+            assert!(!app.fits_screen());
+            assert_eq!(
+                app.update(key(KeyCode::Enter)),
+                vec![],
+                "{w}x{h}: no run unseen"
+            );
+            app.update(key(KeyCode::Char('e')));
+            assert_eq!(app.overlay, Overlay::None, "{w}x{h}: no form unseen");
+            assert_eq!(app.update(key(KeyCode::Char('q'))), vec![Effect::Quit]);
+            let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+            assert_eq!(on_lock_at(w, h).update(ctrl_c), vec![Effect::Quit]);
+        }
+        let mut app = on_lock_at(79, 24);
+        app.update(Msg::Resize(80, 24));
+        assert_eq!(app.update(key(KeyCode::Enter)), vec![Effect::Start(1)]);
+    }
+
+    fn on_lock_at(w: u16, h: u16) -> App {
+        let mut app = on_lock();
+        app.update(Msg::Resize(w, h));
+        app
+    }
+
+    #[test]
+    fn ctrl_z_suspends_from_anywhere() {
+        let ctrl_z = || Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+        let mut app = on_lock();
+        assert_eq!(app.update(ctrl_z()), vec![Effect::Suspend]);
+        app.update(key(KeyCode::Char('e')));
+        assert_eq!(app.update(ctrl_z()), vec![Effect::Suspend]);
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the form closed")
+        };
+        assert_eq!(form.fields[0], "nolock", "no `z` typed into the form");
+        assert_eq!(on_lock_at(20, 5).update(ctrl_z()), vec![Effect::Suspend]);
+    }
+
+    #[test]
+    fn a_paste_goes_into_the_form_and_nowhere_else() {
+        let mut app = on_lock();
+        // Outside the form pasted text is not keys: `q` in it does not quit.
+        assert_eq!(app.update(Msg::Paste("q\r".into())), vec![]);
+        assert_eq!((app.overlay.clone(), app.quitting), (Overlay::None, false));
+        app.update(key(KeyCode::Char('e')));
+        app.update(key(KeyCode::Tab));
+        app.update(key(KeyCode::Backspace));
+        app.update(Msg::Paste("16".into()));
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the form closed")
+        };
+        assert_eq!(form.fields[1], "16");
     }
 }

@@ -133,10 +133,15 @@ pub fn spawn(
     let stderr_reader = std::thread::Builder::new()
         .name(format!("runner-{run}-stderr"))
         .spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Lossy: a line that is not UTF-8 is still shown, and the lines after it too.
+            let mut reader = BufReader::new(stderr);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&line).trim_end().to_string();
+                line.clear();
                 let _ = err_updates.send(RunnerUpdate {
                     run,
-                    msg: RunnerMsg::Stderr(line),
+                    msg: RunnerMsg::Stderr(text),
                 });
             }
         })?;

@@ -1,16 +1,20 @@
-//! The dashboard's terminal side: set-up and restore (on quit, signals and panic), the input
-//! thread, and the event loop that `select!`s over input, samples, runner updates and signals,
-//! feeds them to [`App::update`], carries out the effects and redraws at most ~20 times a second.
+//! The dashboard's terminal side: set-up and restore (on quit, signals and panic), suspend
+//! and resume (Ctrl-Z, SIGTSTP, SIGCONT), the input thread, and the event loop that
+//! `select!`s over input, samples, runner updates and signals, feeds them to
+//! [`App::update`], carries out the effects and redraws at most ~20 times a second.
+
+mod modes;
 
 use crate::app::{App, Effect, Msg};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
 use crate::sampler::{self, Sample, Tracked};
-use crate::signals::forward_ending_signals;
+use crate::signals::{self, forward_dashboard_signals};
 use crate::view;
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{self as term, Event, KeyEventKind, MouseEventKind};
+use nix::sys::signal::Signal;
 use ratatui::Terminal;
-use ratatui::backend::Backend;
+use ratatui::backend::{Backend, CrosstermBackend};
 use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
@@ -26,25 +30,56 @@ const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Opens the dashboard and runs it until the user quits or a signal ends it.
 pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
-    let signals = forward_ending_signals();
+    let signals = forward_dashboard_signals();
     if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
         return Err(io::Error::other(
             "the dashboard needs a terminal; for a headless run use `conlab run <scenario>` (see `conlab list`)",
         ));
     }
-    let mut terminal = ratatui::try_init()?;
-    // ratatui's hook restores the terminal; ours first cancels every run.
-    let restore_hook = std::panic::take_hook();
+    // A panic cancels every run (each runner ends what it started) and gives the terminal
+    // back before the message.
+    let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         runner::cancel_all_runners();
-        let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
-        restore_hook(info);
+        modes::give_back();
+        default_hook(info);
     }));
-    let _ = crossterm::execute!(io::stdout(), term::EnableMouseCapture);
-    let result = event_loop(&mut terminal, interval_ms, selected, signals);
-    let _ = crossterm::execute!(io::stdout(), term::DisableMouseCapture);
-    ratatui::restore();
+    let result = modes::take().and_then(|()| {
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        event_loop(&mut terminal, interval_ms, selected, signals)
+    });
+    modes::give_back();
     result
+}
+
+/// Why Ctrl-Z does nothing where nothing could resume the dashboard.
+const NO_RESUME: &str = "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it (q quits)";
+
+/// Gives the terminal back, stops the whole process until it is continued, and takes the
+/// terminal again. Runners go on meanwhile: they are in process groups of their own.
+fn suspend<B: Backend>(terminal: &mut Terminal<B>) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    modes::give_back();
+    signals::stop_until_continued();
+    resume(terminal)
+}
+
+/// Takes the terminal again after a stop; the next frame redraws all of it, since whatever
+/// ran meanwhile may have written over it.
+fn resume<B: Backend>(terminal: &mut Terminal<B>) -> io::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    modes::take()?;
+    // Not `Terminal::clear`: it asks the terminal where the cursor is, and the input thread
+    // would take the answer. A resize to the current size clears the screen and forgets
+    // the last frame all the same.
+    let size = terminal.size().map_err(io::Error::other)?;
+    terminal
+        .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+        .map_err(io::Error::other)
 }
 
 /// Reads terminal input on its own thread (crossterm's `read` blocks).
@@ -71,6 +106,7 @@ fn input_msg(event: Event) -> Option<Msg> {
             Some(Msg::Mouse(mouse))
         }
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
         _ => None,
     }
 }
@@ -90,7 +126,7 @@ fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     interval_ms: u64,
     selected: usize,
-    signals: Receiver<nix::sys::signal::Signal>,
+    signals: Receiver<Signal>,
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -156,6 +192,9 @@ where
     } = channels;
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
+    // After a stop of our own the SIGCONT that ended it is still to come as a message; the
+    // terminal was taken again already.
+    let mut continue_expected = false;
 
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
@@ -184,7 +223,22 @@ where
                 Ok(update) => Msg::Runner(update),
                 Err(_) => continue,
             },
-            recv(signals) -> _ => Msg::Terminate,
+            recv(signals) -> signal => match signal {
+                Ok(Signal::SIGTSTP) => {
+                    suspend(terminal)?;
+                    continue_expected = true;
+                    dirty = true;
+                    continue;
+                }
+                Ok(Signal::SIGCONT) => {
+                    if !std::mem::take(&mut continue_expected) {
+                        resume(terminal)?;
+                        dirty = true;
+                    }
+                    continue;
+                }
+                _ => Msg::Terminate,
+            },
             default(wait) => continue,
         };
         panic_if_asked(&msg);
@@ -220,6 +274,11 @@ where
                         handle.cancel();
                     }
                 }
+                Effect::Suspend if signals::can_be_resumed() => {
+                    suspend(terminal)?;
+                    continue_expected = true;
+                }
+                Effect::Suspend => app.push_log(NO_RESUME.to_string()),
                 Effect::Quit => return Ok(()),
             }
         }

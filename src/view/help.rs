@@ -42,6 +42,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("?", "this help"),
     (
+        "Ctrl-Z",
+        "suspend to the shell (fg resumes); runs go on meanwhile",
+    ),
+    (
         "q  Ctrl-C",
         "quit: stops every run and restores the terminal",
     ),

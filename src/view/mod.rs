@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod cpu;
 pub mod fmt;
+pub mod form;
 pub mod help;
 pub mod lock;
 pub mod log;
@@ -14,8 +15,9 @@ pub mod processes;
 pub mod queue;
 pub mod scenario;
 pub mod timeline;
+pub mod too_small;
 
-use crate::app::{App, Overlay};
+use crate::app::{App, MIN_SIZE, Overlay};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -93,6 +95,11 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
 
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small::draw(frame, area);
+        return;
+    }
     let areas = layout(frame.area(), app.cpu.cores.len());
     frame.render_widget(header(app, areas.header.width), areas.header);
     match &app.compare {
@@ -117,7 +124,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Help => help::draw(frame, frame.area()),
         Overlay::Lesson(scroll) => overlay::lesson(frame, frame.area(), app.scenario(), *scroll),
         Overlay::Log(back) => log::overlay(frame, frame.area(), &app.log, *back),
-        Overlay::Form(form) => overlay::form(frame, areas.main, app.scenario(), form),
+        Overlay::Form(form) => {
+            // The main column down to the event log, for a form taller than the main area.
+            let room = Rect {
+                height: areas.log.y.saturating_sub(areas.main.y),
+                ..areas.main
+            };
+            form::draw(frame, areas.main, room, app.scenario(), form)
+        }
     }
 }
 

@@ -1,12 +1,9 @@
-//! Overlays over the main area: the whole lesson, and the parameter form.
+//! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
-use super::{DIM, LABEL, WRONG};
-use crate::app::form::Form;
-use crate::params::ParamKind;
+use super::DIM;
 use crate::scenarios::Scenario;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -69,48 +66,4 @@ pub fn full_screen(
     }
     let scroll = u16::try_from(above).unwrap_or(u16::MAX);
     frame.render_widget(text.scroll((scroll, 0)).block(block), area);
-}
-
-pub fn form(frame: &mut Frame, area: Rect, scenario: &Scenario, form: &Form) {
-    let mut lines = Vec::new();
-    let key_w = form.specs.iter().map(|s| s.key.len()).max().unwrap_or(0);
-    for (i, (spec, text)) in form.specs.iter().zip(&form.fields).enumerate() {
-        let focused = i == form.focus;
-        let value_style = if focused {
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().add_modifier(Modifier::BOLD)
-        };
-        let hint = match spec.kind {
-            ParamKind::Choice(words) => format!("  ← {} →", words.join(" | ")),
-            _ => format!("  {}", spec.short_range()),
-        };
-        let cursor = if focused { "▏" } else { "" };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {:<key_w$} ", spec.key), LABEL),
-            Span::styled(format!("{text}{cursor}"), value_style),
-            Span::styled(hint, DIM),
-        ]));
-        if focused {
-            lines.push(Line::from(Span::styled(spec.help, DIM)));
-        }
-    }
-    lines.push(Line::raw(""));
-    if let Some(e) = &form.error {
-        lines.push(Line::from(Span::styled(format!(" {e}"), WRONG)));
-    }
-    lines.push(Line::from(Span::styled(
-        " Enter applies · Esc cancels · Tab/↑↓ move",
-        DIM,
-    )));
-    let width = area.width.min(76);
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
-    let area = centered(area, width, height);
-    frame.render_widget(Clear, area);
-    let block = Block::bordered().title(format!(" Parameters of {} ", scenario.id));
-    frame.render_widget(body.block(block), area);
 }

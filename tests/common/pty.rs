@@ -187,7 +187,8 @@ fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// One `conlab` dashboard in a pseudo-terminal.
 pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
-    /// The dashboard's PID, also its session ID.
+    /// The PID of what the pty runs, also its session ID: the dashboard, or the shell that
+    /// started it ([`Tui::start_in_shell`]).
     pub pid: i32,
     /// `None` once the terminal was closed ([`Tui::close_terminal`]).
     master: Option<Box<dyn MasterPty + Send>>,
@@ -219,6 +220,49 @@ impl Tui {
 
     /// As [`Tui::start`], with `env` added to the dashboard's environment.
     pub fn start_with(scenario: &str, cols: u16, rows: u16, env: &[(&str, &str)]) -> Tui {
+        let mut cmd = Tui::command(conlab().as_os_str());
+        cmd.args(["--scenario", scenario]);
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for_first_frame(scenario);
+        tui
+    }
+
+    /// The dashboard opened on `scenario` by an interactive `sh` with job control, as a user
+    /// starts it from a shell (`sh` leads the session here, the dashboard is its job). Returns
+    /// the dashboard's PID too.
+    pub fn start_in_shell(scenario: &str, cols: u16, rows: u16) -> (Tui, i32) {
+        let mut cmd = Tui::command("sh".as_ref());
+        cmd.arg("-i");
+        cmd.env("PS1", "$ ");
+        cmd.env_remove("ENV");
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for("the shell's prompt", |t| t.contains("$ "));
+        let line = format!("'{}' --scenario {scenario}\r", conlab().display());
+        tui.send(&line);
+        tui.wait_for_first_frame(scenario);
+        let dashboard = session_members(tui.pid)
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .find(|pid| cmdline(*pid).contains("--scenario"))
+            .unwrap_or_else(|| panic!("no dashboard in the shell's session\n{}", tui.dump()));
+        (tui, dashboard)
+    }
+
+    /// `program` to run in the pty: in the project's directory, with a terminal type, and
+    /// without the panic trigger unless a test sets it.
+    fn command(program: &std::ffi::OsStr) -> CommandBuilder {
+        let mut cmd = CommandBuilder::new(program);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("CONLAB_TEST_PANIC_KEY");
+        cmd
+    }
+
+    /// `cmd` started in a new `cols` x `rows` pseudo-terminal, as the leader of its session.
+    fn open(mut cmd: CommandBuilder, cols: u16, rows: u16) -> Tui {
         let pair = portable_pty::native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -227,20 +271,11 @@ impl Tui {
                 pixel_height: 0,
             })
             .expect("openpty");
-        let mut cmd = CommandBuilder::new(conlab());
-        cmd.args(["--scenario", scenario]);
-        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("CONLAB_TEST_PANIC_KEY");
+        // Everything the terminal's program starts inherits the mark: what outlives it is
+        // found by it.
         let mark = new_mark("tui");
         cmd.env(MARK_VAR, &mark);
-        for (key, value) in env {
-            cmd.env(key, value);
-        }
-        let child = pair
-            .slave
-            .spawn_command(cmd)
-            .expect("spawn conlab in the pty");
+        let child = pair.slave.spawn_command(cmd).expect("spawn in the pty");
         let pid = child.process_id().expect("child pid") as i32;
 
         let nonzero = |n: u16| std::num::NonZeroU16::new(n).expect("a non-empty terminal");
@@ -292,7 +327,7 @@ impl Tui {
                 .expect("reader thread")
         };
         let writer = pair.master.take_writer().expect("pty writer");
-        let mut tui = Tui {
+        Tui {
             child,
             pid,
             master: Some(pair.master),
@@ -306,17 +341,19 @@ impl Tui {
             mark,
             runners: BTreeMap::new(),
             orphans_reaped: Vec::new(),
-        };
-        // Keys typed before raw mode is on would go through the line discipline: wait for
-        // the first full frame.
-        tui.wait_for("the first frame", |t| {
+        }
+    }
+
+    /// Keys typed before raw mode is on would go through the line discipline: waits for the
+    /// first full frame.
+    fn wait_for_first_frame(&mut self, scenario: &str) {
+        self.wait_for("the first frame", |t| {
             t.contains("Scenarios") && t.contains(scenario) && t.contains("cpu0")
         });
         assert!(
-            tui.is_raw(),
+            self.is_raw(),
             "the dashboard is up but the terminal is not in raw mode"
         );
-        tui
     }
 
     /// The screen as text.
@@ -332,6 +369,36 @@ impl Tui {
     pub fn send(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).expect("write keys");
         self.writer.flush().expect("flush keys");
+    }
+
+    /// `text` as a terminal delivers a paste when the program asked for bracketed paste:
+    /// between `ESC [200~` and `ESC [201~`, in one write.
+    pub fn paste(&mut self, text: &str) {
+        self.send(&format!("\x1b[200~{text}\x1b[201~"));
+    }
+
+    /// Sends `signal` to the dashboard.
+    pub fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.pid), signal).expect("signal the dashboard");
+    }
+
+    /// Resizes the terminal, as a user dragging the window would: the pty's size changes
+    /// (the dashboard gets SIGWINCH) and so does the screen model's.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.master
+            .as_ref()
+            .expect("the terminal is open")
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+        lock(&self.parser).set_size(
+            std::num::NonZeroU16::new(rows).expect("rows"),
+            std::num::NonZeroU16::new(cols).expect("cols"),
+        );
     }
 
     /// Esc alone: a key right after it would be read as Alt+key, so leave a gap.
@@ -363,7 +430,12 @@ impl Tui {
         let name = fields.last().map_or("value", |(name, _)| name);
         self.send(&BACKSPACE.repeat(erase));
         self.send(value);
-        let typed = format!("{value}▏");
+        // A long value scrolls in its field: its end shows, next to the cursor.
+        let end: String = {
+            let chars: Vec<char> = value.chars().collect();
+            chars[chars.len().saturating_sub(24)..].iter().collect()
+        };
+        let typed = format!("{end}▏");
         self.wait_for(&format!("the typed {name}"), |t| t.contains(&typed));
         self.send(ENTER);
         self.wait_for("the applied parameters", |t| {
@@ -505,60 +577,100 @@ impl Tui {
         (bits & nix::libc::ICANON != 0, bits & nix::libc::ECHO != 0)
     }
 
-    /// After the dashboard exited: the last frame was followed by leaving the alternate
-    /// screen, mouse reporting is off, the cursor shows, and the pty is back in cooked mode.
+    /// After the dashboard exited: the terminal is given back (see
+    /// [`Tui::terminal_given_back`]).
     pub fn assert_restored(&mut self) {
         assert!(self.status.is_some(), "assert_restored before the exit");
-        // The output is drained by the reader thread; give it a bounded moment.
+        self.assert_given_back("exited");
+    }
+
+    /// The terminal is given back (see [`Tui::terminal_given_back`]), once the reader thread
+    /// has drained what the dashboard wrote: polled for a bounded time. `when` goes into the
+    /// failure message.
+    pub fn assert_given_back(&self, when: &str) {
         let deadline = Instant::now() + EXIT;
-        let leave_at = loop {
-            {
-                let raw = lock(&self.raw);
-                let enter = rfind(&raw, b"\x1b[?1049h");
-                let leave = rfind(&raw, b"\x1b[?1049l");
-                if let (Some(e), Some(l)) = (enter, leave)
-                    && l > e
-                {
-                    break l;
-                }
-            }
+        while let Err(problem) = self.terminal_given_back() {
             if Instant::now() > deadline {
-                panic!(
-                    "no `ESC[?1049l` (leave the alternate screen) after the last entering\n{}",
-                    self.dump()
-                );
+                panic!("{when}, but {problem}\n{}", self.dump());
             }
             std::thread::sleep(POLL);
-        };
+        }
+    }
+
+    /// Whether the terminal is as a shell expects it, with the dashboard gone or stopped: the
+    /// last frame was followed by leaving the alternate screen, mouse reporting and bracketed
+    /// paste are off, the cursor shows, and the pty is back in cooked mode. What is wrong, if
+    /// anything.
+    pub fn terminal_given_back(&self) -> Result<(), String> {
         {
             let raw = lock(&self.raw);
+            let enter = rfind(&raw, b"\x1b[?1049h");
+            let leave = rfind(&raw, b"\x1b[?1049l");
+            let leave_at = match (enter, leave) {
+                (Some(e), Some(l)) if l > e => l,
+                _ => {
+                    return Err(
+                        "no `ESC[?1049l` (leave the alternate screen) after the last entering"
+                            .into(),
+                    );
+                }
+            };
             let after = &raw[leave_at..];
-            assert!(
-                !has_cursor_move(after),
-                "a frame was drawn after leaving the alternate screen: {:?}",
-                String::from_utf8_lossy(after)
-            );
-            assert!(has_cursor_move(&raw[..leave_at]), "no frame was ever drawn");
+            if has_cursor_move(after) {
+                return Err(format!(
+                    "a frame was drawn after leaving the alternate screen: {:?}",
+                    String::from_utf8_lossy(after)
+                ));
+            }
+            if !has_cursor_move(&raw[..leave_at]) {
+                return Err("no frame was ever drawn".into());
+            }
         }
         {
             let parser = lock(&self.parser);
             let screen = parser.screen();
-            assert!(
-                !screen.alternate_screen(),
-                "the terminal is still on the alternate screen"
-            );
-            assert_eq!(
-                screen.mouse_protocol_mode(),
-                vt100::MouseProtocolMode::None,
-                "mouse reporting was left on"
-            );
-            assert!(!screen.hide_cursor(), "the cursor was left hidden");
+            if screen.alternate_screen() {
+                return Err("the terminal is still on the alternate screen".into());
+            }
+            if screen.mouse_protocol_mode() != vt100::MouseProtocolMode::None {
+                return Err("mouse reporting was left on".into());
+            }
+            if screen.bracketed_paste() {
+                return Err("bracketed paste was left on".into());
+            }
+            if screen.hide_cursor() {
+                return Err("the cursor was left hidden".into());
+            }
         }
         let (icanon, echo) = self.lflags();
-        assert!(
-            icanon && echo,
-            "the pty was left in raw mode: ICANON {icanon}, ECHO {echo}"
-        );
+        if !(icanon && echo) {
+            return Err(format!(
+                "the pty was left in raw mode: ICANON {icanon}, ECHO {echo}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The dashboard is in the terminal: alternate screen, mouse reporting and bracketed
+    /// paste on, raw mode. What is missing, if anything.
+    pub fn terminal_taken(&self) -> Result<(), String> {
+        {
+            let parser = lock(&self.parser);
+            let screen = parser.screen();
+            if !screen.alternate_screen() {
+                return Err("not on the alternate screen".into());
+            }
+            if screen.mouse_protocol_mode() == vt100::MouseProtocolMode::None {
+                return Err("mouse reporting is off".into());
+            }
+            if !screen.bracketed_paste() {
+                return Err("bracketed paste is off".into());
+            }
+        }
+        if !self.is_raw() {
+            return Err("the pty is not in raw mode".into());
+        }
+        Ok(())
     }
 
     /// Every runner seen (and process watched) has disappeared from /proc (reaped, not a
