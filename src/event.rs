@@ -1,6 +1,7 @@
 //! The runner's event stream: one JSON object per line on stdout, versioned, each line under
 //! PIPE_BUF (4096 bytes) so lines written by many processes with one `write` never interleave.
 
+use crate::exit::Exit;
 use crate::report::{Metrics, Report};
 use serde::{Deserialize, Serialize};
 use std::io;
@@ -31,8 +32,8 @@ pub struct Event {
 pub enum Body {
     /// A process joined the run (the runner itself first).
     Process { ppid: u32, role: String },
-    /// A process of the run ended; `exit` as in the report (`code 0`, `signal 9 (SIGKILL)`).
-    ProcessExit { exit: String },
+    /// A process of the run ended.
+    ProcessExit { exit: Exit },
     /// A snapshot of the live counters, published about every 100 ms.
     Live { metrics: Metrics },
     /// A line of the scenario's own output.
@@ -59,7 +60,7 @@ struct Wire {
     kind: Kind,
     ppid: Option<u32>,
     role: Option<String>,
-    exit: Option<String>,
+    exit: Option<Exit>,
     metrics: Option<Metrics>,
     text: Option<String>,
     report: Option<Box<Report>>,
@@ -408,7 +409,7 @@ mod tests {
                 any::<u32>(),
                 any::<u32>(),
                 text(10),
-                proptest::option::of(text(20)),
+                proptest::option::of(exit()),
             )
                 .prop_map(|(pid, ppid, role, exit)| ProcessRecord {
                     pid,
@@ -447,10 +448,18 @@ mod tests {
                 )
         }
 
+        fn exit() -> impl Strategy<Value = Exit> {
+            prop_oneof![
+                any::<i32>().prop_map(Exit::Code),
+                any::<i32>().prop_map(Exit::Signal),
+                Just(Exit::KilledWithGroup),
+            ]
+        }
+
         fn body() -> impl Strategy<Value = Body> {
             prop_oneof![
                 (any::<u32>(), text(20)).prop_map(|(ppid, role)| Body::Process { ppid, role }),
-                text(40).prop_map(|exit| Body::ProcessExit { exit }),
+                exit().prop_map(|exit| Body::ProcessExit { exit }),
                 metrics().prop_map(|metrics| Body::Live { metrics }),
                 // Up to three parts' worth, so long logs travel in parts.
                 text(5000).prop_map(|text| Body::Log { text }),

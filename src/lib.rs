@@ -15,6 +15,7 @@
 pub mod app;
 pub mod cli;
 pub mod event;
+pub mod exit;
 pub mod lab;
 pub mod lifeline;
 pub mod metrics;

@@ -157,19 +157,15 @@ pub fn end_descendants(within: Duration) -> usize {
     }
 }
 
-/// Reaps `pid`, a child of this process, if it has ended, without waiting: how it ended
-/// (`code 0`, `signal 9 (SIGKILL)`), or `None` while it runs (or when it is not ours).
-pub fn reap_if_ended(pid: u32) -> Option<String> {
+/// Reaps `pid`, a child of this process, if it has ended, without waiting: how it ended, or
+/// `None` while it runs (or when it is not ours).
+pub fn reap_if_ended(pid: u32) -> Option<crate::exit::Exit> {
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-    use std::os::unix::process::ExitStatusExt;
     let pid = Pid::from_raw(i32::try_from(pid).ok()?);
     // As the kernel encodes a wait status: exit code in the second byte, or the signal.
-    let raw = match waitpid(pid, Some(WaitPidFlag::WNOHANG)).ok()? {
-        WaitStatus::Exited(_, code) => (code & 0xff) << 8,
-        WaitStatus::Signaled(_, signal, _) => signal as i32,
-        _ => return None,
-    };
-    Some(crate::runner::describe_exit(
-        std::process::ExitStatus::from_raw(raw),
-    ))
+    match waitpid(pid, Some(WaitPidFlag::WNOHANG)).ok()? {
+        WaitStatus::Exited(_, code) => Some(crate::exit::Exit::Code(code)),
+        WaitStatus::Signaled(_, signal, _) => Some(crate::exit::Exit::Signal(signal as i32)),
+        _ => None,
+    }
 }

@@ -1,6 +1,7 @@
 //! The result of a run — one structure behind the text table, the JSON report and the compare
 //! view — and the two ways of printing it.
 
+use crate::exit::Exit;
 pub use crate::metrics::{Metrics, Num, group_thousands};
 use crate::text_safe::printable_lines;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ pub struct ProcessRecord {
     pub ppid: u32,
     pub role: String,
     /// `"code 0"`, `"signal 9 (SIGKILL)"`, or null while it still runs.
-    pub exit: Option<String>,
+    pub exit: Option<Exit>,
 }
 
 /// The result of one run: the JSON report contract of DESIGN.md.
@@ -80,7 +81,7 @@ impl Report {
         if !self.processes.is_empty() {
             let _ = writeln!(out, "  processes:");
             for p in &self.processes {
-                let exit = p.exit.as_deref().unwrap_or("running");
+                let exit = p.exit.map_or("running".to_string(), |e| e.to_string());
                 let _ = writeln!(
                     out,
                     "    pid {:<8} ppid {:<8} {:<8} {exit}",

@@ -60,7 +60,7 @@ pub struct Sample {
     pub processes: Vec<ProcSample>,
     /// Orphans of a run (adopted by this process) that ended and were reaped here, with how
     /// they ended: nobody else is waiting for them while their run goes on.
-    pub reaped: Vec<(u32, String)>,
+    pub reaped: Vec<(u32, crate::exit::Exit)>,
 }
 
 /// What the sampler should watch, set by the UI thread: the runners (with their process

@@ -109,7 +109,7 @@ fn an_orphan_of_a_run_is_sampled_and_reaped_with_its_exit() {
     let _ = stop.send(());
     let _ = sampler.join();
     let (_, exit) = reaped.expect("the sampler reaped the orphan");
-    assert_eq!(exit, "signal 9 (SIGKILL)");
+    assert_eq!(exit.to_string(), "signal 9 (SIGKILL)");
     assert!(
         conlab::procfs::stat(orphan).is_none(),
         "no zombie is left of it"

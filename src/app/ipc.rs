@@ -23,7 +23,7 @@ pub struct TaskBoard {
     /// Worker PIDs in the order they announced themselves.
     pub workers: Vec<u32>,
     /// How each worker ended, once it has.
-    pub exits: BTreeMap<u32, String>,
+    pub exits: BTreeMap<u32, crate::exit::Exit>,
     pub tasks: BTreeMap<u32, TaskSpan>,
 }
 
@@ -32,7 +32,7 @@ impl TaskBoard {
         match &event.body {
             Body::Process { role, .. } if role == "worker" => self.add_worker(event.pid),
             Body::ProcessExit { exit } if self.workers.contains(&event.pid) => {
-                self.exits.insert(event.pid, exit.clone());
+                self.exits.insert(event.pid, *exit);
             }
             Body::Log { text } => {
                 let Some((happening, at)) = Happening::parse(text) else {
@@ -124,7 +124,7 @@ pub const DEPTH_SAMPLES: usize = 240;
 pub struct QueueHistory {
     /// Role of each process that announced itself (writer, reader).
     pub roles: BTreeMap<u32, String>,
-    pub exits: BTreeMap<u32, String>,
+    pub exits: BTreeMap<u32, crate::exit::Exit>,
     pub recent: VecDeque<QueueEntry>,
     /// Every put's and every get's time, each in its own order.
     pub put_times: Vec<f64>,
@@ -142,7 +142,7 @@ impl QueueHistory {
                 self.roles.insert(event.pid, role.clone());
             }
             Body::ProcessExit { exit } => {
-                self.exits.insert(event.pid, exit.clone());
+                self.exits.insert(event.pid, *exit);
             }
             Body::Live { metrics } if Some(event.pid) == runner => {
                 if let Some(d) = metrics.get("queue_depth") {

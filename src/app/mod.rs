@@ -208,7 +208,7 @@ impl App {
                 self.cpu.record(&sample);
                 self.processes.sampled(&sample.processes);
                 for (pid, exit) in &sample.reaped {
-                    self.processes.exited(*pid, exit);
+                    self.processes.exited(*pid, *exit);
                 }
                 vec![]
             }
@@ -557,12 +557,12 @@ impl App {
         match &msg {
             RunnerMsg::Event(event) => match &event.body {
                 Body::Process { ppid, role } => self.processes.started(id, event.pid, *ppid, role),
-                Body::ProcessExit { exit } => self.processes.exited(event.pid, exit),
+                Body::ProcessExit { exit } => self.processes.exited(event.pid, *exit),
                 _ => {}
             },
             RunnerMsg::Exited { exit, .. } => {
-                if let Some(pid) = self.runs.get(&id).and_then(|r| r.pid) {
-                    self.processes.exited(pid, exit);
+                if let (Some(pid), Some(exit)) = (self.runs.get(&id).and_then(|r| r.pid), exit) {
+                    self.processes.exited(pid, *exit);
                 }
                 self.processes.run_ended(id);
             }
@@ -608,8 +608,7 @@ mod tests {
         Msg::Runner(RunnerUpdate {
             run,
             msg: RunnerMsg::Exited {
-                exit: "code 0".into(),
-                success: true,
+                exit: Some(crate::exit::Exit::Code(0)),
             },
         })
     }
@@ -771,7 +770,7 @@ mod tests {
         assert_eq!(app.live_runner_pids(), vec![4242]);
         assert_eq!(app.processes.rows[0].role, "runner");
         app.update(exited(1));
-        assert_eq!(app.processes.rows[0].exit.as_deref(), Some("code 0"));
+        assert_eq!(app.processes.rows[0].exit, Some(crate::exit::Exit::Code(0)));
         assert!(app.live_runner_pids().is_empty());
     }
 

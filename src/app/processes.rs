@@ -1,6 +1,7 @@
 //! The processes panel's table: every runner and its descendants, merged from the runners'
 //! events (roles, exits) and the sampler (state, CPU%, threads). Exited rows stay, dimmed.
 
+use crate::exit::Exit;
 use crate::runner::{RUNNER, RunId};
 use crate::sampler::{ProcSample, ThreadSample};
 
@@ -13,15 +14,15 @@ pub struct ProcRow {
     pub state: char,
     pub cpu_pct: f32,
     pub threads: u32,
-    /// Set once the process has exited: `code 0`, `signal 9 (SIGKILL)`.
-    pub exit: Option<String>,
+    /// Set once the process has exited.
+    pub exit: Option<Exit>,
     /// Its threads at the latest sample (shown with `t`).
     pub tasks: Vec<ThreadSample>,
 }
 
 impl ProcRow {
-    fn mark_exited(&mut self, exit: &str) {
-        self.exit = Some(exit.to_string());
+    fn mark_exited(&mut self, exit: Exit) {
+        self.exit = Some(exit);
         self.state = 'X';
         self.cpu_pct = 0.0;
         self.tasks.clear();
@@ -76,7 +77,7 @@ impl ProcessTable {
         self.trim();
     }
 
-    pub fn exited(&mut self, pid: u32, exit: &str) {
+    pub fn exited(&mut self, pid: u32, exit: Exit) {
         if let Some(row) = self.find(pid) {
             row.mark_exited(exit);
         }
@@ -121,7 +122,7 @@ impl ProcessTable {
             .iter_mut()
             .filter(|r| r.run == run && r.exit.is_none())
         {
-            row.mark_exited(crate::runner::KILLED_WITH_GROUP);
+            row.mark_exited(Exit::KilledWithGroup);
         }
     }
 
@@ -151,14 +152,14 @@ mod tests {
     fn newest_run_first_and_exits_kept() {
         let mut t = ProcessTable::default();
         t.started(1, 100, 1, "runner");
-        t.exited(100, "code 0");
+        t.exited(100, Exit::Code(0));
         t.started(2, 200, 1, "runner");
         t.started(2, 201, 200, "child");
         assert_eq!(
             t.rows.iter().map(|r| r.pid).collect::<Vec<_>>(),
             vec![200, 201, 100]
         );
-        assert_eq!(t.rows[2].exit.as_deref(), Some("code 0"));
+        assert_eq!(t.rows[2].exit, Some(Exit::Code(0)));
         t.run_ended(2);
         assert!(t.rows.iter().all(|r| r.exit.is_some()));
     }
@@ -189,7 +190,7 @@ mod tests {
         assert_eq!(t.rows[1].role, "child");
 
         // 101 dies; its child 102, adopted by the dashboard (PID 50), is still in group 100.
-        t.exited(101, "code 0");
+        t.exited(101, Exit::Code(0));
         let orphan = ProcSample {
             pid: 102,
             ppid: 50,

@@ -2,6 +2,7 @@
 //! final report, all built from the runner's messages.
 
 use crate::event::Body;
+use crate::exit::{Exit, describe};
 use crate::params::Params;
 use crate::report::{Metrics, Report};
 use crate::runner::{RunId, RunnerMsg};
@@ -14,9 +15,9 @@ pub enum RunStatus {
     Running,
     /// Cancel sent; waiting for the runner to report and exit.
     Stopping,
-    /// Reaped. `exit` as in reports (`code 0`, `signal 9 (SIGKILL)`).
+    /// Reaped (`None`: its status could not be had).
     Ended {
-        exit: String,
+        exit: Option<Exit>,
     },
     /// The runner could not be started at all.
     Failed(String),
@@ -146,9 +147,9 @@ impl Run {
                 Some(format!("runner stderr: {line}"))
             }
             RunnerMsg::BadLine(line) => Some(format!("bad event line: {line}")),
-            RunnerMsg::Exited { exit, .. } => {
-                self.status = RunStatus::Ended { exit: exit.clone() };
-                Some(format!("runner reaped: {exit}"))
+            RunnerMsg::Exited { exit } => {
+                self.status = RunStatus::Ended { exit: *exit };
+                Some(format!("runner reaped: {}", describe(*exit)))
             }
         }
     }

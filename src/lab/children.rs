@@ -4,9 +4,9 @@
 //! events are relayed into the runner's own event stream; its report comes back to the runner.
 
 use crate::event::{Body, Event};
+use crate::exit::Exit;
 use crate::probe::Probe;
 use crate::report::Report;
-use crate::runner::describe_exit;
 use std::io::{self, BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::thread::JoinHandle;
@@ -21,8 +21,7 @@ pub struct Worker {
 /// How a worker ended.
 pub struct WorkerEnd {
     pub pid: u32,
-    /// `code 0`, `signal 9 (SIGKILL)`.
-    pub exit: String,
+    pub exit: Exit,
     /// The child's own report, if it got as far as writing one.
     pub report: Option<Report>,
 }
@@ -146,13 +145,10 @@ impl Worker {
 
     /// Waits for the child, announces its exit in the event stream, and returns its report.
     pub fn finish(mut self, probe: &Probe) -> WorkerEnd {
-        let exit = self
-            .child
-            .wait()
-            .map(describe_exit)
-            .unwrap_or_else(|e| format!("unknown ({e})"));
+        // Only a child someone else reaped has no status for us: it is gone, with its group.
+        let exit = self.child.wait().map_or(Exit::KilledWithGroup, Exit::of);
         let report = self.relay.take().and_then(|r| r.join().ok()).flatten();
-        probe.emit_as(self.pid, Body::ProcessExit { exit: exit.clone() });
+        probe.emit_as(self.pid, Body::ProcessExit { exit });
         WorkerEnd {
             pid: self.pid,
             exit,

@@ -9,12 +9,13 @@ mod side;
 pub use side::run_in_runner;
 
 use crate::event::{Body, Event};
+use crate::exit::Exit;
 use crate::params::Params;
 use crossbeam_channel::{Receiver, Sender};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,10 +36,10 @@ pub enum RunnerMsg {
     Stderr(String),
     /// A stdout line that is not a valid event.
     BadLine(String),
-    /// The runner was reaped: `code 0`, `signal 9 (SIGKILL)`. Always the run's last message.
+    /// The runner was reaped (`None`: its status could not be had). Always the run's last
+    /// message.
     Exited {
-        exit: String,
-        success: bool,
+        exit: Option<Exit>,
     },
 }
 
@@ -50,10 +51,6 @@ pub struct RunnerUpdate {
 
 /// The role a runner announces itself with (its children have their scenario's roles).
 pub const RUNNER: &str = "runner";
-
-/// The exit of a runner's descendant that was never seen to exit: its runner ended and took
-/// the whole process group with it.
-pub const KILLED_WITH_GROUP: &str = "killed with its group";
 
 /// Cancels every live runner (SIGTERM to its group): each ends what it started and exits.
 /// Safe to call from a panic hook: the runners outlive this process only as long as their
@@ -68,20 +65,6 @@ pub struct RunnerHandle {
     pub pid: u32,
     exited: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
-}
-
-/// `code 0`, `signal 9 (SIGKILL)` — the same words in reports, logs and the processes panel.
-pub fn describe_exit(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        format!("code {code}")
-    } else if let Some(sig) = status.signal() {
-        match Signal::try_from(sig) {
-            Ok(s) => format!("signal {sig} ({})", s.as_str()),
-            Err(_) => format!("signal {sig}"),
-        }
-    } else {
-        "unknown".to_string()
-    }
 }
 
 /// Starts `conlab run <scenario> --set ... --events` and streams its events into `updates`.
@@ -152,14 +135,11 @@ pub fn spawn(
         .spawn(move || {
             read_events(run, stdout, &updates);
             let _ = stderr_reader.join();
-            let (exit, success) = status_rx
-                .recv()
-                .map(|s: ExitStatus| (describe_exit(s), s.success()))
-                .unwrap_or_else(|_| ("unknown".to_string(), false));
+            let exit = status_rx.recv().ok().map(Exit::of);
             flag.store(true, Ordering::SeqCst);
             let _ = updates.send(RunnerUpdate {
                 run,
-                msg: RunnerMsg::Exited { exit, success },
+                msg: RunnerMsg::Exited { exit },
             });
         })?;
 
@@ -347,21 +327,22 @@ pub fn final_report(
                 }),
                 Body::ProcessExit { exit } => {
                     if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
-                        p.exit = Some(exit.clone());
+                        p.exit = Some(*exit);
                     }
                 }
                 // Parts were joined by the reader; none reaches here.
                 Body::Live { .. } | Body::Log { .. } | Body::Report { .. } | Body::Part { .. } => {}
             },
-            RunnerMsg::Exited { exit, .. } => runner_exit = Some(exit.clone()),
+            RunnerMsg::Exited { exit } => runner_exit = *exit,
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),
             RunnerMsg::BadLine(_) => {}
         }
     }
     // The runner cannot report its own exit; whoever reaped it can.
-    if let (Some(runner), Some(exit)) = (processes.first_mut(), &runner_exit) {
-        runner.exit = Some(exit.clone());
+    if let Some(runner) = processes.first_mut() {
+        runner.exit = runner_exit;
     }
+    let runner_ended = runner_exit.map_or("unknown".to_string(), |e| e.to_string());
     let mut report = report.unwrap_or_else(|| Report {
         scenario: scenario.to_string(),
         params: params.to_json(),
@@ -371,22 +352,18 @@ pub fn final_report(
         notes: vec![],
         cancelled: false,
         error: Some(format!(
-            "the runner ended ({}) without a report{}",
-            runner_exit.as_deref().unwrap_or("unknown"),
+            "the runner ended ({runner_ended}) without a report{}",
             stderr.last().map(|l| format!(": {l}")).unwrap_or_default()
         )),
         processes: vec![],
     });
-    if runner_exit.as_deref() != Some("code 0") && report.error.is_none() {
+    if !runner_exit.is_some_and(Exit::success) && report.error.is_none() {
         report.ok = false;
-        report.error = Some(format!(
-            "runner ended with {}",
-            runner_exit.as_deref().unwrap_or("unknown")
-        ));
+        report.error = Some(format!("runner ended with {runner_ended}"));
     }
     // Descendants that never reported an exit went down with the runner's group.
     for p in processes.iter_mut().filter(|p| p.exit.is_none()) {
-        p.exit = Some(KILLED_WITH_GROUP.to_string());
+        p.exit = Some(Exit::KilledWithGroup);
     }
     report.processes = processes;
     report

@@ -4,10 +4,10 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
+use crate::exit::Exit;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
-use crate::runner::describe_exit;
 use nix::unistd::{ForkResult, Pid, fork, getppid};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -102,13 +102,9 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     // join: wait for every child, so none is left a zombie.
     let mut exits = Vec::new();
     for (pid, _) in &forked {
-        let exit = wait_for(*pid)
-            .map(describe_exit)
-            .unwrap_or_else(|e| format!("unknown ({e})"));
-        probe.emit_as(
-            pid.as_raw() as u32,
-            Body::ProcessExit { exit: exit.clone() },
-        );
+        // Only a child someone else reaped has no status for us: it is gone, with its group.
+        let exit = wait_for(*pid).map_or(Exit::KilledWithGroup, Exit::of);
+        probe.emit_as(pid.as_raw() as u32, Body::ProcessExit { exit });
         probe.log(format!("child {pid} ended: {exit}"));
         exits.push(exit);
     }
@@ -134,7 +130,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     metrics.set("threads_at_fork", 1u64);
     metrics.set("wall_ms", wall_ms);
 
-    let clean = exits.iter().filter(|e| *e == "code 0").count();
+    let clean = exits.iter().filter(|e| e.success()).count();
     let mut notes = vec![format!(
         "fork() returned twice per call: the child's PID in the parent ({me}), 0 in each child; {clean} of {} children exited with code 0, and all were waited for",
         forked.len()

@@ -631,8 +631,8 @@ fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<u64,
         });
         watcher.map_err(|e| format!("python3 failed: {e}"))
     })?;
-    let exit = crate::runner::describe_exit(output.status);
-    probe.emit_as(pid, crate::event::Body::ProcessExit { exit: exit.clone() });
+    let exit = crate::exit::Exit::of(output.status);
+    probe.emit_as(pid, crate::event::Body::ProcessExit { exit });
     let stdout = String::from_utf8_lossy(&output.stdout);
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).map_err(|_| {
         format!(

@@ -188,11 +188,11 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         }
     };
     m.set("wall_ms", wall_ms);
-    if pong_end.exit != "code 0" {
+    if !pong_end.exit.success() {
         notes.push(format!("pong ended with {}", pong_end.exit));
     }
     Ok(Findings {
-        ok: ok && pong_end.exit == "code 0" && !probe.cancelled(),
+        ok: ok && pong_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
         notes,

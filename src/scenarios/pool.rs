@@ -354,7 +354,7 @@ impl<'a> Pool<'a> {
         }
         for slot in self.slots.drain(..) {
             let end = join::join(slot.worker, self.probe);
-            if end.exit != "code 0" && !cancelled {
+            if !end.exit.success() && !cancelled {
                 self.problems
                     .push(format!("worker {} ended with {}", end.pid, end.exit));
             }

@@ -5,6 +5,7 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
+use crate::exit::Exit;
 use crate::lab::children;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -169,12 +170,11 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let mut metrics = Metrics::default();
     metrics.set("parent_pid", i64::from(me));
     metrics.set("child_pid", i64::from(child_pid));
-    let (code, signal) = parse_exit(&end.exit);
     // Python's Process.exitcode: the exit code, or minus the signal that killed it.
-    if let Some(exitcode) = code.or(signal.map(|s| -s)) {
+    if let Some(exitcode) = end.exit.python_code() {
         metrics.set("exitcode", i64::from(exitcode));
     }
-    if let Some(s) = signal {
+    if let Some(s) = end.exit.signal() {
         metrics.set("signal", i64::from(s));
     }
     if let Some(at) = announced.get() {
@@ -186,9 +186,9 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     metrics.set("wall_ms", wall_ms);
 
     let expected = match fail.as_str() {
-        "exit" => format!("code {FAIL_CODE}"),
-        "crash" => "signal 6 (SIGABRT)".to_string(),
-        _ => "code 0".to_string(),
+        "exit" => Exit::Code(FAIL_CODE),
+        "crash" => Exit::Signal(nix::libc::SIGABRT),
+        _ => Exit::Code(0),
     };
     let mut notes = vec![format!(
         "parent {me} started child {child_pid} by running conlab again with the function's name and arguments on its command line; join() returned when it ended: {}",
@@ -230,16 +230,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         metrics,
         notes,
     })
-}
-
-/// `code 3` → (Some(3), None); `signal 6 (SIGABRT)` → (None, Some(6)).
-fn parse_exit(exit: &str) -> (Option<i32>, Option<i32>) {
-    let number = |rest: &str| rest.split_whitespace().next().and_then(|n| n.parse().ok());
-    match (exit.strip_prefix("code "), exit.strip_prefix("signal ")) {
-        (Some(rest), _) => (number(rest), None),
-        (_, Some(rest)) => (None, number(rest)),
-        _ => (None, None),
-    }
 }
 
 /// The child: look the function up by name, decode its arguments, run it.
@@ -291,16 +281,4 @@ fn run_child(probe: &Probe) -> Result<Findings, String> {
         metrics,
         notes: vec![],
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_exit;
-
-    #[test]
-    fn exits_read_back_as_numbers() {
-        assert_eq!(parse_exit("code 3"), (Some(3), None));
-        assert_eq!(parse_exit("signal 6 (SIGABRT)"), (None, Some(6)));
-        assert_eq!(parse_exit("unknown"), (None, None));
-    }
 }

@@ -9,6 +9,7 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::event::{Body, Event};
+use crate::exit::Exit;
 use crate::lab::children;
 use crate::lab::happening::{Happening, Said};
 use crate::lab::join;
@@ -314,17 +315,17 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        item_findings(&mut m, &mut notes, &seen, &items, &reader_end.exit)
+        item_findings(&mut m, &mut notes, &seen, &items, reader_end.exit)
     };
     // Items mode knows the depth after every put and get; rate mode only samples it.
     let from_events = m.get("depth_max").map_or(0, |d| d.as_f64() as u64);
     m.set("depth_max", from_events.max(depth_max.load(Relaxed)));
     m.set("wall_ms", wall_ms);
-    if writer_end.exit != "code 0" {
+    if !writer_end.exit.success() {
         notes.push(format!("the writer ended with {}", writer_end.exit));
     }
     Ok(Findings {
-        ok: ok && writer_end.exit == "code 0" && !probe.cancelled(),
+        ok: ok && writer_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
         notes,
@@ -337,7 +338,7 @@ fn item_findings(
     notes: &mut Vec<String>,
     seen: &[Seen],
     items: &[String],
-    reader_exit: &str,
+    reader_exit: Exit,
 ) -> bool {
     let mut seen = seen.to_vec();
     seen.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
@@ -381,7 +382,7 @@ fn item_findings(
     // writer blocked in put() would count as queued if it were worked out from the times).
     let most = seen.iter().filter_map(|s| s.depth).max().unwrap_or(0);
     m.set("depth_max", most);
-    let terminated = reader_exit == "signal 15 (SIGTERM)";
+    let terminated = reader_exit == Exit::Signal(nix::libc::SIGTERM);
     m.set("reader_terminated", u64::from(terminated));
 
     let got: Vec<&str> = gets.iter().map(|g| g.0).collect();
@@ -442,7 +443,7 @@ fn rate_findings(
     notes.push(format!(
         "{got} items through a queue of {capacity}: {rate:.0} items/s; median latency {p50:.1} µs, from just before put() to just after get(), waiting in line included"
     ));
-    got == count && reader.exit == "code 0"
+    got == count && reader.exit.success()
 }
 
 /// Puts one message, waiting for room as long as it takes, unless the run is cancelled.
@@ -649,11 +650,17 @@ mod tests {
             &mut notes,
             &seen,
             &items,
-            "signal 15 (SIGTERM)"
+            Exit::Signal(nix::libc::SIGTERM)
         ));
         assert_eq!(m.get("got_in_order").unwrap().as_f64(), 1.0);
         assert_eq!(m.get("item_1_latency_us").unwrap().as_f64(), 500.0);
         assert_eq!(m.get("depth_max").unwrap().as_f64(), 1.0);
-        assert!(!item_findings(&mut m, &mut notes, &seen, &items, "code 0"));
+        assert!(!item_findings(
+            &mut m,
+            &mut notes,
+            &seen,
+            &items,
+            Exit::Code(0)
+        ));
     }
 }

@@ -5,10 +5,10 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::event::Body;
+use crate::exit::Exit;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
-use crate::runner::describe_exit;
 use crate::text_safe::cut as preview;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -133,8 +133,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let duration = started.elapsed();
     // Whatever it left running (a shell's background job) came to the runner, a subreaper.
     let leftovers = crate::lifeline::end_descendants(LEFTOVER_GRACE);
-    let exit = describe_exit(end.status);
-    probe.emit_as(pid, Body::ProcessExit { exit: exit.clone() });
+    let exit = Exit::of(end.status);
+    probe.emit_as(pid, Body::ProcessExit { exit });
 
     let mut metrics = Metrics::default();
     metrics.set("command_pid", i64::from(pid));

@@ -170,7 +170,10 @@ pub fn status(run: &Run) -> Span<'static> {
                 super::WRONG,
             ),
             None => Span::styled(
-                format!("✗ runner ended ({exit}) without a report"),
+                format!(
+                    "✗ runner ended ({}) without a report",
+                    crate::exit::describe(*exit)
+                ),
                 super::WRONG,
             ),
         },

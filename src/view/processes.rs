@@ -43,7 +43,7 @@ const COLUMNS: [Column; 8] = [
     (
         "EXIT",
         0,
-        |r| r.exit.clone().unwrap_or_default(),
+        |r| r.exit.map(|e| e.to_string()).unwrap_or_default(),
         |t| format!("sw {}/{}", t.voluntary_switches, t.involuntary_switches),
     ),
 ];

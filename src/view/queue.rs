@@ -101,8 +101,8 @@ fn processes_line(q: &QueueHistory) -> Line<'static> {
         }
         spans.push(Span::styled(format!("{role} {pid} "), LABEL));
         spans.push(match q.exits.get(pid) {
-            Some(exit) if exit.starts_with("signal") => Span::styled(exit.clone(), WRONG),
-            Some(exit) => Span::styled(exit.clone(), DIM),
+            Some(exit) if exit.signal().is_some() => Span::styled(exit.to_string(), WRONG),
+            Some(exit) => Span::styled(exit.to_string(), DIM),
             None => Span::styled("running", Style::new().fg(Color::Yellow)),
         });
     }

@@ -83,19 +83,18 @@ pub fn announce(app: &mut App, run: RunId, t_ms: f64, pid: u32, ppid: u32, role:
     event(app, run, t_ms, pid, Body::Process { ppid, role });
 }
 
-/// Process `pid` of the run ended with `exit`, as its parent announces it.
+/// Process `pid` of the run ended with `exit` (as shown: `code 0`), as its parent announces it.
 pub fn exit(app: &mut App, run: RunId, t_ms: f64, pid: u32, exit: &str) {
-    let exit = exit.to_string();
+    let exit = exit.parse().expect("an exit as shown");
     event(app, run, t_ms, pid, Body::ProcessExit { exit });
 }
 
-/// The runner of `run` was reaped with `exit`.
+/// The runner of `run` was reaped with `exit` (as shown: `code 0`).
 pub fn exited(app: &mut App, run: RunId, exit: &str) -> Vec<Effect> {
     app.update(Msg::Runner(RunnerUpdate {
         run,
         msg: RunnerMsg::Exited {
-            exit: exit.to_string(),
-            success: exit == "code 0",
+            exit: Some(exit.parse().expect("an exit as shown")),
         },
     }))
 }
