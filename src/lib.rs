@@ -9,6 +9,7 @@
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
 //!   into messages; [`lifeline`] makes every child die with its parent.
+//! - [`style`] holds the colours and number formats every drawing shares.
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
 
@@ -28,6 +29,7 @@ pub mod sampler;
 pub mod scenarios;
 pub mod shell_words;
 pub mod signals;
+pub mod style;
 pub mod text_safe;
 pub mod tui;
 pub mod view;

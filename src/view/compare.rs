@@ -1,12 +1,12 @@
 //! The compare view: the scenario's variants side by side, each column filling in live while
 //! its run goes, with time and throughput ratios against the first column.
 
-use super::fmt::{metric, metric_label, scroll_position, short_status};
-use super::{DIM, LABEL, WRONG};
+use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
+use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};

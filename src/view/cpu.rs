@@ -1,9 +1,8 @@
 //! The CPU panel: one row per core (bar, percent, history), in 1, 2 or 4 columns depending on
 //! the core count and the width, plus the total and the dashboard's own CPU%.
 
-use super::DIM;
-use super::fmt::{bar, load_color, sparkline};
 use crate::app::cpu::CpuHistory;
+use crate::style::{DIM, bar, load_color, sparkline};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;

@@ -4,10 +4,10 @@
 //! typing goes, the others their start, `…` marking the cut; so no field pushes the rest of
 //! the form out of its box. A form taller than the main area grows down over the panels.
 
-use super::{DIM, LABEL, WRONG};
 use crate::app::form::Form;
 use crate::params::ParamKind;
 use crate::scenarios::Scenario;
+use crate::style::{DIM, LABEL, WRONG};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

@@ -1,6 +1,6 @@
 //! The `?` overlay: every key, in one place.
 
-use super::LABEL;
+use crate::style::LABEL;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

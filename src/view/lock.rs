@@ -1,10 +1,9 @@
 //! The lock scenario's figures: the balance (marked when wrong), lost updates, per-thread
 //! progress, the counted mutex's contention, and throughput.
 
-use super::fmt::{bar, duration_ms, duration_ns, metric, si};
-use super::{DIM, RIGHT, WRONG, label};
 use crate::app::run::Run;
 use crate::report::{Metrics, Num};
+use crate::style::{DIM, RIGHT, WRONG, bar, duration_ms, duration_ns, label, metric, si};
 use ratatui::text::{Line, Span};
 
 fn get(m: &Metrics, name: &str) -> Option<f64> {

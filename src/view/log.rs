@@ -1,7 +1,7 @@
 //! The event log: the latest runner events, newest last; and with `v`, every event kept,
 //! over the whole screen, to scroll back through.
 
-use super::DIM;
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};

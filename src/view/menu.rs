@@ -1,8 +1,8 @@
 //! The scenario menu, grouped as the tutorial is. Groups without a built scenario are left out.
 
-use super::{DIM, LABEL};
 use crate::app::App;
 use crate::scenarios::{self, Group};
+use crate::style::{DIM, LABEL};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

@@ -3,7 +3,6 @@
 
 pub mod compare;
 pub mod cpu;
-pub mod fmt;
 pub mod form;
 pub mod help;
 pub mod lock;
@@ -14,10 +13,12 @@ pub mod overlay;
 pub mod processes;
 pub mod queue;
 pub mod scenario;
+pub mod status;
 pub mod timeline;
 pub mod too_small;
 
 use crate::app::{App, MIN_SIZE, Overlay};
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -162,20 +163,6 @@ fn header(app: &App, width: u16) -> Line<'static> {
         ),
     ])
 }
-
-/// Secondary text.
-pub const DIM: Style = Style::new().fg(Color::DarkGray);
-/// A value that is wrong (a balance that should be 0 and is not).
-pub const WRONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
-/// A value that is as it should be.
-pub const RIGHT: Style = Style::new().fg(Color::Green);
-/// A figure's label, padded so the figures line up.
-pub fn label(text: &str) -> Span<'static> {
-    Span::styled(format!("{text:<13}"), LABEL)
-}
-
-/// Labels in front of figures.
-pub const LABEL: Style = Style::new().fg(Color::Cyan);
 
 #[cfg(test)]
 mod tests {

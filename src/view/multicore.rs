@@ -1,10 +1,9 @@
 //! The multicore scenario's figures: how many cores the busy loops really used, their
 //! throughput, and with the GIL each thread's share of time holding it, waiting, and running.
 
-use super::fmt::{bar, duration_ms, si};
-use super::{DIM, RIGHT, WRONG, label};
 use crate::app::run::Run;
 use crate::report::Num;
+use crate::style::{DIM, RIGHT, WRONG, bar, duration_ms, label, si};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 

@@ -1,7 +1,7 @@
 //! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
-use super::DIM;
 use crate::scenarios::Scenario;
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -58,7 +58,7 @@ pub fn full_screen(
     let mut block = Block::bordered()
         .title(title.to_string())
         .title_bottom(Line::from(Span::styled(" any other key closes ", DIM)).right_aligned());
-    if let Some(position) = super::fmt::scroll_position(above, below) {
+    if let Some(position) = crate::style::scroll_position(above, below) {
         block = block.title_bottom(Line::from(Span::styled(
             format!(" {position} · ↑↓ PgUp PgDn "),
             DIM,

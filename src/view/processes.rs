@@ -2,9 +2,9 @@
 //! With `t`, each live process's threads follow it: TID, name, state, CPU%, the core it last ran
 //! on, and its voluntary/involuntary context switches.
 
-use super::DIM;
 use crate::app::processes::{ProcRow, ProcessTable};
 use crate::sampler::ThreadSample;
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -100,7 +100,7 @@ pub fn draw(
     let room = rows_room(area);
     let scroll = scroll.min(rows.len().saturating_sub(room));
     let below = rows.len().saturating_sub(scroll + room);
-    let note = match super::fmt::scroll_position(scroll, below) {
+    let note = match crate::style::scroll_position(scroll, below) {
         Some(position) => format!(" {position} · PgUp PgDn · {hint} "),
         None => format!(" {hint} "),
     };

@@ -2,11 +2,10 @@
 //! as a sparkline, latency figures, and the recent items: who put each one when, who got it
 //! when, and how long it spent in the queue.
 
-use super::fmt::{duration_ms, duration_ns, si, sparkline};
-use super::{DIM, LABEL, RIGHT, WRONG, label};
 use crate::app::ipc::QueueHistory;
 use crate::app::run::Run;
 use crate::report::{Metrics, Num};
+use crate::style::{DIM, LABEL, RIGHT, WRONG, duration_ms, duration_ns, label, si, sparkline};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 

@@ -1,13 +1,13 @@
 //! The selected scenario's panel: title, parameters, status, live figures or the report,
 //! the verdict, and as much of the lesson as fits (`l` shows all of it).
 
-use super::fmt::{metric, metric_label, status};
-use super::{DIM, LABEL, WRONG};
+use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
+use crate::style::{DIM, LABEL, WRONG, metric, metric_label};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

@@ -2,10 +2,9 @@
 //! with the task's number on it, and a `queued` row where tasks wait for a free worker. Live
 //! while the run goes (running bars grow up to now), final once it is done.
 
-use super::fmt::duration_ms;
-use super::{DIM, LABEL};
 use crate::app::ipc::{TaskBoard, waiting_at};
 use crate::app::run::Run;
+use crate::style::{DIM, LABEL, duration_ms};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 

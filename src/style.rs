@@ -1,9 +1,23 @@
-//! Small text formatters shared by the panels.
+//! Colours and number formats every drawing shares. A leaf: it knows no model and no view,
+//! so panels, overlays and footers can all use it without importing each other.
 
-use crate::app::run::{Run, RunStatus};
 use crate::report::Num;
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
+
+/// Secondary text.
+pub const DIM: Style = Style::new().fg(Color::DarkGray);
+/// A value that is wrong (a balance that should be 0 and is not).
+pub const WRONG: Style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+/// A value that is as it should be.
+pub const RIGHT: Style = Style::new().fg(Color::Green);
+/// Labels in front of figures.
+pub const LABEL: Style = Style::new().fg(Color::Cyan);
+
+/// A figure's label, padded so the figures line up.
+pub fn label(text: &str) -> Span<'static> {
+    Span::styled(format!("{text:<13}"), LABEL)
+}
 
 /// `450 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
 pub fn duration_ns(ns: f64) -> String {
@@ -53,27 +67,6 @@ pub fn si(x: f64) -> String {
         a if a >= 1e6 => format!("{:.1} M", x / 1e6),
         a if a >= 1e4 => format!("{:.1} k", x / 1e3),
         _ => format!("{x:.0}"),
-    }
-}
-
-/// `✓ 3.10 ms`, `● 43%`, `■ stopped`: a run's state in a narrow column.
-pub fn short_status(run: &Run) -> Span<'static> {
-    match (&run.status, &run.report) {
-        (RunStatus::Ended { .. }, Some(r)) if r.cancelled => Span::styled("■ stopped", super::DIM),
-        (RunStatus::Ended { .. }, Some(r)) if r.ok => {
-            Span::styled(format!("✓ {}", duration_ms(r.wall_ms)), super::RIGHT)
-        }
-        (RunStatus::Ended { .. } | RunStatus::Failed(_), _) => {
-            Span::styled("✗ failed", super::WRONG)
-        }
-        (RunStatus::Running, _) => {
-            let progress = run
-                .progress()
-                .map(|p| format!(" {:.0}%", p * 100.0))
-                .unwrap_or_default();
-            Span::styled(format!("●{progress}"), Style::new().fg(Color::Yellow))
-        }
-        _ => status(run),
     }
 }
 
@@ -136,47 +129,6 @@ pub fn load_color(pct: f32) -> Color {
         p if p < 50.0 => Color::Green,
         p if p < 85.0 => Color::Yellow,
         _ => Color::Red,
-    }
-}
-
-/// `● running 43%`, `✓ done in 3.10 ms`, `■ stopped`, ...
-pub fn status(run: &Run) -> Span<'static> {
-    let report = run.report.as_ref();
-    match &run.status {
-        RunStatus::Starting => Span::styled("◌ starting", Style::new().fg(Color::Yellow)),
-        RunStatus::Running => {
-            let progress = run
-                .progress()
-                .map(|p| format!(" {:.0}%", p * 100.0))
-                .unwrap_or_default();
-            Span::styled(
-                format!("● running{progress}"),
-                Style::new().fg(Color::Yellow),
-            )
-        }
-        RunStatus::Stopping => Span::styled("◍ stopping", Style::new().fg(Color::Yellow)),
-        RunStatus::Failed(e) => Span::styled(format!("✗ could not start: {e}"), super::WRONG),
-        RunStatus::Ended { exit } => match report {
-            Some(r) if r.cancelled => Span::styled(
-                format!("■ stopped after {}", duration_ms(run.t_ms)),
-                super::DIM,
-            ),
-            Some(r) if r.ok => Span::styled(
-                format!("✓ done in {}", duration_ms(r.wall_ms)),
-                super::RIGHT,
-            ),
-            Some(r) => Span::styled(
-                format!("✗ failed: {}", r.error.as_deref().unwrap_or("see notes")),
-                super::WRONG,
-            ),
-            None => Span::styled(
-                format!(
-                    "✗ runner ended ({}) without a report",
-                    crate::exit::describe(*exit)
-                ),
-                super::WRONG,
-            ),
-        },
     }
 }
 
