@@ -10,18 +10,16 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use std::hint::black_box;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Instant;
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "lock",
-    group: Group::Threads,
-    title: "Lock — the shared balance",
-    summary: "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
-    lesson: include_str!("../../assets/lessons/lock.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "lock",
+    Group::Threads,
+    "Lock — the shared balance",
+    "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
+    include_str!("../../assets/lessons/lock.md"),
+    &[
         ParamSpec {
             key: "mode",
             kind: ParamKind::Choice(&["nolock", "lock", "atomic"]),
@@ -44,20 +42,19 @@ pub static SCENARIO: Scenario = Scenario {
             help: "changes per thread (one change = balance += n, then balance -= n)",
         },
     ],
-    compare_key: "mode",
-    compare_values: &["nolock", "lock", "atomic"],
-    highlights: &[
-        "balance",
-        "lost_updates",
-        "contended",
-        "wait_ns_total",
-        "owner_changes",
-        "wall_ms",
-        "ops_per_sec",
-    ],
-    panel: Panel::Lock,
     run,
-};
+)
+.with_compare("mode", &["nolock", "lock", "atomic"])
+.with_highlights(&[
+    "balance",
+    "lost_updates",
+    "contended",
+    "wait_ns_total",
+    "owner_changes",
+    "wall_ms",
+    "ops_per_sec",
+])
+.with_panel(Panel::Lock);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
