@@ -500,4 +500,41 @@ mod tests {
         assert!(shown.contains("x… (10000 characters)'"), "{shown}");
         assert!(shown.ends_with("\n·[2J"), "{shown:?}");
     }
+
+    fn nothing(_: &crate::probe::Probe) -> Result<scenarios::Findings, String> {
+        Ok(scenarios::Findings::default())
+    }
+
+    static NO_COMPARISON: Scenario = Scenario::lesson(
+        "plain",
+        Group::Models,
+        "Plain",
+        "a lesson with no comparison of its own",
+        "Text.",
+        &[crate::params::ParamSpec {
+            key: "n",
+            kind: crate::params::ParamKind::Int { min: 1, max: 9 },
+            default: "1",
+            help: "",
+        }],
+        nothing,
+    );
+
+    #[test]
+    fn a_lesson_without_a_comparison_needs_vary() {
+        let e = parse_vary(&NO_COMPARISON, None).unwrap_err();
+        assert!(
+            e.contains("plain has no comparison of its own") && e.contains("--vary"),
+            "{e}"
+        );
+        let e = parse_vary(&NO_COMPARISON, Some("n")).unwrap_err();
+        assert!(e.ends_with("is not of the form key=v1,v2"), "{e}");
+        assert_eq!(
+            parse_vary(&NO_COMPARISON, Some("n=1,2")),
+            Ok(("n".to_string(), vec!["1".to_string(), "2".to_string()]))
+        );
+        let lock = scenarios::find("lock").unwrap();
+        let e = parse_vary(lock, Some("mode")).unwrap_err();
+        assert!(e.ends_with("(e.g. mode=nolock,lock,atomic)"), "{e}");
+    }
 }
