@@ -8,7 +8,7 @@ use crate::lab::control::{Control, Received};
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
 use crate::lab::gil::Gil;
 use crate::lab::run_clock::{mono_ns, sleep_unless};
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use crossbeam_utils::CachePadded;
@@ -24,12 +24,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
     include_str!("../../assets/lessons/multicore.md"),
     &[
-        ParamSpec {
-            key: "mode",
-            kind: ParamKind::Choice(&["threads", "gil", "processes", "python"]),
-            default: "threads",
-            help: "threads: native; gil: threads sharing one simulated GIL; processes: one child each; python: real CPython threads",
-        },
+        Mode::spec(
+            "mode",
+            Mode::Threads,
+            "threads: native; gil: threads sharing one simulated GIL; processes: one child each; python: real CPython threads",
+        ),
         ParamSpec {
             key: "workers",
             kind: ParamKind::IntOrCores { min: 1, max: 256 },
@@ -115,12 +114,14 @@ const CHUNK: u64 = 100;
 /// Chunks between looks at the clock and the cancel flag.
 const CHUNKS_PER_CHECK: u64 = 64;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Threads,
-    Gil,
-    Processes,
-    Python,
+choice_enum! {
+    /// Where the busy loops run.
+    pub(super) enum Mode {
+        Threads = "threads",
+        Gil = "gil",
+        Processes = "processes",
+        Python = "python",
+    }
 }
 
 /// What each in-process worker publishes, padded so workers do not share cache lines.
@@ -152,12 +153,7 @@ struct Plan {
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let mode = match p.word("mode") {
-        "gil" => Mode::Gil,
-        "processes" => Mode::Processes,
-        "python" => Mode::Python,
-        _ => Mode::Threads,
-    };
+    let mode = p.choice::<Mode>("mode")?;
     let workers = p.int("workers") as usize;
     let seconds = p.int("seconds") as u64;
     let interval = Duration::from_millis(p.int("switch_interval_ms") as u64);
