@@ -292,18 +292,20 @@ fn forward(msg: &RunnerMsg, echo: bool, out: &mut impl Write, err: &mut impl Wri
 /// `key=v1,v2,...` checked against the scenario: the key exists and every value is valid.
 fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<String>), String> {
     let Some(vary) = vary else {
-        let values = scenario
-            .compare_values
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        return Ok((scenario.compare_key.to_string(), values));
+        let natural = scenario.compare().ok_or_else(|| {
+            format!(
+                "{} has no comparison of its own; name one with --vary key=v1,v2",
+                scenario.id
+            )
+        })?;
+        let values = natural.values.iter().map(|v| v.to_string()).collect();
+        return Ok((natural.key.to_string(), values));
     };
     let (key, list) = split_assignment(vary).map_err(|_| {
+        let example = natural_vary(scenario).map_or_else(String::new, |v| format!(" (e.g. {v})"));
         format!(
-            "--vary {} is not of the form key=v1,v2 (e.g. {})",
-            quoted(vary),
-            natural_vary(scenario)
+            "--vary {} is not of the form key=v1,v2{example}",
+            quoted(vary)
         )
     })?;
     let spec = find_spec(scenario.params, key)?;
@@ -413,12 +415,9 @@ fn vary_not_set(key: &str, explicit: bool, assignments: &[String]) -> Result<(),
 }
 
 /// The scenario's own comparison, as `--vary` would spell it.
-fn natural_vary(scenario: &Scenario) -> String {
-    format!(
-        "{}={}",
-        scenario.compare_key,
-        scenario.compare_values.join(",")
-    )
+fn natural_vary(scenario: &Scenario) -> Option<String> {
+    let natural = scenario.compare()?;
+    Some(format!("{}={}", natural.key, natural.values.join(",")))
 }
 
 /// `conlab list`: scenarios by group, each with its parameters and natural comparison.
@@ -439,7 +438,7 @@ fn listing() -> String {
         }
         let _ = writeln!(out, "{}", group.name());
         for s in members {
-            let _ = writeln!(out, "  {:<12} {}", s.id, s.summary);
+            let _ = writeln!(out, "  {:<12} {}", s.id, s.summary());
             for p in s.params {
                 let range = p.short_range();
                 let _ = writeln!(
@@ -448,13 +447,9 @@ fn listing() -> String {
                     "", p.key, p.default, p.help
                 );
             }
-            let _ = writeln!(
-                out,
-                "  {:<12}   compare: {}={}",
-                "",
-                s.compare_key,
-                s.compare_values.join(",")
-            );
+            if let Some(vary) = natural_vary(s) {
+                let _ = writeln!(out, "  {:<12}   compare: {vary}", "");
+            }
         }
     }
     out
@@ -504,5 +499,42 @@ mod tests {
         assert!(shown.len() < 200, "{shown}");
         assert!(shown.contains("x… (10000 characters)'"), "{shown}");
         assert!(shown.ends_with("\n·[2J"), "{shown:?}");
+    }
+
+    fn nothing(_: &crate::probe::Probe) -> Result<scenarios::Findings, String> {
+        Ok(scenarios::Findings::default())
+    }
+
+    static NO_COMPARISON: Scenario = Scenario::lesson(
+        "plain",
+        Group::Models,
+        "Plain",
+        "a lesson with no comparison of its own",
+        "Text.",
+        &[crate::params::ParamSpec {
+            key: "n",
+            kind: crate::params::ParamKind::Int { min: 1, max: 9 },
+            default: "1",
+            help: "",
+        }],
+        nothing,
+    );
+
+    #[test]
+    fn a_lesson_without_a_comparison_needs_vary() {
+        let e = parse_vary(&NO_COMPARISON, None).unwrap_err();
+        assert!(
+            e.contains("plain has no comparison of its own") && e.contains("--vary"),
+            "{e}"
+        );
+        let e = parse_vary(&NO_COMPARISON, Some("n")).unwrap_err();
+        assert!(e.ends_with("is not of the form key=v1,v2"), "{e}");
+        assert_eq!(
+            parse_vary(&NO_COMPARISON, Some("n=1,2")),
+            Ok(("n".to_string(), vec!["1".to_string(), "2".to_string()]))
+        );
+        let lock = scenarios::find("lock").unwrap();
+        let e = parse_vary(lock, Some("mode")).unwrap_err();
+        assert!(e.ends_with("(e.g. mode=nolock,lock,atomic)"), "{e}");
     }
 }

@@ -245,6 +245,105 @@ fn parse_int(text: &str) -> Result<i64, IntError> {
     Ok(n)
 }
 
+/// The enum a [`ParamKind::Choice`] parameter is read as (see [`Params::choice`]). Declared
+/// with [`choice_enum!`], whose one list gives each variant its word: the words the parameter
+/// offers and the variants the code matches on cannot drift apart.
+pub trait Choice: Copy + 'static {
+    /// Every variant, in the order the parameter offers their words.
+    const ALL: &'static [Self];
+    /// The word that selects this variant.
+    fn word(self) -> &'static str;
+}
+
+/// Declares a [`Choice`] enum, each variant with its word:
+/// `choice_enum! { enum Mode { NoLock = "nolock", Lock = "lock" } }`.
+/// Besides the trait it gives `Mode::WORDS`, a const `word()`, and `Mode::spec(key, default,
+/// help)`, the parameter offering exactly those words. Two variants with one word do not build.
+macro_rules! choice_enum {
+    (
+        $(#[$attr:meta])*
+        $vis:vis enum $name:ident {
+            $($(#[$variant_attr:meta])* $variant:ident = $word:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$variant_attr])* $variant),+
+        }
+
+        impl $name {
+            /// The parameter's words, in the order of the variants.
+            pub const WORDS: &'static [&'static str] = &[$($word),+];
+
+            /// The word that selects this variant.
+            pub const fn word(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            /// The parameter that chooses between the variants, by their words.
+            pub const fn spec(
+                key: &'static str,
+                default: Self,
+                help: &'static str,
+            ) -> $crate::params::ParamSpec {
+                $crate::params::ParamSpec {
+                    key,
+                    kind: $crate::params::ParamKind::Choice(Self::WORDS),
+                    default: default.word(),
+                    help,
+                }
+            }
+        }
+
+        impl $crate::params::Choice for $name {
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+
+            fn word(self) -> &'static str {
+                $name::word(self)
+            }
+        }
+
+        const _: () = assert!(
+            $crate::params::distinct($name::WORDS),
+            concat!("two variants of ", stringify!($name), " have the same word")
+        );
+    };
+}
+pub(crate) use choice_enum;
+
+/// No word twice: a word that selects two variants would silently select the first.
+pub(crate) const fn distinct(words: &[&str]) -> bool {
+    let mut i = 0;
+    while i < words.len() {
+        let mut j = i + 1;
+        while j < words.len() {
+            if same(words[i].as_bytes(), words[j].as_bytes()) {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// A full set of values for one scenario's parameters, in declaration order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -318,6 +417,25 @@ impl Params {
             Some(Value::Word(w)) => w,
             other => panic!("scenario bug: `{key}` is not a word parameter ({other:?})"),
         }
+    }
+
+    /// A choice parameter as the enum the scenario matches on. A word the parameter allows
+    /// but the enum lacks is an error naming both, never a silent default; a spec made with
+    /// the enum's `spec` offers only its words, so this fails only when the two differ.
+    pub fn choice<C: Choice>(&self, key: &str) -> Result<C, String> {
+        let word = self.word(key);
+        C::ALL
+            .iter()
+            .copied()
+            .find(|c| c.word() == word)
+            .ok_or_else(|| {
+                let known: Vec<&str> = C::ALL.iter().map(|c| c.word()).collect();
+                format!(
+                    "`{key}`: {} is allowed but this scenario does not handle it; it handles {}",
+                    quoted(word),
+                    known.join(", ")
+                )
+            })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
@@ -399,6 +517,59 @@ mod tests {
         assert_eq!(p.int("n"), 7);
         assert_eq!(p.word("mode"), "b");
         assert_eq!(p.summary(), "mode=b n=7");
+    }
+
+    choice_enum! {
+        /// Two words of `SPECS`' mode.
+        enum Letter {
+            A = "a",
+            B = "b",
+        }
+    }
+
+    #[test]
+    fn a_choice_reads_as_its_enum_and_its_spec_offers_its_words() {
+        assert_eq!(Letter::WORDS, &["a", "b"]);
+        assert_eq!((Letter::A.word(), Letter::B.word()), ("a", "b"));
+        let spec = Letter::spec("mode", Letter::B, "which letter");
+        assert_eq!(
+            spec,
+            ParamSpec {
+                key: "mode",
+                kind: ParamKind::Choice(&["a", "b"]),
+                default: "b",
+                help: "which letter",
+            }
+        );
+        assert_eq!(Params::defaults(&[spec]).choice("mode"), Ok(Letter::B));
+        for (word, letter) in [("a", Letter::A), ("b", Letter::B)] {
+            let p = Params::from_assignments(SPECS, &[format!("mode={word}")]).unwrap();
+            assert_eq!(p.choice::<Letter>("mode"), Ok(letter));
+        }
+    }
+
+    #[test]
+    fn a_word_the_enum_lacks_is_an_error_naming_it_not_a_default() {
+        let wider = [ParamSpec {
+            key: "mode",
+            kind: ParamKind::Choice(&["a", "b", "c"]),
+            default: "a",
+            help: "",
+        }];
+        let p = Params::from_assignments(&wider, &["mode=c"]).unwrap();
+        let e = p.choice::<Letter>("mode").unwrap_err();
+        assert!(
+            e.contains("`mode`") && e.contains("`c`") && e.contains("it handles a, b"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn words_are_distinct_or_refused() {
+        assert!(distinct(&["a", "b", "ab"]));
+        assert!(distinct(&[]));
+        assert!(!distinct(&["a", "b", "a"]));
+        assert!(!distinct(&["gil", "threads", "gil"]));
     }
 
     #[test]

@@ -23,22 +23,20 @@ pub struct Compare {
 }
 
 impl Compare {
-    pub fn new(scenario: &'static Scenario, base: Params, simultaneous: bool) -> Compare {
-        let values: Vec<String> = scenario
-            .compare_values
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        Compare {
+    /// The scenario's natural comparison, or None when it has none.
+    pub fn new(scenario: &'static Scenario, base: Params, simultaneous: bool) -> Option<Compare> {
+        let natural = scenario.compare()?;
+        let values: Vec<String> = natural.values.iter().map(|v| v.to_string()).collect();
+        Some(Compare {
             scenario,
-            key: scenario.compare_key,
+            key: natural.key,
             runs: vec![None; values.len()],
             values,
             base,
             simultaneous,
             stopped: false,
             scroll: 0,
-        }
+        })
     }
 
     /// The parameters of variant `i`.
@@ -66,5 +64,25 @@ impl Compare {
     /// `mode=nolock` for column headers.
     pub fn label(&self, i: usize) -> String {
         format!("{}={}", self.key, self.values[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::{Findings, Group};
+
+    fn nothing(_: &crate::probe::Probe) -> Result<Findings, String> {
+        Ok(Findings::default())
+    }
+
+    static WITHOUT: Scenario = Scenario::lesson("x", Group::Models, "X", "x", "x", &[], nothing);
+
+    #[test]
+    fn a_lesson_without_a_comparison_opens_none() {
+        assert!(Compare::new(&WITHOUT, Params::defaults(&[]), false).is_none());
+        let lock = crate::scenarios::find("lock").unwrap();
+        let c = Compare::new(lock, Params::defaults(lock.params), false).unwrap();
+        assert_eq!((c.key, c.values.len(), c.runs.len()), ("mode", 3, 3));
     }
 }

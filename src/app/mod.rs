@@ -343,11 +343,11 @@ impl App {
             }
             KeyCode::Enter | KeyCode::Char('r') if active.is_empty() => {
                 let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
-                self.compare = Some(Compare::new(
+                self.compare = Compare::new(
                     self.scenario(),
                     self.params[self.selected].clone(),
                     simultaneous,
-                ));
+                );
                 self.start_compare_runs()
             }
             KeyCode::Char('m') => {
@@ -478,11 +478,15 @@ impl App {
     }
 
     fn open_compare(&mut self) -> Vec<Effect> {
-        self.compare = Some(Compare::new(
+        self.compare = Compare::new(
             self.scenario(),
             self.params[self.selected].clone(),
             self.race_mode,
-        ));
+        );
+        if self.compare.is_none() {
+            let id = self.scenario().id;
+            self.push_log(format!("{id} has no comparison to open"));
+        }
         self.start_compare_runs()
     }
 

@@ -62,7 +62,7 @@ impl Run {
             stderr: Vec::new(),
             compared: false,
             output: Vec::new(),
-            panel: super::ipc::PanelState::new(scenario.panel),
+            panel: super::ipc::PanelState::new(scenario.panel()),
         }
     }
 

@@ -2,7 +2,7 @@
 //! parent and each child print their own PID and the other's, from their own processes; the
 //! parent waits for every child and announces how it ended.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
 use crate::params::{ParamKind, ParamSpec};
@@ -11,17 +11,15 @@ use crate::report::Metrics;
 use nix::unistd::{ForkResult, Pid, fork, getppid};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "fork",
-    group: Group::Processes,
-    title: "fork — one call, two returns",
-    summary: "the runner calls fork(): parent and child each print their own PID and the other's; the parent waits for the child",
-    lesson: include_str!("../../assets/lessons/fork.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "fork",
+    Group::Processes,
+    "fork — one call, two returns",
+    "the runner calls fork(): parent and child each print their own PID and the other's; the parent waits for the child",
+    include_str!("../../assets/lessons/fork.md"),
+    &[
         ParamSpec {
             key: "children",
             kind: ParamKind::Int { min: 1, max: 16 },
@@ -38,18 +36,16 @@ pub static SCENARIO: Scenario = Scenario {
             help: "how long each child stays before it exits (to watch it in the processes panel)",
         },
     ],
-    compare_key: "children",
-    compare_values: &["1", "8"],
-    highlights: &[
-        "parent_pid",
-        "child_0_pid",
-        "children",
-        "fork_us",
-        "wall_ms",
-    ],
-    panel: Panel::Highlights,
     run,
-};
+)
+.with_compare("children", &["1", "8"])
+.with_highlights(&[
+    "parent_pid",
+    "child_0_pid",
+    "children",
+    "fork_us",
+    "wall_ms",
+]);
 
 /// The exit code of a child whose own code panicked (as Rust's for a panicking main).
 const CHILD_PANICKED: i32 = 101;

@@ -6,28 +6,25 @@ use super::{Findings, Group, Panel, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::lab::start_gate::StartGate;
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use std::hint::black_box;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Instant;
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "lock",
-    group: Group::Threads,
-    title: "Lock — the shared balance",
-    summary: "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
-    lesson: include_str!("../../assets/lessons/lock.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
-        ParamSpec {
-            key: "mode",
-            kind: ParamKind::Choice(&["nolock", "lock", "atomic"]),
-            default: "nolock",
-            help: "nolock: separate load and store; lock: a counted mutex; atomic: fetch_add/fetch_sub",
-        },
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "lock",
+    Group::Threads,
+    "Lock — the shared balance",
+    "threads add and subtract on one balance: no lock loses updates, a lock queues, atomics do neither",
+    include_str!("../../assets/lessons/lock.md"),
+    &[
+        Mode::spec(
+            "mode",
+            Mode::NoLock,
+            "nolock: separate load and store; lock: a counted mutex; atomic: fetch_add/fetch_sub",
+        ),
         ParamSpec {
             key: "threads",
             kind: ParamKind::Int { min: 1, max: 64 },
@@ -44,26 +41,27 @@ pub static SCENARIO: Scenario = Scenario {
             help: "changes per thread (one change = balance += n, then balance -= n)",
         },
     ],
-    compare_key: "mode",
-    compare_values: &["nolock", "lock", "atomic"],
-    highlights: &[
-        "balance",
-        "lost_updates",
-        "contended",
-        "wait_ns_total",
-        "owner_changes",
-        "wall_ms",
-        "ops_per_sec",
-    ],
-    panel: Panel::Lock,
     run,
-};
+)
+.with_compare("mode", &["nolock", "lock", "atomic"])
+.with_highlights(&[
+    "balance",
+    "lost_updates",
+    "contended",
+    "wait_ns_total",
+    "owner_changes",
+    "wall_ms",
+    "ops_per_sec",
+])
+.with_panel(Panel::Lock);
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    NoLock,
-    Lock,
-    Atomic,
+choice_enum! {
+    /// How the threads change the balance.
+    pub(super) enum Mode {
+        NoLock = "nolock",
+        Lock = "lock",
+        Atomic = "atomic",
+    }
 }
 
 /// Iterations between progress publications and cancellation checks.
@@ -140,11 +138,7 @@ fn worker(
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let params = probe.params();
-    let mode = match params.word("mode") {
-        "lock" => Mode::Lock,
-        "atomic" => Mode::Atomic,
-        _ => Mode::NoLock,
-    };
+    let mode = params.choice::<Mode>("mode")?;
     let threads = params.int("threads") as usize;
     let iterations = params.int("iterations") as u64;
     let shared = Shared {

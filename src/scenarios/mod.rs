@@ -72,27 +72,37 @@ pub enum Panel {
     Queue,
 }
 
-/// One lesson that runs.
+/// Something a runner can run: a lesson from the menu, or the work a lesson's child process does.
 #[derive(Debug)]
 pub struct Scenario {
     pub id: &'static str,
     pub group: Group,
     pub title: &'static str,
-    /// One line, for `conlab list` and the menu.
-    pub summary: &'static str,
-    /// A few paragraphs explaining what the user is seeing.
-    pub lesson: &'static str,
-    /// The lesson as [`Scenario::lesson_text`] gives it, made on first use.
-    lesson_reflowed: OnceLock<String>,
     pub params: &'static [ParamSpec],
-    /// The comparison `c` opens: one parameter and the values to put side by side.
-    pub compare_key: &'static str,
-    pub compare_values: &'static [&'static str],
-    /// The metrics that tell the story, in order: the compare view's rows.
-    pub highlights: &'static [&'static str],
-    /// The dashboard's panel for its figures.
-    pub panel: Panel,
     pub run: fn(&Probe) -> Result<Findings, String>,
+    /// What the menu, the lesson pane and the compare view show; a child has none.
+    lesson: Option<Lesson>,
+}
+
+/// The parts of a scenario only a lesson has.
+#[derive(Debug)]
+struct Lesson {
+    /// One line, for `conlab list` and the menu.
+    summary: &'static str,
+    /// A few paragraphs explaining what the user is seeing.
+    text: &'static str,
+    /// The text as [`Scenario::lesson_text`] gives it, made on first use.
+    reflowed: OnceLock<String>,
+    compare: Option<Comparison>,
+    highlights: &'static [&'static str],
+    panel: Panel,
+}
+
+/// The comparison `c` and `conlab compare` open: one parameter and the values to put side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparison {
+    pub key: &'static str,
+    pub values: &'static [&'static str],
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
@@ -111,17 +121,121 @@ static SCENARIOS: &[&Scenario] = &[
 ];
 
 impl Scenario {
+    /// A lesson of the menu, with no comparison, no highlighted metrics and the plain
+    /// highlights panel until the `with_` methods say otherwise.
+    pub const fn lesson(
+        id: &'static str,
+        group: Group,
+        title: &'static str,
+        summary: &'static str,
+        text: &'static str,
+        params: &'static [ParamSpec],
+        run: fn(&Probe) -> Result<Findings, String>,
+    ) -> Scenario {
+        assert!(
+            !matches!(group, Group::Internal),
+            "a lesson belongs to a group of the menu; internal scenarios are children"
+        );
+        Scenario {
+            id,
+            group,
+            title,
+            params,
+            run,
+            lesson: Some(Lesson {
+                summary,
+                text,
+                reflowed: OnceLock::new(),
+                compare: None,
+                highlights: &[],
+                panel: Panel::Highlights,
+            }),
+        }
+    }
+
+    /// What a runner starts as a lesson's child process: never in the menu or `list`.
+    pub const fn child(
+        id: &'static str,
+        title: &'static str,
+        params: &'static [ParamSpec],
+        run: fn(&Probe) -> Result<Findings, String>,
+    ) -> Scenario {
+        Scenario {
+            id,
+            group: Group::Internal,
+            title,
+            params,
+            run,
+            lesson: None,
+        }
+    }
+
+    /// The comparison `c` opens: `key` set to each of `values`, one run each.
+    pub const fn with_compare(
+        mut self,
+        key: &'static str,
+        values: &'static [&'static str],
+    ) -> Scenario {
+        self.lesson_mut().compare = Some(Comparison { key, values });
+        self
+    }
+
+    /// The metrics that tell the story, in order: the compare view's rows.
+    pub const fn with_highlights(mut self, metrics: &'static [&'static str]) -> Scenario {
+        self.lesson_mut().highlights = metrics;
+        self
+    }
+
+    /// The dashboard's panel for its figures.
+    pub const fn with_panel(mut self, panel: Panel) -> Scenario {
+        self.lesson_mut().panel = panel;
+        self
+    }
+
+    /// Declaring a comparison or a panel for a child is a mistake the build reports: the
+    /// registry is made in const context, where this panic is a compile error.
+    const fn lesson_mut(&mut self) -> &mut Lesson {
+        match &mut self.lesson {
+            Some(lesson) => lesson,
+            None => panic!("only a lesson has a comparison, highlights or a panel"),
+        }
+    }
+
+    /// One line, for `conlab list` and the menu; a child's is its title.
+    pub fn summary(&self) -> &'static str {
+        self.lesson.as_ref().map_or(self.title, |l| l.summary)
+    }
+
     /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.
-    /// Reflowed once per scenario: the panels that show it draw every frame.
+    /// Reflowed once per scenario: the panels that show it draw every frame. A child has none.
     pub fn lesson_text(&self) -> &str {
-        self.lesson_reflowed.get_or_init(|| {
-            self.lesson
+        let Some(lesson) = &self.lesson else {
+            return "";
+        };
+        lesson.reflowed.get_or_init(|| {
+            lesson
+                .text
                 .trim()
                 .split("\n\n")
                 .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
                 .collect::<Vec<_>>()
                 .join("\n\n")
         })
+    }
+
+    /// Its natural comparison, if it has one.
+    pub fn compare(&self) -> Option<Comparison> {
+        self.lesson.as_ref().and_then(|l| l.compare)
+    }
+
+    /// The metrics that tell the story, in order; none for a child.
+    pub fn highlights(&self) -> &'static [&'static str] {
+        self.lesson.as_ref().map_or(&[], |l| l.highlights)
+    }
+
+    /// The panel for its figures; a child's figures, were they ever shown, are a plain list.
+    pub fn panel(&self) -> Panel {
+        self.lesson.as_ref().map_or(Panel::Highlights, |l| l.panel)
     }
 }
 
@@ -172,10 +286,12 @@ mod tests {
         for s in all() {
             // Defaults parse (Params::defaults panics otherwise) and the comparison is valid.
             let mut p = Params::defaults(s.params);
-            for v in s.compare_values {
-                p.set(s.params, s.compare_key, v).unwrap();
+            if let Some(natural) = s.compare() {
+                for v in natural.values {
+                    p.set(s.params, natural.key, v).unwrap();
+                }
             }
-            assert!(!s.lesson.trim().is_empty(), "{} has no lesson", s.id);
+            assert!(!s.lesson_text().is_empty(), "{} has no lesson", s.id);
         }
         let groups: Vec<Group> = all().iter().map(|s| s.group).collect();
         let sorted = {
@@ -189,10 +305,8 @@ mod tests {
     #[test]
     fn internal_scenarios_are_well_formed_and_hidden() {
         for s in INTERNAL {
-            let mut p = Params::defaults(s.params);
-            for v in s.compare_values {
-                p.set(s.params, s.compare_key, v).unwrap();
-            }
+            Params::defaults(s.params);
+            assert!(s.lesson.is_none(), "{} is a child, not a lesson", s.id);
             assert_eq!(s.group, Group::Internal, "{}", s.id);
             assert!(find(s.id).is_err(), "{} is only for runners", s.id);
             assert!(find_for_runner(s.id).is_ok(), "{}", s.id);
@@ -210,6 +324,103 @@ mod tests {
                 s.id
             );
         }
+    }
+
+    fn nothing(_: &Probe) -> Result<Findings, String> {
+        Ok(Findings::default())
+    }
+
+    const MODE: &[ParamSpec] = &[ParamSpec {
+        key: "mode",
+        kind: crate::params::ParamKind::Choice(&["a", "b"]),
+        default: "a",
+        help: "",
+    }];
+
+    static DECLARED: Scenario = Scenario::lesson(
+        "declared",
+        Group::Models,
+        "Declared",
+        "one line",
+        "First\nparagraph.\n\nSecond.",
+        MODE,
+        nothing,
+    )
+    .with_compare("mode", &["a", "b"])
+    .with_highlights(&["wall_ms"])
+    .with_panel(Panel::Lock);
+
+    static PLAIN: Scenario = Scenario::lesson(
+        "plain",
+        Group::Threads,
+        "Plain",
+        "one line",
+        "Text.",
+        &[],
+        nothing,
+    );
+
+    static CHILD: Scenario = Scenario::child("declared-child", "Declared's child", MODE, nothing);
+
+    #[test]
+    fn a_lesson_reads_back_what_it_declares() {
+        assert_eq!((DECLARED.id, DECLARED.group), ("declared", Group::Models));
+        assert_eq!(
+            (DECLARED.title, DECLARED.summary()),
+            ("Declared", "one line")
+        );
+        assert_eq!(DECLARED.lesson_text(), "First paragraph.\n\nSecond.");
+        assert_eq!(DECLARED.params, MODE);
+        assert_eq!(
+            DECLARED.compare(),
+            Some(Comparison {
+                key: "mode",
+                values: &["a", "b"]
+            })
+        );
+        assert_eq!(DECLARED.highlights(), &["wall_ms"]);
+        assert_eq!(DECLARED.panel(), Panel::Lock);
+    }
+
+    #[test]
+    fn a_lesson_compares_nothing_and_lists_its_figures_until_told_otherwise() {
+        assert_eq!(PLAIN.compare(), None);
+        assert!(PLAIN.highlights().is_empty());
+        assert_eq!(PLAIN.panel(), Panel::Highlights);
+        assert_eq!(PLAIN.lesson_text(), "Text.");
+    }
+
+    #[test]
+    fn a_child_has_no_lesson_comparison_or_figures() {
+        assert_eq!(CHILD.group, Group::Internal);
+        assert_eq!(
+            (CHILD.id, CHILD.title, CHILD.params),
+            ("declared-child", "Declared's child", MODE)
+        );
+        assert!(CHILD.lesson.is_none());
+        assert_eq!(CHILD.compare(), None);
+        assert!(CHILD.highlights().is_empty());
+        assert_eq!(CHILD.lesson_text(), "");
+        assert_eq!(CHILD.summary(), "Declared's child");
+    }
+
+    // In a static these are build errors; called at run time they panic with the reason.
+    #[test]
+    #[should_panic(expected = "only a lesson has a comparison")]
+    fn a_child_cannot_be_given_a_comparison() {
+        let _ = Scenario::child("c", "C", MODE, nothing).with_compare("mode", &["a"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "only a lesson has a comparison, highlights or a panel")]
+    fn a_child_cannot_be_given_a_panel() {
+        let _ = Scenario::child("c", "C", MODE, nothing).with_panel(Panel::Lock);
+    }
+
+    #[test]
+    #[should_panic(expected = "a lesson belongs to a group of the menu")]
+    fn a_lesson_cannot_be_internal() {
+        let _ = Scenario::lesson("l", Group::Internal, "L", "l", "l", &[], nothing);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::lab::control::{Control, Received};
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
 use crate::lab::gil::Gil;
 use crate::lab::run_clock::{mono_ns, sleep_unless};
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use crossbeam_utils::CachePadded;
@@ -17,20 +17,18 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "multicore",
-    group: Group::Threads,
-    title: "Multicore — threads, a GIL, processes",
-    summary: "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
-    lesson: include_str!("../../assets/lessons/multicore.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
-        ParamSpec {
-            key: "mode",
-            kind: ParamKind::Choice(&["threads", "gil", "processes", "python"]),
-            default: "threads",
-            help: "threads: native; gil: threads sharing one simulated GIL; processes: one child each; python: real CPython threads",
-        },
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "multicore",
+    Group::Threads,
+    "Multicore — threads, a GIL, processes",
+    "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
+    include_str!("../../assets/lessons/multicore.md"),
+    &[
+        Mode::spec(
+            "mode",
+            Mode::Threads,
+            "threads: native; gil: threads sharing one simulated GIL; processes: one child each; python: real CPython threads",
+        ),
         ParamSpec {
             key: "workers",
             kind: ParamKind::IntOrCores { min: 1, max: 256 },
@@ -59,30 +57,24 @@ pub static SCENARIO: Scenario = Scenario {
             help: "gil: when > 0, release after this many operations instead (the old 100-tick rule)",
         },
     ],
-    compare_key: "mode",
-    compare_values: &["threads", "gil", "processes"],
-    highlights: &[
-        "cpu_cores_used",
-        "ops_per_sec",
-        "ops_per_cpu_sec",
-        "gil_handoffs_per_sec",
-        "wall_ms",
-    ],
-    panel: Panel::Multicore,
     run,
-};
+)
+.with_compare("mode", &["threads", "gil", "processes"])
+.with_highlights(&[
+    "cpu_cores_used",
+    "ops_per_sec",
+    "ops_per_cpu_sec",
+    "gil_handoffs_per_sec",
+    "wall_ms",
+])
+.with_panel(Panel::Multicore);
 
 /// One process of `mode=processes`: a single thread behind a GIL of its own, started with the
 /// others and released by the runner at one moment, so every worker runs the same window.
-pub static WORKER: Scenario = Scenario {
-    id: "multicore-worker",
-    group: Group::Internal,
-    title: "Multicore worker process",
-    summary: "one busy process of multicore mode=processes",
-    lesson: "A worker of multicore's processes mode: it says it is ready, waits for the runner's \
-             go, and runs its busy loop in the window the go names.",
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static WORKER: Scenario = Scenario::child(
+    "multicore-worker",
+    "Multicore worker process",
+    &[
         ParamSpec {
             key: "switch_interval_ms",
             kind: ParamKind::Int { min: 1, max: 1000 },
@@ -99,12 +91,8 @@ pub static WORKER: Scenario = Scenario {
             help: "release the GIL after this many operations (0: on request)",
         },
     ],
-    compare_key: "switch_interval_ms",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: work,
-};
+    work,
+);
 
 /// What a runner and its worker processes say to each other.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -126,12 +114,14 @@ const CHUNK: u64 = 100;
 /// Chunks between looks at the clock and the cancel flag.
 const CHUNKS_PER_CHECK: u64 = 64;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Threads,
-    Gil,
-    Processes,
-    Python,
+choice_enum! {
+    /// Where the busy loops run.
+    pub(super) enum Mode {
+        Threads = "threads",
+        Gil = "gil",
+        Processes = "processes",
+        Python = "python",
+    }
 }
 
 /// What each in-process worker publishes, padded so workers do not share cache lines.
@@ -163,12 +153,7 @@ struct Plan {
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let mode = match p.word("mode") {
-        "gil" => Mode::Gil,
-        "processes" => Mode::Processes,
-        "python" => Mode::Python,
-        _ => Mode::Threads,
-    };
+    let mode = p.choice::<Mode>("mode")?;
     let workers = p.int("workers") as usize;
     let seconds = p.int("seconds") as u64;
     let interval = Duration::from_millis(p.int("switch_interval_ms") as u64);

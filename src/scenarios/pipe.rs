@@ -5,7 +5,7 @@
 //! The pipe is a `socketpair(AF_UNIX, SOCK_STREAM)`, what Python's duplex `Pipe()` is made of
 //! on Unix; each process has its end as stdin and both reads and writes it.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::lab::children;
 use crate::lab::join;
@@ -18,7 +18,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
@@ -41,37 +40,31 @@ const PINNED_ROUNDS: ParamSpec = ParamSpec {
     help: "round trips with both processes pinned to one CPU, for the context-switch cost (0 skips)",
 };
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "pipe",
-    group: Group::Processes,
-    title: "Pipe — ping-pong between two processes",
-    summary: "two processes send 8 bytes back and forth over a duplex pipe: round-trip latency, and a context switch's cost",
-    lesson: include_str!("../../assets/lessons/pipe.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[ROUNDS, PINNED_ROUNDS],
-    compare_key: "rounds",
-    compare_values: &["1000", "10000"],
-    highlights: &[
-        "rtt_p50_us",
-        "rtt_p99_us",
-        "rtt_max_us",
-        "rtt_mean_us",
-        "round_trips_per_sec",
-        "context_switch_us",
-        "wall_ms",
-    ],
-    panel: Panel::Highlights,
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "pipe",
+    Group::Processes,
+    "Pipe — ping-pong between two processes",
+    "two processes send 8 bytes back and forth over a duplex pipe: round-trip latency, and a context switch's cost",
+    include_str!("../../assets/lessons/pipe.md"),
+    &[ROUNDS, PINNED_ROUNDS],
     run,
-};
+)
+.with_compare("rounds", &["1000", "10000"])
+.with_highlights(&[
+    "rtt_p50_us",
+    "rtt_p99_us",
+    "rtt_max_us",
+    "rtt_mean_us",
+    "round_trips_per_sec",
+    "context_switch_us",
+    "wall_ms",
+]);
 
-pub static PING: Scenario = Scenario {
-    id: "pipe-ping",
-    group: Group::Internal,
-    title: "Pipe ping",
-    summary: "the timing end of the pipe scenario",
-    lesson: "The ping process of the pipe scenario: it sends, waits for the echo, and times it.",
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+/// The ping process: it sends, waits for the echo, and times it.
+pub static PING: Scenario = Scenario::child(
+    "pipe-ping",
+    "Pipe ping",
+    &[
         ROUNDS,
         PINNED_ROUNDS,
         ParamSpec {
@@ -84,27 +77,11 @@ pub static PING: Scenario = Scenario {
             help: "the pong process, pinned with this one",
         },
     ],
-    compare_key: "rounds",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: ping,
-};
+    ping,
+);
 
-pub static PONG: Scenario = Scenario {
-    id: "pipe-pong",
-    group: Group::Internal,
-    title: "Pipe pong",
-    summary: "the echoing end of the pipe scenario",
-    lesson: "The pong process of the pipe scenario: it sends back whatever it reads.",
-    lesson_reflowed: OnceLock::new(),
-    params: &[],
-    compare_key: "",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: pong,
-};
+/// The pong process: it sends back whatever it reads.
+pub static PONG: Scenario = Scenario::child("pipe-pong", "Pipe pong", &[], pong);
 
 /// Round trips before the measured ones: page faults, caches, the scheduler settling.
 const WARM_UP: usize = 100;

@@ -21,18 +21,16 @@ use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, 
 use std::collections::VecDeque;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "pool",
-    group: Group::Processes,
-    title: "Pool — more tasks than workers",
-    summary: "a pool of worker processes runs more tasks than it has workers: the extra task waits for a free worker",
-    lesson: include_str!("../../assets/lessons/pool.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "pool",
+    Group::Processes,
+    "Pool — more tasks than workers",
+    "a pool of worker processes runs more tasks than it has workers: the extra task waits for a free worker",
+    include_str!("../../assets/lessons/pool.md"),
+    &[
         ParamSpec {
             key: "size",
             kind: ParamKind::IntOrCores { min: 1, max: 64 },
@@ -64,36 +62,22 @@ pub static SCENARIO: Scenario = Scenario {
             help: "seed of the random sleeps (the same seed, the same sleeps)",
         },
     ],
-    compare_key: "size",
-    compare_values: &["1", "2", "4"],
-    highlights: &[
-        "tasks",
-        "workers",
-        "tasks_waited",
-        "wait_ms_max",
-        "max_concurrent",
-        "busy_pct",
-        "wall_ms",
-    ],
-    panel: Panel::Timeline,
     run,
-};
+)
+.with_compare("size", &["1", "2", "4"])
+.with_highlights(&[
+    "tasks",
+    "workers",
+    "tasks_waited",
+    "wait_ms_max",
+    "max_concurrent",
+    "busy_pct",
+    "wall_ms",
+])
+.with_panel(Panel::Timeline);
 
 /// A process of the pool: takes tasks from its stdin socket until the pool closes it.
-pub static WORKER: Scenario = Scenario {
-    id: "pool-worker",
-    group: Group::Internal,
-    title: "Pool worker",
-    summary: "one worker process of the pool scenario",
-    lesson: "A worker of the pool: it runs the tasks its pool sends down its socket.",
-    lesson_reflowed: OnceLock::new(),
-    params: &[EPOCH_PARAM],
-    compare_key: "epoch_ns",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: work,
-};
+pub static WORKER: Scenario = Scenario::child("pool-worker", "Pool worker", &[EPOCH_PARAM], work);
 
 /// Per-task metrics go into the report for this many tasks: a report is one event line of at
 /// most 4096 bytes. The dashboard's timeline is built from events and shows every task.

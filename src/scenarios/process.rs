@@ -3,7 +3,7 @@
 //! re-executes conlab with the internal scenario `process-child`, naming the function and
 //! carrying its arguments as JSON on the command line; nothing else of the parent reaches it.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
 use crate::lab::children;
@@ -47,14 +47,13 @@ const CHILD_MS: ParamSpec = ParamSpec {
     help: "how long the child's function works before it returns",
 };
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "process",
-    group: Group::Processes,
-    title: "Process — start a child, join it",
-    summary: "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
-    lesson: include_str!("../../assets/lessons/process.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "process",
+    Group::Processes,
+    "Process — start a child, join it",
+    "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
+    include_str!("../../assets/lessons/process.md"),
+    &[
         ParamSpec {
             key: "name",
             kind: ParamKind::Text { max_len: 64 },
@@ -70,31 +69,24 @@ pub static SCENARIO: Scenario = Scenario {
         FAIL,
         CHILD_MS,
     ],
-    compare_key: "fail",
-    compare_values: &["none", "exit", "crash"],
-    highlights: &[
-        "parent_pid",
-        "child_pid",
-        "exitcode",
-        "signal",
-        "start_ms",
-        "wall_ms",
-    ],
-    panel: Panel::Highlights,
     run,
-};
+)
+.with_compare("fail", &["none", "exit", "crash"])
+.with_highlights(&[
+    "parent_pid",
+    "child_pid",
+    "exitcode",
+    "signal",
+    "start_ms",
+    "wall_ms",
+]);
 
 /// The child's side: runs one function from [`TARGETS`] with arguments given as JSON.
 /// Only runners start it (see [`super::INTERNAL`]).
-pub static CHILD: Scenario = Scenario {
-    id: "process-child",
-    group: Group::Internal,
-    title: "Process — the child's side",
-    summary: "runs one named function with JSON arguments from the command line (started by `process`)",
-    lesson: "The child of the `process` scenario: a fresh conlab that received a function name \
-             and its arguments on its command line, and nothing else from its parent.",
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static CHILD: Scenario = Scenario::child(
+    "process-child",
+    "Process — the child's side",
+    &[
         ParamSpec {
             key: "target",
             kind: ParamKind::Choice(TARGETS),
@@ -110,12 +102,8 @@ pub static CHILD: Scenario = Scenario {
         FAIL,
         CHILD_MS,
     ],
-    compare_key: "fail",
-    compare_values: &["none", "exit"],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: run_child,
-};
+    run_child,
+);
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();

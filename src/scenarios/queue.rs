@@ -20,7 +20,6 @@ use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -77,61 +76,35 @@ const SEED: ParamSpec = ParamSpec {
     help: "seed of the random pauses",
 };
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "queue",
-    group: Group::Processes,
-    title: "Queue — a writer and a reader process",
-    summary: "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
-    lesson: include_str!("../../assets/lessons/queue.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
-    compare_key: "capacity",
-    compare_values: &["1", "10"],
-    highlights: &[
-        "items_got",
-        "items_per_sec",
-        "latency_p50_us",
-        "latency_p99_us",
-        "latency_max_us",
-        "depth_max",
-        "wall_ms",
-    ],
-    panel: Panel::Queue,
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "queue",
+    Group::Processes,
+    "Queue — a writer and a reader process",
+    "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
+    include_str!("../../assets/lessons/queue.md"),
+    &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
     run,
-};
+)
+.with_compare("capacity", &["1", "10"])
+.with_highlights(&[
+    "items_got",
+    "items_per_sec",
+    "latency_p50_us",
+    "latency_p99_us",
+    "latency_max_us",
+    "depth_max",
+    "wall_ms",
+])
+.with_panel(Panel::Queue);
 
 /// What the writer and the reader are given: the run's shape and its clock.
 const CHILD_PARAMS: &[ParamSpec] = &[MODE, ITEMS, MAX_DELAY, COUNT, SEED, EPOCH_PARAM];
 
-pub static WRITER: Scenario = Scenario {
-    id: "queue-writer",
-    group: Group::Internal,
-    title: "Queue writer",
-    summary: "the writer process of the queue scenario",
-    lesson: "The writer of the queue scenario: it puts items on the queue it has as stdin.",
-    lesson_reflowed: OnceLock::new(),
-    params: CHILD_PARAMS,
-    compare_key: "mode",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: write,
-};
+/// The writer process: it puts items on the queue it has as stdin.
+pub static WRITER: Scenario = Scenario::child("queue-writer", "Queue writer", CHILD_PARAMS, write);
 
-pub static READER: Scenario = Scenario {
-    id: "queue-reader",
-    group: Group::Internal,
-    title: "Queue reader",
-    summary: "the reader process of the queue scenario",
-    lesson: "The reader of the queue scenario: it gets items from the queue it has as stdin.",
-    lesson_reflowed: OnceLock::new(),
-    params: CHILD_PARAMS,
-    compare_key: "mode",
-    compare_values: &[],
-    highlights: &[],
-    panel: Panel::Highlights,
-    run: read,
-};
+/// The reader process: it gets items from the queue it has as stdin.
+pub static READER: Scenario = Scenario::child("queue-reader", "Queue reader", CHILD_PARAMS, read);
 
 /// Largest message: time stamp, sequence number, and an item of 16 characters of UTF-8.
 const MSG_SIZE: i64 = 128;

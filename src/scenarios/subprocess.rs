@@ -3,7 +3,7 @@
 //! is read from both pipes at once, so a command that writes more than a pipe holds never
 //! blocks; a timeout or a cancel ends it and whatever it started.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
 use crate::params::{ParamKind, ParamSpec};
@@ -17,17 +17,15 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "subprocess",
-    group: Group::Processes,
-    title: "subprocess — run a program",
-    summary: "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
-    lesson: include_str!("../../assets/lessons/subprocess.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "subprocess",
+    Group::Processes,
+    "subprocess — run a program",
+    "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
+    include_str!("../../assets/lessons/subprocess.md"),
+    &[
         ParamSpec {
             key: "mode",
             kind: ParamKind::Choice(&["call", "communicate"]),
@@ -56,19 +54,17 @@ pub static SCENARIO: Scenario = Scenario {
             help: "how long it may run; then it is killed, with everything it started",
         },
     ],
-    compare_key: "mode",
-    compare_values: &["call", "communicate"],
-    highlights: &[
-        "command_pid",
-        "returncode",
-        "signal",
-        "stdout_bytes",
-        "stderr_bytes",
-        "duration_ms",
-    ],
-    panel: Panel::Highlights,
     run,
-};
+)
+.with_compare("mode", &["call", "communicate"])
+.with_highlights(&[
+    "command_pid",
+    "returncode",
+    "signal",
+    "stdout_bytes",
+    "stderr_bytes",
+    "duration_ms",
+]);
 
 /// Output lines of each stream shown as they arrive (the counts cover all of them).
 const SHOWN_LINES: usize = 20;
@@ -585,7 +581,7 @@ mod tests {
         out.lines = 1000;
         err.lines = 1000;
         let mut metrics = Metrics::default();
-        for name in SCENARIO.highlights.iter().chain(&[
+        for name in SCENARIO.highlights().iter().chain(&[
             "stdin_bytes",
             "stdout_lines",
             "stderr_lines",

@@ -2,7 +2,7 @@
 //! "student" in thread-local storage and nested functions read it; the `global-map` variant
 //! does the same through one map keyed by thread id behind a counted lock.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
@@ -11,19 +11,17 @@ use crate::report::{Metrics, group_thousands};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::ThreadId;
 use std::time::Instant;
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "thread-local",
-    group: Group::Threads,
-    title: "ThreadLocal — context without arguments",
-    summary: "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
-    lesson: include_str!("../../assets/lessons/thread-local.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "thread-local",
+    Group::Threads,
+    "ThreadLocal — context without arguments",
+    "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
+    include_str!("../../assets/lessons/thread-local.md"),
+    &[
         ParamSpec {
             key: "mode",
             kind: ParamKind::Choice(&["tls", "global-map"]),
@@ -46,18 +44,16 @@ pub static SCENARIO: Scenario = Scenario {
             help: "how often each worker looks its student up",
         },
     ],
-    compare_key: "mode",
-    compare_values: &["tls", "global-map"],
-    highlights: &[
-        "lookups_per_sec",
-        "acquisitions",
-        "contended",
-        "mismatches",
-        "wall_ms",
-    ],
-    panel: Panel::Highlights,
     run,
-};
+)
+.with_compare("mode", &["tls", "global-map"])
+.with_highlights(&[
+    "lookups_per_sec",
+    "acquisitions",
+    "contended",
+    "mismatches",
+    "wall_ms",
+]);
 
 const STUDENTS: [&str; 8] = [
     "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi",

@@ -1,22 +1,20 @@
 //! `threads` — starting, naming and joining threads: the main thread starts `thread-01`, which
 //! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Scenario};
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub static SCENARIO: Scenario = Scenario {
-    id: "threads",
-    group: Group::Threads,
-    title: "Threads — start, name, join",
-    summary: "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
-    lesson: include_str!("../../assets/lessons/threads.md"),
-    lesson_reflowed: OnceLock::new(),
-    params: &[
+pub static SCENARIO: Scenario = Scenario::lesson(
+    "threads",
+    Group::Threads,
+    "Threads — start, name, join",
+    "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
+    include_str!("../../assets/lessons/threads.md"),
+    &[
         ParamSpec {
             key: "threads",
             kind: ParamKind::Int { min: 1, max: 16 },
@@ -45,12 +43,10 @@ pub static SCENARIO: Scenario = Scenario {
             help: "pause between two counts",
         },
     ],
-    compare_key: "threads",
-    compare_values: &["1", "4"],
-    highlights: &["threads", "steps", "wall_ms"],
-    panel: Panel::Highlights,
     run,
-};
+)
+.with_compare("threads", &["1", "4"])
+.with_highlights(&["threads", "steps", "wall_ms"]);
 
 /// How a thread is known: to Python, to Rust, and to the kernel.
 struct Names {

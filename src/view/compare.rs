@@ -82,7 +82,7 @@ fn runs_of<'a>(app: &'a App, compare: &Compare) -> Vec<Option<&'a Run>> {
 /// The table's place and the summary's, inside the view's border.
 fn split(area: Rect, compare: &Compare) -> (Rect, Rect) {
     // A header, the status row, and a row per highlighted figure.
-    let table_h = compare.scenario.highlights.len() as u16 + 2;
+    let table_h = compare.scenario.highlights().len() as u16 + 2;
     let inner = Block::bordered().inner(area);
     let [table, summary] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
@@ -104,7 +104,7 @@ fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
             }))
             .collect::<Vec<_>>(),
     )];
-    for name in compare.scenario.highlights {
+    for name in compare.scenario.highlights() {
         let mut cells = vec![Cell::from(Span::styled(metric_label(name), LABEL))];
         for run in runs {
             cells.push(cell(name, *run, first));

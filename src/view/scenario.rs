@@ -142,7 +142,7 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
 
 /// The scenario's own figures; scenarios without a dedicated view list their highlights.
 fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
-    match scenario.panel {
+    match scenario.panel() {
         Panel::Lock => super::lock::lines(run, width),
         Panel::Multicore => super::multicore::lines(run, width),
         Panel::Timeline => super::timeline::lines(run, width),
@@ -156,7 +156,7 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
             };
             let m = run.metrics();
             scenario
-                .highlights
+                .highlights()
                 .iter()
                 .filter_map(|name| m.get(name).map(|v| (name, v)))
                 .map(|(name, v)| {
