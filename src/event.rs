@@ -1,5 +1,13 @@
 //! The runner's event stream: one JSON object per line on stdout, versioned, each line under
 //! PIPE_BUF (4096 bytes) so lines written by many processes with one `write` never interleave.
+//!
+//! A run is a trace: what a panel draws arrives as typed events — a process or thread joined,
+//! a span began or ended, a mark, a count — never as prose parsed back. Each maps onto the
+//! Chrome trace event format (`M`, `B`/`E` or `X`, `i`, `C`), so recording and exporting a run
+//! are transformations of the stream. An item's trip between lanes (a task submitted, run and
+//! reported; an item put and got) is a *flow*: the spans and marks that are its steps carry its
+//! id, which is how the Chrome format binds a flow to the slices it passes through. Times are on
+//! the run's clock, whichever process of the run wrote them (see [`crate::probe`]).
 
 use crate::exit::Exit;
 use crate::report::{Metrics, Report};
@@ -9,7 +17,7 @@ use std::io;
 mod live_line;
 
 /// Bumped whenever an event changes shape; readers reject other versions.
-pub const EVENT_VERSION: u32 = 1;
+pub const EVENT_VERSION: u32 = 2;
 
 /// Longest line (with its newline) that is written atomically to a pipe.
 pub const MAX_LINE: usize = 4096;
@@ -40,6 +48,34 @@ pub enum Body {
     Log { text: String },
     /// The final report (its `processes` are filled in by whoever reaped the runner).
     Report { report: Box<Report> },
+    /// A thread of the writing process, by its kernel TID, and the name it goes by.
+    Thread { tid: u32, name: String },
+    /// Something with a duration began on the writing process (on thread `tid`, if given): a
+    /// task, a wait, a request. `span` is unique within the process; `cat` says what kind of
+    /// thing it is (the writer owns the word; panels select by it).
+    Begin {
+        span: u64,
+        cat: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tid: Option<u32>,
+        /// The item whose trip this span is a step of.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        flow: Option<u64>,
+    },
+    /// The span `span` of the writing process ended.
+    End { span: u64 },
+    /// Something at one instant: a crash, a refusal, a handshake.
+    Mark {
+        cat: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tid: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        flow: Option<u64>,
+    },
+    /// A value over time: a queue's depth, workers alive.
+    Count { name: String, value: f64 },
     /// A piece of an event too long for one line; [`Reassembler`] joins the pieces.
     Part {
         /// Unique per writing process (its PID in the high bits).
@@ -48,6 +84,22 @@ pub enum Body {
         /// A slice of the whole event's JSON text.
         data: String,
     },
+}
+
+impl Body {
+    /// Part of the run's trace (what a timeline draws), not counters, text or results.
+    pub fn is_trace(&self) -> bool {
+        matches!(
+            self,
+            Body::Process { .. }
+                | Body::ProcessExit { .. }
+                | Body::Thread { .. }
+                | Body::Begin { .. }
+                | Body::End { .. }
+                | Body::Mark { .. }
+                | Body::Count { .. }
+        )
+    }
 }
 
 /// An event as it lies on the wire: every field of every kind, flat. Decoding through it
@@ -67,6 +119,12 @@ struct Wire {
     id: Option<u64>,
     last: Option<bool>,
     data: Option<String>,
+    tid: Option<u32>,
+    name: Option<String>,
+    span: Option<u64>,
+    cat: Option<String>,
+    flow: Option<u64>,
+    value: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +136,11 @@ enum Kind {
     Log,
     Report,
     Part,
+    Thread,
+    Begin,
+    End,
+    Mark,
+    Count,
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -106,6 +169,30 @@ impl<'de> Deserialize<'de> for Event {
                 id: w.id.ok_or_else(|| need("id"))?,
                 last: w.last.ok_or_else(|| need("last"))?,
                 data: w.data.ok_or_else(|| need("data"))?,
+            },
+            Kind::Thread => Body::Thread {
+                tid: w.tid.ok_or_else(|| need("tid"))?,
+                name: w.name.ok_or_else(|| need("name"))?,
+            },
+            Kind::Begin => Body::Begin {
+                span: w.span.ok_or_else(|| need("span"))?,
+                cat: w.cat.ok_or_else(|| need("cat"))?,
+                name: w.name.ok_or_else(|| need("name"))?,
+                tid: w.tid,
+                flow: w.flow,
+            },
+            Kind::End => Body::End {
+                span: w.span.ok_or_else(|| need("span"))?,
+            },
+            Kind::Mark => Body::Mark {
+                cat: w.cat.ok_or_else(|| need("cat"))?,
+                name: w.name.ok_or_else(|| need("name"))?,
+                tid: w.tid,
+                flow: w.flow,
+            },
+            Kind::Count => Body::Count {
+                name: w.name.ok_or_else(|| need("name"))?,
+                value: w.value.ok_or_else(|| need("value"))?,
             },
         };
         Ok(Event {
@@ -280,7 +367,7 @@ mod tests {
         let e = Event::new(1.5, 42, Body::Live { metrics });
         let line = e.encode().unwrap();
         let text = std::str::from_utf8(&line).unwrap();
-        assert!(text.starts_with("{\"v\":1,"), "{text}");
+        assert!(text.starts_with("{\"v\":2,"), "{text}");
         assert!(text.contains("\"kind\":\"live\""), "{text}");
         assert_eq!(Event::decode(&line).unwrap(), e);
     }

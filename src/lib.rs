@@ -20,6 +20,7 @@ pub mod exit;
 pub mod lab;
 pub mod lifeline;
 pub mod metrics;
+pub mod panels;
 pub mod params;
 pub mod probe;
 pub mod procfs;

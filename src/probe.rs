@@ -110,9 +110,21 @@ pub struct Probe {
 impl Probe {
     /// `emit_events`: write JSON Lines events to stdout (runner mode) or stay silent.
     pub fn new(params: Params, emit_events: bool) -> Probe {
+        Probe::on_clock(params, emit_events, None)
+    }
+
+    /// A probe whose clock starts at `epoch_ns` (CLOCK_MONOTONIC), the run's start, when this
+    /// process is a child of the run: every process of a run then stamps its events on one
+    /// scale. `None`: the clock starts now (this process is the runner).
+    pub fn on_clock(params: Params, emit_events: bool, epoch_ns: Option<u64>) -> Probe {
+        let now = Instant::now();
+        let started = epoch_ns
+            .map(|epoch| mono_ns().saturating_sub(epoch))
+            .and_then(|since| now.checked_sub(Duration::from_nanos(since)))
+            .unwrap_or(now);
         Probe {
             params,
-            started: Instant::now(),
+            started,
             cpu_at_start: cpu_time(),
             emit_events,
         }
@@ -159,16 +171,90 @@ impl Probe {
         cpu_time().saturating_sub(self.cpu_at_start).as_secs_f64() * 1000.0
     }
 
+    /// CLOCK_MONOTONIC at the run's start: what a child of the run needs to share its clock
+    /// (see [`RUN_EPOCH_VAR`]).
+    pub fn epoch_ns(&self) -> u64 {
+        mono_ns().saturating_sub(self.started.elapsed().as_nanos() as u64)
+    }
+
+    /// A span of this process, on the calling thread: it begins now and ends when the guard is
+    /// dropped. `cat` says what kind of thing it is (the writer's word, which panels select by).
+    pub fn span(&self, cat: &str, name: impl Into<String>) -> Span<'_> {
+        self.span_in(cat, name, None)
+    }
+
+    /// As [`Probe::span`], as one step of item `flow`'s trip between lanes.
+    pub fn span_in(&self, cat: &str, name: impl Into<String>, flow: Option<u64>) -> Span<'_> {
+        let span = NEXT_SPAN.fetch_add(1, Ordering::Relaxed);
+        self.emit(Body::Begin {
+            span,
+            cat: cat.to_string(),
+            name: name.into(),
+            tid: Some(this_thread()),
+            flow,
+        });
+        Span { probe: self, span }
+    }
+
+    /// A span that has already happened, on the calling thread: it began at `began_ms` (on the
+    /// run's clock, see [`Probe::elapsed_ms`]) and ends now. For what is known only at its end
+    /// (which item a wait was for).
+    pub fn span_since(&self, began_ms: f64, cat: &str, name: impl Into<String>, flow: Option<u64>) {
+        let span = NEXT_SPAN.fetch_add(1, Ordering::Relaxed);
+        let me = std::process::id();
+        let begin = Body::Begin {
+            span,
+            cat: cat.to_string(),
+            name: name.into(),
+            tid: Some(this_thread()),
+            flow,
+        };
+        self.emit_at(began_ms, me, begin);
+        self.emit(Body::End { span });
+    }
+
+    /// Something at this instant, on the calling thread; `flow`: the item it is a step of.
+    pub fn mark(&self, cat: &str, name: impl Into<String>, flow: Option<u64>) {
+        self.emit(Body::Mark {
+            cat: cat.to_string(),
+            name: name.into(),
+            tid: Some(this_thread()),
+            flow,
+        });
+    }
+
+    /// A value over time (a queue's depth), as of now.
+    pub fn count(&self, name: &str, value: f64) {
+        self.emit(Body::Count {
+            name: name.to_string(),
+            value,
+        });
+    }
+
+    /// Names the calling thread in the trace (its kernel TID, and `name`).
+    pub fn thread_named(&self, name: impl Into<String>) {
+        self.emit(Body::Thread {
+            tid: this_thread(),
+            name: name.into(),
+        });
+    }
+
     pub fn emit(&self, body: Body) {
         self.emit_as(std::process::id(), body);
     }
 
     /// Emits an event about another process (a child's exit, which only its parent sees).
     pub fn emit_as(&self, pid: u32, body: Body) {
+        self.emit_at(self.elapsed_ms(), pid, body);
+    }
+
+    /// Emits an event stamped `t_ms` on the run's clock (something that is known only after it
+    /// happened: when a wait that just ended began).
+    fn emit_at(&self, t_ms: f64, pid: u32, body: Body) {
         if !self.emit_events {
             return;
         }
-        let event = Event::new(self.elapsed_ms(), pid, body);
+        let event = Event::new(t_ms, pid, body);
         match event.encode_lines() {
             Ok(lines) => {
                 // A closed pipe means the reader is gone; the run is cancelled in effect.
@@ -221,6 +307,40 @@ impl Probe {
             drop(stop);
             result
         })
+    }
+}
+
+/// Nanoseconds on CLOCK_MONOTONIC (the clock `std::time::Instant` reads on Linux): one clock
+/// for every process of the machine, so times taken in different processes of a run compare.
+pub fn mono_ns() -> u64 {
+    use nix::time::{ClockId, clock_gettime};
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+/// Where a runner tells its children (conlab started again) when the run began, on
+/// CLOCK_MONOTONIC, so their events share its clock.
+pub const RUN_EPOCH_VAR: &str = "CONLAB_RUN_EPOCH_NS";
+
+/// Span IDs of this process (a span is known by its process and this number).
+static NEXT_SPAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The calling thread's kernel TID.
+fn this_thread() -> u32 {
+    nix::unistd::gettid().as_raw() as u32
+}
+
+/// A span that ends when dropped (see [`Probe::span`]).
+#[must_use = "the span ends when this is dropped"]
+pub struct Span<'a> {
+    probe: &'a Probe,
+    span: u64,
+}
+
+impl Drop for Span<'_> {
+    fn drop(&mut self) {
+        self.probe.emit(Body::End { span: self.span });
     }
 }
 

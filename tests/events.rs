@@ -395,10 +395,10 @@ fn decode_refuses_what_is_not_a_current_event() {
     let line = ok.encode().unwrap();
     assert_eq!(Event::decode(&line).unwrap(), ok);
     let text = String::from_utf8(line).unwrap();
-    let other_version = text.replacen("\"v\":1", "\"v\":2", 1);
+    let other_version = text.replacen("\"v\":2", "\"v\":1", 1);
     assert!(matches!(
         Event::decode(other_version.as_bytes()),
-        Err(CodecError::Version(2))
+        Err(CodecError::Version(1))
     ));
     let cut = &text.as_bytes()[..text.len() / 2];
     assert!(matches!(Event::decode(cut), Err(CodecError::Json(_))));

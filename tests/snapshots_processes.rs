@@ -2,18 +2,23 @@
 //! ratatui's `TestBackend` from fixed models built through `App::update` (the messages the
 //! event loop would send), compared with `insta` snapshots under `tests/snapshots/`.
 //!
-//! The models are what real runs send: the runner and its children announce themselves, the
-//! children log `task 4 started at 249.512 ms` or `got A at 4.443 ms`, the runner publishes
-//! live figures and a report, and `Worker::finish` announces each child's exit. Fixed PIDs and
-//! times; no runner, clock or sampler.
+//! The models are what real runs send: the runner and its children announce themselves and
+//! trace what they do (a submit, a task, a put, a get as spans that carry the item's flow; the
+//! depth as a count), the runner publishes live figures and a report, and `Worker::finish`
+//! announces each child's exit. Fixed PIDs and times; no runner, clock or sampler.
 
 mod common;
 
-use common::view::{announce, draw, event, exit, exited, fg_of, idle, log, press, rows, runner_up};
+use common::view::{
+    announce, begin, count, draw, end, event, exit, exited, fg_of, idle, log, press, rows,
+    runner_up,
+};
 use conlab::app::App;
 use conlab::event::Body;
+use conlab::lab::channel::{DEPTH, GET, PUT};
 use conlab::report::{Metrics, Report};
 use conlab::runner::RunId;
+use conlab::scenarios::pool::{RESULT, SUBMIT, TASK};
 use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
@@ -69,14 +74,11 @@ fn pool_until(app: &mut App, run: RunId, until: f64) {
     for (i, pid) in WORKERS.iter().enumerate() {
         announce(app, run, 2.0 + i as f64, *pid, RUNNER, "worker");
     }
-    for task in 0..5 {
-        log(
-            app,
-            run,
-            6.1,
-            RUNNER,
-            &format!("task {task} queued at {:.3} ms", 6.0 + 0.01 * task as f64),
-        );
+    for task in 0..5u64 {
+        let at = 6.0 + 0.01 * task as f64;
+        let name = format!("submit task {task}");
+        begin(app, run, at, RUNNER, 10 + task, SUBMIT, &name, task);
+        end(app, run, at + 0.005, RUNNER, 10 + task);
     }
     log(
         app,
@@ -85,30 +87,41 @@ fn pool_until(app: &mut App, run: RunId, until: f64) {
         RUNNER,
         "task 4 waits: all 4 workers are busy",
     );
-    let mut happenings: Vec<(f64, u32, String)> = Vec::new();
+    // (time, pid, task, began): each task's span on its worker, and its result on the runner.
+    let mut steps: Vec<(f64, u32, u64, bool)> = Vec::new();
     for (task, pid) in WORKERS.iter().enumerate() {
         let start = 8.0 + 0.3 * task as f64;
-        happenings.push((start, *pid, format!("task {task} started at {start:.3} ms")));
-        let end = start + SLEEPS[task];
-        happenings.push((end, *pid, format!("task {task} done at {end:.3} ms")));
+        steps.push((start, *pid, task as u64, true));
+        steps.push((start + SLEEPS[task], *pid, task as u64, false));
     }
     let start4 = 8.9 + SLEEPS[3] + 0.4;
-    happenings.push((
-        start4,
-        WORKERS[3],
-        format!("task 4 started at {start4:.3} ms"),
-    ));
-    let end4 = start4 + SLEEPS[4];
-    happenings.push((end4, WORKERS[3], format!("task 4 done at {end4:.3} ms")));
-    happenings.sort_by(|a, b| a.0.total_cmp(&b.0));
+    steps.push((start4, WORKERS[3], 4, true));
+    steps.push((start4 + SLEEPS[4], WORKERS[3], 4, false));
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut next_live = 100.0;
-    for (at, pid, text) in happenings.into_iter().filter(|h| h.0 <= until) {
+    for (at, pid, task, began) in steps.into_iter().filter(|h| h.0 <= until) {
         while next_live < at {
             live(app, run, next_live, &[("progress_pct", 0.0)]);
             next_live += 100.0;
         }
-        // A worker's own events carry its own clock; the line carries the run's.
-        log(app, run, at - 3.0, pid, &text);
+        let span = 100 + task;
+        if began {
+            begin(app, run, at, pid, span, TASK, &format!("task {task}"), task);
+            log(app, run, at, pid, &format!("run task {task} {pid}"));
+        } else {
+            end(app, run, at, pid, span);
+            let secs = SLEEPS[task as usize] / 1000.0;
+            log(
+                app,
+                run,
+                at,
+                pid,
+                &format!("finish task {task} use {secs:.2} seconds"),
+            );
+            let result = format!("result of task {task}");
+            begin(app, run, at + 0.1, RUNNER, 20 + task, RESULT, &result, task);
+            end(app, run, at + 0.1, RUNNER, 20 + task);
+        }
     }
     while next_live <= until {
         live(app, run, next_live, &[("progress_pct", 0.0)]);
@@ -243,16 +256,35 @@ fn finished_queue(width: u16, height: u16) -> App {
     announce(&mut app, run, 2.5, WRITER, RUNNER, "writer");
     log(&mut app, run, 1.0, READER, "process to read: 5003");
     log(&mut app, run, 1.0, WRITER, "process to write: 5005");
-    // The reader's lines may overtake the writer's: they come through another pipe.
-    for (at, pid, line) in [
-        (1.5, READER, "got A at 4.443 ms (depth 0)"),
-        (1.6, WRITER, "put A at 4.409 ms (depth 1)"),
-        (50.0, WRITER, "put B at 696.527 ms (depth 0)"),
-        (50.1, READER, "got B at 696.564 ms (depth 0)"),
-        (60.0, WRITER, "put C at 1516.787 ms (depth 1)"),
-        (60.2, READER, "got C at 1516.875 ms (depth 0)"),
-    ] {
-        log(&mut app, run, at, pid, line);
+    // The reader's events may overtake the writer's: they come through another pipe. Each get
+    // began when the reader started to wait for its item.
+    let items = [
+        ("A", 4.409, 2.0, 4.443, 1.0),
+        ("B", 696.527, 4.5, 696.564, 0.0),
+        ("C", 1516.787, 696.6, 1516.875, 1.0),
+    ];
+    for (i, (item, put, waited, got, depth)) in items.iter().enumerate() {
+        let flow = i as u64;
+        begin(&mut app, run, *waited, READER, flow, GET, item, flow);
+        end(&mut app, run, *got, READER, flow);
+        count(&mut app, run, *got, READER, DEPTH, 0.0);
+        log(
+            &mut app,
+            run,
+            *got,
+            READER,
+            &format!("get {item} from queue"),
+        );
+        begin(&mut app, run, *put, WRITER, flow, PUT, item, flow);
+        end(&mut app, run, put + 0.01, WRITER, flow);
+        count(&mut app, run, put + 0.01, WRITER, DEPTH, *depth);
+        log(
+            &mut app,
+            run,
+            put + 0.01,
+            WRITER,
+            &format!("put {item} to queue..."),
+        );
     }
     live(
         &mut app,
@@ -351,6 +383,7 @@ fn queue_panel_in_rate_mode() {
                 ("capacity", 10.0),
                 ("items_put", got + 9.0),
                 ("items_got", got),
+                ("items_expected", 100_000.0),
             ],
         );
     }

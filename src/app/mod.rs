@@ -7,7 +7,6 @@ pub mod compare;
 pub mod cpu;
 pub mod field;
 pub mod form;
-pub mod ipc;
 pub mod processes;
 pub mod run;
 

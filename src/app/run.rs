@@ -3,6 +3,7 @@
 
 use crate::event::Body;
 use crate::exit::{Exit, describe};
+use crate::panels::{Figures, PanelState};
 use crate::params::Params;
 use crate::report::{Metrics, Report};
 use crate::runner::{RunId, RunnerMsg};
@@ -41,8 +42,8 @@ pub struct Run {
     pub compared: bool,
     /// The scenario's own output lines (log events), newest last, at most [`OUTPUT_LINES`].
     pub output: Vec<String>,
-    /// What its scenario's panel builds from events, if it builds anything (see [`super::ipc`]).
-    pub panel: super::ipc::PanelState,
+    /// What its scenario's panel builds from events, if it builds anything.
+    pub panel: PanelState,
 }
 
 /// Output lines a run keeps for its panel.
@@ -62,7 +63,7 @@ impl Run {
             stderr: Vec::new(),
             compared: false,
             output: Vec::new(),
-            panel: super::ipc::PanelState::new(scenario.panel()),
+            panel: PanelState::new(scenario.panel()),
         }
     }
 
@@ -81,6 +82,18 @@ impl Run {
             .unwrap_or(&self.live)
     }
 
+    /// What the run's panel may know of it.
+    pub fn figures(&self) -> Figures<'_> {
+        Figures {
+            params: &self.params,
+            metrics: self.metrics(),
+            live: &self.live,
+            done: self.report.is_some(),
+            active: self.is_active(),
+            t_ms: self.t_ms,
+        }
+    }
+
     /// Progress 0–1 when the scenario publishes `progress_pct`, or `iterations_done` and
     /// `iterations_total`.
     pub fn progress(&self) -> Option<f64> {
@@ -97,7 +110,7 @@ impl Run {
         match msg {
             RunnerMsg::Event(event) => {
                 self.t_ms = self.t_ms.max(event.t_ms);
-                self.observe(event);
+                self.panel.observe(self.scenario.panel(), event);
                 match &event.body {
                     // Children publish their own counters and reports; the run's are the runner's.
                     Body::Live { .. } | Body::Report { .. } if Some(event.pid) != self.pid => None,
@@ -129,6 +142,12 @@ impl Run {
                         Some(format!("{role} started: pid {} (parent {ppid})", event.pid))
                     }
                     Body::ProcessExit { exit } => Some(format!("pid {} exited: {exit}", event.pid)),
+                    // Drawn by the run's panel, not logged.
+                    Body::Thread { .. }
+                    | Body::Begin { .. }
+                    | Body::End { .. }
+                    | Body::Mark { .. }
+                    | Body::Count { .. } => None,
                     Body::Report { report } => {
                         self.report = Some((**report).clone());
                         let verdict = if report.cancelled {

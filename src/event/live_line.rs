@@ -339,31 +339,31 @@ mod tests {
 
     #[test]
     fn anything_but_the_exact_shape_is_left_to_serde() {
-        let good = br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1,"b":2.5}}"#;
+        let good = br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1,"b":2.5}}"#;
         assert!(decode(good).is_some());
         for line in [
-            &br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}"#[..],
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"log","text":"hi"}"#,
-            br#"{"v":1, "t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":01}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1.}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1e}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":nul}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1,}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}} "#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}x"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1000000000000000000}}"#,
-            br#"{"v":1,"t_ms":5,"pid":-9,"kind":"live","metrics":{}}"#,
-            br#"{"v":1,"t_ms":null,"pid":9,"kind":"live","metrics":{}}"#,
-            br#"{"v":1,"t_ms":5,"pid":-0,"kind":"live","metrics":{}}"#,
-            br#"{"v":1,"t_ms":-0,"pid":9,"kind":"live","metrics":{}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-0}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1e400}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-1.8e308}}"#,
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a\u0041":1}}"#,
+            &br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}"#[..],
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"log","text":"hi"}"#,
+            br#"{"v":2, "t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":01}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1.}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1e}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":nul}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1,}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}} "#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}}x"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1000000000000000000}}"#,
+            br#"{"v":2,"t_ms":5,"pid":-9,"kind":"live","metrics":{}}"#,
+            br#"{"v":2,"t_ms":null,"pid":9,"kind":"live","metrics":{}}"#,
+            br#"{"v":2,"t_ms":5,"pid":-0,"kind":"live","metrics":{}}"#,
+            br#"{"v":2,"t_ms":-0,"pid":9,"kind":"live","metrics":{}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-0}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1e400}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":-1.8e308}}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a\u0041":1}}"#,
             b"{\"v\":1,\"t_ms\":5,\"pid\":9,\"kind\":\"live\",\"metrics\":{\"\xff\":1}}",
-            br#"{"v":1,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}"#,
+            br#"{"v":2,"t_ms":5,"pid":9,"kind":"live","metrics":{"a":1}"#,
         ] {
             assert_eq!(decode(line), None, "{}", String::from_utf8_lossy(line));
         }

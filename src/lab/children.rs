@@ -54,7 +54,8 @@ pub fn spawn_with(
     command
         .stdin(stdin)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        .env(crate::probe::RUN_EPOCH_VAR, probe.epoch_ns().to_string());
     crate::lifeline::conlab_dies_with_parent(&mut command);
     let mut child = command.spawn()?;
     let pid = child.id();
@@ -118,11 +119,11 @@ fn relay(
             Body::Report { report: r } if event.pid == pid => report = Some(*r),
             // The parent announced the child when it started it.
             Body::Process { .. } if event.pid == pid => {}
-            Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } if whole => {
+            ref body if (body.is_trace() || matches!(body, Body::Log { .. })) && whole => {
                 forward(&line);
             }
             // Joined from parts, which were not kept: encoded again (in parts of its own).
-            Body::Process { .. } | Body::ProcessExit { .. } | Body::Log { .. } => {
+            ref body if body.is_trace() || matches!(body, Body::Log { .. }) => {
                 for part in event.encode_lines().unwrap_or_default() {
                     forward(&part);
                 }
@@ -184,7 +185,7 @@ mod tests {
     fn whole_lines_go_on_as_they_came_and_parts_are_joined_then_split_again() {
         // Spaced as an encoder never would: forwarded as it is, it was not encoded again.
         let log =
-            b"{ \"v\": 1, \"t_ms\": 2.5, \"pid\": 20, \"kind\": \"log\", \"text\": \"hi\" }\n";
+            b"{ \"v\": 2, \"t_ms\": 2.5, \"pid\": 20, \"kind\": \"log\", \"text\": \"hi\" }\n";
         let grandchild = line(
             GRANDCHILD,
             Body::Process {

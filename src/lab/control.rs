@@ -53,6 +53,11 @@ impl Control {
         Ok(Control { socket })
     }
 
+    /// The socket, to wait on several channels at once with `poll`.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+
     /// Sends one message. Fails if the other side has gone (no SIGPIPE: an error instead).
     pub fn send<T: Serialize>(&self, message: &T) -> Result<(), String> {
         let bytes = serde_json::to_vec(message).map_err(|e| format!("encoding: {e}"))?;

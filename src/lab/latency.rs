@@ -97,12 +97,17 @@ impl Latencies {
     /// `<prefix>_min_us`, `_p50_us`, `_p99_us`, `_max_us`, `_mean_us`, to the nanosecond.
     pub fn add_to(&self, metrics: &mut Metrics, prefix: &str) {
         let us = |ns: f64| (ns / 1e3 * 1000.0).round() / 1000.0;
-        metrics.set(&format!("{prefix}_min_us"), us(self.min_ns as f64));
-        metrics.set(&format!("{prefix}_p50_us"), us(self.p50_ns as f64));
-        metrics.set(&format!("{prefix}_p99_us"), us(self.p99_ns as f64));
-        metrics.set(&format!("{prefix}_max_us"), us(self.max_ns as f64));
-        metrics.set(&format!("{prefix}_mean_us"), us(self.mean_ns));
+        metrics.set(&metric_name(prefix, "min"), us(self.min_ns as f64));
+        metrics.set(&metric_name(prefix, "p50"), us(self.p50_ns as f64));
+        metrics.set(&metric_name(prefix, "p99"), us(self.p99_ns as f64));
+        metrics.set(&metric_name(prefix, "max"), us(self.max_ns as f64));
+        metrics.set(&metric_name(prefix, "mean"), us(self.mean_ns));
     }
+}
+
+/// The name of one figure of a latency summary: `latency` and `p50` → `latency_p50_us`.
+pub fn metric_name(prefix: &str, figure: &str) -> String {
+    format!("{prefix}_{figure}_us")
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod channel;
 pub mod children;
 pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod gil;
-pub mod happening;
 pub mod join;
 pub mod latency;
 pub mod mqueue;

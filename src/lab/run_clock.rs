@@ -3,14 +3,8 @@
 //! `epoch_ns` and say "at 512.3 ms" on the same scale as the runner's own events and report.
 
 use crate::probe::Probe;
-use nix::time::{ClockId, clock_gettime};
 
-/// Nanoseconds on CLOCK_MONOTONIC (the clock `std::time::Instant` reads on Linux).
-pub fn mono_ns() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .unwrap_or(0)
-}
+pub use crate::probe::mono_ns;
 
 /// Milliseconds since the run began, from any process of the run.
 #[derive(Debug, Clone, Copy, PartialEq)]

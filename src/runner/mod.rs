@@ -330,8 +330,8 @@ pub fn final_report(
                         p.exit = Some(*exit);
                     }
                 }
-                // Parts were joined by the reader; none reaches here.
-                Body::Live { .. } | Body::Log { .. } | Body::Report { .. } | Body::Part { .. } => {}
+                // Parts were joined by the reader; none reaches here. The rest is for panels.
+                _ => {}
             },
             RunnerMsg::Exited { exit } => runner_exit = *exit,
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),

@@ -21,7 +21,12 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     let _ = nix::sys::prctl::set_name(c"conlab");
     let parent = nix::unistd::getppid().as_raw();
     crate::probe::watch_for_parent_death(parent, LEFTOVER_GRACE);
-    let probe = Probe::new(params.clone(), true);
+    // The runner's clock starts now; its children (conlab again) share it.
+    let epoch = std::env::var(crate::probe::RUN_EPOCH_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|_| role != crate::runner::RUNNER);
+    let probe = Probe::on_clock(params.clone(), true, epoch);
     probe.emit(Body::Process {
         ppid: parent as u32,
         role: role.into(),

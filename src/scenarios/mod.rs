@@ -5,7 +5,7 @@ mod fork;
 mod lock;
 mod multicore;
 mod pipe;
-mod pool;
+pub mod pool;
 mod process;
 mod queue;
 mod subprocess;
@@ -57,7 +57,7 @@ pub struct Findings {
     pub notes: Vec<String>,
 }
 
-/// Which panel shows a scenario's figures in the dashboard.
+/// Which panel kind shows a scenario's figures in the dashboard (see [`crate::panels`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
     /// Its highlights, one metric a line.
@@ -66,10 +66,32 @@ pub enum Panel {
     Lock,
     /// Cores used and, with the GIL, each thread's shares.
     Multicore,
-    /// Each worker's tasks on a time line, built from the run's events.
-    Timeline,
-    /// The queue's puts, gets, depth and latency, built from the run's events.
-    Queue,
+    /// Items on lanes over time, built from the run's spans.
+    Timeline(TimelineSpec),
+    /// A channel's puts, gets, depth and latency, built from the run's events.
+    Channel(ChannelSpec),
+}
+
+/// What a channel panel calls the channel (`queue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelSpec {
+    pub name: &'static str,
+}
+
+/// What a timeline draws, in the scenario's own words: which processes are its lanes, which
+/// spans its bars, and what the wait before a bar means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimelineSpec {
+    /// Processes that announce this role are the lanes (each gets a row before its first bar).
+    pub lane_role: &'static str,
+    /// What a lane is called (`worker`).
+    pub lane: &'static str,
+    /// Spans of this category are the bars; an item's other spans are the steps around it.
+    pub bar: &'static str,
+    /// What a bar is called (`task`).
+    pub item: &'static str,
+    /// What an item waits for between its first step and its bar (`a free worker`).
+    pub waits_for: &'static str,
 }
 
 /// Something a runner can run: a lesson from the menu, or the work a lesson's child process does.

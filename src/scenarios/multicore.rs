@@ -276,19 +276,30 @@ fn in_process(
         }
         add_thread_shares(m, stats, plan.mode, secs);
     };
-    probe.with_live(snapshot, || {
-        std::thread::scope(|scope| {
-            for (i, s) in stats.iter().enumerate() {
-                std::thread::Builder::new()
-                    .name(format!("busy-{i}"))
-                    .spawn_scoped(scope, move || match plan.mode {
+    probe.with_live(snapshot, || busy_threads(probe, plan, gil, stats))
+}
+
+/// `stats.len()` busy threads, each named in the trace, until the plan's deadline.
+fn busy_threads(
+    probe: &Probe,
+    plan: &Plan,
+    gil: &Gil,
+    stats: &[WorkerStats],
+) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        for (i, s) in stats.iter().enumerate() {
+            std::thread::Builder::new()
+                .name(format!("busy-{i}"))
+                .spawn_scoped(scope, move || {
+                    probe.thread_named(format!("busy-{i}"));
+                    match plan.mode {
                         Mode::Gil => gil_worker(i, gil, s, plan, probe),
                         _ => free_worker(s, plan, probe),
-                    })
-                    .map_err(|e| format!("could not start thread {i}: {e}"))?;
-            }
-            Ok(())
-        })
+                    }
+                })
+                .map_err(|e| format!("could not start thread {i}: {e}"))?;
+        }
+        Ok(())
     })
 }
 
@@ -542,7 +553,8 @@ fn work(probe: &Probe) -> Result<Findings, String> {
     };
     let gil = Gil::new(Duration::from_millis(p.int("switch_interval_ms") as u64));
     let stats = [WorkerStats::default()];
-    in_process(probe, &plan, &gil, &stats, started)?;
+    // No live figures: the runner does not relay a worker's counters, it sums their reports.
+    busy_threads(probe, &plan, &gil, &stats)?;
     let mut metrics = Metrics::default();
     metrics.set("ops", stats[0].ops.load(Relaxed));
     metrics.set("cpu_ms", stats[0].cpu_ns.load(Relaxed) as f64 / 1e6);

@@ -2,27 +2,28 @@
 //! tasks that sleep a random while; four start at once, the fifth waits in the pool's queue
 //! until a worker is free. Then close() (no task may be added after it) and join().
 //!
-//! Workers are conlab re-executed (`pool-worker`), each holding one end of a SOCK_SEQPACKET
-//! socketpair as its stdin: the runner sends `run N MS` down it, the worker answers
-//! `started N NS` and `done N NS` (CLOCK_MONOTONIC), and logs the same on the event stream
-//! for the dashboard's timeline. The runner polls every worker's socket and hands the next
-//! queued task to whichever worker says `done` first.
+//! Workers are conlab re-executed (`pool-worker`), each talking to the runner over a typed
+//! control channel (`lab::control`, its stdin): the runner says `Run { task, ms }`, the worker
+//! answers `Started` and `Done` with their times (CLOCK_MONOTONIC). The runner polls every
+//! worker's channel and hands the next queued task to whichever worker is done first.
+//!
+//! The trace: each task's trip is a flow — a `submit` span on the runner, a `task` span on the
+//! worker that ran it, a `result` span back on the runner — so a timeline shows the task
+//! waiting between its submit and its start.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{Findings, Group, Panel, Scenario, TimelineSpec};
 use crate::lab::children::{self, Worker};
-use crate::lab::happening::Happening;
+use crate::lab::control::{Control, Received};
 use crate::lab::join;
 use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, socketpair};
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub static SCENARIO: Scenario = Scenario::lesson(
     "pool",
@@ -74,7 +75,16 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "busy_pct",
     "wall_ms",
 ])
-.with_panel(Panel::Timeline);
+.with_panel(Panel::Timeline(TimelineSpec {
+    lane_role: WORKER_ROLE,
+    lane: "worker",
+    bar: TASK,
+    item: "task",
+    waits_for: "a free worker",
+}));
+
+/// The role the pool's worker processes announce.
+pub const WORKER_ROLE: &str = "worker";
 
 /// A process of the pool: takes tasks from its stdin socket until the pool closes it.
 pub static WORKER: Scenario = Scenario::child("pool-worker", "Pool worker", &[EPOCH_PARAM], work);
@@ -83,8 +93,26 @@ pub static WORKER: Scenario = Scenario::child("pool-worker", "Pool worker", &[EP
 /// most 4096 bytes. The dashboard's timeline is built from events and shows every task.
 pub const TASK_METRICS: usize = 16;
 
-/// Longest socket message (`started 999 18446744073709551615`).
-const MESSAGE: usize = 64;
+/// The trace's words for a task's trip (panels select spans by them): submitted on the
+/// runner, run on a worker, its result back on the runner.
+pub const SUBMIT: &str = "submit";
+pub const TASK: &str = "task";
+pub const RESULT: &str = "result";
+
+/// What the runner tells a worker.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+enum Order {
+    Run { task: u32, ms: u64 },
+}
+
+/// What a worker tells the runner, with the time on CLOCK_MONOTONIC.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+enum Answer {
+    Started { task: u32, at_ns: u64 },
+    Done { task: u32, at_ns: u64 },
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Task {
@@ -111,10 +139,10 @@ struct Progress {
     waiting: AtomicU64,
 }
 
-/// One worker process and the runner's end of its socket.
+/// One worker process and the runner's end of its channel (`None` once it is closed).
 struct Slot {
     worker: Worker,
-    socket: Option<OwnedFd>,
+    channel: Option<Control>,
     busy: Option<u32>,
 }
 
@@ -130,7 +158,7 @@ struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
-    /// Starts `size` worker processes, each with a socket of its own as stdin.
+    /// Starts `size` worker processes, each with a control channel of its own as stdin.
     fn start(
         probe: &'a Probe,
         size: usize,
@@ -139,27 +167,20 @@ impl<'a> Pool<'a> {
     ) -> Result<Pool<'a>, String> {
         let mut slots = Vec::with_capacity(size);
         for i in 0..size {
-            // CLOEXEC: no other worker may inherit this pair, or a closed pool would not
-            // reach a worker as end-of-file.
-            let (ours, theirs) = socketpair(
-                AddressFamily::Unix,
-                SockType::SeqPacket,
-                None,
-                SockFlag::SOCK_CLOEXEC,
-            )
-            .map_err(|e| format!("could not make a socket pair for worker {i}: {e}"))?;
+            let (channel, theirs) = Control::pair()
+                .map_err(|e| format!("could not make a channel for worker {i}: {e}"))?;
             let worker = children::spawn_with(
                 probe,
                 WORKER.id,
-                "worker",
-                &[clock.assignment()],
+                WORKER_ROLE,
+                &[],
                 Stdio::from(theirs),
                 |_| {},
             )
             .map_err(|e| format!("could not start worker process {i}: {e}"))?;
             slots.push(Slot {
                 worker,
-                socket: Some(ours),
+                channel: Some(channel),
                 busy: None,
             });
         }
@@ -188,7 +209,12 @@ impl<'a> Pool<'a> {
             queued_ms,
             ..Record::default()
         });
-        self.probe.log(Happening::Queued(task.id).line(queued_ms));
+        // The first step of the task's trip: from here it waits until a worker starts it.
+        let _submit = self.probe.span_in(
+            SUBMIT,
+            format!("submit task {}", task.id),
+            Some(u64::from(task.id)),
+        );
         self.queue.push_back(task);
         self.dispatch();
         if self.queue.iter().any(|t| t.id == task.id) {
@@ -212,21 +238,23 @@ impl<'a> Pool<'a> {
             let Some(slot) = self
                 .slots
                 .iter_mut()
-                .find(|s| s.busy.is_none() && s.socket.is_some())
+                .find(|s| s.busy.is_none() && s.channel.is_some())
             else {
                 break;
             };
             let task = self.queue.pop_front().expect("not empty");
-            let message = format!("run {} {}", task.id, task.sleep_ms);
-            let fd = slot.socket.as_ref().expect("checked").as_raw_fd();
-            match send(fd, message.as_bytes(), MsgFlags::MSG_NOSIGNAL) {
-                Ok(_) => slot.busy = Some(task.id),
+            let order = Order::Run {
+                task: task.id,
+                ms: task.sleep_ms,
+            };
+            match slot.channel.as_ref().expect("checked").send(&order) {
+                Ok(()) => slot.busy = Some(task.id),
                 Err(e) => {
                     self.problems.push(format!(
                         "worker {} could not be given task {}: {e}",
                         slot.worker.pid, task.id
                     ));
-                    slot.socket = None;
+                    slot.channel = None;
                     self.queue.push_front(task);
                 }
             }
@@ -240,24 +268,24 @@ impl<'a> Pool<'a> {
         !self.queue.is_empty() || self.slots.iter().any(|s| s.busy.is_some())
     }
 
-    /// join: wait for every task's `done`, giving each free worker the next queued task.
+    /// join: wait for every task's `Done`, giving each free worker the next queued task.
     fn join(&mut self) {
         while self.unfinished() && !self.probe.cancelled() {
-            if self.slots.iter().all(|s| s.socket.is_none()) {
+            if self.slots.iter().all(|s| s.channel.is_none()) {
                 self.problems
                     .push("every worker is gone; tasks were left undone".to_string());
                 return;
             }
             let ready: Vec<usize> = {
-                let live: Vec<(usize, &OwnedFd)> = self
+                let live: Vec<(usize, &Control)> = self
                     .slots
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, s)| s.socket.as_ref().map(|fd| (i, fd)))
+                    .filter_map(|(i, s)| s.channel.as_ref().map(|c| (i, c)))
                     .collect();
                 let mut fds: Vec<PollFd> = live
                     .iter()
-                    .map(|(_, fd)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+                    .map(|(_, c)| PollFd::new(c.as_fd(), PollFlags::POLLIN))
                     .collect();
                 if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) <= 0 {
                     continue;
@@ -275,66 +303,66 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Reads one message from worker `i`: `started N NS`, `done N NS`, or end-of-file.
+    /// Takes one message from worker `i`: `Started`, `Done`, or the end of its channel.
     fn hear_from(&mut self, i: usize) {
         let slot = &mut self.slots[i];
-        let Some(fd) = slot.socket.as_ref().map(|s| s.as_raw_fd()) else {
+        let Some(channel) = slot.channel.as_ref() else {
             return;
         };
-        let mut buf = [0u8; MESSAGE];
-        let n = match recv(fd, &mut buf, MsgFlags::empty()) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => return,
-            Err(_) => 0,
-        };
-        if n == 0 {
-            if let Some(task) = slot.busy.take() {
-                self.problems.push(format!(
-                    "worker {} ended during task {task}",
-                    slot.worker.pid
-                ));
+        let answer = match channel.recv::<Answer>(Duration::ZERO) {
+            Ok(Received::Message(answer)) => answer,
+            Ok(Received::Nothing) => return,
+            Ok(Received::Closed) => {
+                if let Some(task) = slot.busy.take() {
+                    self.problems.push(format!(
+                        "worker {} ended during task {task}",
+                        slot.worker.pid
+                    ));
+                }
+                slot.channel = None;
+                return;
             }
-            slot.socket = None;
-            return;
-        }
-        let text = String::from_utf8_lossy(&buf[..n]);
-        let mut words = text.split_whitespace();
-        let (Some(verb), Some(Ok(task)), Some(Ok(ns))) = (
-            words.next(),
-            words.next().map(str::parse::<u32>),
-            words.next().map(str::parse::<u64>),
-        ) else {
-            self.problems
-                .push(format!("worker {} said `{text}`", slot.worker.pid));
-            return;
+            Err(e) => {
+                self.problems
+                    .push(format!("worker {}: {e}", slot.worker.pid));
+                return;
+            }
         };
-        let at_ms = self.clock.ms(ns);
+        let (task, at_ns) = match answer {
+            Answer::Started { task, at_ns } | Answer::Done { task, at_ns } => (task, at_ns),
+        };
+        let at_ms = self.clock.ms(at_ns);
         let Some(record) = self.records.get_mut(task as usize) else {
             return;
         };
-        match verb {
-            "started" => {
+        match answer {
+            Answer::Started { .. } => {
                 record.start_ms = Some(at_ms);
                 record.worker = Some(slot.worker.pid);
                 self.progress.started.fetch_add(1, Relaxed);
             }
-            "done" => {
+            Answer::Done { .. } => {
                 record.end_ms = Some(at_ms);
                 slot.busy = None;
                 self.progress.done.fetch_add(1, Relaxed);
+                // The last step of the task's trip: its result is back.
+                let _result = self.probe.span_in(
+                    RESULT,
+                    format!("result of task {task}"),
+                    Some(u64::from(task)),
+                );
             }
-            _ => {}
         }
     }
 
-    /// Closes every socket (a worker reads end-of-file and exits) and reaps every worker.
+    /// Closes every channel (a worker sees it closed and exits) and reaps every worker.
     fn shut_down(&mut self) {
         let cancelled = self.probe.cancelled();
         for slot in &mut self.slots {
             if cancelled {
                 slot.worker.terminate();
             }
-            slot.socket = None;
+            slot.channel = None;
         }
         for slot in self.slots.drain(..) {
             let end = join::join(slot.worker, self.probe);
@@ -535,47 +563,34 @@ fn verdict(records: &[Record], size: usize) -> String {
     )
 }
 
-/// The worker's side: `run N MS` in, `started`/`done` out, until the pool closes the socket.
+/// The worker's side: `Run` in, `Started` and `Done` out, until the pool closes the channel.
 fn work(probe: &Probe) -> Result<Findings, String> {
-    let clock = RunClock::at(probe.params().int("epoch_ns"));
-    let stdin = std::io::stdin();
-    let socket = stdin.as_fd();
-    let fd = socket.as_raw_fd();
+    let channel = Control::of_stdin().map_err(|e| format!("no control channel: {e}"))?;
     let started = Instant::now();
     let mut done = 0u64;
-    let tell = |text: String| send(fd, text.as_bytes(), MsgFlags::MSG_NOSIGNAL).is_ok();
-    while !probe.cancelled() {
-        let mut fds = [PollFd::new(socket, PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) <= 0 {
-            continue;
-        }
-        let mut buf = [0u8; MESSAGE];
-        let n = match recv(fd, &mut buf, MsgFlags::empty()) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(format!("reading the pool's socket failed: {e}")),
-        };
-        if n == 0 {
-            break; // The pool closed its end: no more tasks.
-        }
-        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-        let mut words = text.split_whitespace();
-        let (Some("run"), Some(Ok(task)), Some(Ok(ms))) = (
-            words.next(),
-            words.next().map(str::parse::<u32>),
-            words.next().map(str::parse::<u64>),
-        ) else {
-            return Err(format!("the pool sent `{text}`, not `run N MS`"));
-        };
-        let start = mono_ns();
-        tell(format!("started {task} {start}"));
-        probe.log(Happening::Started(task).line(clock.ms(start)));
+    // Until the pool closes its end (no more tasks), or the run is cancelled.
+    while let Received::Message(Order::Run { task, ms }) =
+        channel.recv_unless::<Order>(|| probe.cancelled())?
+    {
+        let span = probe.span_in(TASK, format!("task {task}"), Some(u64::from(task)));
+        channel.send(&Answer::Started {
+            task,
+            at_ns: mono_ns(),
+        })?;
+        // As the tutorial's task prints it.
+        probe.log(format!("run task {task} {}", std::process::id()));
         if !sleep_unless(ms, || probe.cancelled()) {
             break;
         }
-        let end = mono_ns();
-        tell(format!("done {task} {end}"));
-        probe.log(Happening::Done(task).line(clock.ms(end)));
+        probe.log(format!(
+            "finish task {task} use {:.2} seconds",
+            ms as f64 / 1000.0
+        ));
+        drop(span);
+        channel.send(&Answer::Done {
+            task,
+            at_ns: mono_ns(),
+        })?;
         done += 1;
     }
     let mut metrics = Metrics::default();

@@ -3,19 +3,19 @@
 //! `mode=rate` pushes many items as fast as possible and measures throughput and latency.
 //!
 //! The queue is a POSIX message queue (see [`crate::lab::mqueue`]). Each message carries the
-//! CLOCK_MONOTONIC time of its put and a sequence number. The writer and the reader log every
-//! put and get on the event stream (`put A at 3.214 ms`); the runner watches those lines as
-//! they are relayed and computes latencies and the depth over time from them.
+//! CLOCK_MONOTONIC time of its put and a sequence number. In items mode the writer and the
+//! reader trace every put and get as a channel's spans (see [`crate::lab::channel`]); the
+//! runner reads them as they are relayed, as the dashboard does, for latencies and the depth.
 
-use super::{Findings, Group, Panel, Scenario};
+use super::{ChannelSpec, Findings, Group, Panel, Scenario};
 use crate::event::{Body, Event};
 use crate::exit::Exit;
+use crate::lab::channel::{self, Traffic};
 use crate::lab::children;
-use crate::lab::happening::{Happening, Said};
 use crate::lab::join;
 use crate::lab::latency::{Latencies, LatencyHistogram};
 use crate::lab::mqueue::{self, MessageQueue};
-use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
+use crate::lab::run_clock::{SplitMix64, mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -95,10 +95,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "depth_max",
     "wall_ms",
 ])
-.with_panel(Panel::Queue);
+.with_panel(Panel::Channel(ChannelSpec { name: "queue" }));
 
-/// What the writer and the reader are given: the run's shape and its clock.
-const CHILD_PARAMS: &[ParamSpec] = &[MODE, ITEMS, MAX_DELAY, COUNT, SEED, EPOCH_PARAM];
+/// What the writer and the reader are given: the run's shape (its clock comes with their
+/// environment, see `probe::RUN_EPOCH_VAR`).
+const CHILD_PARAMS: &[ParamSpec] = &[MODE, ITEMS, MAX_DELAY, COUNT, SEED];
 
 /// The writer process: it puts items on the queue it has as stdin.
 pub static WRITER: Scenario = Scenario::child("queue-writer", "Queue writer", CHILD_PARAMS, write);
@@ -138,30 +139,20 @@ fn items_of(probe: &Probe) -> Vec<String> {
         .collect()
 }
 
-/// The child's assignments: every parameter it shares with the runner, and the run's clock.
-fn child_assignments(probe: &Probe, clock: RunClock) -> Vec<String> {
-    let mut out: Vec<String> = probe
+/// The child's assignments: every parameter it shares with the runner.
+fn child_assignments(probe: &Probe) -> Vec<String> {
+    probe
         .params()
         .iter()
         .filter(|(k, _)| CHILD_PARAMS.iter().any(|s| s.key == *k))
         .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    out.push(clock.assignment());
-    out
-}
-
-/// A put or a get as the runner saw it go by, with the depth its process read just after.
-#[derive(Debug, Clone)]
-struct Seen {
-    happening: Happening,
-    at_ms: f64,
-    depth: Option<u64>,
+        .collect()
 }
 
 /// What the runner learns from its children's events while they run.
 #[derive(Default)]
 struct Watched {
-    seen: Mutex<Vec<Seen>>,
+    traffic: Mutex<Traffic>,
     put: AtomicU64,
     got: AtomicU64,
 }
@@ -170,21 +161,11 @@ impl Watched {
     /// Called on the relay thread for every event a child writes.
     fn observe(&self, event: &Event) {
         match &event.body {
-            Body::Log { text } => {
-                if let Some(said) = Said::parse(text) {
-                    match said.happening {
-                        Happening::Put(_) => self.put.fetch_add(1, Relaxed),
-                        Happening::Got(_) => self.got.fetch_add(1, Relaxed),
-                        _ => 0,
-                    };
-                    self.seen
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(Seen {
-                            happening: said.happening,
-                            at_ms: said.at_ms,
-                            depth: said.depth,
-                        });
+            Body::Begin { .. } | Body::End { .. } | Body::Count { .. } => {
+                let mut traffic = self.traffic.lock().unwrap_or_else(|p| p.into_inner());
+                if traffic.observe(event) {
+                    self.put.store(traffic.puts.len() as u64, Relaxed);
+                    self.got.store(traffic.gets.len() as u64, Relaxed);
                 }
             }
             // Rate mode: no line per item, only the children's counters.
@@ -208,7 +189,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let capacity = p.int("capacity");
     let count = p.int("count") as u64;
     let expected = if rate { count } else { items.len() as u64 };
-    let clock = RunClock::of(probe);
     let started = Instant::now();
 
     let ends = mqueue::create(capacity, MSG_SIZE)
@@ -218,7 +198,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         std::process::id()
     ));
     let watched = Arc::new(Watched::default());
-    let args = child_assignments(probe, clock);
+    let args = child_assignments(probe);
     let spawn = |scenario: &Scenario, role: &str, end| {
         let w = watched.clone();
         children::spawn_with(
@@ -245,6 +225,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         m.set("items_put", watched.put.load(Relaxed));
         m.set("items_got", got);
         m.set("progress_pct", got as f64 * 100.0 / expected as f64);
+        m.set(channel::ITEMS_EXPECTED, expected);
     };
     let (writer_end, reader_end) = probe.with_live(snapshot, || {
         let w = join::join(writer, probe);
@@ -283,12 +264,12 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         m.set("items_put", put.map_or(0, |n| n.as_f64() as u64));
         rate_findings(&mut m, &mut notes, &reader_end, count, capacity)
     } else {
-        let seen = watched
-            .seen
+        let traffic = watched
+            .traffic
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        item_findings(&mut m, &mut notes, &seen, &items, reader_end.exit)
+        item_findings(&mut m, &mut notes, &traffic, &items, reader_end.exit)
     };
     // Items mode knows the depth after every put and get; rate mode only samples it.
     let from_events = m.get("depth_max").map_or(0, |d| d.as_f64() as u64);
@@ -309,42 +290,32 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 fn item_findings(
     m: &mut Metrics,
     notes: &mut Vec<String>,
-    seen: &[Seen],
+    traffic: &Traffic,
     items: &[String],
     reader_exit: Exit,
 ) -> bool {
-    let mut seen = seen.to_vec();
-    seen.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
-    // Each item `pick` names, with when it happened.
-    let times = |pick: fn(&Happening) -> Option<&str>| -> Vec<(&str, f64)> {
-        seen.iter()
-            .filter_map(|s| Some((pick(&s.happening)?, s.at_ms)))
-            .collect()
-    };
-    let puts = times(|h| match h {
-        Happening::Put(i) => Some(i),
-        _ => None,
-    });
-    let gets = times(|h| match h {
-        Happening::Got(i) => Some(i),
-        _ => None,
-    });
     m.set("items", items.len() as u64);
-    m.set("items_put", puts.len() as u64);
-    m.set("items_got", gets.len() as u64);
+    m.set("items_put", traffic.puts.len() as u64);
+    m.set("items_got", traffic.gets.len() as u64);
+    // The gets in the order they happened, whatever order their events arrived in.
+    let mut gets: Vec<&channel::Step> = traffic.gets.values().collect();
+    gets.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
     let in_order = gets
         .iter()
-        .map(|g| g.0)
+        .map(|g| g.item.as_str())
         .eq(items.iter().map(String::as_str));
     m.set("got_in_order", u64::from(in_order));
     // A queue is first in, first out: the i-th get took the i-th put.
     let mut latencies: Vec<u64> = Vec::new();
-    for (i, (put, get)) in puts.iter().zip(&gets).enumerate() {
-        let ns = ((get.1 - put.1) * 1e6).round().max(0.0) as u64;
+    for (&i, put) in &traffic.puts {
+        let (Some(get), Some(ms)) = (traffic.gets.get(&i), traffic.latency_ms(i)) else {
+            continue;
+        };
+        let ns = (ms * 1e6).round() as u64;
         latencies.push(ns);
-        if i < ITEM_METRICS {
-            m.set(&format!("item_{i}_put_ms"), put.1);
-            m.set(&format!("item_{i}_get_ms"), get.1);
+        if (i as usize) < ITEM_METRICS {
+            m.set(&format!("item_{i}_put_ms"), put.at_ms);
+            m.set(&format!("item_{i}_get_ms"), get.at_ms);
             m.set(&format!("item_{i}_latency_us"), ns as f64 / 1e3);
         }
     }
@@ -353,12 +324,11 @@ fn item_findings(
     }
     // The depth each process read just after its put or get: measured, not inferred (a
     // writer blocked in put() would count as queued if it were worked out from the times).
-    let most = seen.iter().filter_map(|s| s.depth).max().unwrap_or(0);
-    m.set("depth_max", most);
+    m.set("depth_max", traffic.depth_max());
     let terminated = reader_exit == Exit::Signal(nix::libc::SIGTERM);
     m.set("reader_terminated", u64::from(terminated));
 
-    let got: Vec<&str> = gets.iter().map(|g| g.0).collect();
+    let got: Vec<&str> = gets.iter().map(|g| g.item.as_str()).collect();
     notes.push(if in_order {
         format!(
             "the reader got {} in the order they were put",
@@ -436,7 +406,6 @@ fn put(queue: &MessageQueue, message: &[u8], probe: &Probe) -> Result<bool, Stri
 /// The writer: puts every item (items) or `count` numbered items as fast as it can (rate).
 fn write(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let clock = RunClock::at(p.int("epoch_ns"));
     // SAFETY: the runner gave this process the queue's write end as stdin; nothing else uses fd 0.
     let queue = unsafe { MessageQueue::from_stdin() };
     let started = Instant::now();
@@ -464,13 +433,16 @@ fn write(probe: &Probe) -> Result<Findings, String> {
         let mut rng = SplitMix64::new(p.int("seed") as u64);
         let max_delay = p.int("max_delay_ms") as u64;
         for (seq, item) in items_of(probe).iter().enumerate() {
+            let span = probe.span_in(channel::PUT, item.clone(), Some(seq as u64));
             let put_ns = mono_ns();
             if !put(&queue, &encode(put_ns, seq as u32, item.as_bytes()), probe)? {
                 break;
             }
+            drop(span);
             put_count.fetch_add(1, Relaxed);
-            let depth = queue.depth().unwrap_or(0);
-            probe.log(Happening::Put(item.clone()).line_with_depth(clock.ms(put_ns), depth));
+            probe.count(channel::DEPTH, queue.depth().unwrap_or(0) as f64);
+            // As the tutorial's writer prints it.
+            probe.log(format!("put {item} to queue..."));
             if !sleep_unless(rng.up_to(max_delay), || probe.cancelled()) {
                 break;
             }
@@ -490,7 +462,6 @@ fn write(probe: &Probe) -> Result<Findings, String> {
 /// The reader: gets forever (items; SIGTERM ends it), or exactly `count` items (rate).
 fn read(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let clock = RunClock::at(p.int("epoch_ns"));
     // SAFETY: the runner gave this process the queue's read end as stdin; nothing else uses fd 0.
     let queue = unsafe { MessageQueue::from_stdin() };
     let mut buf = vec![0u8; queue.msg_size().map_err(|e| e.to_string())?];
@@ -508,6 +479,7 @@ fn read(probe: &Probe) -> Result<Findings, String> {
         );
     }
     let mut got = 0u64;
+    let mut waiting_since = probe.elapsed_ms();
     while !probe.cancelled() {
         let Some(n) = queue
             .receive(&mut buf, WAIT)
@@ -515,16 +487,19 @@ fn read(probe: &Probe) -> Result<Findings, String> {
         else {
             continue;
         };
-        let now = mono_ns();
         let Some((_, _, item)) = decode(&buf[..n]) else {
             return Err(format!(
                 "a message of {n} bytes is not one this scenario put"
             ));
         };
-        got += 1;
-        let depth = queue.depth().unwrap_or(0);
         let item = String::from_utf8_lossy(item).into_owned();
-        probe.log(Happening::Got(item).line_with_depth(clock.ms(now), depth));
+        // The get: from when the reader began to wait for this item to now, the got-th.
+        probe.span_since(waiting_since, channel::GET, item.clone(), Some(got));
+        got += 1;
+        probe.count(channel::DEPTH, queue.depth().unwrap_or(0) as f64);
+        waiting_since = probe.elapsed_ms();
+        // As the tutorial's reader prints it.
+        probe.log(format!("get {item} from queue"));
     }
     let mut m = Metrics::default();
     m.set("items_got", got);
@@ -599,22 +574,34 @@ mod tests {
 
     #[test]
     fn items_in_order_and_terminated() {
-        let seen: Vec<Seen> = [
-            ("put A", 1.0, 1),
-            ("got A", 1.05, 0),
-            ("put B", 2.0, 1),
-            ("got B", 2.5, 0),
-        ]
-        .iter()
-        .map(|(line, at, depth)| {
-            let said = Said::parse(&format!("{line} at {at} ms (depth {depth})")).unwrap();
-            Seen {
-                happening: said.happening,
-                at_ms: said.at_ms,
-                depth: said.depth,
-            }
-        })
-        .collect();
+        // As the writer (pid 2) and the reader (pid 3) trace them.
+        let step = |t, pid, body| Event::new(t, pid, body);
+        let begin = |span, cat: &str, item: &str, flow| Body::Begin {
+            span,
+            cat: cat.into(),
+            name: item.into(),
+            tid: None,
+            flow: Some(flow),
+        };
+        let depth = |d: f64| Body::Count {
+            name: channel::DEPTH.into(),
+            value: d,
+        };
+        let mut seen = Traffic::default();
+        for e in [
+            step(1.0, 2, begin(1, channel::PUT, "A", 0)),
+            step(1.0, 2, depth(1.0)),
+            step(0.5, 3, begin(1, channel::GET, "A", 0)),
+            step(1.05, 3, Body::End { span: 1 }),
+            step(1.05, 3, depth(0.0)),
+            step(2.0, 2, begin(2, channel::PUT, "B", 1)),
+            step(2.0, 2, depth(1.0)),
+            step(1.05, 3, begin(2, channel::GET, "B", 1)),
+            step(2.5, 3, Body::End { span: 2 }),
+            step(2.5, 3, depth(0.0)),
+        ] {
+            seen.observe(&e);
+        }
         let mut m = Metrics::default();
         let mut notes = Vec::new();
         let items = vec!["A".to_string(), "B".to_string()];

@@ -5,16 +5,12 @@ pub mod compare;
 pub mod cpu;
 pub mod form;
 pub mod help;
-pub mod lock;
 pub mod log;
 pub mod menu;
-pub mod multicore;
 pub mod overlay;
 pub mod processes;
-pub mod queue;
 pub mod scenario;
 pub mod status;
-pub mod timeline;
 pub mod too_small;
 
 use crate::app::{App, MIN_SIZE, Overlay};

@@ -4,6 +4,7 @@
 use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
+use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
@@ -143,10 +144,24 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
 /// The scenario's own figures; scenarios without a dedicated view list their highlights.
 fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
     match scenario.panel() {
-        Panel::Lock => super::lock::lines(run, width),
-        Panel::Multicore => super::multicore::lines(run, width),
-        Panel::Timeline => super::timeline::lines(run, width),
-        Panel::Queue => super::queue::lines(run, width),
+        Panel::Lock => panels::lock::lines(run.map(Run::figures).as_ref(), width),
+        Panel::Multicore => panels::multicore::lines(run.map(Run::figures).as_ref(), width),
+        Panel::Timeline(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Timeline(t) => Some(t),
+                _ => None,
+            });
+            panels::timeline::lines(figures.as_ref().zip(state), &spec, width)
+        }
+        Panel::Channel(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Channel(c) => Some(c),
+                _ => None,
+            });
+            panels::channel::lines(figures.as_ref().zip(state), &spec, width)
+        }
         Panel::Highlights => {
             let Some(run) = run else {
                 return vec![Line::from(Span::styled(

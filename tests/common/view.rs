@@ -77,6 +77,39 @@ pub fn log(app: &mut App, run: RunId, t_ms: f64, pid: u32, text: &str) {
     event(app, run, t_ms, pid, Body::Log { text: text.into() });
 }
 
+/// Process `pid` begins span `span` of category `cat`, a step of item `flow`.
+#[allow(clippy::too_many_arguments)]
+pub fn begin(
+    app: &mut App,
+    run: RunId,
+    t_ms: f64,
+    pid: u32,
+    span: u64,
+    cat: &str,
+    name: &str,
+    flow: u64,
+) {
+    let body = Body::Begin {
+        span,
+        cat: cat.to_string(),
+        name: name.to_string(),
+        tid: Some(pid),
+        flow: Some(flow),
+    };
+    event(app, run, t_ms, pid, body);
+}
+
+/// Process `pid` ends its span `span`.
+pub fn end(app: &mut App, run: RunId, t_ms: f64, pid: u32, span: u64) {
+    event(app, run, t_ms, pid, Body::End { span });
+}
+
+/// Process `pid` counts `name` at `value`.
+pub fn count(app: &mut App, run: RunId, t_ms: f64, pid: u32, name: &str, value: f64) {
+    let name = name.to_string();
+    event(app, run, t_ms, pid, Body::Count { name, value });
+}
+
 /// Process `pid` announces itself as `role`.
 pub fn announce(app: &mut App, run: RunId, t_ms: f64, pid: u32, ppid: u32, role: &str) {
     let role = role.to_string();

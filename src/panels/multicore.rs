@@ -1,20 +1,20 @@
 //! The multicore scenario's figures: how many cores the busy loops really used, their
 //! throughput, and with the GIL each thread's share of time holding it, waiting, and running.
 
-use crate::app::run::Run;
+use super::Figures;
 use crate::report::Num;
 use crate::style::{DIM, RIGHT, WRONG, bar, duration_ms, label, si};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
-pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
+pub fn lines(run: Option<&Figures>, width: u16) -> Vec<Line<'static>> {
     let Some(run) = run else {
         return vec![Line::from(Span::styled(
             "Not run yet. Enter starts the busy loops; watch the CPU panel. c runs threads, gil and processes in turn.",
             DIM,
         ))];
     };
-    let m = run.metrics();
+    let m = run.metrics;
     let get = |name: &str| m.get(name).map(Num::as_f64);
     let cores = get("workers").unwrap_or(run.params.int("workers") as f64);
     let mut out = Vec::new();
@@ -35,7 +35,7 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
         if let Some(per_cpu) = get("ops_per_cpu_sec") {
             text.push_str(&format!(" · {} per CPU-second", si(per_cpu)));
         }
-        if run.report.is_some() {
+        if run.done {
             text.push_str(&format!(
                 " · wall {}",
                 duration_ms(get("wall_ms").unwrap_or(0.0))

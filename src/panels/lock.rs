@@ -1,7 +1,7 @@
 //! The lock scenario's figures: the balance (marked when wrong), lost updates, per-thread
 //! progress, the counted mutex's contention, and throughput.
 
-use crate::app::run::Run;
+use super::Figures;
 use crate::report::{Metrics, Num};
 use crate::style::{DIM, RIGHT, WRONG, bar, duration_ms, duration_ns, label, metric, si};
 use ratatui::text::{Line, Span};
@@ -16,15 +16,15 @@ fn show(m: &Metrics, name: &str) -> String {
         .unwrap_or_else(|| "—".to_string())
 }
 
-pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
+pub fn lines(run: Option<&Figures>, width: u16) -> Vec<Line<'static>> {
     let Some(run) = run else {
         return vec![Line::from(Span::styled(
             "Not run yet. Enter runs it with these parameters; c runs nolock, lock and atomic side by side.",
             DIM,
         ))];
     };
-    let m = run.metrics();
-    let done = run.report.is_some();
+    let m = run.metrics;
+    let done = run.done;
     let mode = run.params.word("mode");
     let mut out = Vec::new();
 
@@ -109,8 +109,8 @@ pub fn lines(run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
 }
 
 /// One bar per thread (up to 4; more are summed into one bar).
-fn progress_line(run: &Run, width: u16) -> Line<'static> {
-    let m = &run.live;
+fn progress_line(run: &Figures, width: u16) -> Line<'static> {
+    let m = run.live;
     let threads = run.params.int("threads") as usize;
     let total = get(m, "iterations_total").unwrap_or(0.0);
     let mut spans = vec![label("progress")];

@@ -1,0 +1,633 @@
+//! The TIMELINE kind: one row (a lane) per process of one role, a bar per item from its start
+//! to its end with the item's number on it, a mark where a lane's process crashed, and a row
+//! where items wait between their first step (a submit) and their bar. Live while the run goes
+//! (running bars grow up to now), final once it is done. What the lanes, bars and waits are
+//! called comes from the scenario's [`TimelineSpec`]: nothing here knows one scenario's words.
+
+use super::Figures;
+use crate::event::{Body, Event};
+use crate::exit::Exit;
+use crate::scenarios::TimelineSpec;
+use crate::style::{DIM, LABEL, WRONG, duration_ms};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use std::collections::{BTreeMap, HashMap};
+
+/// One item's trip, on the run's clock: its first step (a submit), its bar (on which lane).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Item {
+    pub first_ms: Option<f64>,
+    pub start_ms: Option<f64>,
+    pub end_ms: Option<f64>,
+    pub lane: Option<u32>,
+}
+
+/// The lanes and items of a run, built from its events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Lane processes in the order they were seen.
+    pub lanes: Vec<u32>,
+    /// How and when each lane's process ended, once it has.
+    pub exits: BTreeMap<u32, (f64, Exit)>,
+    /// Items by their flow.
+    pub items: BTreeMap<u64, Item>,
+    /// Marks on lanes: (pid, when, what).
+    pub marks: Vec<(u32, f64, String)>,
+    /// Bars begun and not ended: (pid, span) → flow.
+    open: HashMap<(u32, u64), u64>,
+}
+
+impl Timeline {
+    pub fn observe(&mut self, spec: &TimelineSpec, event: &Event) {
+        let (pid, t) = (event.pid, event.t_ms);
+        match &event.body {
+            Body::Process { role, .. } if role == spec.lane_role => self.add_lane(pid),
+            Body::ProcessExit { exit } if self.lanes.contains(&pid) => {
+                self.exits.insert(pid, (t, *exit));
+            }
+            Body::Begin {
+                cat,
+                span,
+                flow: Some(flow),
+                ..
+            } => {
+                let item = self.items.entry(*flow).or_default();
+                if cat == spec.bar {
+                    item.start_ms = Some(t);
+                    item.lane = Some(pid);
+                    self.open.insert((pid, *span), *flow);
+                    self.add_lane(pid);
+                } else {
+                    // Any other step of the item's trip: the first one is where it began.
+                    item.first_ms = Some(item.first_ms.map_or(t, |f| f.min(t)));
+                }
+            }
+            Body::End { span } => {
+                if let Some(flow) = self.open.remove(&(pid, *span)) {
+                    self.items.entry(flow).or_default().end_ms = Some(t);
+                }
+            }
+            Body::Mark { name, .. } if self.lanes.contains(&pid) => {
+                self.marks.push((pid, t, name.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    fn add_lane(&mut self, pid: u32) {
+        if !self.lanes.contains(&pid) {
+            self.lanes.push(pid);
+        }
+    }
+
+    /// The latest time any item or lane mentions.
+    pub fn latest_ms(&self) -> f64 {
+        let items = self
+            .items
+            .values()
+            .flat_map(|t| [t.first_ms, t.start_ms, t.end_ms])
+            .flatten();
+        let exits = self.exits.values().map(|(t, _)| *t);
+        items.chain(exits).fold(0.0, f64::max)
+    }
+
+    /// The items that had to wait for a free lane: those not started yet, and those that were
+    /// not their lane's first item. (A lane's first item only waited for its process to start,
+    /// which is not the queue at work.) One pass, so a frame stays cheap with a thousand items.
+    pub fn waiters(&self) -> Vec<(u64, &Item)> {
+        let mut first: BTreeMap<u32, f64> = BTreeMap::new();
+        for t in self.items.values() {
+            if let (Some(start), Some(lane)) = (t.start_ms, t.lane) {
+                let f = first.entry(lane).or_insert(start);
+                *f = f.min(start);
+            }
+        }
+        self.items
+            .iter()
+            .filter(|(_, t)| match (t.start_ms, t.lane) {
+                (Some(start), Some(lane)) => first.get(&lane).is_some_and(|f| start > *f),
+                _ => true,
+            })
+            .map(|(id, t)| (*id, t))
+            .collect()
+    }
+}
+
+/// How many of `waiters` wait at `t_ms`: begun by then, not started yet.
+pub fn waiting_at(waiters: &[(u64, &Item)], t_ms: f64) -> usize {
+    waiters
+        .iter()
+        .filter(|(_, t)| t.first_ms.is_some_and(|q| q <= t_ms))
+        .filter(|(_, t)| t.start_ms.is_none_or(|s| s > t_ms))
+        .count()
+}
+
+/// Lanes drawn at most; the rest are counted.
+const MAX_ROWS: usize = 16;
+/// Width of the PID column.
+const LABEL_W: usize = 8;
+/// Item colours, in turn (yellow is the waiting row's).
+const COLORS: [Color; 8] = [
+    Color::Cyan,
+    Color::Green,
+    Color::Magenta,
+    Color::Blue,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightMagenta,
+    Color::LightBlue,
+];
+const QUEUED: Color = Color::Yellow;
+const RAN: char = '█';
+const RUNNING: char = '▒';
+const WAITING: char = '░';
+/// Where a lane's process was ended by a signal.
+const CRASH: char = '✗';
+/// A mark on a lane.
+const MARK: char = '◆';
+
+fn item_color(id: u64) -> Color {
+    COLORS[id as usize % COLORS.len()]
+}
+
+/// One row of cells, merged into spans of one style each.
+struct Row {
+    cells: Vec<(char, Style)>,
+}
+
+impl Row {
+    fn new(width: usize) -> Row {
+        Row {
+            cells: vec![(' ', Style::new()); width],
+        }
+    }
+
+    /// A cell holding part of an item's number.
+    fn is_label(&self, c: usize) -> bool {
+        self.cells[c].1.bg.is_some()
+    }
+
+    /// Fills `from..=to` with `fill` and writes `label` at its start. A bar drawn over the
+    /// label of an item that ended in the same column moves its own label right, so both
+    /// numbers stay readable; a label longer than its bar runs on over empty cells.
+    fn bar(&mut self, from: usize, to: usize, fill: char, color: Color, label: &str) {
+        let last = self.cells.len() - 1;
+        let (from, to) = (from.min(last), to.min(last));
+        let mut start = from;
+        while start < last && self.is_label(start) {
+            start += 1;
+        }
+        let bar = Style::new().fg(color);
+        for c in start..=to.max(start) {
+            self.cells[c] = (fill, bar);
+        }
+        let on_bar = Style::new()
+            .fg(Color::Black)
+            .bg(color)
+            .add_modifier(Modifier::BOLD);
+        for (k, ch) in label.chars().enumerate() {
+            let c = start + k;
+            if c > last || self.is_label(c) || (c > to.max(start) && self.cells[c].0 != ' ') {
+                break;
+            }
+            self.cells[c] = (ch, on_bar);
+        }
+    }
+
+    fn spans(self) -> Vec<Span<'static>> {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut text = String::new();
+        let mut style = None;
+        for (ch, s) in self.cells {
+            if style.is_some_and(|st| st != s) {
+                spans.push(Span::styled(
+                    std::mem::take(&mut text),
+                    style.unwrap_or_default(),
+                ));
+            }
+            style = Some(s);
+            text.push(ch);
+        }
+        if !text.is_empty() {
+            spans.push(Span::styled(text, style.unwrap_or_default()));
+        }
+        spans
+    }
+}
+
+/// The time axis: columns of `ms_per_col` milliseconds each.
+struct Scale {
+    ms_per_col: f64,
+    cols: usize,
+}
+
+impl Scale {
+    fn col(&self, ms: f64) -> usize {
+        ((ms / self.ms_per_col).floor().max(0.0) as usize).min(self.cols - 1)
+    }
+
+    /// The middle of column `c`, in milliseconds.
+    fn at(&self, c: usize) -> f64 {
+        (c as f64 + 0.5) * self.ms_per_col
+    }
+}
+
+/// The panel's lines: a summary, a row per lane, the waiting row, the time axis, a key.
+pub fn lines(
+    run: Option<(&Figures, &Timeline)>,
+    spec: &TimelineSpec,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let Some((figures, timeline)) = run else {
+        return vec![Line::from(Span::styled(
+            format!(
+                "Not run yet. Enter runs it; the timeline shows each {}'s {}s, and every {} that waits for {}.",
+                spec.lane, spec.item, spec.item, spec.waits_for
+            ),
+            DIM,
+        ))];
+    };
+    let live = figures.active;
+    // While running, bars grow up to the run's latest word; once done, the chart ends with
+    // the last thing that happened on it.
+    let now = if live {
+        figures.t_ms.max(timeline.latest_ms())
+    } else {
+        timeline.latest_ms()
+    };
+    let cols = (width as usize).saturating_sub(LABEL_W).max(8);
+    let scale = Scale {
+        ms_per_col: now.max(1.0) / cols as f64,
+        cols,
+    };
+    let mut out = vec![summary(timeline, spec, live)];
+    if timeline.lanes.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!("starting the {}s…", spec.lane),
+            DIM,
+        )));
+        return out;
+    }
+    // By PID, which is the order they were started in (their announcements race).
+    let mut lanes = timeline.lanes.clone();
+    lanes.sort_unstable();
+    for pid in lanes.iter().take(MAX_ROWS) {
+        out.push(lane_row(timeline, *pid, &scale, now, live));
+    }
+    if timeline.lanes.len() > MAX_ROWS {
+        out.push(Line::from(Span::styled(
+            format!(
+                "{:>w$}+{} more {}s",
+                "",
+                timeline.lanes.len() - MAX_ROWS,
+                spec.lane,
+                w = LABEL_W
+            ),
+            DIM,
+        )));
+    }
+    out.push(waiting_row(timeline, &scale));
+    out.push(axis(&scale, now));
+    let crash_key = if timeline.exits.values().any(|(_, e)| e.signal().is_some()) {
+        format!("  {CRASH} killed by a signal")
+    } else {
+        String::new()
+    };
+    out.push(Line::from(Span::styled(
+        format!(
+            "{RAN} ran  {RUNNING} running  {WAITING} queued: waiting for {}{crash_key}",
+            spec.waits_for
+        ),
+        DIM,
+    )));
+    out
+}
+
+/// What the chart shows, in a sentence: progress while running, who waited once done.
+fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool) -> Line<'static> {
+    let total = timeline.items.len();
+    let started = timeline
+        .items
+        .values()
+        .filter(|t| t.start_ms.is_some())
+        .count();
+    let done = timeline
+        .items
+        .values()
+        .filter(|t| t.end_ms.is_some())
+        .count();
+    let crashed = timeline
+        .exits
+        .values()
+        .filter(|(_, e)| e.signal().is_some())
+        .count();
+    let crashes = match crashed {
+        0 => String::new(),
+        1 => format!(" · 1 {} crashed", spec.lane),
+        n => format!(" · {n} {}s crashed", spec.lane),
+    };
+    if live {
+        let waiting = total - started;
+        return Line::from(vec![
+            Span::styled("TIMELINE ", LABEL.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                "· {} running · {waiting} queued · {done} done{crashes}",
+                started - done
+            )),
+        ]);
+    }
+    let lanes = timeline.lanes.len();
+    let waited: Vec<(u64, f64)> = timeline
+        .waiters()
+        .into_iter()
+        .filter_map(|(id, t)| Some((id, t.start_ms? - t.first_ms.unwrap_or(0.0))))
+        .collect();
+    let (item, lane) = (spec.item, spec.lane);
+    let story = match waited.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        Some((id, wait)) => {
+            let more = if waited.len() > 1 {
+                format!(" ({} waited)", waited.len())
+            } else {
+                String::new()
+            };
+            format!(
+                "{item} {id} waited {} for {}{more}",
+                duration_ms(*wait),
+                spec.waits_for
+            )
+        }
+        None if done == total => format!("no {item} waited: {lanes} {lane}s, {total} {item}s"),
+        None => format!("{done} of {total} {item}s done"),
+    };
+    Line::from(vec![
+        Span::styled("TIMELINE ", LABEL.add_modifier(Modifier::BOLD)),
+        Span::raw(format!("· {story}{crashes}")),
+    ])
+}
+
+/// One lane: its items' bars, its marks, and where its process crashed.
+fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) -> Line<'static> {
+    let mut row = Row::new(scale.cols);
+    for (id, t) in timeline.items.iter().filter(|(_, t)| t.lane == Some(pid)) {
+        let Some(start) = t.start_ms else { continue };
+        // An item still running (or stopped mid-way) reaches up to now, or to its lane's end.
+        let (end, fill) = match (t.end_ms, timeline.exits.get(&pid)) {
+            (Some(end), _) => (end, RAN),
+            (None, Some((ended, _))) => (*ended, RAN),
+            (None, None) => (now, RUNNING),
+        };
+        let from = scale.col(start);
+        row.bar(
+            from,
+            scale.col(end).max(from),
+            fill,
+            item_color(*id),
+            &id.to_string(),
+        );
+    }
+    for (_, at, _) in timeline.marks.iter().filter(|(p, _, _)| *p == pid) {
+        let c = scale.col(*at);
+        row.cells[c] = (MARK, Style::new().fg(Color::Yellow));
+    }
+    let crashed = match timeline.exits.get(&pid) {
+        Some((at, exit)) if exit.signal().is_some() => {
+            let c = scale.col(*at);
+            row.cells[c] = (CRASH, WRONG);
+            Some(*exit)
+        }
+        _ => None,
+    };
+    let style = match (crashed, timeline.exits.contains_key(&pid) && live) {
+        (Some(_), _) => WRONG,
+        (None, true) => DIM,
+        (None, false) => LABEL,
+    };
+    let mut spans = vec![Span::styled(format!("{pid:>7} "), style)];
+    spans.extend(row.spans());
+    Line::from(spans)
+}
+
+/// Where items wait: labelled bars when one waits at a time, else how many wait, as bars of
+/// height.
+fn waiting_row(timeline: &Timeline, scale: &Scale) -> Line<'static> {
+    let waiters = timeline.waiters();
+    let waiting: Vec<usize> = (0..scale.cols)
+        .map(|c| waiting_at(&waiters, scale.at(c)))
+        .collect();
+    let most = waiting.iter().copied().max().unwrap_or(0);
+    let mut spans = vec![Span::styled(
+        format!("{:<w$}", "queued", w = LABEL_W),
+        LABEL,
+    )];
+    if most == 0 {
+        spans.push(Span::styled("nothing waited long enough to show", DIM));
+        return Line::from(spans);
+    }
+    let mut row = Row::new(scale.cols);
+    if most == 1 {
+        for (id, t) in &waiters {
+            let Some(first) = t.first_ms else { continue };
+            let during = |c: usize| {
+                let at = scale.at(c);
+                at >= first && t.start_ms.is_none_or(|s| s > at)
+            };
+            let cols: Vec<usize> = (0..scale.cols).filter(|c| during(*c)).collect();
+            if let (Some(&from), Some(&to)) = (cols.first(), cols.last()) {
+                row.bar(from, to, WAITING, QUEUED, &id.to_string());
+            }
+        }
+    } else {
+        const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        for (c, n) in waiting.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let level = (n * LEVELS.len()).div_ceil(most).clamp(1, LEVELS.len()) - 1;
+            row.cells[c] = (LEVELS[level], Style::new().fg(QUEUED));
+        }
+        spans[0] = Span::styled(
+            format!("{:<w$}", format!("queue≤{most}"), w = LABEL_W),
+            LABEL,
+        );
+    }
+    spans.extend(row.spans());
+    Line::from(spans)
+}
+
+/// `0` under the first column, the middle time, the end time under the last.
+fn axis(scale: &Scale, now: f64) -> Line<'static> {
+    let end = duration_ms(now);
+    let mid = duration_ms(now / 2.0);
+    let mut text = vec![' '; scale.cols];
+    let mut put = |at: usize, s: &str| {
+        for (k, ch) in s.chars().enumerate() {
+            if let Some(cell) = text.get_mut(at + k) {
+                *cell = ch;
+            }
+        }
+    };
+    put(0, "0");
+    let end_at = scale.cols.saturating_sub(end.chars().count());
+    let mid_len = mid.chars().count();
+    let mid_at = (scale.cols / 2).saturating_sub(mid_len / 2);
+    if mid_at > 2 && mid_at + mid_len + 2 < end_at {
+        put(mid_at, &mid);
+    }
+    put(end_at, &end);
+    Line::from(vec![
+        Span::styled(format!("{:<w$}", "", w = LABEL_W), DIM),
+        Span::styled(text.into_iter().collect::<String>(), DIM),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: TimelineSpec = TimelineSpec {
+        lane_role: "worker",
+        lane: "worker",
+        bar: "task",
+        item: "task",
+        waits_for: "a free worker",
+    };
+
+    fn at(t: f64, pid: u32, body: Body) -> Event {
+        Event::new(t, pid, body)
+    }
+
+    fn begin(span: u64, cat: &str, flow: u64) -> Body {
+        Body::Begin {
+            span,
+            cat: cat.into(),
+            name: format!("{cat} {flow}"),
+            tid: None,
+            flow: Some(flow),
+        }
+    }
+
+    #[test]
+    fn lanes_items_waits_and_crashes_come_from_typed_events() {
+        let mut t = Timeline::default();
+        let role = |role: &str| Body::Process {
+            ppid: 10,
+            role: role.into(),
+        };
+        for e in [
+            at(0.0, 11, role("worker")),
+            at(0.0, 13, role("reader")),
+            at(1.0, 10, begin(1, "submit", 3)),
+            at(1.0, 10, Body::End { span: 1 }),
+            at(1.0, 10, begin(2, "submit", 4)),
+            at(2.0, 11, begin(7, "task", 3)),
+            at(299.0, 11, Body::End { span: 7 }),
+            at(300.0, 11, begin(8, "task", 4)),
+            at(500.0, 11, Body::End { span: 8 }),
+            // A lane first seen running a bar joins too; its crash ends its bar.
+            at(2.0, 12, begin(1, "task", 5)),
+            at(
+                50.0,
+                12,
+                Body::ProcessExit {
+                    exit: Exit::Signal(6),
+                },
+            ),
+            // The result comes after the bar: it does not move the item's start.
+            at(501.0, 10, begin(3, "result", 4)),
+        ] {
+            t.observe(&SPEC, &e);
+        }
+        assert_eq!(t.lanes, vec![11, 12], "the reader is no lane");
+        let item = &t.items[&4];
+        assert_eq!(
+            (item.first_ms, item.start_ms, item.end_ms, item.lane),
+            (Some(1.0), Some(300.0), Some(500.0), Some(11))
+        );
+        let waiters = t.waiters();
+        let ids: Vec<u64> = waiters.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![4], "3 and 5 were their lanes' first items");
+        let w = |ms| waiting_at(&waiters, ms);
+        assert_eq!((w(0.5), w(1.5), w(100.0), w(400.0)), (0, 1, 1, 0));
+        assert_eq!(t.exits[&12], (50.0, Exit::Signal(6)));
+        assert_eq!(
+            t.latest_ms(),
+            500.0,
+            "the chart ends with the last bar, not the result"
+        );
+        let figures_params = crate::params::Params::defaults(&[]);
+        let metrics = crate::metrics::Metrics::default();
+        let figures = Figures {
+            params: &figures_params,
+            metrics: &metrics,
+            live: &metrics,
+            done: true,
+            active: false,
+            t_ms: 501.0,
+        };
+        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let text = text.join("\n");
+        assert!(
+            text.contains("task 4 waited 299 ms for a free worker"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 worker crashed") && text.contains(CRASH),
+            "{text}"
+        );
+    }
+
+    fn text(row: Row) -> String {
+        row.cells.iter().map(|c| c.0).collect()
+    }
+
+    #[test]
+    fn labels_of_tasks_in_one_column_both_show() {
+        let mut row = Row::new(12);
+        row.bar(2, 2, RAN, Color::Cyan, "1");
+        row.bar(2, 8, RAN, Color::Green, "4");
+        assert_eq!(text(row), "  14█████   ");
+    }
+
+    #[test]
+    fn long_labels_run_on_over_empty_cells_only() {
+        let mut row = Row::new(8);
+        row.bar(0, 0, RAN, Color::Cyan, "12");
+        row.bar(3, 5, RAN, Color::Green, "13");
+        assert_eq!(text(row), "12 13█  ");
+        let mut row = Row::new(8);
+        row.bar(7, 7, RAN, Color::Cyan, "999");
+        assert_eq!(text(row), "       9", "the edge cuts it");
+    }
+
+    #[test]
+    fn a_thousand_items_on_sixty_four_lanes() {
+        let mut board = Timeline::default();
+        for id in 0..1000u64 {
+            let lane = 100 + (id % 64) as u32;
+            board.add_lane(lane);
+            let start = (id / 64) as f64 * 10.0 + 1.0;
+            board.items.insert(
+                id,
+                Item {
+                    first_ms: Some(0.5),
+                    start_ms: Some(start),
+                    end_ms: Some(start + 9.0),
+                    lane: Some(lane),
+                },
+            );
+        }
+        let started = std::time::Instant::now();
+        let scale = Scale {
+            ms_per_col: 160.0 / 170.0,
+            cols: 170,
+        };
+        let queued = waiting_row(&board, &scale);
+        let text: String = queued.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.starts_with("queue≤936"), "{text}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "one frame's queued row took {:?}",
+            started.elapsed()
+        );
+    }
+}
