@@ -445,6 +445,60 @@ mod tests {
         let _ = Scenario::lesson("l", Group::Internal, "L", "l", "l", &[], nothing);
     }
 
+    /// Reads a choice parameter as the enum `C`, as a scenario's code does.
+    fn reads<C: crate::params::Choice>(p: &Params, key: &str) -> Result<(), String> {
+        p.choice::<C>(key).map(drop)
+    }
+
+    type Reader = fn(&Params, &str) -> Result<(), String>;
+
+    /// Each choice parameter of the registry, with the enum its scenario's code reads it as.
+    const READERS: &[(&str, &str, Reader)] = &[
+        ("process", "target", reads::<process::Target>),
+        ("process", "fail", reads::<process::Ending>),
+        ("process-child", "target", reads::<process::Target>),
+        ("process-child", "fail", reads::<process::Ending>),
+        ("subprocess", "mode", reads::<subprocess::Mode>),
+        ("queue", "mode", reads::<queue::Mode>),
+        ("queue-writer", "mode", reads::<queue::Mode>),
+        ("queue-reader", "mode", reads::<queue::Mode>),
+        ("lock", "mode", reads::<lock::Mode>),
+        ("multicore", "mode", reads::<multicore::Mode>),
+        ("thread-local", "mode", reads::<thread_local::Mode>),
+    ];
+
+    #[test]
+    fn every_word_of_every_choice_is_a_variant_its_scenario_handles() {
+        let mut checked = 0;
+        for s in all().iter().chain(INTERNAL) {
+            for spec in s.params {
+                let crate::params::ParamKind::Choice(words) = spec.kind else {
+                    continue;
+                };
+                let (_, _, read) = READERS
+                    .iter()
+                    .find(|(id, key, _)| *id == s.id && *key == spec.key)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{}: `{}` is a choice with no enum in READERS; declare one with choice_enum! and read it with Params::choice",
+                            s.id, spec.key
+                        )
+                    });
+                for word in words {
+                    let mut p = Params::defaults(s.params);
+                    p.set(s.params, spec.key, word).unwrap();
+                    read(&p, spec.key).unwrap_or_else(|e| panic!("{}: {e}", s.id));
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            checked,
+            READERS.len(),
+            "READERS names a choice no scenario has"
+        );
+    }
+
     #[test]
     fn unknown_ids_name_the_valid_ones() {
         let e = find("nope").unwrap_err();

@@ -7,7 +7,7 @@ use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
 use crate::lab::children;
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use std::process::Stdio;
@@ -15,10 +15,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The functions a child can be asked to run, by name (Python pickles a reference to the
-/// function the same way: by its name, looked up again in the child).
-const TARGETS: &[&str] = &["run_proc", "read_global"];
-const FAILURES: &[&str] = &["none", "exit", "crash"];
+choice_enum! {
+    /// The functions a child can be asked to run, by name (Python pickles a reference to the
+    /// function the same way: by its name, looked up again in the child).
+    pub(super) enum Target {
+        RunProc = "run_proc",
+        ReadGlobal = "read_global",
+    }
+}
+
+choice_enum! {
+    /// How the child's function ends.
+    pub(super) enum Ending {
+        Returns = "none",
+        Exits = "exit",
+        Crashes = "crash",
+    }
+}
+
 /// The exit code of `fail=exit`.
 const FAIL_CODE: i32 = 3;
 /// What the parent sets its global to before starting the child (which never sees it).
@@ -29,12 +43,11 @@ const PARENT_GLOBAL: u64 = 42;
 static GLOBAL: AtomicU64 = AtomicU64::new(0);
 
 /// How the child's function ends; the parent passes it on to the child unchanged.
-const FAIL: ParamSpec = ParamSpec {
-    key: "fail",
-    kind: ParamKind::Choice(FAILURES),
-    default: "none",
-    help: "none: the function returns; exit: it exits with code 3; crash: it aborts (SIGABRT)",
-};
+const FAIL: ParamSpec = Ending::spec(
+    "fail",
+    Ending::Returns,
+    "none: the function returns; exit: it exits with code 3; crash: it aborts (SIGABRT)",
+);
 
 /// How long the child's function works; passed on like `fail`.
 const CHILD_MS: ParamSpec = ParamSpec {
@@ -60,12 +73,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
             default: "test",
             help: "the argument passed to the child's function (the tutorial's run_proc('test'))",
         },
-        ParamSpec {
-            key: "target",
-            kind: ParamKind::Choice(TARGETS),
-            default: "run_proc",
-            help: "the function the child runs: run_proc prints its name and PID; read_global prints a global the parent changed before start()",
-        },
+        Target::spec(
+            "target",
+            Target::RunProc,
+            "the function the child runs: run_proc prints its name and PID; read_global prints a global the parent changed before start()",
+        ),
         FAIL,
         CHILD_MS,
     ],
@@ -81,18 +93,13 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "wall_ms",
 ]);
 
-/// The child's side: runs one function from [`TARGETS`] with arguments given as JSON.
+/// The child's side: runs one function of [`Target`] with arguments given as JSON.
 /// Only runners start it (see [`super::INTERNAL`]).
 pub static CHILD: Scenario = Scenario::child(
     "process-child",
     "Process — the child's side",
     &[
-        ParamSpec {
-            key: "target",
-            kind: ParamKind::Choice(TARGETS),
-            default: "run_proc",
-            help: "the function to run",
-        },
+        Target::spec("target", Target::RunProc, "the function to run"),
         ParamSpec {
             key: "args",
             kind: ParamKind::Text { max_len: 512 },
@@ -108,13 +115,13 @@ pub static CHILD: Scenario = Scenario::child(
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
     let name = p.word("name").to_string();
-    let target = p.word("target").to_string();
-    let fail = p.word("fail").to_string();
+    let target = p.choice::<Target>("target")?;
+    let fail = p.choice::<Ending>("fail")?;
     let started = Instant::now();
     let me = std::process::id();
 
     probe.log(format!("Parent process {me}."));
-    if target == "read_global" {
+    if target == Target::ReadGlobal {
         GLOBAL.store(PARENT_GLOBAL, Ordering::SeqCst);
         probe.log(format!(
             "Parent set GLOBAL = {} just before start()",
@@ -124,9 +131,9 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     // What crosses to the child: the function's name and its arguments, serialized.
     let args = serde_json::to_string(&[&name]).expect("strings serialize");
     let assignments = vec![
-        format!("target={target}"),
+        format!("target={}", target.word()),
         format!("args={args}"),
-        format!("fail={fail}"),
+        format!("fail={}", fail.word()),
         format!("child_ms={}", p.int("child_ms")),
     ];
     probe.log("Child process will start.");
@@ -173,27 +180,27 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     }
     metrics.set("wall_ms", wall_ms);
 
-    let expected = match fail.as_str() {
-        "exit" => Exit::Code(FAIL_CODE),
-        "crash" => Exit::Signal(nix::libc::SIGABRT),
-        _ => Exit::Code(0),
+    let expected = match fail {
+        Ending::Exits => Exit::Code(FAIL_CODE),
+        Ending::Crashes => Exit::Signal(nix::libc::SIGABRT),
+        Ending::Returns => Exit::Code(0),
     };
     let mut notes = vec![format!(
         "parent {me} started child {child_pid} by running conlab again with the function's name and arguments on its command line; join() returned when it ended: {}",
         end.exit
     )];
-    match fail.as_str() {
-        "exit" => notes.push(format!(
+    match fail {
+        Ending::Exits => notes.push(format!(
             "the child chose its exit code ({FAIL_CODE}); the parent learns it from waitpid — Python's p.exitcode"
         )),
-        "crash" => notes.push(
+        Ending::Crashes => notes.push(
             "the child crashed (abort, SIGABRT): only the child died; the parent reads the signal from waitpid and goes on (Python's p.exitcode is -6)"
                 .to_string(),
         ),
-        _ => {}
+        Ending::Returns => {}
     }
     let child_global = end.report.as_ref().and_then(|r| r.metrics.get("global"));
-    if let (true, Some(seen)) = (target == "read_global", child_global) {
+    if let (Target::ReadGlobal, Some(seen)) = (target, child_global) {
         notes.push(format!(
             "the parent's GLOBAL was {PARENT_GLOBAL} at start(); the child saw {}: spawn copies no memory, only the arguments crossed",
             seen.as_f64()
@@ -223,22 +230,24 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 /// The child: look the function up by name, decode its arguments, run it.
 fn run_child(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let target = p.word("target");
+    let target = p.choice::<Target>("target")?;
+    let ending = p.choice::<Ending>("fail")?;
     let args: Vec<String> = serde_json::from_str(p.word("args"))
         .map_err(|e| format!("`args` is not a JSON list of strings: {e}"))?;
     let [name] = args.as_slice() else {
         return Err(format!(
-            "{target} takes 1 argument (name), got {}",
+            "{} takes 1 argument (name), got {}",
+            target.word(),
             args.len()
         ));
     };
     let me = std::process::id();
     match target {
-        "read_global" => probe.log(format!(
+        Target::ReadGlobal => probe.log(format!(
             "Run child process {name} ({me}): GLOBAL = {} here",
             GLOBAL.load(Ordering::SeqCst)
         )),
-        _ => probe.log(format!("Run child process {name} ({me})")),
+        Target::RunProc => probe.log(format!("Run child process {name} ({me})")),
     }
     let until = Instant::now() + Duration::from_millis(p.int("child_ms") as u64);
     while Instant::now() < until && !probe.cancelled() {
@@ -246,20 +255,20 @@ fn run_child(probe: &Probe) -> Result<Findings, String> {
             Duration::from_millis(10).min(until.saturating_duration_since(Instant::now())),
         );
     }
-    match p.word("fail") {
-        "exit" => {
+    match ending {
+        Ending::Exits => {
             probe.log(format!(
                 "Child process {name} ({me}) exits with code {FAIL_CODE}"
             ));
             std::process::exit(FAIL_CODE);
         }
-        "crash" => {
+        Ending::Crashes => {
             probe.log(format!("Child process {name} ({me}) crashes: abort()"));
             // A crash on purpose should not leave a core file behind.
             let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
             std::process::abort();
         }
-        _ => {}
+        Ending::Returns => {}
     }
     let mut metrics = Metrics::default();
     metrics.set("global", GLOBAL.load(Ordering::SeqCst));

@@ -16,7 +16,7 @@ use crate::lab::join;
 use crate::lab::latency::{Latencies, LatencyHistogram};
 use crate::lab::mqueue::{self, MessageQueue};
 use crate::lab::run_clock::{SplitMix64, mono_ns, sleep_unless};
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, Params, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use std::process::Stdio;
@@ -24,12 +24,27 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const MODE: ParamSpec = ParamSpec {
-    key: "mode",
-    kind: ParamKind::Choice(&["items", "rate"]),
-    default: "items",
-    help: "items: put `items` with random pauses, as the tutorial; rate: `count` items as fast as possible",
-};
+choice_enum! {
+    /// What the writer puts.
+    pub(super) enum Mode {
+        Items = "items",
+        Rate = "rate",
+    }
+}
+
+const MODE: ParamSpec = Mode::spec(
+    "mode",
+    Mode::Items,
+    "items: put `items` with random pauses, as the tutorial; rate: `count` items as fast as possible",
+);
+
+/// Whether the run pushes `count` items as fast as it can, rather than the tutorial's few.
+fn is_rate(p: &Params) -> Result<bool, String> {
+    Ok(match p.choice::<Mode>("mode")? {
+        Mode::Rate => true,
+        Mode::Items => false,
+    })
+}
 const ITEMS: ParamSpec = ParamSpec {
     key: "items",
     kind: ParamKind::List {
@@ -184,7 +199,7 @@ impl Watched {
 
 fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
-    let rate = p.word("mode") == "rate";
+    let rate = is_rate(p)?;
     let items = items_of(probe);
     let capacity = p.int("capacity");
     let count = p.int("count") as u64;
@@ -412,7 +427,7 @@ fn write(probe: &Probe) -> Result<Findings, String> {
     let put_count = AtomicU64::new(0);
     let depth_max = AtomicU64::new(0);
     probe.log(format!("process to write: {}", std::process::id()));
-    if p.word("mode") == "rate" {
+    if is_rate(p)? {
         let count = p.int("count") as u64;
         let snapshot = |m: &mut Metrics| m.set("items_put", put_count.load(Relaxed));
         probe.with_live(snapshot, || -> Result<(), String> {
@@ -467,7 +482,7 @@ fn read(probe: &Probe) -> Result<Findings, String> {
     let mut buf = vec![0u8; queue.msg_size().map_err(|e| e.to_string())?];
     let started = Instant::now();
     probe.log(format!("process to read: {}", std::process::id()));
-    if p.word("mode") == "rate" {
+    if is_rate(p)? {
         return read_rate(probe, &queue, &mut buf, p.int("count") as u64);
     }
     // Like a Python process, let SIGTERM kill: terminate() ends the endless loop for good.

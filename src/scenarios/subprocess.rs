@@ -6,7 +6,7 @@
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use crate::text_safe::cut as preview;
@@ -26,12 +26,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
     include_str!("../../assets/lessons/subprocess.md"),
     &[
-        ParamSpec {
-            key: "mode",
-            kind: ParamKind::Choice(&["call", "communicate"]),
-            default: "call",
-            help: "call: no input, wait for the exit code; communicate: write `input` to its stdin, read stdout and stderr",
-        },
+        Mode::spec(
+            "mode",
+            Mode::Call,
+            "call: no input, wait for the exit code; communicate: write `input` to its stdin, read stdout and stderr",
+        ),
         ParamSpec {
             key: "cmd",
             kind: ParamKind::Command { max_len: 256 },
@@ -66,6 +65,14 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "duration_ms",
 ]);
 
+choice_enum! {
+    /// How the program is run: for its exit code alone, or talked to through its pipes.
+    pub(super) enum Mode {
+        Call = "call",
+        Communicate = "communicate",
+    }
+}
+
 /// Output lines of each stream shown as they arrive (the counts cover all of them).
 const SHOWN_LINES: usize = 20;
 /// Characters kept of a shown line.
@@ -90,7 +97,10 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let (program, args) = words
         .split_first()
         .ok_or_else(|| "`cmd` is empty".to_string())?;
-    let communicate = p.word("mode") == "communicate";
+    let communicate = match p.choice::<Mode>("mode")? {
+        Mode::Communicate => true,
+        Mode::Call => false,
+    };
     let input = if communicate {
         unescape(p.word("input"))
     } else {

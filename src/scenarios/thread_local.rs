@@ -5,7 +5,7 @@
 use super::{Findings, Group, Scenario};
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
-use crate::params::{ParamKind, ParamSpec};
+use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::{Metrics, group_thousands};
 use std::cell::RefCell;
@@ -22,12 +22,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
     include_str!("../../assets/lessons/thread-local.md"),
     &[
-        ParamSpec {
-            key: "mode",
-            kind: ParamKind::Choice(&["tls", "global-map"]),
-            default: "tls",
-            help: "tls: thread_local! storage; global-map: one HashMap<ThreadId, student> behind a counted lock",
-        },
+        Mode::spec(
+            "mode",
+            Mode::Tls,
+            "tls: thread_local! storage; global-map: one HashMap<ThreadId, student> behind a counted lock",
+        ),
         ParamSpec {
             key: "threads",
             kind: ParamKind::Int { min: 1, max: 64 },
@@ -69,6 +68,14 @@ fn student(i: usize) -> String {
 thread_local! {
     /// This thread's student: its index and name.
     static STUDENT: RefCell<Option<(usize, String)>> = const { RefCell::new(None) };
+}
+
+choice_enum! {
+    /// Where the students are kept, as the user picks it.
+    pub(super) enum Mode {
+        Tls = "tls",
+        GlobalMap = "global-map",
+    }
 }
 
 /// Where a worker's student lives, and how the nested functions find it.
@@ -131,9 +138,9 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let p = probe.params();
     let threads = p.int("threads") as usize;
     let lookups = p.int("lookups") as u64;
-    let ctx = match p.word("mode") {
-        "global-map" => Context::GlobalMap(CountedMutex::new(HashMap::new())),
-        _ => Context::ThreadLocal,
+    let ctx = match p.choice::<Mode>("mode")? {
+        Mode::GlobalMap => Context::GlobalMap(CountedMutex::new(HashMap::new())),
+        Mode::Tls => Context::ThreadLocal,
     };
     let done = PerThread::new(threads);
     let mismatches = AtomicU64::new(0);
