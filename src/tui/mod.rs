@@ -10,8 +10,9 @@ use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
 use crate::sampler::{self, Sample, Tracked};
 use crate::signals::{self, forward_dashboard_signals};
 use crate::view;
+use crate::view::ViewState;
 use crossbeam_channel::{Receiver, select};
-use crossterm::event::{self as term, Event, KeyEventKind, MouseEventKind};
+use crossterm::event::{self as term, Event, KeyEventKind, MouseButton, MouseEventKind};
 use nix::sys::signal::Signal;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -98,12 +99,12 @@ fn spawn_input() -> io::Result<Receiver<Event>> {
 }
 
 /// Input the model cares about; mouse motion and key releases are dropped here so they never
-/// cause a redraw.
-fn input_msg(event: Event) -> Option<Msg> {
+/// cause a redraw. A click goes to what the last frame drew under it.
+fn input_msg(event: Event, view: &ViewState) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
-        Event::Mouse(mouse) if matches!(mouse.kind, MouseEventKind::Down(_)) => {
-            Some(Msg::Mouse(mouse))
+        Event::Mouse(mouse) if mouse.kind == MouseEventKind::Down(MouseButton::Left) => {
+            view.target_at(mouse.column, mouse.row).map(Msg::Click)
         }
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         Event::Paste(text) => Some(Msg::Paste(text)),
@@ -190,6 +191,7 @@ where
         runner_tx,
         signals,
     } = channels;
+    let mut view_state = ViewState::default();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     // After a stop of our own the SIGCONT that ended it is still to come as a message; the
@@ -198,8 +200,9 @@ where
 
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
+            view_state.request(app.take_scroll_requests());
             terminal
-                .draw(|frame| view::draw(frame, app))
+                .draw(|frame| view::draw(frame, app, &mut view_state))
                 .map_err(io::Error::other)?;
             last_frame = Instant::now();
             dirty = false;
@@ -211,7 +214,7 @@ where
             Duration::from_secs(3600)
         };
         let msg = select! {
-            recv(input) -> event => match event.ok().and_then(input_msg) {
+            recv(input) -> event => match event.ok().and_then(|e| input_msg(e, &view_state)) {
                 Some(msg) => msg,
                 None => continue,
             },
