@@ -10,12 +10,14 @@
 //!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
 //!   into messages; [`lifeline`] makes every child die with its parent.
 //! - [`style`] holds the colours and number formats every drawing shares.
+//! - [`exit`] says how a process ended, in the words every output uses.
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
 
 pub mod app;
 pub mod cli;
 pub mod event;
+pub mod exit;
 pub mod lab;
 pub mod lifeline;
 pub mod metrics;

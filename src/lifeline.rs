@@ -169,7 +169,7 @@ pub fn reap_if_ended(pid: u32) -> Option<String> {
         WaitStatus::Signaled(_, signal, _) => signal as i32,
         _ => return None,
     };
-    Some(crate::runner::describe_exit(
+    Some(crate::exit::describe_exit(
         std::process::ExitStatus::from_raw(raw),
     ))
 }

@@ -6,6 +6,7 @@
 
 mod side;
 
+pub use crate::exit::describe_exit;
 pub use side::run_in_runner;
 
 use crate::event::{Body, Event};
@@ -14,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::{self, BufRead, BufReader};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,9 @@ use std::time::{Duration, Instant};
 
 /// Identifies one run within a dashboard or CLI session.
 pub type RunId = u64;
+
+/// The niceness the dashboard starts runners at, so it answers keys while every core is busy.
+pub const RUNNER_NICE: i32 = 10;
 
 /// How long a cancelled runner gets to print its partial report before SIGKILL.
 pub const CANCEL_GRACE: Duration = Duration::from_millis(800);
@@ -68,20 +72,6 @@ pub struct RunnerHandle {
     pub pid: u32,
     exited: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
-}
-
-/// `code 0`, `signal 9 (SIGKILL)` — the same words in reports, logs and the processes panel.
-pub fn describe_exit(status: ExitStatus) -> String {
-    if let Some(code) = status.code() {
-        format!("code {code}")
-    } else if let Some(sig) = status.signal() {
-        match Signal::try_from(sig) {
-            Ok(s) => format!("signal {sig} ({})", s.as_str()),
-            Err(_) => format!("signal {sig}"),
-        }
-    } else {
-        "unknown".to_string()
-    }
 }
 
 /// Starts `conlab run <scenario> --set ... --events` and streams its events into `updates`.

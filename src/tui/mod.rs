@@ -23,9 +23,6 @@ use std::time::{Duration, Instant};
 /// Shortest time between two frames (~20 frames a second).
 pub const FRAME: Duration = Duration::from_millis(50);
 
-/// Runners run at this niceness so the dashboard answers keys while every core is busy.
-pub const RUNNER_NICE: i32 = 10;
-
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -262,7 +259,7 @@ where
                         id,
                         run.scenario.id,
                         &run.params,
-                        RUNNER_NICE,
+                        runner::RUNNER_NICE,
                         runner_tx.clone(),
                     ) {
                         Ok(handle) => {
