@@ -96,12 +96,18 @@ fn spawn_input() -> io::Result<Receiver<Event>> {
 }
 
 /// Input the model cares about; mouse motion and key releases are dropped here so they never
-/// cause a redraw. A click goes to what the last frame drew under it.
+/// cause a redraw. A click or a wheel notch goes to what the last frame drew under it.
 fn input_msg(event: Event, view: &ViewState) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
-        Event::Mouse(mouse) if mouse.kind == MouseEventKind::Down(MouseButton::Left) => {
-            view.target_at(mouse.column, mouse.row).map(Msg::Click)
+        Event::Mouse(mouse) => {
+            let target = view.target_at(mouse.column, mouse.row)?;
+            match mouse.kind {
+                MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click(target)),
+                MouseEventKind::ScrollDown => Some(Msg::Wheel(target, 1)),
+                MouseEventKind::ScrollUp => Some(Msg::Wheel(target, -1)),
+                _ => None,
+            }
         }
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         Event::Paste(text) => Some(Msg::Paste(text)),
