@@ -13,13 +13,14 @@ pub mod run;
 pub mod scroll;
 
 use crate::event::Body;
+use crate::keymap::{self, Action, Context};
 use crate::params::Params;
 use crate::runner::{RunId, RunnerMsg, RunnerUpdate};
 use crate::sampler::Sample;
 use crate::scenarios::{self, Scenario};
 use compare::Compare;
 use cpu::CpuHistory;
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 use form::{Form, FormOutcome};
 use processes::ProcessTable;
 use run::{Run, RunStatus};
@@ -78,18 +79,10 @@ pub enum Overlay {
 }
 
 /// Lines kept in the event log.
-const LOG_LINES: usize = 200;
+pub const LOG_LINES: usize = 200;
 
-/// How far a key scrolls an overlay: down positive, up negative, 0 for other keys.
-fn scroll_step(code: KeyCode) -> isize {
-    match code {
-        KeyCode::Up | KeyCode::Char('k') => -1,
-        KeyCode::Down | KeyCode::Char('j') => 1,
-        KeyCode::PageUp => -10,
-        KeyCode::PageDown => 10,
-        _ => 0,
-    }
-}
+/// Lines PgUp and PgDn scroll an overlay or the compare verdicts.
+const OVERLAY_PAGE: isize = 10;
 
 /// Lines one notch of the mouse wheel scrolls.
 const WHEEL_LINES: isize = 3;
@@ -251,149 +244,173 @@ impl App {
         vec![Effect::Quit]
     }
 
-    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c') if ctrl => return self.quit(),
-            KeyCode::Char('z') if ctrl => return vec![Effect::Suspend],
+    /// Where keys go now: which rows of the [`keymap`] apply.
+    pub fn key_context(&self) -> Context {
+        if !self.fits_screen() {
             // Too small to see anything, keys would act unseen: only quitting works.
-            KeyCode::Char('q') if !self.fits_screen() => return self.quit(),
-            _ if !self.fits_screen() => return vec![],
-            _ => {}
+            return Context::TooSmall;
         }
-        match &mut self.overlay {
-            Overlay::Form(form) => {
-                match form.key(key) {
-                    FormOutcome::Editing => {}
-                    FormOutcome::Cancelled => self.overlay = Overlay::None,
-                    FormOutcome::Applied(params) => {
-                        self.push_log(format!(
-                            "{}: parameters set: {}",
-                            self.scenario().id,
-                            params.summary()
-                        ));
-                        self.params[self.selected] = params;
-                        self.overlay = Overlay::None;
-                    }
-                }
-                return vec![];
-            }
-            Overlay::Lesson if scroll_step(key.code) != 0 => {
-                self.scroll(Scrollable::Lesson, Scroll::Lines(scroll_step(key.code)));
-                return vec![];
-            }
-            Overlay::Log if scroll_step(key.code) != 0 => {
-                self.scroll(Scrollable::EventLog, Scroll::Lines(scroll_step(key.code)));
-                return vec![];
-            }
-            Overlay::Help | Overlay::Lesson | Overlay::Log => {
-                // Any key closes an overlay; q still quits.
+        match &self.overlay {
+            Overlay::Form(_) => Context::Form,
+            Overlay::Help => Context::Help,
+            Overlay::Lesson => Context::Lesson,
+            Overlay::Log => Context::EventLog,
+            Overlay::None if self.compare.is_some() => Context::Compare,
+            Overlay::None => Context::Main,
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let context = self.key_context();
+        match keymap::action(context, &key) {
+            Some(Action::Quit) => self.quit(),
+            Some(Action::Suspend) => vec![Effect::Suspend],
+            // The form reads its own keys from the table: a typed key needs its character.
+            _ if context == Context::Form => self.form_key(key),
+            Some(action) => self.act(context, action),
+            None => vec![],
+        }
+    }
+
+    fn form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Overlay::Form(form) = &mut self.overlay else {
+            return vec![];
+        };
+        match form.key(key) {
+            FormOutcome::Editing => {}
+            FormOutcome::Cancelled => self.overlay = Overlay::None,
+            FormOutcome::Applied(params) => {
+                self.push_log(format!(
+                    "{}: parameters set: {}",
+                    self.scenario().id,
+                    params.summary()
+                ));
+                self.params[self.selected] = params;
                 self.overlay = Overlay::None;
-                if key.code != KeyCode::Char('q') {
-                    return vec![];
-                }
             }
-            Overlay::None => {}
         }
-        match key.code {
-            KeyCode::Char('t') => {
-                self.show_threads = !self.show_threads;
-                // Lines shift when threads come and go: start again from the newest run.
-                self.scroll(Scrollable::Processes, Scroll::Reset);
-                return vec![];
-            }
-            KeyCode::Char('v') => {
-                self.overlay = Overlay::Log;
-                self.scroll(Scrollable::EventLog, Scroll::Reset);
-                return vec![];
-            }
-            KeyCode::PageDown | KeyCode::PageUp => {
-                let pages = if key.code == KeyCode::PageDown { 1 } else { -1 };
-                self.scroll(Scrollable::Processes, Scroll::Pages(pages));
-                return vec![];
-            }
-            _ => {}
-        }
-        if self.compare.is_some() {
-            return self.compare_key(key);
-        }
-        match key.code {
-            KeyCode::Char('q') => self.quit(),
-            KeyCode::Char('?') => {
-                self.overlay = Overlay::Help;
-                vec![]
-            }
-            KeyCode::Char('l') => {
-                self.overlay = Overlay::Lesson;
-                self.scroll(Scrollable::Lesson, Scroll::Reset);
-                vec![]
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
-            KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1),
-            KeyCode::Enter => self.start_single(),
-            KeyCode::Char('e') => {
+        vec![]
+    }
+
+    /// Carries out what a key asked for in `context`.
+    fn act(&mut self, context: Context, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => self.quit(),
+            Action::Suspend => vec![Effect::Suspend],
+            Action::SelectPrevious => self.select(self.selected.saturating_sub(1)),
+            Action::SelectNext => self.select(self.selected + 1),
+            Action::Run => self.start_single(),
+            Action::Edit => {
                 self.overlay = Overlay::Form(Form::new(
                     self.scenario().params,
                     &self.params[self.selected],
                 ));
                 vec![]
             }
-            KeyCode::Char('s') | KeyCode::Esc => self.stop_current(),
-            KeyCode::Char('c') => self.open_compare(),
-            _ => vec![],
-        }
-    }
-
-    fn compare_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if scroll_step(key.code) != 0 {
-            self.scroll(
-                Scrollable::CompareSummary,
-                Scroll::Lines(scroll_step(key.code)),
-            );
-            return vec![];
-        }
-        let active = self.compare_active_runs();
-        match key.code {
-            KeyCode::Char('q') => self.quit(),
-            KeyCode::Char('?') => {
+            Action::Stop if context == Context::Compare => self.stop_compare(),
+            Action::Stop => self.stop_current(),
+            Action::OpenCompare => self.open_compare(),
+            Action::Lesson => {
+                self.overlay = Overlay::Lesson;
+                self.scroll(Scrollable::Lesson, Scroll::Reset);
+                vec![]
+            }
+            Action::Events => {
+                self.overlay = Overlay::Log;
+                self.scroll(Scrollable::EventLog, Scroll::Reset);
+                vec![]
+            }
+            Action::Help => {
                 self.overlay = Overlay::Help;
                 vec![]
             }
-            KeyCode::Enter | KeyCode::Char('r') if active.is_empty() => {
-                let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
-                self.new_compare(simultaneous);
-                self.start_compare_runs()
-            }
-            KeyCode::Char('m') => {
-                self.race_mode = !self.race_mode;
-                if let Some(c) = &mut self.compare
-                    && active.is_empty()
-                {
-                    c.simultaneous = self.race_mode;
-                }
-                let how = if self.race_mode {
-                    "at the same time"
-                } else {
-                    "one after another"
-                };
-                self.push_log(format!("compare: next runs go {how} (r reruns)"));
+            Action::ToggleThreads => {
+                self.show_threads = !self.show_threads;
+                // Lines shift when threads come and go: start again from the newest run.
+                self.scroll(Scrollable::Processes, Scroll::Reset);
                 vec![]
             }
-            KeyCode::Char('s') | KeyCode::Esc if !active.is_empty() => {
-                if let Some(c) = &mut self.compare {
-                    c.stopped = true;
-                }
-                active.into_iter().map(Effect::Cancel).collect()
+            Action::ProcessesPageUp => {
+                self.scroll(Scrollable::Processes, Scroll::Pages(-1));
+                vec![]
             }
-            KeyCode::Char('c') | KeyCode::Esc => {
-                if let Some(c) = &mut self.compare {
-                    c.stopped = true;
-                }
-                self.compare = None;
-                active.into_iter().map(Effect::Cancel).collect()
+            Action::ProcessesPageDown => {
+                self.scroll(Scrollable::Processes, Scroll::Pages(1));
+                vec![]
             }
-            _ => vec![],
+            Action::Rerun => self.rerun_compare(),
+            Action::RaceMode => self.toggle_race_mode(),
+            Action::StopOrClose if self.compare_active_runs().is_empty() => self.close_compare(),
+            Action::StopOrClose => self.stop_compare(),
+            Action::CloseCompare => self.close_compare(),
+            Action::ScrollUp => self.scroll_lines(context, -1),
+            Action::ScrollDown => self.scroll_lines(context, 1),
+            Action::ScrollPageUp => self.scroll_lines(context, -OVERLAY_PAGE),
+            Action::ScrollPageDown => self.scroll_lines(context, OVERLAY_PAGE),
+            Action::Close => {
+                self.overlay = Overlay::None;
+                vec![]
+            }
+            // The form's keys go to the form (see `key`).
+            Action::Form(_) => vec![],
         }
+    }
+
+    /// Scrolls what `context` shows by `lines` (down positive).
+    fn scroll_lines(&mut self, context: Context, lines: isize) -> Vec<Effect> {
+        let what = match context {
+            Context::Lesson => Scrollable::Lesson,
+            Context::EventLog => Scrollable::EventLog,
+            Context::Compare => Scrollable::CompareSummary,
+            _ => return vec![],
+        };
+        self.scroll(what, Scroll::Lines(lines));
+        vec![]
+    }
+
+    fn rerun_compare(&mut self) -> Vec<Effect> {
+        if !self.compare_active_runs().is_empty() {
+            return vec![];
+        }
+        let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
+        self.new_compare(simultaneous);
+        self.start_compare_runs()
+    }
+
+    fn toggle_race_mode(&mut self) -> Vec<Effect> {
+        self.race_mode = !self.race_mode;
+        let idle = self.compare_active_runs().is_empty();
+        if let Some(c) = &mut self.compare
+            && idle
+        {
+            c.simultaneous = self.race_mode;
+        }
+        let how = if self.race_mode {
+            "at the same time"
+        } else {
+            "one after another"
+        };
+        let rerun = keymap::key_for(Context::Compare, Action::Rerun);
+        self.push_log(format!("compare: next runs go {how} ({rerun} reruns)"));
+        vec![]
+    }
+
+    /// Cancels the compare runs still going; no further variant starts.
+    fn stop_compare(&mut self) -> Vec<Effect> {
+        let active = self.compare_active_runs();
+        if active.is_empty() {
+            return vec![];
+        }
+        if let Some(c) = &mut self.compare {
+            c.stopped = true;
+        }
+        active.into_iter().map(Effect::Cancel).collect()
+    }
+
+    fn close_compare(&mut self) -> Vec<Effect> {
+        let effects = self.stop_compare();
+        self.compare = None;
+        effects
     }
 
     fn select(&mut self, index: usize) -> Vec<Effect> {
@@ -435,8 +452,10 @@ impl App {
     fn start_single(&mut self) -> Vec<Effect> {
         if let Some(run) = self.current_run().filter(|r| r.is_active()) {
             let line = format!(
-                "#{} {} is still running; s stops it",
-                run.id, run.scenario.id
+                "#{} {} is still running; {} stops it",
+                run.id,
+                run.scenario.id,
+                keymap::key_for(Context::Main, Action::Stop)
             );
             self.push_log(line);
             return vec![];
@@ -582,6 +601,7 @@ impl App {
 mod tests {
     use super::*;
     use crate::event::Event;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode) -> Msg {
         Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))

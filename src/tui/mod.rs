@@ -6,6 +6,7 @@
 mod modes;
 
 use crate::app::{App, Effect, Msg};
+use crate::keymap::{self, Action, Context};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
 use crate::sampler::{self, Sample, Tracked};
 use crate::signals::{self, forward_dashboard_signals};
@@ -51,7 +52,12 @@ pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
 }
 
 /// Why Ctrl-Z does nothing where nothing could resume the dashboard.
-const NO_RESUME: &str = "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it (q quits)";
+fn no_resume() -> String {
+    let quit = keymap::key_for(Context::Main, Action::Quit);
+    format!(
+        "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it ({quit} quits)"
+    )
+}
 
 /// Gives the terminal back, stops the whole process until it is continued, and takes the
 /// terminal again. Runners go on meanwhile: they are in process groups of their own.
@@ -284,7 +290,7 @@ where
                     suspend(terminal)?;
                     continue_expected = true;
                 }
-                Effect::Suspend => app.push_log(NO_RESUME.to_string()),
+                Effect::Suspend => app.push_log(no_resume()),
                 Effect::Quit => return Ok(()),
             }
         }

@@ -6,6 +6,7 @@ use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
+use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
 use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
 use ratatui::Frame;
@@ -36,14 +37,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
         )))
         .title_bottom(
             Line::from(Span::styled(
-                " r rerun · m race/one by one · s stop · Esc close ",
+                format!(
+                    " {} ",
+                    keymap::hints(
+                        Context::Compare,
+                        &[
+                            Action::Rerun,
+                            Action::RaceMode,
+                            Action::Stop,
+                            Action::StopOrClose
+                        ]
+                    )
+                ),
                 DIM,
             ))
             .right_aligned(),
         );
     // Where the verdicts stand goes on the left, where narrow screens do not cut it.
     if let Some(position) = scroll_position(scroll, overflow - scroll) {
-        block = block.title_bottom(Line::from(Span::styled(format!(" {position} · ↑↓ "), DIM)));
+        let keys = keymap::hints(Context::Compare, &[Action::ScrollDown]);
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {position} · {keys} "),
+            DIM,
+        )));
     }
     frame.render_widget(block, area);
     frame.render_widget(table(compare, &runs), table_area);

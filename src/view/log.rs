@@ -2,6 +2,7 @@
 //! over the whole screen, to scroll back through.
 
 use super::scroll::ScrollState;
+use crate::keymap::Context;
 use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -45,7 +46,15 @@ pub fn overlay(
     let last = super::overlay::last_scroll(&text, area);
     let back = back.settle(last, super::overlay::page(area));
     let title = format!(" Events · the last {} ", log.len());
-    super::overlay::full_screen(frame, area, text, &title, last - back, back);
+    super::overlay::full_screen(
+        frame,
+        area,
+        Context::EventLog,
+        text,
+        &title,
+        last - back,
+        back,
+    );
 }
 
 /// Columns inside the overlay's border.

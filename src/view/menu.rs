@@ -2,6 +2,7 @@
 
 use super::hits::Hits;
 use crate::app::{App, Target};
+use crate::keymap::{self, Action, Context};
 use crate::scenarios::{self, Group};
 use crate::style::{DIM, LABEL};
 use ratatui::Frame;
@@ -83,10 +84,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
         })
         .collect();
     let more = match (first > 0, hidden_below > 0) {
-        (true, true) => " ↑↓ more ",
-        (true, false) => " ↑ more ",
-        (false, true) => " ↓ more ",
-        (false, false) => " ↑↓ Enter ",
+        (true, true) => " ↑↓ more ".to_string(),
+        (true, false) => " ↑ more ".to_string(),
+        (false, true) => " ↓ more ".to_string(),
+        // Everything shows: how to pick and run instead.
+        (false, false) => {
+            let key = |action| keymap::key_for(Context::Main, action);
+            format!(" {} {} ", key(Action::SelectNext), key(Action::Run))
+        }
     };
     let block = Block::bordered()
         .title(" Scenarios ")

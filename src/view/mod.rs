@@ -22,6 +22,7 @@ pub mod timeline;
 pub mod too_small;
 
 use crate::app::{App, MIN_SIZE, Overlay, Target};
+use crate::keymap::{self, Action, Context};
 use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -157,7 +158,25 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     }
 }
 
+/// The keys the header names, when it is wide enough for all of them.
+const HEADER_KEYS: &[Action] = &[
+    Action::SelectNext,
+    Action::Run,
+    Action::Edit,
+    Action::OpenCompare,
+    Action::Stop,
+    Action::Help,
+    Action::Quit,
+];
+/// The keys it names otherwise.
+const HEADER_KEYS_NARROW: &[Action] = &[Action::Help, Action::Quit];
+
 fn header(app: &App, width: u16) -> Line<'static> {
+    let hints = if width >= 108 {
+        HEADER_KEYS
+    } else {
+        HEADER_KEYS_NARROW
+    };
     let running = app.active_runs().len();
     let state = match running {
         0 => "idle".to_string(),
@@ -174,14 +193,7 @@ fn header(app: &App, width: u16) -> Line<'static> {
         ),
         Span::raw(" concurrency lab · "),
         Span::styled(state, Style::new().fg(Color::Yellow)),
-        Span::styled(
-            if width >= 108 {
-                "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit"
-            } else {
-                "   ? help · q quit"
-            },
-            DIM,
-        ),
+        Span::styled(format!("   {}", keymap::hints(Context::Main, hints)), DIM),
     ])
 }
 

@@ -1,6 +1,7 @@
 //! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
 use super::scroll::ScrollState;
+use crate::keymap::{self, Action, Context};
 use crate::scenarios::Scenario;
 use crate::style::DIM;
 use ratatui::Frame;
@@ -26,7 +27,15 @@ pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: &mut S
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
     let title = format!(" Lesson: {} ", scenario.title);
-    full_screen(frame, area, text, &title, scroll, last - scroll);
+    full_screen(
+        frame,
+        area,
+        Context::Lesson,
+        text,
+        &title,
+        scroll,
+        last - scroll,
+    );
 }
 
 /// The lines of `text`, over the whole of `area` inside a border, that do not fit.
@@ -42,22 +51,25 @@ pub fn page(area: Rect) -> usize {
 
 /// Draws `text` over the whole of `area` in a border, `above` lines scrolled past and
 /// `below` still to come; where it stands on the left of the bottom border, how to close it
-/// on the right.
+/// on the right, both in the words of the overlay's keys (`context`).
 pub fn full_screen(
     frame: &mut Frame,
     area: Rect,
+    context: Context,
     text: Paragraph,
     title: &str,
     above: usize,
     below: usize,
 ) {
     frame.render_widget(Clear, area);
+    let close = format!(" {} ", keymap::hints(context, &[Action::Close]));
     let mut block = Block::bordered()
         .title(title.to_string())
-        .title_bottom(Line::from(Span::styled(" any other key closes ", DIM)).right_aligned());
+        .title_bottom(Line::from(Span::styled(close, DIM)).right_aligned());
     if let Some(position) = crate::style::scroll_position(above, below) {
+        let keys = keymap::hints(context, &[Action::ScrollDown]);
         block = block.title_bottom(Line::from(Span::styled(
-            format!(" {position} · ↑↓ PgUp PgDn "),
+            format!(" {position} · {keys} "),
             DIM,
         )));
     }

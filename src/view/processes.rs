@@ -4,6 +4,7 @@
 
 use super::scroll::ScrollState;
 use crate::app::processes::{ProcRow, ProcessTable};
+use crate::keymap::{self, Action, Context};
 use crate::sampler::ThreadSample;
 use crate::style::DIM;
 use ratatui::Frame;
@@ -65,9 +66,9 @@ pub fn draw(
 ) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
     let hint = if show_threads {
-        "└TID name · cN=core · sw=vol/invol switches"
+        "└TID name · cN=core · sw=vol/invol switches".to_string()
     } else {
-        "t shows threads"
+        keymap::hints(Context::Main, &[Action::ToggleThreads])
     };
     let block = Block::bordered().title(format!(" Processes · {live} live "));
     if table.rows.is_empty() {
@@ -105,7 +106,10 @@ pub fn draw(
     let scroll = scroll.settle(rows.len().saturating_sub(room), room);
     let below = rows.len().saturating_sub(scroll + room);
     let note = match crate::style::scroll_position(scroll, below) {
-        Some(position) => format!(" {position} · PgUp PgDn · {hint} "),
+        Some(position) => {
+            let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown]);
+            format!(" {position} · {keys} · {hint} ")
+        }
         None => format!(" {hint} "),
     };
     let block =
