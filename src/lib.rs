@@ -7,9 +7,11 @@
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
 //!   [`report`] is the result of a run, printed as text or JSON.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
-//!   [`view`] draws it, [`sampler`] measures CPU and processes, [`signals`] turns signals
-//!   into messages; [`lifeline`] makes every child die with its parent.
+//!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
+//!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
+//!   makes every child die with its parent.
 //! - [`style`] holds the colours and number formats every drawing shares.
+//! - [`exit`] says how a process ended, in the words every output uses.
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
 
@@ -17,6 +19,7 @@ pub mod app;
 pub mod cli;
 pub mod event;
 pub mod exit;
+pub mod keymap;
 pub mod lab;
 pub mod lifeline;
 pub mod metrics;

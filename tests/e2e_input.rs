@@ -258,3 +258,47 @@ fn below_80x24_it_says_how_large_the_terminal_must_be() {
     tui.send("q");
     tui.finish(true, false);
 }
+
+/// A mouse action as a terminal reports it in SGR mode (the one crossterm asks for):
+/// `button` (0 left, 64 wheel up, 65 wheel down) at a 0-based cell.
+fn mouse(button: u8, column: usize, row: usize) -> String {
+    format!("\x1b[<{button};{};{}M", column + 1, row + 1)
+}
+
+/// The mouse reaches what the screen shows: the wheel over the processes panel scrolls it,
+/// and a click on a scenario in the menu selects it.
+#[test]
+fn the_wheel_scrolls_the_processes_panel_and_a_click_selects_a_scenario() {
+    let _serial = serial();
+    let mut tui = Tui::start("pool", 80, 24);
+    tui.send(ENTER);
+    // A runner and four workers in a panel with room for two.
+    let text = tui.wait_for("the pool's processes below the panel's end", |t| {
+        t.contains("+3 below · PgUp PgDn")
+    });
+    let title = text
+        .lines()
+        .position(|l| l.contains("Processes ·"))
+        .expect("the processes panel");
+    tui.send(&mouse(65, 10, title + 2));
+    tui.wait_for("the panel scrolled down by the wheel", |t| {
+        t.contains("+3 above · PgUp PgDn")
+    });
+    tui.send(&mouse(64, 10, title + 2));
+    tui.wait_for("the panel scrolled back up by the wheel", |t| {
+        t.contains("+3 below · PgUp PgDn")
+    });
+    // Wheel notches over the menu do not scroll the processes panel.
+    tui.send(&mouse(65, 5, 5));
+    let fork = text
+        .lines()
+        .position(|l| l.starts_with("│  fork"))
+        .expect("fork in the menu");
+    tui.send(&mouse(0, 5, fork));
+    let text = tui.wait_for("fork selected by the click", |t| {
+        t.contains("fork — one call, two returns")
+    });
+    assert!(text.contains("+3 below · PgUp PgDn"), "{text}");
+    tui.send("q");
+    tui.finish(true, false);
+}

@@ -9,8 +9,8 @@
 mod common;
 
 use common::view::{
-    DASHBOARD, dashboard, draw, event, exited, feed_cpu, fg_of, find, find_in_row, idle, press,
-    rows, runner_up, sample,
+    DASHBOARD, Screen, dashboard, draw, event, exited, feed_cpu, fg_of, find, find_in_row, idle,
+    press, rows, runner_up, sample,
 };
 use conlab::app::{App, Effect, Msg};
 use conlab::event::Body;
@@ -313,19 +313,18 @@ fn compare_with_three_finished_variants() {
 /// further than the last.
 #[test]
 fn compare_verdicts_scroll_into_view_at_80x24() {
-    let mut app = compare_done();
-    let screen = |app: &conlab::app::App| rows(draw(app, 80, 24).backend().buffer()).join("\n");
-    let before = screen(&app);
+    let mut screen = Screen::new(compare_done());
+    let before = screen.text();
     assert!(!before.contains("atomic: balance stayed 0"), "{before}");
     assert!(before.contains("└ +5 below · ↑↓"), "{before}");
     for _ in 0..20 {
-        press(&mut app, KeyCode::Down);
+        screen.press(KeyCode::Down);
     }
-    let after = screen(&app);
+    let after = screen.text();
     assert!(after.contains("atomic: balance stayed 0"), "{after}");
     assert!(after.contains("└ +5 above · ↑↓"), "{after}");
-    press(&mut app, KeyCode::Char('k'));
-    let back_one = screen(&app);
+    screen.press(KeyCode::Char('k'));
+    let back_one = screen.text();
     assert!(
         back_one.contains("└ +4 above · +1 below · ↑↓"),
         "{back_one}"
@@ -358,7 +357,7 @@ fn help_overlay() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::KEYS {
+        for (key, what) in conlab::view::help::rows() {
             let start: String = what.chars().take(24).collect();
             assert!(
                 screen.contains(&format!(" {key:<11}{start}")),
@@ -438,8 +437,8 @@ fn help_overlay_is_whole() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::KEYS {
-            assert!(screen.contains(what), "{w}x{h}: `{key}` cut:\n{screen}");
+        for (key, what) in conlab::view::help::rows() {
+            assert!(screen.contains(&what), "{w}x{h}: `{key}` cut:\n{screen}");
         }
         assert!(screen.contains("Any key closes this help."), "{screen}");
     }

@@ -18,8 +18,6 @@ pub struct Compare {
     pub simultaneous: bool,
     /// The user stopped the comparison: start no further variants.
     pub stopped: bool,
-    /// Lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
-    pub scroll: usize,
 }
 
 impl Compare {
@@ -35,7 +33,6 @@ impl Compare {
             base,
             simultaneous,
             stopped: false,
-            scroll: 0,
         })
     }
 

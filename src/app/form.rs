@@ -2,6 +2,7 @@
 //! [`Capacity`] as it is typed or pasted, validated on apply.
 
 use super::field::Capacity;
+use crate::keymap::{self, Action, Context, FormAction};
 use crate::metrics::group_thousands;
 use crate::params::{ParamKind, ParamSpec, Params};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -65,33 +66,39 @@ impl Form {
         }
     }
 
+    /// A key, as the keymap's form rows say.
     pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
         let spec = self.specs[self.focus];
         self.notice = None;
-        match key.code {
-            KeyCode::Esc => return FormOutcome::Cancelled,
-            KeyCode::Enter => match self.validate() {
+        let Some(Action::Form(action)) = keymap::action(Context::Form, &key) else {
+            return FormOutcome::Editing;
+        };
+        match action {
+            FormAction::Cancel => return FormOutcome::Cancelled,
+            FormAction::Apply => match self.validate() {
                 Ok(params) => return FormOutcome::Applied(params),
                 Err(e) => self.error = Some(elide_quoted(&e)),
             },
-            KeyCode::Up | KeyCode::BackTab => {
+            FormAction::PreviousField => {
                 self.focus = self.focus.checked_sub(1).unwrap_or(self.specs.len() - 1)
             }
-            KeyCode::Down | KeyCode::Tab => self.focus = (self.focus + 1) % self.specs.len(),
-            KeyCode::Left | KeyCode::Right if matches!(spec.kind, ParamKind::Choice(_)) => {
-                self.cycle_choice(&spec, key.code == KeyCode::Right)
+            FormAction::NextField => self.focus = (self.focus + 1) % self.specs.len(),
+            FormAction::PreviousChoice | FormAction::NextChoice => {
+                self.cycle_choice(&spec, action == FormAction::NextChoice)
             }
-            KeyCode::Backspace => {
+            FormAction::DeleteChar => {
                 self.fields[self.focus].pop();
             }
-            KeyCode::Char(c) if !c.is_control() && !self.push(c) => {
-                self.notice = Some(format!(
-                    "`{}` is full ({}): `{c}` was not added",
-                    spec.key,
-                    self.capacity().describe()
-                ));
-            }
-            _ => {}
+            FormAction::Type => match key.code {
+                KeyCode::Char(c) if !c.is_control() && !self.push(c) => {
+                    self.notice = Some(format!(
+                        "`{}` is full ({}): `{c}` was not added",
+                        spec.key,
+                        self.capacity().describe()
+                    ));
+                }
+                _ => {}
+            },
         }
         FormOutcome::Editing
     }

@@ -9,21 +9,21 @@ pub mod field;
 pub mod form;
 pub mod processes;
 pub mod run;
+pub mod scroll;
 
 use crate::event::Body;
+use crate::keymap::{self, Action, Context};
 use crate::params::Params;
 use crate::runner::{RunId, RunnerMsg, RunnerUpdate};
 use crate::sampler::Sample;
 use crate::scenarios::{self, Scenario};
 use compare::Compare;
 use cpu::CpuHistory;
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyEvent, KeyEventKind};
 use form::{Form, FormOutcome};
 use processes::ProcessTable;
-use ratatui::layout::{Position, Rect};
 use run::{Run, RunStatus};
+use scroll::{Scroll, ScrollRequest, Scrollable};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Everything that can happen to the dashboard.
@@ -32,12 +32,23 @@ pub enum Msg {
     Key(KeyEvent),
     /// Text the terminal delivered as one paste (bracketed paste).
     Paste(String),
-    Mouse(MouseEvent),
+    /// A left click on something the view drew.
+    Click(Target),
+    /// Mouse wheel notches over something the view drew: down positive.
+    Wheel(Target, isize),
     Resize(u16, u16),
     Sample(Box<Sample>),
     Runner(RunnerUpdate),
     /// SIGINT, SIGTERM or SIGHUP: leave cleanly.
     Terminate,
+}
+
+/// What a mouse action landed on, as the view last drew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A scenario's line in the menu (its index in the registry).
+    Scenario(usize),
+    Processes,
 }
 
 /// What the event loop must do after an update.
@@ -59,32 +70,21 @@ pub const MIN_SIZE: (u16, u16) = (80, 24);
 pub enum Overlay {
     None,
     Help,
-    /// The whole lesson, scrolled down this many lines.
-    Lesson(usize),
-    /// Every event kept, scrolled back this many lines from the newest.
-    Log(usize),
+    /// The whole lesson.
+    Lesson,
+    /// Every event kept, newest last.
+    Log,
     Form(Form),
 }
 
 /// Lines kept in the event log.
-const LOG_LINES: usize = 200;
+pub const LOG_LINES: usize = 200;
 
-/// How far a key scrolls an overlay: down positive, up negative, 0 for other keys.
-fn scroll_step(code: KeyCode) -> isize {
-    match code {
-        KeyCode::Up | KeyCode::Char('k') => -1,
-        KeyCode::Down | KeyCode::Char('j') => 1,
-        KeyCode::PageUp => -10,
-        KeyCode::PageDown => 10,
-        _ => 0,
-    }
-}
+/// Lines PgUp and PgDn scroll an overlay or the compare verdicts.
+const OVERLAY_PAGE: isize = 10;
 
-/// `position` moved by `step` within `0..=last`. Clamped before moving too: what scrolls may
-/// have shrunk (or the screen grown) since the last move, and a move must show.
-fn scrolled(position: usize, step: isize, last: usize) -> usize {
-    position.min(last).saturating_add_signed(step).min(last)
-}
+/// Lines one notch of the mouse wheel scrolls.
+const WHEEL_LINES: isize = 3;
 
 #[derive(Debug)]
 pub struct App {
@@ -100,15 +100,17 @@ pub struct App {
     pub cpu: CpuHistory,
     pub processes: ProcessTable,
     pub log: VecDeque<String>,
-    /// Terminal size, for mapping mouse clicks to the layout.
+    /// Lines ever added to the log, dropped ones included: how the view tells new ones.
+    pub logged: u64,
+    /// Terminal size: below [`MIN_SIZE`] keys and the mouse do nothing.
     pub size: (u16, u16),
     /// Sampling period, shown in the CPU panel title.
     pub interval_ms: u64,
     pub quitting: bool,
     /// Show each process's threads in the processes panel (`t`).
     pub show_threads: bool,
-    /// Lines of the processes panel scrolled past (PgUp/PgDn, the mouse wheel).
-    pub process_scroll: usize,
+    /// Scroll requests since the view last took them, oldest first.
+    scroll_requests: Vec<ScrollRequest>,
     next_run: RunId,
 }
 
@@ -127,11 +129,12 @@ impl App {
             cpu: CpuHistory::default(),
             processes: ProcessTable::default(),
             log: VecDeque::new(),
+            logged: 0,
             size,
             interval_ms,
             quitting: false,
             show_threads: false,
-            process_scroll: 0,
+            scroll_requests: Vec::new(),
             next_run: 1,
         }
     }
@@ -166,16 +169,24 @@ impl App {
     }
 
     pub fn push_log(&mut self, line: String) {
-        // Scrolled back in the `v` overlay, the lines being read stay put as events arrive.
-        if let Overlay::Log(back) = &mut self.overlay
-            && *back > 0
-        {
-            *back += crate::view::log::overlay_lines_of(&line, self.size);
-        }
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
         self.log.push_back(line);
+        self.logged += 1;
+    }
+
+    /// The scroll requests made since the last call, oldest first, for the view to apply.
+    pub fn take_scroll_requests(&mut self) -> Vec<ScrollRequest> {
+        std::mem::take(&mut self.scroll_requests)
+    }
+
+    fn scroll(&mut self, what: Scrollable, how: Scroll) {
+        if how == Scroll::Reset {
+            // Nothing asked before a reset can still matter.
+            self.scroll_requests.retain(|r| r.what != what);
+        }
+        self.scroll_requests.push(ScrollRequest { what, how });
     }
 
     /// Applies one message; returns what the event loop must do.
@@ -193,9 +204,15 @@ impl App {
                 }
                 vec![]
             }
-            Msg::Mouse(mouse) => {
+            Msg::Click(target) => {
                 if self.fits_screen() {
-                    self.mouse(mouse);
+                    self.click(target);
+                }
+                vec![]
+            }
+            Msg::Wheel(target, notches) => {
+                if self.fits_screen() {
+                    self.wheel(target, notches);
                 }
                 vec![]
             }
@@ -226,159 +243,173 @@ impl App {
         vec![Effect::Quit]
     }
 
-    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('c') if ctrl => return self.quit(),
-            KeyCode::Char('z') if ctrl => return vec![Effect::Suspend],
+    /// Where keys go now: which rows of the [`keymap`] apply.
+    pub fn key_context(&self) -> Context {
+        if !self.fits_screen() {
             // Too small to see anything, keys would act unseen: only quitting works.
-            KeyCode::Char('q') if !self.fits_screen() => return self.quit(),
-            _ if !self.fits_screen() => return vec![],
-            _ => {}
+            return Context::TooSmall;
         }
-        match &mut self.overlay {
-            Overlay::Form(form) => {
-                match form.key(key) {
-                    FormOutcome::Editing => {}
-                    FormOutcome::Cancelled => self.overlay = Overlay::None,
-                    FormOutcome::Applied(params) => {
-                        self.push_log(format!(
-                            "{}: parameters set: {}",
-                            self.scenario().id,
-                            params.summary()
-                        ));
-                        self.params[self.selected] = params;
-                        self.overlay = Overlay::None;
-                    }
-                }
-                return vec![];
-            }
-            Overlay::Lesson(scroll) if scroll_step(key.code) != 0 => {
-                let scenario = scenarios::all()[self.selected];
-                let last = crate::view::overlay::lesson_last_scroll(scenario, self.size);
-                *scroll = scrolled(*scroll, scroll_step(key.code), last);
-                return vec![];
-            }
-            Overlay::Log(back) if scroll_step(key.code) != 0 => {
-                // Up goes back in time; never past the oldest page.
-                let oldest = crate::view::log::overlay_last_scroll(&self.log, self.size);
-                *back = scrolled(*back, -scroll_step(key.code), oldest);
-                return vec![];
-            }
-            Overlay::Help | Overlay::Lesson(_) | Overlay::Log(_) => {
-                // Any key closes an overlay; q still quits.
+        match &self.overlay {
+            Overlay::Form(_) => Context::Form,
+            Overlay::Help => Context::Help,
+            Overlay::Lesson => Context::Lesson,
+            Overlay::Log => Context::EventLog,
+            Overlay::None if self.compare.is_some() => Context::Compare,
+            Overlay::None => Context::Main,
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let context = self.key_context();
+        match keymap::action(context, &key) {
+            Some(Action::Quit) => self.quit(),
+            Some(Action::Suspend) => vec![Effect::Suspend],
+            // The form reads its own keys from the table: a typed key needs its character.
+            _ if context == Context::Form => self.form_key(key),
+            Some(action) => self.act(context, action),
+            None => vec![],
+        }
+    }
+
+    fn form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Overlay::Form(form) = &mut self.overlay else {
+            return vec![];
+        };
+        match form.key(key) {
+            FormOutcome::Editing => {}
+            FormOutcome::Cancelled => self.overlay = Overlay::None,
+            FormOutcome::Applied(params) => {
+                self.push_log(format!(
+                    "{}: parameters set: {}",
+                    self.scenario().id,
+                    params.summary()
+                ));
+                self.params[self.selected] = params;
                 self.overlay = Overlay::None;
-                if key.code != KeyCode::Char('q') {
-                    return vec![];
-                }
             }
-            Overlay::None => {}
         }
-        match key.code {
-            KeyCode::Char('t') => {
-                self.show_threads = !self.show_threads;
-                // Lines shift when threads come and go: start again from the newest run.
-                self.process_scroll = 0;
-                return vec![];
-            }
-            KeyCode::Char('v') => {
-                self.overlay = Overlay::Log(0);
-                return vec![];
-            }
-            KeyCode::PageDown | KeyCode::PageUp => {
-                let page = self.process_rows_visible().max(1) as isize;
-                let sign = if key.code == KeyCode::PageDown { 1 } else { -1 };
-                self.scroll_processes(sign * page);
-                return vec![];
-            }
-            _ => {}
-        }
-        if self.compare.is_some() {
-            return self.compare_key(key);
-        }
-        match key.code {
-            KeyCode::Char('q') => self.quit(),
-            KeyCode::Char('?') => {
-                self.overlay = Overlay::Help;
-                vec![]
-            }
-            KeyCode::Char('l') => {
-                self.overlay = Overlay::Lesson(0);
-                vec![]
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.select(self.selected.saturating_sub(1)),
-            KeyCode::Down | KeyCode::Char('j') => self.select(self.selected + 1),
-            KeyCode::Enter => self.start_single(),
-            KeyCode::Char('e') => {
+        vec![]
+    }
+
+    /// Carries out what a key asked for in `context`.
+    fn act(&mut self, context: Context, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => self.quit(),
+            Action::Suspend => vec![Effect::Suspend],
+            Action::SelectPrevious => self.select(self.selected.saturating_sub(1)),
+            Action::SelectNext => self.select(self.selected + 1),
+            Action::Run => self.start_single(),
+            Action::Edit => {
                 self.overlay = Overlay::Form(Form::new(
                     self.scenario().params,
                     &self.params[self.selected],
                 ));
                 vec![]
             }
-            KeyCode::Char('s') | KeyCode::Esc => self.stop_current(),
-            KeyCode::Char('c') => self.open_compare(),
-            _ => vec![],
-        }
-    }
-
-    fn compare_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if scroll_step(key.code) != 0 {
-            let overflow = self
-                .compare
-                .as_ref()
-                .map_or(0, |c| crate::view::compare::summary_overflow(self, c));
-            if let Some(c) = &mut self.compare {
-                c.scroll = scrolled(c.scroll, scroll_step(key.code), overflow);
+            Action::Stop if context == Context::Compare => self.stop_compare(),
+            Action::Stop => self.stop_current(),
+            Action::OpenCompare => self.open_compare(),
+            Action::Lesson => {
+                self.overlay = Overlay::Lesson;
+                self.scroll(Scrollable::Lesson, Scroll::Reset);
+                vec![]
             }
-            return vec![];
-        }
-        let active = self.compare_active_runs();
-        match key.code {
-            KeyCode::Char('q') => self.quit(),
-            KeyCode::Char('?') => {
+            Action::Events => {
+                self.overlay = Overlay::Log;
+                self.scroll(Scrollable::EventLog, Scroll::Reset);
+                vec![]
+            }
+            Action::Help => {
                 self.overlay = Overlay::Help;
                 vec![]
             }
-            KeyCode::Enter | KeyCode::Char('r') if active.is_empty() => {
-                let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
-                self.compare = Compare::new(
-                    self.scenario(),
-                    self.params[self.selected].clone(),
-                    simultaneous,
-                );
-                self.start_compare_runs()
-            }
-            KeyCode::Char('m') => {
-                self.race_mode = !self.race_mode;
-                if let Some(c) = &mut self.compare
-                    && active.is_empty()
-                {
-                    c.simultaneous = self.race_mode;
-                }
-                let how = if self.race_mode {
-                    "at the same time"
-                } else {
-                    "one after another"
-                };
-                self.push_log(format!("compare: next runs go {how} (r reruns)"));
+            Action::ToggleThreads => {
+                self.show_threads = !self.show_threads;
+                // Lines shift when threads come and go: start again from the newest run.
+                self.scroll(Scrollable::Processes, Scroll::Reset);
                 vec![]
             }
-            KeyCode::Char('s') | KeyCode::Esc if !active.is_empty() => {
-                if let Some(c) = &mut self.compare {
-                    c.stopped = true;
-                }
-                active.into_iter().map(Effect::Cancel).collect()
+            Action::ProcessesPageUp => {
+                self.scroll(Scrollable::Processes, Scroll::Pages(-1));
+                vec![]
             }
-            KeyCode::Char('c') | KeyCode::Esc => {
-                if let Some(c) = &mut self.compare {
-                    c.stopped = true;
-                }
-                self.compare = None;
-                active.into_iter().map(Effect::Cancel).collect()
+            Action::ProcessesPageDown => {
+                self.scroll(Scrollable::Processes, Scroll::Pages(1));
+                vec![]
             }
-            _ => vec![],
+            Action::Rerun => self.rerun_compare(),
+            Action::RaceMode => self.toggle_race_mode(),
+            Action::StopOrClose if self.compare_active_runs().is_empty() => self.close_compare(),
+            Action::StopOrClose => self.stop_compare(),
+            Action::CloseCompare => self.close_compare(),
+            Action::ScrollUp => self.scroll_lines(context, -1),
+            Action::ScrollDown => self.scroll_lines(context, 1),
+            Action::ScrollPageUp => self.scroll_lines(context, -OVERLAY_PAGE),
+            Action::ScrollPageDown => self.scroll_lines(context, OVERLAY_PAGE),
+            Action::Close => {
+                self.overlay = Overlay::None;
+                vec![]
+            }
+            // The form's keys go to the form (see `key`).
+            Action::Form(_) => vec![],
         }
+    }
+
+    /// Scrolls what `context` shows by `lines` (down positive).
+    fn scroll_lines(&mut self, context: Context, lines: isize) -> Vec<Effect> {
+        let what = match context {
+            Context::Lesson => Scrollable::Lesson,
+            Context::EventLog => Scrollable::EventLog,
+            Context::Compare => Scrollable::CompareSummary,
+            _ => return vec![],
+        };
+        self.scroll(what, Scroll::Lines(lines));
+        vec![]
+    }
+
+    fn rerun_compare(&mut self) -> Vec<Effect> {
+        if !self.compare_active_runs().is_empty() {
+            return vec![];
+        }
+        let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
+        self.new_compare(simultaneous);
+        self.start_compare_runs()
+    }
+
+    fn toggle_race_mode(&mut self) -> Vec<Effect> {
+        self.race_mode = !self.race_mode;
+        let idle = self.compare_active_runs().is_empty();
+        if let Some(c) = &mut self.compare
+            && idle
+        {
+            c.simultaneous = self.race_mode;
+        }
+        let how = if self.race_mode {
+            "at the same time"
+        } else {
+            "one after another"
+        };
+        let rerun = keymap::key_for(Context::Compare, Action::Rerun);
+        self.push_log(format!("compare: next runs go {how} ({rerun} reruns)"));
+        vec![]
+    }
+
+    /// Cancels the compare runs still going; no further variant starts.
+    fn stop_compare(&mut self) -> Vec<Effect> {
+        let active = self.compare_active_runs();
+        if active.is_empty() {
+            return vec![];
+        }
+        if let Some(c) = &mut self.compare {
+            c.stopped = true;
+        }
+        active.into_iter().map(Effect::Cancel).collect()
+    }
+
+    fn close_compare(&mut self) -> Vec<Effect> {
+        let effects = self.stop_compare();
+        self.compare = None;
+        effects
     }
 
     fn select(&mut self, index: usize) -> Vec<Effect> {
@@ -390,48 +421,21 @@ impl App {
         vec![]
     }
 
-    /// The panels' places on screen now.
-    fn areas(&self) -> crate::view::Areas {
-        let area = Rect::new(0, 0, self.size.0, self.size.1);
-        crate::view::layout(area, self.cpu.cores.len())
-    }
-
-    fn process_rows_visible(&self) -> usize {
-        crate::view::processes::rows_room(self.areas().processes)
-    }
-
-    /// Scrolls the processes panel by `lines` (down when positive), never past its last page.
-    fn scroll_processes(&mut self, lines: isize) {
-        let total = self.processes.line_count(self.show_threads);
-        let last_page = total.saturating_sub(self.process_rows_visible());
-        self.process_scroll = scrolled(self.process_scroll, lines, last_page);
-    }
-
-    fn mouse(&mut self, mouse: MouseEvent) {
-        let layout = self.areas();
-        let at = Position::new(mouse.column, mouse.row);
-        let wheel = match mouse.kind {
-            MouseEventKind::ScrollDown => 3,
-            MouseEventKind::ScrollUp => -3,
-            _ => 0,
-        };
-        if wheel != 0 && self.overlay == Overlay::None && layout.processes.contains(at) {
-            self.scroll_processes(wheel);
-            return;
-        }
+    fn click(&mut self, target: Target) {
         // The menu is only live when nothing covers it: an open form edits the selected
         // scenario's parameters, and the compare view draws over the menu.
         let menu_live = self.overlay == Overlay::None && self.compare.is_none();
-        if mouse.kind != MouseEventKind::Down(MouseButton::Left) || !menu_live {
-            return;
-        }
-        if !layout.menu.contains(at) {
-            return;
-        }
-        let line = usize::from(mouse.row.saturating_sub(layout.menu.y + 1));
-        let visible = usize::from(layout.menu.height.saturating_sub(2));
-        if let Some(index) = crate::view::menu::scenario_at_line(line, self.selected, visible) {
+        if let Target::Scenario(index) = target
+            && menu_live
+        {
             self.select(index);
+        }
+    }
+
+    fn wheel(&mut self, target: Target, notches: isize) {
+        if target == Target::Processes && self.overlay == Overlay::None {
+            let lines = notches.saturating_mul(WHEEL_LINES);
+            self.scroll(Scrollable::Processes, Scroll::Lines(lines));
         }
     }
 
@@ -439,7 +443,7 @@ impl App {
         let id = self.next_run;
         self.next_run += 1;
         // The new run's processes come first in the panel: show them.
-        self.process_scroll = 0;
+        self.scroll(Scrollable::Processes, Scroll::Reset);
         self.runs.insert(id, Run::new(id, self.scenario(), params));
         id
     }
@@ -447,8 +451,10 @@ impl App {
     fn start_single(&mut self) -> Vec<Effect> {
         if let Some(run) = self.current_run().filter(|r| r.is_active()) {
             let line = format!(
-                "#{} {} is still running; s stops it",
-                run.id, run.scenario.id
+                "#{} {} is still running; {} stops it",
+                run.id,
+                run.scenario.id,
+                keymap::key_for(Context::Main, Action::Stop)
             );
             self.push_log(line);
             return vec![];
@@ -477,16 +483,23 @@ impl App {
     }
 
     fn open_compare(&mut self) -> Vec<Effect> {
-        self.compare = Compare::new(
-            self.scenario(),
-            self.params[self.selected].clone(),
-            self.race_mode,
-        );
+        self.new_compare(self.race_mode);
         if self.compare.is_none() {
             let id = self.scenario().id;
             self.push_log(format!("{id} has no comparison to open"));
         }
         self.start_compare_runs()
+    }
+
+    /// A fresh comparison of the selected scenario (none if it has no comparison), its
+    /// verdicts shown from the top.
+    fn new_compare(&mut self, simultaneous: bool) {
+        self.compare = Compare::new(
+            self.scenario(),
+            self.params[self.selected].clone(),
+            simultaneous,
+        );
+        self.scroll(Scrollable::CompareSummary, Scroll::Reset);
     }
 
     /// Starts every variant (race) or the next waiting one (one after another).
@@ -592,6 +605,7 @@ impl App {
 mod tests {
     use super::*;
     use crate::event::Event;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode) -> Msg {
         Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -617,88 +631,70 @@ mod tests {
     }
 
     #[test]
-    fn the_event_log_overlay_scrolls_back_and_no_further_than_the_oldest() {
+    fn scroll_keys_ask_the_view_to_move_what_they_scroll() {
         let mut app = on_lock();
-        for i in 0..50 {
-            app.push_log(format!("event {i}"));
-        }
+        let asked = |app: &mut App| app.take_scroll_requests();
+        let request = |what, how| ScrollRequest { what, how };
+        app.update(key(KeyCode::PageDown));
+        app.update(key(KeyCode::PageUp));
+        assert_eq!(
+            asked(&mut app),
+            [
+                request(Scrollable::Processes, Scroll::Pages(1)),
+                request(Scrollable::Processes, Scroll::Pages(-1)),
+            ]
+        );
+        assert!(asked(&mut app).is_empty(), "taken once");
+        // A reset makes what came before it moot.
+        app.update(key(KeyCode::PageDown));
+        app.update(key(KeyCode::Char('t')));
+        assert_eq!(
+            asked(&mut app),
+            [request(Scrollable::Processes, Scroll::Reset)]
+        );
         app.update(key(KeyCode::Char('v')));
-        assert_eq!(app.overlay, Overlay::Log(0));
-        app.update(key(KeyCode::PageUp));
-        assert_eq!(app.overlay, Overlay::Log(10));
-        for _ in 0..10 {
-            app.update(key(KeyCode::PageUp));
-        }
-        // 80x24 shows 22 lines: 28 back is the oldest page.
-        assert_eq!(app.overlay, Overlay::Log(28));
-        app.update(key(KeyCode::Char('j')));
-        assert_eq!(app.overlay, Overlay::Log(27));
-        // New events while scrolled back: the lines being read stay where they are.
-        app.push_log("event 50".into());
-        assert_eq!(app.overlay, Overlay::Log(28));
-        assert_eq!(app.update(key(KeyCode::Char('x'))), vec![]);
-        assert_eq!(app.overlay, Overlay::None);
-    }
-
-    #[test]
-    fn the_lesson_overlay_stops_at_its_end_and_the_next_up_shows() {
-        // The smallest screen the overlay is drawn on, and a lesson much longer than it.
-        let mut app = on_lock_at(MIN_SIZE.0, MIN_SIZE.1);
-        app.selected = scenarios::all()
-            .iter()
-            .position(|s| s.id == "subprocess")
-            .unwrap();
+        app.update(key(KeyCode::Char('k')));
+        app.update(key(KeyCode::Char('x')));
         app.update(key(KeyCode::Char('l')));
-        for _ in 0..50 {
-            app.update(key(KeyCode::PageDown));
-        }
-        let Overlay::Lesson(end) = app.overlay else {
-            panic!("{:?}", app.overlay)
-        };
-        assert!(end > 0 && end < 500, "{end}");
-        app.update(key(KeyCode::Up));
-        assert_eq!(app.overlay, Overlay::Lesson(end - 1));
+        app.update(key(KeyCode::PageDown));
+        assert_eq!(
+            asked(&mut app),
+            [
+                request(Scrollable::EventLog, Scroll::Reset),
+                request(Scrollable::EventLog, Scroll::Lines(-1)),
+                request(Scrollable::Lesson, Scroll::Reset),
+                request(Scrollable::Lesson, Scroll::Lines(10)),
+            ]
+        );
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Char('c')));
+        app.update(key(KeyCode::Down));
+        assert_eq!(
+            asked(&mut app),
+            [
+                request(Scrollable::CompareSummary, Scroll::Reset),
+                request(Scrollable::Processes, Scroll::Reset),
+                request(Scrollable::CompareSummary, Scroll::Lines(1)),
+            ],
+            "a new run shows its processes; a new comparison its verdicts from the top"
+        );
     }
 
     #[test]
-    fn the_processes_panel_scrolls_a_page_at_a_time_and_no_further() {
+    fn the_wheel_scrolls_the_processes_panel_only_when_nothing_covers_it() {
         let mut app = on_lock();
-        for pid in 100..110 {
-            app.processes.started(1, pid, 1, "worker");
-        }
-        // 80x24 leaves the processes panel two rows.
-        assert_eq!(app.process_rows_visible(), 2);
-        app.update(key(KeyCode::PageDown));
-        assert_eq!(app.process_scroll, 2);
-        for _ in 0..10 {
-            app.update(key(KeyCode::PageDown));
-        }
-        assert_eq!(app.process_scroll, 8, "stops at the last page");
-        app.update(key(KeyCode::PageUp));
-        assert_eq!(app.process_scroll, 6);
-        let panel = app.areas().processes;
-        let wheel = |kind, row| {
-            Msg::Mouse(MouseEvent {
-                kind,
-                column: panel.x + 5,
-                row,
-                modifiers: KeyModifiers::NONE,
-            })
-        };
-        app.update(wheel(MouseEventKind::ScrollUp, panel.y + 2));
-        assert_eq!(app.process_scroll, 3);
-        // The wheel elsewhere leaves the panel alone.
-        app.update(wheel(MouseEventKind::ScrollUp, app.areas().menu.y + 2));
-        assert_eq!(app.process_scroll, 3);
-        // Rows that went away leave the scroll past the end; PgUp still moves what is shown.
-        app.update(key(KeyCode::PageDown));
-        app.processes.rows.truncate(4);
-        app.update(key(KeyCode::PageUp));
-        assert_eq!(app.process_scroll, 0);
-        // A new run's processes come first: the panel goes back to the top.
-        app.update(key(KeyCode::PageDown));
-        app.update(key(KeyCode::Enter));
-        assert_eq!(app.process_scroll, 0);
+        app.update(Msg::Wheel(Target::Processes, -2));
+        app.update(Msg::Wheel(Target::Scenario(0), 1));
+        assert_eq!(
+            app.take_scroll_requests(),
+            [ScrollRequest {
+                what: Scrollable::Processes,
+                how: Scroll::Lines(-6)
+            }]
+        );
+        app.update(key(KeyCode::Char('?')));
+        app.update(Msg::Wheel(Target::Processes, 1));
+        assert!(app.take_scroll_requests().is_empty());
     }
 
     #[test]
@@ -781,31 +777,26 @@ mod tests {
     fn clicks_reach_the_menu_only_when_nothing_covers_it() {
         let mut app = on_lock();
         let lock = app.selected;
-        let click = |row| {
-            Msg::Mouse(MouseEvent {
-                kind: MouseEventKind::Down(MouseButton::Left),
-                column: 3,
-                row,
-                modifiers: KeyModifiers::NONE,
-            })
-        };
-        // Screen row 3 is the first scenario, under the header line, the border and a heading.
+        let first = Msg::Click(Target::Scenario(0));
         app.update(key(KeyCode::Char('e')));
-        app.update(click(3));
+        app.update(Msg::Click(Target::Scenario(0)));
         assert_eq!(
             app.selected, lock,
             "a click must not move the selection under the form"
         );
         app.update(key(KeyCode::Esc));
         app.update(key(KeyCode::Char('c')));
-        app.update(click(3));
+        app.update(Msg::Click(Target::Scenario(0)));
         assert_eq!(app.selected, lock, "the compare view covers the menu");
         app.compare = None;
-        app.update(click(3));
-        assert_ne!(
-            app.selected, lock,
+        app.update(first);
+        assert_eq!(
+            app.selected, 0,
             "with nothing over it, the menu takes the click"
         );
+        app.update(Msg::Resize(79, 24));
+        app.update(Msg::Click(Target::Scenario(lock)));
+        assert_eq!(app.selected, 0, "too small: nothing is clickable");
     }
 
     #[test]

@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 /// Identifies one run within a dashboard or CLI session.
 pub type RunId = u64;
 
+/// The niceness the dashboard starts runners at, so it answers keys while every core is busy.
+pub const RUNNER_NICE: i32 = 10;
+
 /// How long a cancelled runner gets to print its partial report before SIGKILL.
 pub const CANCEL_GRACE: Duration = Duration::from_millis(800);
 

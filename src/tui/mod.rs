@@ -6,12 +6,14 @@
 mod modes;
 
 use crate::app::{App, Effect, Msg};
+use crate::keymap::{self, Action, Context};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
 use crate::sampler::{self, Sample, Tracked};
 use crate::signals::{self, forward_dashboard_signals};
 use crate::view;
+use crate::view::ViewState;
 use crossbeam_channel::{Receiver, select};
-use crossterm::event::{self as term, Event, KeyEventKind, MouseEventKind};
+use crossterm::event::{self as term, Event, KeyEventKind, MouseButton, MouseEventKind};
 use nix::sys::signal::Signal;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -21,9 +23,6 @@ use std::time::{Duration, Instant};
 
 /// Shortest time between two frames (~20 frames a second).
 pub const FRAME: Duration = Duration::from_millis(50);
-
-/// Runners run at this niceness so the dashboard answers keys while every core is busy.
-pub const RUNNER_NICE: i32 = 10;
 
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -53,7 +52,12 @@ pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
 }
 
 /// Why Ctrl-Z does nothing where nothing could resume the dashboard.
-const NO_RESUME: &str = "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it (q quits)";
+fn no_resume() -> String {
+    let quit = keymap::key_for(Context::Main, Action::Quit);
+    format!(
+        "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it ({quit} quits)"
+    )
+}
 
 /// Gives the terminal back, stops the whole process until it is continued, and takes the
 /// terminal again. Runners go on meanwhile: they are in process groups of their own.
@@ -98,12 +102,18 @@ fn spawn_input() -> io::Result<Receiver<Event>> {
 }
 
 /// Input the model cares about; mouse motion and key releases are dropped here so they never
-/// cause a redraw.
-fn input_msg(event: Event) -> Option<Msg> {
+/// cause a redraw. A click or a wheel notch goes to what the last frame drew under it.
+fn input_msg(event: Event, view: &ViewState) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
-        Event::Mouse(mouse) if matches!(mouse.kind, MouseEventKind::Down(_)) => {
-            Some(Msg::Mouse(mouse))
+        Event::Mouse(mouse) => {
+            let target = view.target_at(mouse.column, mouse.row)?;
+            match mouse.kind {
+                MouseEventKind::Down(MouseButton::Left) => Some(Msg::Click(target)),
+                MouseEventKind::ScrollDown => Some(Msg::Wheel(target, 1)),
+                MouseEventKind::ScrollUp => Some(Msg::Wheel(target, -1)),
+                _ => None,
+            }
         }
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         Event::Paste(text) => Some(Msg::Paste(text)),
@@ -190,6 +200,7 @@ where
         runner_tx,
         signals,
     } = channels;
+    let mut view_state = ViewState::default();
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     // After a stop of our own the SIGCONT that ended it is still to come as a message; the
@@ -198,8 +209,9 @@ where
 
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
+            view_state.request(app.take_scroll_requests());
             terminal
-                .draw(|frame| view::draw(frame, app))
+                .draw(|frame| view::draw(frame, app, &mut view_state))
                 .map_err(io::Error::other)?;
             last_frame = Instant::now();
             dirty = false;
@@ -211,7 +223,7 @@ where
             Duration::from_secs(3600)
         };
         let msg = select! {
-            recv(input) -> event => match event.ok().and_then(input_msg) {
+            recv(input) -> event => match event.ok().and_then(|e| input_msg(e, &view_state)) {
                 Some(msg) => msg,
                 None => continue,
             },
@@ -259,7 +271,7 @@ where
                         id,
                         run.scenario.id,
                         &run.params,
-                        RUNNER_NICE,
+                        runner::RUNNER_NICE,
                         runner_tx.clone(),
                     ) {
                         Ok(handle) => {
@@ -278,7 +290,7 @@ where
                     suspend(terminal)?;
                     continue_expected = true;
                 }
-                Effect::Suspend => app.push_log(NO_RESUME.to_string()),
+                Effect::Suspend => app.push_log(no_resume()),
                 Effect::Quit => return Ok(()),
             }
         }

@@ -1,10 +1,12 @@
 //! The compare view: the scenario's variants side by side, each column filling in live while
 //! its run goes, with time and throughput ratios against the first column.
 
+use super::scroll::ScrollState;
 use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
+use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
 use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
 use ratatui::Frame;
@@ -13,7 +15,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
+/// `scroll`: lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll: &mut ScrollState) {
     let how = if compare.simultaneous {
         "all at the same time (a race)"
     } else {
@@ -23,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     let (table_area, summary_area) = split(area, compare);
     let summary = summary(compare, &runs);
     let (lines, overflow) = fit(&summary, summary_area);
-    let scroll = compare.scroll.min(overflow);
+    let scroll = scroll.settle(overflow, usize::from(summary_area.height));
     let mut block = Block::bordered()
         .title(Line::from(Span::styled(
             format!(
@@ -34,14 +37,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                " r rerun · m race/one by one · s stop · Esc close ",
+                format!(
+                    " {} ",
+                    keymap::hints(
+                        Context::Compare,
+                        &[
+                            Action::Rerun,
+                            Action::RaceMode,
+                            Action::Stop,
+                            Action::StopOrClose
+                        ]
+                    )
+                ),
                 DIM,
             ))
             .right_aligned(),
         );
     // Where the verdicts stand goes on the left, where narrow screens do not cut it.
     if let Some(position) = scroll_position(scroll, overflow - scroll) {
-        block = block.title_bottom(Line::from(Span::styled(format!(" {position} · ↑↓ "), DIM)));
+        let keys = keymap::hints(Context::Compare, &[Action::ScrollDown]);
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(" {position} · {keys} "),
+            DIM,
+        )));
     }
     frame.render_widget(block, area);
     frame.render_widget(table(compare, &runs), table_area);
@@ -55,14 +73,6 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare) {
     if rest.height >= 3 {
         frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
     }
-}
-
-/// How far the summary and verdicts under the table can scroll at this screen size (↑↓ in
-/// the compare view): the lines that do not fit.
-pub fn summary_overflow(app: &App, compare: &Compare) -> usize {
-    let areas = super::layout(Rect::new(0, 0, app.size.0, app.size.1), app.cpu.cores.len());
-    let (_, summary_area) = split(areas.main.union(areas.menu), compare);
-    fit(&summary(compare, &runs_of(app, compare)), summary_area).1
 }
 
 /// The summary's lines in `area`, and how many of them do not fit.

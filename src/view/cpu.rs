@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
     let hidden = cores.saturating_sub(shown_rows * cols);
     let mut footer = format!(
         " runners at nice {} · every {interval_ms} ms ",
-        crate::tui::RUNNER_NICE
+        crate::runner::RUNNER_NICE
     );
     if hidden > 0 {
         footer = format!(" +{hidden} cores: enlarge the window ·{footer}");

@@ -5,6 +5,7 @@
 //! the form out of its box. A form taller than the main area grows down over the panels.
 
 use crate::app::form::Form;
+use crate::keymap::{self, Action, Context, FormAction};
 use crate::params::ParamKind;
 use crate::scenarios::Scenario;
 use crate::style::{DIM, LABEL, WRONG};
@@ -108,10 +109,15 @@ pub fn draw(frame: &mut Frame, area: Rect, room: Rect, scenario: &Scenario, form
     if let Some(n) = &form.notice {
         lines.push(Line::from(Span::styled(format!(" {n}"), NOTICE)));
     }
-    lines.push(Line::from(Span::styled(
-        " Enter applies · Esc cancels · Tab/↑↓ move",
-        DIM,
-    )));
+    let keys = keymap::hints(
+        Context::Form,
+        &[
+            Action::Form(FormAction::Apply),
+            Action::Form(FormAction::Cancel),
+            Action::Form(FormAction::NextField),
+        ],
+    );
+    lines.push(Line::from(Span::styled(format!(" {keys}"), DIM)));
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });
     let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
     let area = if height <= area.height {

@@ -1,68 +1,42 @@
-//! The `?` overlay: every key, in one place.
+//! The `?` overlay: every key, in one place, in the keymap's words.
 
+use crate::app::LOG_LINES;
+use crate::keymap::{self, Action, Context};
+use crate::runner::CANCEL_GRACE;
 use crate::style::LABEL;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-pub const KEYS: &[(&str, &str)] = &[
-    ("↑ ↓  j k", "select a scenario (or click it)"),
-    ("Enter", "run the selected scenario"),
-    (
-        "e",
-        "edit its parameters (Tab moves, ←→ cycles choices, Enter applies)",
-    ),
-    (
-        "s  Esc",
-        "stop the run: SIGTERM to its process group, SIGKILL after 0.8 s",
-    ),
-    ("c", "compare its variants side by side (runs them)"),
-    ("  r", "in compare: run again"),
-    (
-        "  m",
-        "in compare: one after another ⇄ all at once (a race)",
-    ),
-    (
-        "  ↑↓ j k",
-        "in compare: scroll the verdicts when they do not fit",
-    ),
-    (
-        "t",
-        "show/hide each process's threads (TID, name, core, switches)",
-    ),
-    (
-        "PgUp PgDn",
-        "scroll the processes panel (the mouse wheel over it too)",
-    ),
-    ("l", "read the whole lesson"),
-    (
-        "v",
-        "every event of the session (the last 200), to scroll back",
-    ),
-    ("?", "this help"),
-    (
-        "Ctrl-Z",
-        "suspend to the shell (fg resumes); runs go on meanwhile",
-    ),
-    (
-        "q  Ctrl-C",
-        "quit: stops every run and restores the terminal",
-    ),
-];
+/// The help's rows: the keys as written, and what they do with every figure filled in.
+pub fn rows() -> Vec<(&'static str, String)> {
+    keymap::help()
+        .map(|w| (w.keys, with_figures(w.does)))
+        .collect()
+}
+
+/// `text` with the keymap's placeholders replaced by the figures they stand for, taken from
+/// where those are defined.
+pub fn with_figures(text: &str) -> String {
+    let grace = format!("{} s", CANCEL_GRACE.as_secs_f64());
+    text.replace("{grace}", &grace)
+        .replace("{kept}", &LOG_LINES.to_string())
+}
 
 pub fn draw(frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = KEYS
-        .iter()
+    let mut lines: Vec<Line> = rows()
+        .into_iter()
         .map(|(key, what)| {
             Line::from(vec![
                 Span::styled(format!(" {key:<11}"), LABEL),
-                Span::raw(*what),
+                Span::raw(what),
             ])
         })
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::raw(" Any key closes this help."));
+    let close = keymap::hints(Context::Help, &[Action::Close]);
+    lines.push(Line::raw(format!(" {close}")));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
     let width = widest.min(area.width);
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });
@@ -70,4 +44,25 @@ pub fn draw(frame: &mut Frame, area: Rect) {
     let area = super::overlay::centered(area, width, height);
     frame.render_widget(Clear, area);
     frame.render_widget(body.block(Block::bordered().title(" Keys ")), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_come_from_where_they_are_defined() {
+        let rows = rows();
+        for (keys, does) in &rows {
+            assert!(!does.contains(['{', '}']), "`{keys}`: {does}");
+        }
+        let says = |text: &str| rows.iter().any(|(_, does)| does.contains(text));
+        let grace_ms = CANCEL_GRACE.as_millis();
+        assert!(says(&format!(
+            "SIGKILL after {}.{} s",
+            grace_ms / 1000,
+            grace_ms % 1000 / 100
+        )));
+        assert!(says(&format!("(the last {LOG_LINES})")));
+    }
 }

@@ -1,6 +1,8 @@
 //! The event log: the latest runner events, newest last; and with `v`, every event kept,
 //! over the whole screen, to scroll back through.
 
+use super::scroll::ScrollState;
+use crate::keymap::Context;
 use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -21,24 +23,38 @@ pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// The `v` overlay: scrolled `back` screen lines from the newest (kept within the log).
-/// Long events wrap under their own text, so nothing is cut off at 80 columns.
-pub fn overlay(frame: &mut Frame, area: Rect, log: &VecDeque<String>, back: usize) {
+/// The `v` overlay: `back` counts screen lines from the newest (kept within the log).
+/// Long events wrap under their own text, so nothing is cut off at 80 columns. Scrolled
+/// back, the lines being read stay put as the `arrived` newest events come in under them.
+pub fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    log: &VecDeque<String>,
+    arrived: usize,
+    back: &mut ScrollState,
+) {
+    if back.offset() > 0 {
+        let lines = log
+            .iter()
+            .rev()
+            .take(arrived)
+            .map(|l| wrapped(l, inside(area.width)).len())
+            .sum();
+        back.keep_in_view(lines);
+    }
     let text = every_event(log, area.width);
-    let last = super::overlay::last_scroll(&text, (area.width, area.height));
-    let back = back.min(last);
+    let last = super::overlay::last_scroll(&text, area);
+    let back = back.settle(last, super::overlay::page(area));
     let title = format!(" Events · the last {} ", log.len());
-    super::overlay::full_screen(frame, area, text, &title, last - back, back);
-}
-
-/// How far back the `v` overlay scrolls at this screen size.
-pub fn overlay_last_scroll(log: &VecDeque<String>, size: (u16, u16)) -> usize {
-    super::overlay::last_scroll(&every_event(log, size.0), size)
-}
-
-/// Screen lines one event takes in the `v` overlay.
-pub fn overlay_lines_of(line: &str, size: (u16, u16)) -> usize {
-    wrapped(line, inside(size.0)).len()
+    super::overlay::full_screen(
+        frame,
+        area,
+        Context::EventLog,
+        text,
+        &title,
+        last - back,
+        back,
+    );
 }
 
 /// Columns inside the overlay's border.
@@ -120,8 +136,15 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     fn screen(log: &VecDeque<String>, back: usize) -> Vec<String> {
+        screen_after(log, 0, &mut ScrollState::at(back))
+    }
+
+    /// The overlay drawn once `arrived` of the log's events came in since the last frame.
+    fn screen_after(log: &VecDeque<String>, arrived: usize, back: &mut ScrollState) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(60, 6)).unwrap();
-        terminal.draw(|f| overlay(f, f.area(), log, back)).unwrap();
+        terminal
+            .draw(|f| overlay(f, f.area(), log, arrived, back))
+            .unwrap();
         let buffer = terminal.backend().buffer();
         (0..6)
             .map(|y| (0..60).map(|x| buffer[(x, y)].symbol()).collect())
@@ -179,7 +202,31 @@ mod tests {
         let lines = screen(&log, 0);
         assert!(lines.iter().any(|l| l.contains("end")), "{lines:#?}");
         // With its " ▸ ", the long event is 113 characters: two lines of 58.
-        assert_eq!(overlay_last_scroll(&log, (60, 6)), 0);
-        assert_eq!(overlay_lines_of(&log[1], (60, 6)), 2);
+        let area = Rect::new(0, 0, 60, 6);
+        assert_eq!(
+            super::super::overlay::last_scroll(&every_event(&log, 60), area),
+            0
+        );
+        assert_eq!(wrapped(&log[1], inside(60)).len(), 2);
+    }
+
+    #[test]
+    fn scrolled_back_the_lines_being_read_stay_put_as_events_arrive() {
+        let mut log: VecDeque<String> = (0..10).map(|i| format!("event {i}")).collect();
+        let mut back = ScrollState::at(3);
+        let lines = screen_after(&log, 0, &mut back);
+        assert!(lines[1].contains("event 3"), "{lines:#?}");
+        log.push_back(format!("a long one {}", "word ".repeat(20)));
+        log.push_back("event 11".into());
+        let lines = screen_after(&log, 2, &mut back);
+        assert!(
+            lines[1].contains("event 3") && lines[4].contains("event 6"),
+            "{lines:#?}"
+        );
+        // At the newest, new events come into view.
+        let mut newest = ScrollState::default();
+        log.push_back("event 12".into());
+        let lines = screen_after(&log, 1, &mut newest);
+        assert!(lines[4].contains("event 12"), "{lines:#?}");
     }
 }

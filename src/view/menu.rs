@@ -1,6 +1,8 @@
 //! The scenario menu, grouped as the tutorial is. Groups without a built scenario are left out.
 
-use crate::app::App;
+use super::hits::Hits;
+use crate::app::{App, Target};
+use crate::keymap::{self, Action, Context};
 use crate::scenarios::{self, Group};
 use crate::style::{DIM, LABEL};
 use ratatui::Frame;
@@ -40,20 +42,18 @@ pub fn first_shown(selected: usize, visible: usize) -> usize {
     (at + 1).saturating_sub(visible.max(1))
 }
 
-/// The scenario on screen line `line` (0 = first line inside the border) of a menu showing
-/// `visible` rows with `selected` selected, if any.
-pub fn scenario_at_line(line: usize, selected: usize, visible: usize) -> Option<usize> {
-    match rows().get(first_shown(selected, visible) + line) {
-        Some(MenuRow::Scenario(i)) => Some(*i),
-        _ => None,
-    }
-}
-
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// Draws the menu and records where each scenario it shows can be clicked.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
     let visible = area.height.saturating_sub(2) as usize;
     let all = rows();
     let first = first_shown(app.selected, visible);
     let hidden_below = all.len().saturating_sub(first + visible);
+    for (line, row) in all.iter().skip(first).take(visible).enumerate() {
+        if let MenuRow::Scenario(i) = row {
+            let y = area.y + 1 + line as u16;
+            hits.add(Rect::new(area.x, y, area.width, 1), Target::Scenario(*i));
+        }
+    }
     let lines: Vec<Line> = all
         .into_iter()
         .skip(first)
@@ -84,10 +84,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     let more = match (first > 0, hidden_below > 0) {
-        (true, true) => " ↑↓ more ",
-        (true, false) => " ↑ more ",
-        (false, true) => " ↓ more ",
-        (false, false) => " ↑↓ Enter ",
+        (true, true) => " ↑↓ more ".to_string(),
+        (true, false) => " ↑ more ".to_string(),
+        (false, true) => " ↓ more ".to_string(),
+        // Everything shows: how to pick and run instead.
+        (false, false) => {
+            let key = |action| keymap::key_for(Context::Main, action);
+            format!(" {} {} ", key(Action::SelectNext), key(Action::Run))
+        }
     };
     let block = Block::bordered()
         .title(" Scenarios ")
@@ -98,6 +102,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Position;
 
     #[test]
     fn the_menu_scrolls_to_keep_the_selection_in_view() {
@@ -109,9 +116,33 @@ mod tests {
             1,
             "one row scrolled off the top"
         );
+    }
+
+    /// What a click on menu line `line` (0 = first inside the border) reaches, with `visible`
+    /// lines shown and `selected` selected.
+    fn clicked(line: u16, selected: usize, visible: usize) -> Option<Target> {
+        let mut app = App::new((80, 24), 500);
+        app.selected = selected;
+        let area = Rect::new(0, 0, 20, visible as u16 + 2);
+        let mut hits = Hits::default();
+        let mut terminal = Terminal::new(TestBackend::new(20, area.height)).unwrap();
+        terminal.draw(|f| draw(f, area, &app, &mut hits)).unwrap();
+        hits.at(Position::new(3, 1 + line))
+    }
+
+    #[test]
+    fn a_click_reaches_the_scenario_drawn_under_it() {
+        let last = scenarios::all().len() - 1;
+        let total = rows().len();
         // A click maps through the scroll: line 0 is then the row after the first heading.
-        assert_eq!(scenario_at_line(0, last, total - 1), Some(0));
-        assert_eq!(scenario_at_line(total - 2, last, total - 1), Some(last));
-        assert_eq!(scenario_at_line(0, 0, total), None, "a group heading");
+        assert_eq!(clicked(0, last, total - 1), Some(Target::Scenario(0)));
+        assert_eq!(
+            clicked(total as u16 - 2, last, total - 1),
+            Some(Target::Scenario(last))
+        );
+        assert_eq!(clicked(0, 0, total), None, "a group heading");
+        assert_eq!(clicked(1, 0, total), Some(Target::Scenario(0)));
+        // The bottom border is no scenario, even with scenarios hidden below it.
+        assert_eq!(clicked(2, 0, 2), None);
     }
 }

@@ -1,26 +1,32 @@
-//! Drawing. Everything here is a pure function of the [`App`] model, generic over the ratatui
+//! Drawing. What a frame shows is a function of the [`App`] model and the view's own
+//! [`ViewState`] (scroll positions, where the mouse can act), generic over the ratatui
 //! backend, so snapshot tests draw into a `TestBackend` from a fixed model.
 
 pub mod compare;
 pub mod cpu;
 pub mod form;
 pub mod help;
+pub mod hits;
 pub mod log;
 pub mod menu;
 pub mod overlay;
 pub mod processes;
 pub mod scenario;
+pub mod scroll;
+pub mod state;
 pub mod status;
 pub mod too_small;
 
-use crate::app::{App, MIN_SIZE, Overlay};
+use crate::app::{App, MIN_SIZE, Overlay, Target};
+use crate::keymap::{self, Action, Context};
 use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
+pub use state::ViewState;
 
-/// Where each panel goes; shared with mouse handling so clicks map to what is on screen.
+/// Where each panel goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Areas {
     pub header: Rect,
@@ -90,20 +96,27 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
     }
 }
 
-/// Draws the whole dashboard.
-pub fn draw(frame: &mut Frame, app: &App) {
+/// Draws the whole dashboard, and records in `state` where it stands and what it drew.
+pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
+    state.hits.clear();
     let area = frame.area();
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         too_small::draw(frame, area);
         return;
     }
-    let areas = layout(frame.area(), app.cpu.cores.len());
+    let areas = layout(area, app.cpu.cores.len());
     frame.render_widget(header(app, areas.header.width), areas.header);
     match &app.compare {
         // Side by side needs the width: the compare view takes the menu's place too.
-        Some(c) => compare::draw(frame, areas.main.union(areas.menu), app, c),
+        Some(c) => compare::draw(
+            frame,
+            areas.main.union(areas.menu),
+            app,
+            c,
+            &mut state.compare_summary,
+        ),
         None => {
-            menu::draw(frame, areas.menu, app);
+            menu::draw(frame, areas.menu, app, &mut state.hits);
             scenario::draw(frame, areas.main, app);
         }
     }
@@ -113,26 +126,53 @@ pub fn draw(frame: &mut Frame, app: &App) {
         areas.processes,
         &app.processes,
         app.show_threads,
-        app.process_scroll,
+        &mut state.processes,
     );
+    state.hits.add(areas.processes, Target::Processes);
     log::draw(frame, areas.log, &app.log);
+    let arrived =
+        usize::try_from(app.logged.saturating_sub(state.logged_seen)).unwrap_or(usize::MAX);
+    state.logged_seen = app.logged;
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => help::draw(frame, frame.area()),
-        Overlay::Lesson(scroll) => overlay::lesson(frame, frame.area(), app.scenario(), *scroll),
-        Overlay::Log(back) => log::overlay(frame, frame.area(), &app.log, *back),
+        Overlay::Help => help::draw(frame, area),
+        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), &mut state.lesson),
+        Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log),
         Overlay::Form(form) => {
             // The main column down to the event log, for a form taller than the main area.
             let room = Rect {
                 height: areas.log.y.saturating_sub(areas.main.y),
                 ..areas.main
             };
-            form::draw(frame, areas.main, room, app.scenario(), form)
+            form::draw(frame, areas.main, room, app.scenario(), form);
+            state.hits.cover(room);
         }
+    }
+    if matches!(app.overlay, Overlay::Help | Overlay::Lesson | Overlay::Log) {
+        // Until a key closes it, an overlay is all the mouse can reach.
+        state.hits.cover(area);
     }
 }
 
+/// The keys the header names, when it is wide enough for all of them.
+const HEADER_KEYS: &[Action] = &[
+    Action::SelectNext,
+    Action::Run,
+    Action::Edit,
+    Action::OpenCompare,
+    Action::Stop,
+    Action::Help,
+    Action::Quit,
+];
+/// The keys it names otherwise.
+const HEADER_KEYS_NARROW: &[Action] = &[Action::Help, Action::Quit];
+
 fn header(app: &App, width: u16) -> Line<'static> {
+    let hints = if width >= 108 {
+        HEADER_KEYS
+    } else {
+        HEADER_KEYS_NARROW
+    };
     let running = app.active_runs().len();
     let state = match running {
         0 => "idle".to_string(),
@@ -149,14 +189,7 @@ fn header(app: &App, width: u16) -> Line<'static> {
         ),
         Span::raw(" concurrency lab · "),
         Span::styled(state, Style::new().fg(Color::Yellow)),
-        Span::styled(
-            if width >= 108 {
-                "   ↑↓ select · Enter run · e edit · c compare · s stop · ? help · q quit"
-            } else {
-                "   ? help · q quit"
-            },
-            DIM,
-        ),
+        Span::styled(format!("   {}", keymap::hints(Context::Main, hints)), DIM),
     ])
 }
 
@@ -168,6 +201,7 @@ mod tests {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+    use scroll::ScrollState;
 
     /// Every size from tiny to large draws without a panic, with every overlay, and with
     /// every scrollable part scrolled too far.
@@ -207,18 +241,17 @@ mod tests {
                 )));
             }
             for scroll in [0, usize::MAX] {
-                app.process_scroll = scroll;
-                match &mut app.overlay {
-                    Overlay::Lesson(s) | Overlay::Log(s) => *s = scroll,
-                    _ => {}
-                }
-                if let Some(c) = &mut app.compare {
-                    c.scroll = scroll;
-                }
                 let sizes = if scroll == 0 { &grid } else { &scrolled };
                 for &(w, h) in sizes {
+                    let mut state = ViewState {
+                        processes: ScrollState::at(scroll),
+                        lesson: ScrollState::at(scroll),
+                        event_log: ScrollState::at(scroll),
+                        compare_summary: ScrollState::at(scroll),
+                        ..ViewState::default()
+                    };
                     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-                    terminal.draw(|f| draw(f, &app)).unwrap();
+                    terminal.draw(|f| draw(f, &app, &mut state)).unwrap();
                 }
             }
         }

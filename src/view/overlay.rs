@@ -1,5 +1,7 @@
 //! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
+use super::scroll::ScrollState;
+use crate::keymap::{self, Action, Context};
 use crate::scenarios::Scenario;
 use crate::style::DIM;
 use ratatui::Frame;
@@ -20,47 +22,54 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The whole lesson over the screen, scrolled down `scroll` lines (kept within it).
-pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: usize) {
-    let text = lesson_text(scenario);
-    let last = last_scroll(&text, (area.width, area.height));
-    let scroll = scroll.min(last);
+pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: &mut ScrollState) {
+    let text = Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true });
+    let last = last_scroll(&text, area);
+    let scroll = scroll.settle(last, page(area));
     let title = format!(" Lesson: {} ", scenario.title);
-    full_screen(frame, area, text, &title, scroll, last - scroll);
+    full_screen(
+        frame,
+        area,
+        Context::Lesson,
+        text,
+        &title,
+        scroll,
+        last - scroll,
+    );
 }
 
-/// How far the lesson overlay scrolls at this screen size.
-pub fn lesson_last_scroll(scenario: &Scenario, size: (u16, u16)) -> usize {
-    last_scroll(&lesson_text(scenario), size)
+/// The lines of `text`, over the whole of `area` inside a border, that do not fit.
+pub fn last_scroll(text: &Paragraph, area: Rect) -> usize {
+    let total = text.line_count(area.width.saturating_sub(2));
+    total.saturating_sub(page(area))
 }
 
-fn lesson_text(scenario: &Scenario) -> Paragraph<'_> {
-    Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true })
-}
-
-/// The lines of `text`, over the whole screen inside a border, that do not fit.
-pub fn last_scroll(text: &Paragraph, size: (u16, u16)) -> usize {
-    let total = text.line_count(size.0.saturating_sub(2));
-    total.saturating_sub(usize::from(size.1.saturating_sub(2)))
+/// Lines of text a full-screen overlay shows at once.
+pub fn page(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(2))
 }
 
 /// Draws `text` over the whole of `area` in a border, `above` lines scrolled past and
 /// `below` still to come; where it stands on the left of the bottom border, how to close it
-/// on the right.
+/// on the right, both in the words of the overlay's keys (`context`).
 pub fn full_screen(
     frame: &mut Frame,
     area: Rect,
+    context: Context,
     text: Paragraph,
     title: &str,
     above: usize,
     below: usize,
 ) {
     frame.render_widget(Clear, area);
+    let close = format!(" {} ", keymap::hints(context, &[Action::Close]));
     let mut block = Block::bordered()
         .title(title.to_string())
-        .title_bottom(Line::from(Span::styled(" any other key closes ", DIM)).right_aligned());
+        .title_bottom(Line::from(Span::styled(close, DIM)).right_aligned());
     if let Some(position) = crate::style::scroll_position(above, below) {
+        let keys = keymap::hints(context, &[Action::ScrollDown]);
         block = block.title_bottom(Line::from(Span::styled(
-            format!(" {position} · ↑↓ PgUp PgDn "),
+            format!(" {position} · {keys} "),
             DIM,
         )));
     }

@@ -2,7 +2,9 @@
 //! With `t`, each live process's threads follow it: TID, name, state, CPU%, the core it last ran
 //! on, and its voluntary/involuntary context switches.
 
+use super::scroll::ScrollState;
 use crate::app::processes::{ProcRow, ProcessTable};
+use crate::keymap::{self, Action, Context};
 use crate::sampler::ThreadSample;
 use crate::style::DIM;
 use ratatui::Frame;
@@ -49,26 +51,29 @@ const COLUMNS: [Column; 8] = [
 ];
 
 /// Rows of processes the panel has room for: inside its border, under its header.
-pub fn rows_room(area: Rect) -> usize {
+fn rows_room(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(3))
 }
 
-/// `scroll`: lines scrolled past at the top (kept within the rows there are).
+/// `scroll`: lines scrolled past at the top, a page being the rows that fit (kept within
+/// the rows there are).
 pub fn draw(
     frame: &mut Frame,
     area: Rect,
     table: &ProcessTable,
     show_threads: bool,
-    scroll: usize,
+    scroll: &mut ScrollState,
 ) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
     let hint = if show_threads {
-        "└TID name · cN=core · sw=vol/invol switches"
+        "└TID name · cN=core · sw=vol/invol switches".to_string()
     } else {
-        "t shows threads"
+        keymap::hints(Context::Main, &[Action::ToggleThreads])
     };
     let block = Block::bordered().title(format!(" Processes · {live} live "));
     if table.rows.is_empty() {
+        // Nothing to scroll: moves asked for now must not wait for rows to come.
+        scroll.settle(0, 0);
         let hint = Span::styled("runners and their children appear here", DIM);
         frame.render_widget(Paragraph::new(hint).block(block), area);
         return;
@@ -98,10 +103,13 @@ pub fn draw(
     }
     debug_assert_eq!(rows.len(), table.line_count(show_threads));
     let room = rows_room(area);
-    let scroll = scroll.min(rows.len().saturating_sub(room));
+    let scroll = scroll.settle(rows.len().saturating_sub(room), room);
     let below = rows.len().saturating_sub(scroll + room);
     let note = match crate::style::scroll_position(scroll, below) {
-        Some(position) => format!(" {position} · PgUp PgDn · {hint} "),
+        Some(position) => {
+            let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown]);
+            format!(" {position} · {keys} · {hint} ")
+        }
         None => format!(" {hint} "),
     };
     let block =
@@ -125,7 +133,7 @@ mod tests {
     fn screen(table: &ProcessTable, height: u16, scroll: usize) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(70, height)).unwrap();
         terminal
-            .draw(|f| draw(f, f.area(), table, false, scroll))
+            .draw(|f| draw(f, f.area(), table, false, &mut ScrollState::at(scroll)))
             .unwrap();
         let buffer = terminal.backend().buffer();
         (0..height)

@@ -5,6 +5,7 @@ use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
 use crate::panels::{self, PanelState};
+use crate::keymap::{self, Action, Context};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
@@ -14,6 +15,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
+
+/// The keys the panel's border names.
+const PANEL_KEYS: &[Action] = &[
+    Action::Lesson,
+    Action::Events,
+    Action::Edit,
+    Action::OpenCompare,
+];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let scenario = app.scenario();
@@ -25,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                " l lesson · v events · e edit · c compare ",
+                format!(" {} ", keymap::hints(Context::Main, PANEL_KEYS)),
                 DIM,
             ))
             .right_aligned(),

@@ -3,14 +3,19 @@
 //! would break mid-token.
 
 use crate::app::MIN_SIZE;
+use crate::keymap::{self, Action, Context};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect) {
     let text = format!(
-        "conlab needs {}x{}; this terminal is {}x{} — enlarge it, or q to quit",
-        MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
+        "conlab needs {}x{}; this terminal is {}x{} — enlarge it, or {}",
+        MIN_SIZE.0,
+        MIN_SIZE.1,
+        area.width,
+        area.height,
+        keymap::hints(Context::TooSmall, &[Action::Quit])
     );
     let message = Paragraph::new(text)
         .wrap(Wrap { trim: true })

@@ -4,10 +4,11 @@
 //!
 //! No `insta` snapshot is taken here: a snapshot's name carries the module that takes it.
 
-use conlab::app::{App, Effect, Msg};
+use conlab::app::{App, Effect, Msg, Target};
 use conlab::event::{Body, Event};
 use conlab::runner::{RunId, RunnerMsg, RunnerUpdate};
 use conlab::sampler::{ProcSample, Sample};
+use conlab::view::ViewState;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -139,12 +140,79 @@ pub fn runner_up(app: &mut App, run: RunId, pid: u32) {
     announce(app, run, 0.02, pid, DASHBOARD, "runner");
 }
 
+/// `app` drawn by a fresh view: everything that scrolls at its start. [`Screen`] keeps the
+/// view from frame to frame.
 pub fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    draw_with(app, &mut ViewState::default(), width, height)
+}
+
+fn draw_with(app: &App, view: &mut ViewState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
     terminal
-        .draw(|frame| conlab::view::draw(frame, app))
+        .draw(|frame| conlab::view::draw(frame, app, view))
         .expect("draw");
     terminal
+}
+
+/// The model and what the view keeps between frames, driven as the event loop drives them:
+/// the view takes the model's scroll requests before each frame, a click goes to what the
+/// last frame drew under it, and a frame follows every message.
+pub struct Screen {
+    pub app: App,
+    pub view: ViewState,
+}
+
+impl Screen {
+    /// `app` on a screen of its size, drawn once.
+    pub fn new(app: App) -> Screen {
+        let mut screen = Screen {
+            app,
+            view: ViewState::default(),
+        };
+        screen.draw();
+        screen
+    }
+
+    /// A frame at the model's screen size.
+    pub fn draw(&mut self) -> Terminal<TestBackend> {
+        self.view.request(self.app.take_scroll_requests());
+        let (width, height) = self.app.size;
+        draw_with(&self.app, &mut self.view, width, height)
+    }
+
+    /// The screen's rows after a fresh frame.
+    pub fn text(&mut self) -> String {
+        rows(self.draw().backend().buffer()).join("\n")
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = self.app.update(msg);
+        self.draw();
+        effects
+    }
+
+    pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
+        self.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// A left click at a cell; whatever the last frame drew there takes it.
+    pub fn click(&mut self, column: u16, row: u16) {
+        if let Some(target) = self.view.target_at(column, row) {
+            self.update(Msg::Click(target));
+        }
+    }
+
+    /// Mouse wheel notches (down positive) at a cell.
+    pub fn wheel(&mut self, column: u16, row: u16, notches: isize) {
+        if let Some(target) = self.view.target_at(column, row) {
+            self.update(Msg::Wheel(target, notches));
+        }
+    }
+
+    /// What a mouse action at a cell would reach.
+    pub fn target_at(&self, column: u16, row: u16) -> Option<Target> {
+        self.view.target_at(column, row)
+    }
 }
 
 /// The buffer's rows as text (wide characters take their cells, as on screen).
