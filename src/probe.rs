@@ -254,7 +254,8 @@ impl Probe {
         if !self.emit_events {
             return;
         }
-        let event = Event::new(t_ms, pid, body);
+        // To the microsecond: finer is noise, and every digit is a byte of every line.
+        let event = Event::new((t_ms * 1000.0).round() / 1000.0, pid, body);
         match event.encode_lines() {
             Ok(lines) => {
                 // A closed pipe means the reader is gone; the run is cancelled in effect.

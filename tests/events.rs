@@ -185,6 +185,9 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
         live: usize,
         reports: usize,
         longest: usize,
+        threads: usize,
+        spans_begun: usize,
+        spans_ended: usize,
     }
     let mut seen: BTreeMap<u32, Seen> = BTreeMap::new();
     for line in &lines {
@@ -198,6 +201,10 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
                 s.process += 1;
             }
             Body::Live { .. } => s.live += 1,
+            // Each thread that changes the balance is named, and its work is a span.
+            Body::Thread { .. } => s.threads += 1,
+            Body::Begin { .. } => s.spans_begun += 1,
+            Body::End { .. } => s.spans_ended += 1,
             Body::Report { report } => {
                 assert_eq!(report.metrics.get("balance"), Some(Num::Int(0)));
                 s.reports += 1;
@@ -217,6 +224,11 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
     for (pid, s) in &seen {
         assert_eq!((s.process, s.reports), (1, 1), "runner {pid}: {s:?}");
         assert!(s.live >= 1, "runner {pid}: {s:?}");
+        assert_eq!(
+            (s.threads, s.spans_begun, s.spans_ended),
+            (64, 64, 64),
+            "runner {pid}: {s:?}"
+        );
         assert!(
             s.longest > 1024,
             "runner {pid}: lines long enough to be split by a buffered writer: {s:?}"

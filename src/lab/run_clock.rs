@@ -1,6 +1,7 @@
 //! One clock for every process of a run. CLOCK_MONOTONIC is system-wide, so a time taken in a
-//! child is comparable with one taken in the runner; children get the runner's start as
-//! `epoch_ns` and say "at 512.3 ms" on the same scale as the runner's own events and report.
+//! child (and sent to the runner, as a pool worker's start) is comparable with one taken in
+//! the runner: [`RunClock`] puts such readings on the run's scale (milliseconds since the runner
+//! started), the scale of every event's `t_ms`. Also: a seeded PRNG and a cancellable sleep.
 
 use crate::probe::Probe;
 
@@ -21,13 +22,6 @@ impl RunClock {
         }
     }
 
-    /// A child's view of its runner's clock, from the `epoch_ns` it was given.
-    pub fn at(epoch_ns: i64) -> RunClock {
-        RunClock {
-            epoch_ns: epoch_ns.max(0) as u64,
-        }
-    }
-
     /// `ns` (a [`mono_ns`] reading) as milliseconds since the run began, to the microsecond.
     pub fn ms(&self, ns: u64) -> f64 {
         let ms = ns.saturating_sub(self.epoch_ns) as f64 / 1e6;
@@ -37,23 +31,7 @@ impl RunClock {
     pub fn now_ms(&self) -> f64 {
         self.ms(mono_ns())
     }
-
-    /// The `--set` assignment that hands this clock to a child.
-    pub fn assignment(&self) -> String {
-        format!("epoch_ns={}", self.epoch_ns)
-    }
 }
-
-/// The parameter children declare to receive the runner's clock.
-pub const EPOCH_PARAM: crate::params::ParamSpec = crate::params::ParamSpec {
-    key: "epoch_ns",
-    kind: crate::params::ParamKind::Int {
-        min: 0,
-        max: i64::MAX,
-    },
-    default: "0",
-    help: "the runner's start on CLOCK_MONOTONIC, so times from every process share one scale",
-};
 
 /// splitmix64: a tiny, well-mixed PRNG, so seeded random delays repeat exactly.
 #[derive(Debug, Clone)]
@@ -118,7 +96,9 @@ mod tests {
 
     #[test]
     fn run_clock_counts_from_the_epoch() {
-        let clock = RunClock::at(1_000_000_000);
+        let clock = RunClock {
+            epoch_ns: 1_000_000_000,
+        };
         assert_eq!(clock.ms(1_512_345_678), 512.346);
         assert_eq!(clock.ms(5), 0.0, "before the epoch is zero, not negative");
     }

@@ -167,6 +167,7 @@ fn be_the_child(probe: &Probe, parent: u32, child_ms: u64) -> ! {
             ppid,
             role: "child".into(),
         });
+        let _life = probe.span("child", format!("child {me}"));
         probe.log(format!(
             "I am {me}, my parent is {ppid} — fork() returned 0 here"
         ));

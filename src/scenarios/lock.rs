@@ -179,6 +179,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                 let spawned = std::thread::Builder::new()
                     .name(format!("changer-{index}"))
                     .spawn_scoped(scope, move || {
+                        probe.thread_named(format!("changer-{index}"));
+                        let _changing = probe.span("changes", format!("changer-{index}"));
                         worker(shared, index, mode, iterations, start, probe)
                     });
                 if let Err(e) = spawned {

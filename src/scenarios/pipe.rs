@@ -242,14 +242,19 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
     let mut cpu = None;
     let snapshot = |m: &mut Metrics| m.set("rounds_done", done.load(Relaxed));
     let measured_secs = probe.with_live(snapshot, || -> Result<f64, String> {
+        let warm_up = probe.span(PHASE, "warm-up");
         round_trips(&mut stream, WARM_UP, None, &done, probe)?;
+        drop(warm_up);
         let t = Instant::now();
+        let measured = probe.span(PHASE, format!("{rounds} round trips"));
         round_trips(&mut stream, rounds, Some(&mut free), &done, probe)?;
+        drop(measured);
         let secs = t.elapsed().as_secs_f64();
         if pinned > 0 && !probe.cancelled() {
             match pin_both(peer) {
                 Ok(c) => {
                     cpu = Some(c);
+                    let _pinned = probe.span(PHASE, format!("{pinned} round trips on CPU {c}"));
                     round_trips(&mut stream, WARM_UP, None, &done, probe)?;
                     round_trips(&mut stream, pinned, Some(&mut on_one_cpu), &done, probe)?;
                 }
@@ -290,6 +295,9 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         notes,
     })
 }
+
+/// The trace's word for a stretch of ping's round trips (warm-up, measured, pinned).
+const PHASE: &str = "phase";
 
 /// Sends back every 8 bytes it reads, until ping closes its end.
 fn pong(_probe: &Probe) -> Result<Findings, String> {

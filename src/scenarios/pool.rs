@@ -15,7 +15,7 @@ use super::{Findings, Group, Panel, Scenario, TimelineSpec};
 use crate::lab::children::{self, Worker};
 use crate::lab::control::{Control, Received};
 use crate::lab::join;
-use crate::lab::run_clock::{EPOCH_PARAM, RunClock, SplitMix64, mono_ns, sleep_unless};
+use crate::lab::run_clock::{RunClock, SplitMix64, mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -87,7 +87,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
 pub const WORKER_ROLE: &str = "worker";
 
 /// A process of the pool: takes tasks from its stdin socket until the pool closes it.
-pub static WORKER: Scenario = Scenario::child("pool-worker", "Pool worker", &[EPOCH_PARAM], work);
+pub static WORKER: Scenario = Scenario::child("pool-worker", "Pool worker", &[], work);
 
 /// Per-task metrics go into the report for this many tasks: a report is one event line of at
 /// most 4096 bytes. The dashboard's timeline is built from events and shows every task.

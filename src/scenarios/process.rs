@@ -249,12 +249,15 @@ fn run_child(probe: &Probe) -> Result<Findings, String> {
         )),
         Target::RunProc => probe.log(format!("Run child process {name} ({me})")),
     }
+    let working = probe.span("function", format!("{}({name:?})", target.word()));
     let until = Instant::now() + Duration::from_millis(p.int("child_ms") as u64);
     while Instant::now() < until && !probe.cancelled() {
         std::thread::sleep(
             Duration::from_millis(10).min(until.saturating_duration_since(Instant::now())),
         );
     }
+    // exit() and abort() run no destructors: the span stays open, and the trace shows the
+    // function never returned.
     match ending {
         Ending::Exits => {
             probe.log(format!(
@@ -268,7 +271,7 @@ fn run_child(probe: &Probe) -> Result<Findings, String> {
             let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
             std::process::abort();
         }
-        Ending::Returns => {}
+        Ending::Returns => drop(working),
     }
     let mut metrics = Metrics::default();
     metrics.set("global", GLOBAL.load(Ordering::SeqCst));

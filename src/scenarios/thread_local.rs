@@ -170,6 +170,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                 let handle = std::thread::Builder::new()
                     .name(format!("worker-{worker}"))
                     .spawn_scoped(scope, move || {
+                        probe.thread_named(format!("worker-{worker}"));
+                        let _working = probe.span("lookups", format!("worker-{worker}"));
                         ctx.bind(worker);
                         let seen = process_student(ctx, probe, worker);
                         let mut wrong = 0;

@@ -126,6 +126,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                 let handle = builder
                     .spawn_scoped(scope, move || {
                         let me = current_names(python);
+                        probe.thread_named(me.python.clone());
+                        let _counting = probe.span("thread", format!("{} counts", me.python));
                         probe.log(format!("thread {} is running", describe(&me)));
                         for n in 1..=count {
                             if probe.cancelled() {
