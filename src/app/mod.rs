@@ -88,7 +88,10 @@ const WHEEL_LINES: isize = 3;
 
 #[derive(Debug)]
 pub struct App {
-    /// Index into `scenarios::all()`.
+    /// The scenarios of the menu, in its order: every built one (tests draw a fixed list, so
+    /// a new scenario changes none of their screens).
+    pub catalogue: &'static [&'static Scenario],
+    /// Index into `catalogue`.
     pub selected: usize,
     /// The parameters each scenario will run with (edited with `e`).
     pub params: Vec<Params>,
@@ -116,9 +119,19 @@ pub struct App {
 
 impl App {
     pub fn new(size: (u16, u16), interval_ms: u64) -> App {
+        App::with_catalogue(size, interval_ms, scenarios::all())
+    }
+
+    /// A dashboard whose menu holds `catalogue`.
+    pub fn with_catalogue(
+        size: (u16, u16),
+        interval_ms: u64,
+        catalogue: &'static [&'static Scenario],
+    ) -> App {
         App {
+            catalogue,
             selected: 0,
-            params: scenarios::all()
+            params: catalogue
                 .iter()
                 .map(|s| Params::defaults(s.params))
                 .collect(),
@@ -140,7 +153,7 @@ impl App {
     }
 
     pub fn scenario(&self) -> &'static Scenario {
-        scenarios::all()[self.selected]
+        self.catalogue[self.selected]
     }
 
     /// The latest single run (not a compare variant) of the selected scenario.
@@ -413,7 +426,7 @@ impl App {
     }
 
     fn select(&mut self, index: usize) -> Vec<Effect> {
-        let index = index.min(scenarios::all().len() - 1);
+        let index = index.min(self.catalogue.len() - 1);
         if index != self.selected {
             self.selected = index;
             self.compare = None;

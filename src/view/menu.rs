@@ -3,7 +3,7 @@
 use super::hits::Hits;
 use crate::app::{App, Target};
 use crate::keymap::{self, Action, Context};
-use crate::scenarios::{self, Group};
+use crate::scenarios::{Group, Scenario};
 use crate::style::{DIM, LABEL};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,11 +18,11 @@ pub enum MenuRow {
     Scenario(usize),
 }
 
-pub fn rows() -> Vec<MenuRow> {
+pub fn rows(catalogue: &[&Scenario]) -> Vec<MenuRow> {
     let mut rows = Vec::new();
     for group in Group::ALL {
-        let members: Vec<usize> = (0..scenarios::all().len())
-            .filter(|i| scenarios::all()[*i].group == group)
+        let members: Vec<usize> = (0..catalogue.len())
+            .filter(|i| catalogue[*i].group == group)
             .collect();
         if !members.is_empty() {
             rows.push(MenuRow::Group(group));
@@ -34,8 +34,8 @@ pub fn rows() -> Vec<MenuRow> {
 
 /// The first menu row shown when `visible` rows fit: the menu scrolls just enough to keep
 /// the selected scenario in view.
-pub fn first_shown(selected: usize, visible: usize) -> usize {
-    let at = rows()
+pub fn first_shown(catalogue: &[&Scenario], selected: usize, visible: usize) -> usize {
+    let at = rows(catalogue)
         .iter()
         .position(|r| *r == MenuRow::Scenario(selected))
         .unwrap_or(0);
@@ -45,8 +45,8 @@ pub fn first_shown(selected: usize, visible: usize) -> usize {
 /// Draws the menu and records where each scenario it shows can be clicked.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
     let visible = area.height.saturating_sub(2) as usize;
-    let all = rows();
-    let first = first_shown(app.selected, visible);
+    let all = rows(app.catalogue);
+    let first = first_shown(app.catalogue, app.selected, visible);
     let hidden_below = all.len().saturating_sub(first + visible);
     for (line, row) in all.iter().skip(first).take(visible).enumerate() {
         if let MenuRow::Scenario(i) = row {
@@ -62,7 +62,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
                 Line::from(Span::styled(g.name(), LABEL.add_modifier(Modifier::BOLD)))
             }
             MenuRow::Scenario(i) => {
-                let s = scenarios::all()[i];
+                let s = app.catalogue[i];
                 let running = app
                     .runs
                     .values()
@@ -102,6 +102,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenarios;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::layout::Position;
@@ -109,10 +110,14 @@ mod tests {
     #[test]
     fn the_menu_scrolls_to_keep_the_selection_in_view() {
         let last = scenarios::all().len() - 1;
-        let total = rows().len();
-        assert_eq!(first_shown(0, total), 0, "everything fits");
+        let total = rows(scenarios::all()).len();
         assert_eq!(
-            first_shown(last, total - 1),
+            first_shown(scenarios::all(), 0, total),
+            0,
+            "everything fits"
+        );
+        assert_eq!(
+            first_shown(scenarios::all(), last, total - 1),
             1,
             "one row scrolled off the top"
         );
@@ -133,7 +138,7 @@ mod tests {
     #[test]
     fn a_click_reaches_the_scenario_drawn_under_it() {
         let last = scenarios::all().len() - 1;
-        let total = rows().len();
+        let total = rows(scenarios::all()).len();
         // A click maps through the scroll: line 0 is then the row after the first heading.
         assert_eq!(clicked(0, last, total - 1), Some(Target::Scenario(0)));
         assert_eq!(

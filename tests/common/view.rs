@@ -25,8 +25,8 @@ pub fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
 /// A dashboard with the scenario `id` selected in the menu (with ↓, as a user would; other
 /// scenarios may come before it in the registry).
 pub fn dashboard(id: &str, width: u16, height: u16) -> App {
-    let mut app = App::new((width, height), 500);
-    for _ in 0..conlab::scenarios::all().len() {
+    let mut app = App::with_catalogue((width, height), 500, catalogue());
+    for _ in 0..catalogue().len() {
         if app.scenario().id == id {
             break;
         }
@@ -34,6 +34,32 @@ pub fn dashboard(id: &str, width: u16, height: u16) -> App {
     }
     assert_eq!(app.scenario().id, id, "`{id}` is in the menu");
     app
+}
+
+/// The menu every snapshot draws: the lessons as they stood when the snapshots were made, so
+/// a scenario added to conlab rewrites none of them (a snapshot of its own shows it).
+const CATALOGUE: [&str; 10] = [
+    "fork",
+    "process",
+    "pool",
+    "subprocess",
+    "queue",
+    "pipe",
+    "threads",
+    "lock",
+    "multicore",
+    "thread-local",
+];
+
+pub fn catalogue() -> &'static [&'static conlab::scenarios::Scenario] {
+    static FIXED: std::sync::OnceLock<Vec<&'static conlab::scenarios::Scenario>> =
+        std::sync::OnceLock::new();
+    FIXED.get_or_init(|| {
+        CATALOGUE
+            .iter()
+            .map(|id| conlab::scenarios::find(id).expect("a lesson of the fixed menu"))
+            .collect()
+    })
 }
 
 /// One sampling tick: fixed per-core figures, the runners' processes.
