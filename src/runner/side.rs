@@ -20,7 +20,11 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     // Started through /proc/self/exe, the kernel named us `exe`; ps and top should say conlab.
     let _ = nix::sys::prctl::set_name(c"conlab");
     let parent = nix::unistd::getppid().as_raw();
-    crate::probe::watch_for_parent_death(parent, LEFTOVER_GRACE);
+    // Only a runner needs it: a scenario's children (conlab again) die with the runner by
+    // SIGKILL, and a single-threaded worker should show as one thread.
+    if role == crate::runner::RUNNER {
+        crate::probe::watch_for_parent_death(parent, LEFTOVER_GRACE);
+    }
     // The runner's clock starts now; its children (conlab again) share it.
     let epoch = std::env::var(crate::probe::RUN_EPOCH_VAR)
         .ok()
