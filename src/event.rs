@@ -526,6 +526,7 @@ mod tests {
                             ok,
                             wall_ms,
                             metrics,
+                            notes_zh: notes.clone(),
                             notes,
                             cancelled,
                             error,

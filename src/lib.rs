@@ -19,6 +19,7 @@ pub mod app;
 pub mod cli;
 pub mod event;
 pub mod exit;
+pub mod i18n;
 pub mod keymap;
 pub mod lab;
 pub mod lifeline;

@@ -25,9 +25,12 @@ pub struct Report {
     pub ok: bool,
     pub wall_ms: f64,
     pub metrics: Metrics,
-    /// What the run shows, in a sentence or two each (the verdicts).
+    /// What the run shows, in a sentence or two each (the verdicts), in English.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The same notes in Chinese, one for one (an empty one was not translated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes_zh: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cancelled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +40,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// The notes in `lang`: the Chinese one where there is one, else the English.
+    pub fn notes_in(&self, lang: crate::i18n::Lang) -> Vec<&str> {
+        self.notes
+            .iter()
+            .enumerate()
+            .map(|(i, en)| match (lang, self.notes_zh.get(i)) {
+                (crate::i18n::Lang::Zh, Some(zh)) if !zh.is_empty() => zh.as_str(),
+                _ => en.as_str(),
+            })
+            .collect()
+    }
+
     /// The readable table that `conlab run` prints, safe for a terminal: parameters, notes and
     /// errors may carry anything a user typed or a child printed.
     pub fn to_text(&self) -> String {
@@ -283,6 +298,7 @@ mod tests {
             wall_ms: wall,
             metrics,
             notes: vec![],
+            notes_zh: vec![],
             cancelled: false,
             error: None,
             processes: vec![],

@@ -93,6 +93,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
             wall_ms,
             metrics: m,
             notes: vec![note],
+            notes_zh: vec![],
             cancelled: false,
             error: None,
             processes: vec![],

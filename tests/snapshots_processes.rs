@@ -41,6 +41,7 @@ fn report(app: &mut App, run: RunId, scenario: &str, wall_ms: f64, m: Metrics, n
             wall_ms,
             metrics: m,
             notes: notes.iter().map(|n| n.to_string()).collect(),
+            notes_zh: vec![],
             cancelled: false,
             error: None,
             processes: vec![],

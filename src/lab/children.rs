@@ -207,6 +207,7 @@ mod tests {
             wall_ms: 1.0,
             metrics: Metrics::default(),
             notes: Vec::new(),
+            notes_zh: vec![],
             cancelled: false,
             error: None,
             processes: Vec::new(),

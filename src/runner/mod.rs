@@ -353,6 +353,7 @@ pub fn final_report(
         wall_ms: 0.0,
         metrics: Default::default(),
         notes: vec![],
+        notes_zh: vec![],
         cancelled: false,
         error: Some(format!(
             "the runner ended ({runner_ended}) without a report{}",

@@ -1,6 +1,7 @@
 //! The runner's own side: run one scenario in this process, writing events to stdout.
 
 use crate::event::Body;
+use crate::i18n::Text;
 use crate::params::Params;
 use crate::probe::{Probe, install_cancel_handler};
 use crate::report::Report;
@@ -50,9 +51,12 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
     };
     let left = crate::lifeline::end_descendants(LEFTOVER_GRACE);
     if left > 0 {
-        findings.notes.push(format!(
-            "ended {left} process{} the run left running, so nothing outlives it",
-            if left == 1 { "" } else { "es" }
+        findings.notes.push(Text::new(
+            format!(
+                "ended {left} process{} the run left running, so nothing outlives it",
+                if left == 1 { "" } else { "es" }
+            ),
+            format!("运行结束时还有 {left} 个进程在跑，已全部结束，什么也没留下"),
         ));
     }
     let code = if error.is_some() { 1 } else { 0 };
@@ -63,7 +67,8 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
         ok: findings.ok && error.is_none() && !probe.cancelled(),
         wall_ms: findings.wall_ms,
         metrics: findings.metrics,
-        notes: findings.notes,
+        notes: findings.notes.iter().map(|n| n.en.clone()).collect(),
+        notes_zh: findings.notes.iter().map(|n| n.zh.clone()).collect(),
         cancelled: probe.cancelled(),
         error,
         processes: vec![],

@@ -5,6 +5,7 @@
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
+use crate::i18n::Text;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -146,7 +147,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: clean == forked.len(),
         wall_ms,
         metrics,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

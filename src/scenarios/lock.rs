@@ -3,6 +3,7 @@
 //! it is right without a lock.
 
 use super::{Findings, Group, Panel, Scenario};
+use crate::i18n::Text;
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::lab::start_gate::StartGate;
@@ -235,7 +236,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok,
         wall_ms,
         metrics,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

@@ -54,7 +54,8 @@ pub struct Findings {
     pub ok: bool,
     pub wall_ms: f64,
     pub metrics: Metrics,
-    pub notes: Vec<String>,
+    /// What the run shows, in both languages (see [`crate::i18n::Text`]).
+    pub notes: Vec<crate::i18n::Text>,
 }
 
 /// Which panel kind shows a scenario's figures in the dashboard (see [`crate::panels`]).

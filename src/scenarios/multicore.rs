@@ -3,6 +3,7 @@
 //! core again. With python3 present, real CPython threads run the same loop.
 
 use super::{Findings, Group, Panel, Scenario};
+use crate::i18n::Text;
 use crate::lab::children;
 use crate::lab::control::{Control, Received};
 use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
@@ -238,7 +239,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: true,
         wall_ms: wall * 1000.0,
         metrics: report,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

@@ -7,6 +7,7 @@
 
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
+use crate::i18n::Text;
 use crate::lab::children;
 use crate::lab::join;
 use crate::lab::latency::LatencyHistogram;
@@ -172,7 +173,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: ok && pong_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 
@@ -292,7 +293,7 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         ok: true,
         wall_ms: started.elapsed().as_secs_f64() * 1000.0,
         metrics: m,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

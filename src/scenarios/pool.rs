@@ -12,6 +12,7 @@
 //! waiting between its submit and its start.
 
 use super::{Findings, Group, Panel, Scenario, TimelineSpec};
+use crate::i18n::Text;
 use crate::lab::children::{self, Worker};
 use crate::lab::control::{Control, Received};
 use crate::lab::join;
@@ -505,7 +506,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: done == records.len() && pool.problems.is_empty() && refusal.is_some(),
         wall_ms,
         metrics: m,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

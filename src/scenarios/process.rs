@@ -6,6 +6,7 @@
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
+use crate::i18n::Text;
 use crate::lab::children;
 use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
@@ -223,7 +224,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok,
         wall_ms,
         metrics,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

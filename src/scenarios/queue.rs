@@ -10,6 +10,7 @@
 use super::{ChannelSpec, Findings, Group, Panel, Scenario};
 use crate::event::{Body, Event};
 use crate::exit::Exit;
+use crate::i18n::Text;
 use crate::lab::channel::{self, Traffic};
 use crate::lab::children;
 use crate::lab::join;
@@ -297,7 +298,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: ok && writer_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 

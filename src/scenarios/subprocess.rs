@@ -6,6 +6,7 @@
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::exit::Exit;
+use crate::i18n::Text;
 use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -225,7 +226,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: !end.timed_out,
         wall_ms: probe.elapsed_ms(),
         metrics,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
 
@@ -629,6 +630,7 @@ mod tests {
             ok: false,
             wall_ms: 600_000.123,
             metrics,
+            notes_zh: vec![],
             notes,
             cancelled: true,
             error: None,

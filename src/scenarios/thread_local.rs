@@ -3,6 +3,7 @@
 //! does the same through one map keyed by thread id behind a counted lock.
 
 use super::{Findings, Group, Scenario};
+use crate::i18n::Text;
 use crate::lab::counted_mutex::CountedMutex;
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec, choice_enum};
@@ -238,6 +239,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: wrong == 0,
         wall_ms: wall * 1000.0,
         metrics,
-        notes: vec![verdict],
+        notes: vec![Text::from(verdict)],
     })
 }

@@ -2,6 +2,7 @@
 //! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
 
 use super::{Findings, Group, Scenario};
+use crate::i18n::Text;
 use crate::lab::per_thread::PerThread;
 use crate::params::{ParamKind, ParamSpec};
 use crate::probe::Probe;
@@ -172,6 +173,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: true,
         wall_ms,
         metrics,
-        notes,
+        notes: notes.into_iter().map(Text::from).collect(),
     })
 }
