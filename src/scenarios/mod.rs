@@ -12,6 +12,7 @@ mod subprocess;
 mod thread_local;
 mod threads;
 
+use crate::i18n::Lang;
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -119,6 +120,17 @@ struct Lesson {
     compare: Option<Comparison>,
     highlights: &'static [&'static str],
     panel: Panel,
+    /// The title, summary and lesson in Chinese, the tutorial's language.
+    chinese: Option<Chinese>,
+}
+
+/// A lesson's words in Chinese.
+#[derive(Debug)]
+struct Chinese {
+    title: &'static str,
+    summary: &'static str,
+    text: &'static str,
+    reflowed: OnceLock<String>,
 }
 
 /// The comparison `c` and `conlab compare` open: one parameter and the values to put side by side.
@@ -172,6 +184,7 @@ impl Scenario {
                 compare: None,
                 highlights: &[],
                 panel: Panel::Highlights,
+                chinese: None,
             }),
         }
     }
@@ -215,6 +228,53 @@ impl Scenario {
         self
     }
 
+    /// Its title, summary and lesson in Chinese.
+    pub const fn with_chinese(
+        mut self,
+        title: &'static str,
+        summary: &'static str,
+        text: &'static str,
+    ) -> Scenario {
+        let chinese = Some(Chinese {
+            title,
+            summary,
+            text,
+            reflowed: OnceLock::new(),
+        });
+        // The value replaced is None, with nothing to drop; const code cannot run a destructor.
+        std::mem::forget(std::mem::replace(&mut self.lesson_mut().chinese, chinese));
+        self
+    }
+
+    /// The title in `lang` (English where there is no translation).
+    pub fn title_in(&self, lang: Lang) -> &'static str {
+        match (lang, self.chinese()) {
+            (Lang::Zh, Some(zh)) => zh.title,
+            _ => self.title,
+        }
+    }
+
+    /// The one-line summary in `lang` (English where there is no translation).
+    pub fn summary_in(&self, lang: Lang) -> &'static str {
+        match (lang, self.chinese()) {
+            (Lang::Zh, Some(zh)) => zh.summary,
+            _ => self.summary(),
+        }
+    }
+
+    /// The lesson in `lang` (English where there is no translation), reflowed as
+    /// [`Scenario::lesson_text`].
+    pub fn lesson_text_in(&self, lang: Lang) -> &str {
+        match (lang, self.chinese()) {
+            (Lang::Zh, Some(zh)) => zh.reflowed.get_or_init(|| reflow(zh.text)),
+            _ => self.lesson_text(),
+        }
+    }
+
+    fn chinese(&self) -> Option<&Chinese> {
+        self.lesson.as_ref().and_then(|l| l.chinese.as_ref())
+    }
+
     /// Declaring a comparison or a panel for a child is a mistake the build reports: the
     /// registry is made in const context, where this panic is a compile error.
     const fn lesson_mut(&mut self) -> &mut Lesson {
@@ -235,15 +295,7 @@ impl Scenario {
         let Some(lesson) = &self.lesson else {
             return "";
         };
-        lesson.reflowed.get_or_init(|| {
-            lesson
-                .text
-                .trim()
-                .split("\n\n")
-                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        })
+        lesson.reflowed.get_or_init(|| reflow(lesson.text))
     }
 
     /// Its natural comparison, if it has one.
@@ -260,6 +312,15 @@ impl Scenario {
     pub fn panel(&self) -> Panel {
         self.lesson.as_ref().map_or(Panel::Highlights, |l| l.panel)
     }
+}
+
+/// Each paragraph of `text` on one line, so the terminal can wrap it to any width.
+fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Every built scenario, grouped in tutorial order.
