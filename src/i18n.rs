@@ -103,6 +103,84 @@ impl From<&str> for Text {
     }
 }
 
+/// A fixed text in both languages: the dashboard's own words, as `const`s (where [`Text`]
+/// holds owned strings). `{name}` marks a figure filled in with [`Phrase::with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phrase {
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Phrase {
+    pub const fn new(en: &'static str, zh: &'static str) -> Phrase {
+        Phrase { en, zh }
+    }
+
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+
+    /// The text in `lang` with each `{name}` replaced by its figure.
+    pub fn with(self, lang: Lang, figures: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut out = self.get(lang).to_string();
+        for (name, value) in figures {
+            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        out
+    }
+
+    /// The `{name}`s the text in `lang` has room for, in order.
+    pub fn placeholders(self, lang: Lang) -> Vec<&'static str> {
+        let mut rest = self.get(lang);
+        let mut names = Vec::new();
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            names.push(&rest[open + 1..open + close]);
+            rest = &rest[open + close + 1..];
+        }
+        names
+    }
+}
+
+/// A table of words in both languages: a struct with one [`Phrase`] per field, its one value
+/// `$name`, and [`all`](#method.all) to list every entry by its field's name, so a test can
+/// hold the two languages to each other.
+///
+/// ```ignore
+/// phrases! {
+///     pub WORDS {
+///         idle: "idle" => "空闲",
+///     }
+/// }
+/// WORDS.idle.get(lang)
+/// ```
+#[macro_export]
+macro_rules! phrases {
+    ($vis:vis $name:ident { $($(#[$doc:meta])* $field:ident: $en:literal => $zh:literal,)* }) => {
+        /// This module's words in both languages.
+        #[derive(Debug, Clone, Copy)]
+        $vis struct Phrases {
+            $($(#[$doc])* pub $field: $crate::i18n::Phrase,)*
+        }
+
+        $vis const $name: Phrases = Phrases {
+            $($field: $crate::i18n::Phrase::new($en, $zh),)*
+        };
+
+        impl Phrases {
+            /// Every entry, by its name.
+            pub fn all(&self) -> Vec<(&'static str, $crate::i18n::Phrase)> {
+                vec![$((stringify!($field), self.$field),)*]
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +206,20 @@ mod tests {
         assert!(!t.is_translated());
         let t = Text::new("done", "完成");
         assert_eq!(t.get(Lang::Zh), "完成");
+    }
+
+    #[test]
+    fn phrases_fill_their_figures_in_either_language() {
+        let p = Phrase::new("{n} runs of {id}", "{id} 运行了 {n} 次");
+        assert_eq!(
+            p.with(Lang::En, &[("n", &3), ("id", &"lock")]),
+            "3 runs of lock"
+        );
+        assert_eq!(
+            p.with(Lang::Zh, &[("n", &3), ("id", &"lock")]),
+            "lock 运行了 3 次"
+        );
+        assert_eq!(p.placeholders(Lang::En), ["n", "id"]);
+        assert_eq!(p.placeholders(Lang::Zh), ["id", "n"]);
     }
 }
