@@ -2,6 +2,7 @@
 //! mode (`run --events`) that the dashboard and the headless commands start as child processes.
 
 use crate::event::Body;
+use crate::i18n::Lang;
 use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
 use crate::runner::{self, RunnerMsg};
@@ -30,6 +31,12 @@ pub struct Cli {
     /// Open the dashboard with this scenario selected (see `conlab list`).
     #[arg(long, value_name = "ID")]
     pub scenario: Option<String>,
+
+    /// The language of the dashboard and of the text `list`, `run` and `compare` print: en
+    /// or zh (中文). Without it, the locale decides (LC_ALL, LC_MESSAGES, LANG: zh_* is
+    /// Chinese). JSON is the same in both.
+    #[arg(long, value_name = "LANG", global = true, value_parser = Lang::parse)]
+    pub lang: Option<Lang>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -169,10 +176,11 @@ pub fn main() -> ExitCode {
             );
         }
     }
+    let lang = cli.lang.unwrap_or_else(Lang::from_env);
     match cli.command {
-        None => dashboard(cli.interval, cli.scenario.as_deref()),
+        None => dashboard(cli.interval, cli.scenario.as_deref(), lang),
         Some(Command::List) => {
-            print!("{}", list_text());
+            print!("{}", list_text(lang));
             ExitCode::SUCCESS
         }
         Some(Command::Run {
@@ -185,7 +193,7 @@ pub fn main() -> ExitCode {
             if events {
                 runner_mode(&scenario, &set, &role)
             } else {
-                run(&scenario, &set, json)
+                run(&scenario, &set, json, lang)
             }
         }
         Some(Command::Compare {
@@ -193,12 +201,12 @@ pub fn main() -> ExitCode {
             vary,
             set,
             json,
-        }) => compare(&scenario, vary.as_deref(), &set, json),
+        }) => compare(&scenario, vary.as_deref(), &set, json, lang),
     }
 }
 
 /// Opens the dashboard, on `scenario` if one is named.
-fn dashboard(interval: u64, scenario: Option<&str>) -> ExitCode {
+fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang) -> ExitCode {
     let selected = match scenario.map(scenarios::find) {
         None => 0,
         Some(Ok(s)) => scenarios::all()
@@ -207,7 +215,7 @@ fn dashboard(interval: u64, scenario: Option<&str>) -> ExitCode {
             .unwrap_or(0),
         Some(Err(e)) => return usage_error(&e),
     };
-    match crate::tui::run_dashboard(interval, selected) {
+    match crate::tui::run_dashboard(interval, selected, lang) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conlab: {e}");
@@ -233,7 +241,7 @@ fn runner_mode(id: &str, assignments: &[String], role: &str) -> ExitCode {
     }
 }
 
-fn run(id: &str, assignments: &[String], json: bool) -> ExitCode {
+fn run(id: &str, assignments: &[String], json: bool, lang: Lang) -> ExitCode {
     let (scenario, params) = match resolve(id, assignments) {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
@@ -252,7 +260,7 @@ fn run(id: &str, assignments: &[String], json: bool) -> ExitCode {
             serde_json::to_string(&report).expect("reports serialize")
         );
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text(lang));
     }
     if report.ok && !report.cancelled {
         ExitCode::SUCCESS
@@ -338,7 +346,13 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
     Ok((key.to_string(), values))
 }
 
-fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> ExitCode {
+fn compare(
+    id: &str,
+    vary: Option<&str>,
+    assignments: &[String],
+    json: bool,
+    lang: Lang,
+) -> ExitCode {
     let (scenario, base) = match resolve(id, assignments) {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
@@ -387,7 +401,7 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
             serde_json::to_string(&comparison).expect("comparisons serialize")
         );
     } else {
-        print!("{}", comparison.to_text());
+        print!("{}", comparison.to_text(lang));
     }
     if all_ok {
         ExitCode::SUCCESS
@@ -420,12 +434,13 @@ fn natural_vary(scenario: &Scenario) -> Option<String> {
     Some(format!("{}={}", natural.key, natural.values.join(",")))
 }
 
-/// `conlab list`: scenarios by group, each with its parameters and natural comparison.
-pub fn list_text() -> String {
-    printable_lines(&listing()).into_owned()
+/// `conlab list`: scenarios by group, each with its parameters and natural comparison; the
+/// groups and summaries in `lang` (parameters are named and described as the code has them).
+pub fn list_text(lang: Lang) -> String {
+    printable_lines(&listing(lang)).into_owned()
 }
 
-fn listing() -> String {
+fn listing(lang: Lang) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for group in Group::ALL {
@@ -436,9 +451,9 @@ fn listing() -> String {
         if members.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "{}", group.name());
+        let _ = writeln!(out, "{}", group.name_in(lang));
         for s in members {
-            let _ = writeln!(out, "  {:<12} {}", s.id, s.summary());
+            let _ = writeln!(out, "  {:<12} {}", s.id, s.summary_in(lang));
             for p in s.params {
                 let range = p.short_range();
                 let _ = writeln!(

@@ -2,11 +2,15 @@
 //! for it. The model reads the actions ([`action`]), the view the words (the help overlay and
 //! every footer hint), so a key cannot do one thing and be described as another.
 //!
+//! The words are in both languages ([`Phrase`]); keys are named the same in both, but for the
+//! wildcards (`any other key`, 其他任意键).
+//!
 //! It sits below both model and view and imports neither, so both read it without the model
 //! importing the view (which is why it is not in `tui/`, above them both). Figures the words
 //! mention are placeholders the view fills from where they are defined: `{grace}` (the
 //! cancel grace period) and `{kept}` (how many events the log keeps).
 
+use crate::i18n::{Lang, Phrase};
 use Action as A;
 use Context as C;
 use KeyCode::{BackTab, Backspace, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
@@ -58,6 +62,8 @@ pub enum Action {
     Lesson,
     Events,
     Help,
+    /// English ⇄ Chinese.
+    SwitchLanguage,
     ToggleThreads,
     ProcessesPageUp,
     ProcessesPageDown,
@@ -122,20 +128,21 @@ impl Key {
     }
 }
 
-/// Words for some keys: the keys as written, and what they do.
+/// Words for some keys: the keys as written, and what they do, in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Words {
-    pub keys: &'static str,
-    pub does: &'static str,
+    pub keys: Phrase,
+    pub does: Phrase,
 }
 
 impl Words {
-    /// `e edit`; `↑↓` alone when the keys say it all.
-    pub fn hint(&self) -> String {
-        if self.does.is_empty() {
-            self.keys.to_string()
+    /// `e edit` (`e 编辑`); `↑↓` alone when the keys say it all.
+    pub fn hint(&self, lang: Lang) -> String {
+        let (keys, does) = (self.keys.get(lang), self.does.get(lang));
+        if does.is_empty() {
+            keys.to_string()
         } else {
-            format!("{} {}", self.keys, self.does)
+            format!("{keys} {does}")
         }
     }
 }
@@ -150,8 +157,23 @@ pub struct Binding {
     pub hint: Option<Words>,
 }
 
-const fn words(keys: &'static str, does: &'static str) -> Option<Words> {
-    Some(Words { keys, does })
+/// Keys named the same in both languages, and what they do in English and in Chinese.
+const fn words(keys: &'static str, en: &'static str, zh: &'static str) -> Option<Words> {
+    Some(Words {
+        keys: Phrase::new(keys, keys),
+        does: Phrase::new(en, zh),
+    })
+}
+
+/// Words for a wildcard: the keys, then what they do, each in English and in Chinese.
+const fn any_key(
+    keys: (&'static str, &'static str),
+    does: (&'static str, &'static str),
+) -> Option<Words> {
+    Some(Words {
+        keys: Phrase::new(keys.0, keys.1),
+        does: Phrase::new(does.0, does.1),
+    })
 }
 
 const fn letter(c: char) -> Key {
@@ -163,6 +185,15 @@ const fn code(code: KeyCode) -> Key {
 }
 
 const DASHBOARD: &[Context] = &[C::Main, C::Compare];
+/// The form types every character into its field, so a letter cannot work there.
+const ALL_BUT_THE_FORM: &[Context] = &[
+    C::TooSmall,
+    C::Main,
+    C::Compare,
+    C::Help,
+    C::Lesson,
+    C::EventLog,
+];
 const SCROLLING_OVERLAYS: &[Context] = &[C::Lesson, C::EventLog];
 
 /// The table. Rows with help words appear in the help in this order.
@@ -175,14 +206,18 @@ pub const KEYMAP: &[Binding] = &[
             (letter('k'), A::SelectPrevious),
             (letter('j'), A::SelectNext),
         ],
-        help: words("↑ ↓  j k", "select a scenario (or click it)"),
-        hint: words("↑↓", "select"),
+        help: words(
+            "↑ ↓  j k",
+            "select a scenario (or click it)",
+            "选择一个实验（或用鼠标点击）",
+        ),
+        hint: words("↑↓", "select", "选择"),
     },
     Binding {
         contexts: &[C::Main],
         keys: &[(code(Enter), A::Run)],
-        help: words("Enter", "run the selected scenario"),
-        hint: words("Enter", "run"),
+        help: words("Enter", "run the selected scenario", "运行选中的实验"),
+        hint: words("Enter", "run", "运行"),
     },
     Binding {
         contexts: &[C::Main],
@@ -190,8 +225,9 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "e",
             "edit its parameters (Tab moves, ←→ cycles choices, Enter applies)",
+            "编辑参数（Tab 移动，←→ 切换选项，Enter 应用）",
         ),
-        hint: words("e", "edit"),
+        hint: words("e", "edit", "编辑"),
     },
     Binding {
         contexts: &[C::Main],
@@ -199,20 +235,25 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "s  Esc",
             "stop the run: SIGTERM to its process group, SIGKILL after {grace}",
+            "停止运行：向其进程组发 SIGTERM，{grace} 后再发 SIGKILL",
         ),
-        hint: words("s", "stop"),
+        hint: words("s", "stop", "停止"),
     },
     Binding {
         contexts: &[C::Main],
         keys: &[(letter('c'), A::OpenCompare)],
-        help: words("c", "compare its variants side by side (runs them)"),
-        hint: words("c", "compare"),
+        help: words(
+            "c",
+            "compare its variants side by side (runs them)",
+            "并排比较各个变体（会逐一运行）",
+        ),
+        hint: words("c", "compare", "比较"),
     },
     Binding {
         contexts: &[C::Compare],
         keys: &[(letter('r'), A::Rerun), (code(Enter), A::Rerun)],
-        help: words("  r", "in compare: run again"),
-        hint: words("r", "rerun"),
+        help: words("  r", "in compare: run again", "比较中：重新运行"),
+        hint: words("r", "rerun", "重跑"),
     },
     Binding {
         contexts: &[C::Compare],
@@ -220,8 +261,9 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "  m",
             "in compare: one after another ⇄ all at once (a race)",
+            "比较中：依次运行 ⇄ 同时运行（互相争抢）",
         ),
-        hint: words("m", "race/one by one"),
+        hint: words("m", "race/one by one", "同时/依次"),
     },
     Binding {
         contexts: &[C::Compare],
@@ -234,20 +276,21 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "  ↑↓ j k",
             "in compare: scroll the verdicts when they do not fit",
+            "比较中：结论放不下时上下滚动",
         ),
-        hint: words("↑↓", ""),
+        hint: words("↑↓", "", ""),
     },
     Binding {
         contexts: &[C::Compare],
         keys: &[(letter('s'), A::Stop)],
         help: None,
-        hint: words("s", "stop"),
+        hint: words("s", "stop", "停止"),
     },
     Binding {
         contexts: &[C::Compare],
         keys: &[(code(Esc), A::StopOrClose)],
         help: None,
-        hint: words("Esc", "close"),
+        hint: words("Esc", "close", "关闭"),
     },
     Binding {
         contexts: &[C::Compare],
@@ -261,8 +304,9 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "t",
             "show/hide each process's threads (TID, name, core, switches)",
+            "显示/隐藏每个进程的线程（TID、名称、CPU 核、切换次数）",
         ),
-        hint: words("t", "shows threads"),
+        hint: words("t", "shows threads", "显示线程"),
     },
     Binding {
         contexts: DASHBOARD,
@@ -273,14 +317,15 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "PgUp PgDn",
             "scroll the processes panel (the mouse wheel over it too)",
+            "滚动进程面板（也可在上面用鼠标滚轮）",
         ),
-        hint: words("PgUp PgDn", ""),
+        hint: words("PgUp PgDn", "", ""),
     },
     Binding {
         contexts: &[C::Main],
         keys: &[(letter('l'), A::Lesson)],
-        help: words("l", "read the whole lesson"),
-        hint: words("l", "lesson"),
+        help: words("l", "read the whole lesson", "阅读整篇课程"),
+        hint: words("l", "lesson", "课程"),
     },
     Binding {
         contexts: DASHBOARD,
@@ -288,14 +333,26 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "v",
             "every event of the session (the last {kept}), to scroll back",
+            "本次会话的全部事件（最近 {kept} 条），可向回滚动",
         ),
-        hint: words("v", "events"),
+        hint: words("v", "events", "事件"),
     },
     Binding {
         contexts: DASHBOARD,
         keys: &[(letter('?'), A::Help)],
-        help: words("?", "this help"),
-        hint: words("?", "help"),
+        help: words("?", "this help", "本帮助"),
+        hint: words("?", "help", "帮助"),
+    },
+    Binding {
+        contexts: ALL_BUT_THE_FORM,
+        keys: &[(letter('L'), A::SwitchLanguage)],
+        help: words(
+            "L",
+            "switch the language: English ⇄ 中文 (not in the parameter form)",
+            "切换语言：中文 ⇄ English（编辑参数时除外）",
+        ),
+        // What the key gives, in the words of the language it gives.
+        hint: words("L", "中文", "English"),
     },
     Binding {
         contexts: &[C::Anywhere],
@@ -303,6 +360,7 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "Ctrl-Z",
             "suspend to the shell (fg resumes); runs go on meanwhile",
+            "挂起回到 shell（fg 恢复）；运行中的实验继续进行",
         ),
         hint: None,
     },
@@ -312,6 +370,7 @@ pub const KEYMAP: &[Binding] = &[
         help: words(
             "q  Ctrl-C",
             "quit: stops every run and restores the terminal",
+            "退出：停止所有运行并恢复终端",
         ),
         hint: None,
     },
@@ -319,13 +378,13 @@ pub const KEYMAP: &[Binding] = &[
         contexts: &[C::Main, C::Compare, C::Help, C::Lesson, C::EventLog],
         keys: &[(letter('q'), A::Quit)],
         help: None,
-        hint: words("q", "quit"),
+        hint: words("q", "quit", "退出"),
     },
     Binding {
         contexts: &[C::TooSmall],
         keys: &[(letter('q'), A::Quit)],
         help: None,
-        hint: words("q", "to quit"),
+        hint: words("q", "to quit", "退出"),
     },
     Binding {
         contexts: SCROLLING_OVERLAYS,
@@ -338,31 +397,31 @@ pub const KEYMAP: &[Binding] = &[
             (code(PageDown), A::ScrollPageDown),
         ],
         help: None,
-        hint: words("↑↓ PgUp PgDn", ""),
+        hint: words("↑↓ PgUp PgDn", "", ""),
     },
     Binding {
         contexts: SCROLLING_OVERLAYS,
         keys: &[(Key::Any, A::Close)],
         help: None,
-        hint: words("any other key", "closes"),
+        hint: any_key(("any other key", "其他任意键"), ("closes", "关闭")),
     },
     Binding {
         contexts: &[C::Help],
         keys: &[(Key::Any, A::Close)],
         help: None,
-        hint: words("Any key", "closes this help."),
+        hint: any_key(("Any key", "任意键"), ("closes this help.", "关闭本帮助。")),
     },
     Binding {
         contexts: &[C::Form],
         keys: &[(code(Enter), A::Form(FormAction::Apply))],
         help: None,
-        hint: words("Enter", "applies"),
+        hint: words("Enter", "applies", "应用"),
     },
     Binding {
         contexts: &[C::Form],
         keys: &[(code(Esc), A::Form(FormAction::Cancel))],
         help: None,
-        hint: words("Esc", "cancels"),
+        hint: words("Esc", "cancels", "取消"),
     },
     Binding {
         contexts: &[C::Form],
@@ -373,7 +432,7 @@ pub const KEYMAP: &[Binding] = &[
             (code(Up), A::Form(FormAction::PreviousField)),
         ],
         help: None,
-        hint: words("Tab/↑↓", "move"),
+        hint: words("Tab/↑↓", "move", "移动"),
     },
     Binding {
         contexts: &[C::Form],
@@ -425,15 +484,15 @@ pub fn hint(context: Context, action: Action) -> Option<Words> {
 
 /// The key a message names for `action` in `context` (`s` for stop), as its hint writes it.
 pub fn key_for(context: Context, action: Action) -> &'static str {
-    hint(context, action).map_or("", |w| w.keys)
+    hint(context, action).map_or("", |w| w.keys.en)
 }
 
-/// `e edit · c compare`: the hints for `actions` in `context`, in that order.
-pub fn hints(context: Context, actions: &[Action]) -> String {
+/// `e edit · c compare`: the hints for `actions` in `context`, in that order, in `lang`.
+pub fn hints(context: Context, actions: &[Action], lang: Lang) -> String {
     actions
         .iter()
         .filter_map(|a| hint(context, *a))
-        .map(|w| w.hint())
+        .map(|w| w.hint(lang))
         .collect::<Vec<_>>()
         .join(" · ")
 }
@@ -447,9 +506,11 @@ pub fn help() -> impl Iterator<Item = Words> {
 mod tests {
     use super::*;
 
-    /// The keys a label names: `s  Esc`, `↑↓ PgUp PgDn`, `Tab/↑↓`, `q  Ctrl-C`, `any other key`.
+    /// The keys a label names: `s  Esc`, `↑↓ PgUp PgDn`, `Tab/↑↓`, `q  Ctrl-C`, `any other key`
+    /// (其他任意键).
     fn named(label: &str) -> Vec<Key> {
-        if label.eq_ignore_ascii_case("any other key") || label.eq_ignore_ascii_case("any key") {
+        let any = ["any other key", "any key", "其他任意键", "任意键"];
+        if any.iter().any(|a| label.eq_ignore_ascii_case(a)) {
             return vec![Key::Any];
         }
         label
@@ -503,14 +564,17 @@ mod tests {
             } else {
                 row.contexts
             };
-            for words in [row.help, row.hint].into_iter().flatten() {
-                let keys = named(words.keys);
+            let labels = [row.help, row.hint]
+                .into_iter()
+                .flatten()
+                .flat_map(|w| [w.keys.en, w.keys.zh]);
+            for label in labels {
+                let keys = named(label);
                 assert!(!keys.is_empty(), "{row:?}");
                 for key in keys {
                     assert!(
                         bound_to(key, contexts).iter().any(|a| actions.contains(a)),
-                        "`{}` names {key:?}, which does not do {actions:?} in {:?}",
-                        words.keys,
+                        "`{label}` names {key:?}, which does not do {actions:?} in {:?}",
                         row.contexts
                     );
                 }
@@ -566,10 +630,12 @@ mod tests {
 
     #[test]
     fn hints_come_in_the_order_asked_and_leave_out_what_has_none() {
+        let asked = [A::Lesson, A::Events, A::Rerun, A::Edit];
         assert_eq!(
-            hints(C::Main, &[A::Lesson, A::Events, A::Rerun, A::Edit]),
+            hints(C::Main, &asked, Lang::En),
             "l lesson · v events · e edit"
         );
-        assert_eq!(hints(C::Compare, &[A::ScrollDown]), "↑↓");
+        assert_eq!(hints(C::Main, &asked, Lang::Zh), "l 课程 · v 事件 · e 编辑");
+        assert_eq!(hints(C::Compare, &[A::ScrollDown], Lang::Zh), "↑↓");
     }
 }

@@ -52,13 +52,13 @@ impl Report {
             .collect()
     }
 
-    /// The readable table that `conlab run` prints, safe for a terminal: parameters, notes and
-    /// errors may carry anything a user typed or a child printed.
-    pub fn to_text(&self) -> String {
-        printable_lines(&self.table()).into_owned()
+    /// The readable table that `conlab run` prints, its notes in `lang`, safe for a terminal:
+    /// parameters, notes and errors may carry anything a user typed or a child printed.
+    pub fn to_text(&self, lang: crate::i18n::Lang) -> String {
+        printable_lines(&self.table(lang)).into_owned()
     }
 
-    fn table(&self) -> String {
+    fn table(&self, lang: crate::i18n::Lang) -> String {
         let mut out = String::new();
         let params: Vec<String> = self
             .params
@@ -90,7 +90,7 @@ impl Report {
         for (name, value) in self.metrics.iter().filter(|(k, _)| *k != "wall_ms") {
             let _ = writeln!(out, "  {name:<width$}  {:>14}", value.human_for(name));
         }
-        for note in &self.notes {
+        for note in self.notes_in(lang) {
             let _ = writeln!(out, "  → {note}");
         }
         if !self.processes.is_empty() {
@@ -164,12 +164,12 @@ impl Comparison {
 
     /// A side-by-side table, ratios against the first column for time and throughput,
     /// then a hyperfine-style summary of which variant was fastest; safe for a terminal, as
-    /// [`Report::to_text`].
-    pub fn to_text(&self) -> String {
-        printable_lines(&self.table()).into_owned()
+    /// [`Report::to_text`]; the notes in `lang`.
+    pub fn to_text(&self, lang: crate::i18n::Lang) -> String {
+        printable_lines(&self.table(lang)).into_owned()
     }
 
-    fn table(&self) -> String {
+    fn table(&self, lang: crate::i18n::Lang) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -208,7 +208,7 @@ impl Comparison {
         }
         let _ = writeln!(out, "\n{}", self.summary());
         for (value, run) in self.values.iter().zip(&self.runs) {
-            for note in &run.notes {
+            for note in run.notes_in(lang) {
                 let _ = writeln!(out, "  {}={value}: {note}", self.key);
             }
         }
@@ -321,7 +321,7 @@ mod tests {
             values: vec!["nolock".into(), "lock".into()],
             runs: vec![report(2.0, 13), report(8.0, 0)],
         };
-        let text = c.to_text();
+        let text = c.to_text(crate::i18n::Lang::En);
         assert!(text.contains("13 ✗"), "{text}");
         assert!(text.contains("4.00×"), "{text}");
         assert!(text.contains("mode=nolock ran"), "{text}");
@@ -342,7 +342,10 @@ mod tests {
             values: vec!["x\u{1b}[H".into(), "y".into()],
             runs: vec![r.clone(), report(3.0, 0)],
         };
-        for text in [r.to_text(), c.to_text()] {
+        for text in [
+            r.to_text(crate::i18n::Lang::En),
+            c.to_text(crate::i18n::Lang::En),
+        ] {
             assert!(
                 !text.contains(|c: char| c.is_control() && c != '\n'),
                 "{text:?}"
@@ -363,7 +366,7 @@ mod tests {
             values: vec!["a".into()],
             runs: vec![with_pid],
         };
-        let text = c.to_text();
+        let text = c.to_text(crate::i18n::Lang::En);
         let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();
         assert!(line("child_pid").ends_with(" 29748"), "{text}");
         assert!(line("items").ends_with(" 29,748"), "{text}");

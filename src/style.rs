@@ -1,9 +1,13 @@
-//! Colours and number formats every drawing shares. A leaf: it knows no model and no view,
-//! so panels, overlays and footers can all use it without importing each other.
+//! Colours, number formats and text measures every drawing shares. A leaf: it knows no model
+//! and no view, so panels, overlays and footers can all use it without importing each other.
+//!
+//! Text is measured in terminal columns, not characters: a Chinese character takes two.
 
+use crate::i18n::{Lang, Phrase};
 use crate::report::Num;
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
+use std::borrow::Cow;
 
 /// Secondary text.
 pub const DIM: Style = Style::new().fg(Color::DarkGray);
@@ -16,7 +20,59 @@ pub const LABEL: Style = Style::new().fg(Color::Cyan);
 
 /// A figure's label, padded so the figures line up.
 pub fn label(text: &str) -> Span<'static> {
-    Span::styled(format!("{text:<13}"), LABEL)
+    Span::styled(pad(text, 13), LABEL)
+}
+
+/// The columns `text` takes on a terminal.
+pub fn columns(text: &str) -> usize {
+    Span::raw(text).width()
+}
+
+/// `text` followed by spaces up to `width` columns, as `format!("{text:<width$}")` would pad
+/// it if every character took one column; longer text is left whole.
+pub fn pad(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(columns(text));
+    format!("{text}{}", " ".repeat(fill))
+}
+
+/// Spaces up to `width` columns, then `text`: `format!("{text:>width$}")` by columns.
+pub fn pad_left(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(columns(text));
+    format!("{}{text}", " ".repeat(fill))
+}
+
+/// Where a line may break in Chinese, which puts no spaces between words.
+pub const BREAK: char = '\u{200b}';
+/// Punctuation a line must not begin with, and punctuation it must not end with.
+const NO_LINE_START: &str = "，。、：；！？）」』》〉】”’…%";
+const NO_LINE_END: &str = "（「『《〈【“‘";
+
+/// `text` with a zero-width space wherever a line may break next to a wide (CJK) character,
+/// except before closing and after opening punctuation. A paragraph wraps only at
+/// whitespace, so a Chinese sentence, one long "word" to it, would otherwise jump whole to the
+/// next line; the zero-width space takes no column and is never drawn.
+pub fn breakable(text: &str) -> Cow<'_, str> {
+    let wide = |c: char| columns(c.encode_utf8(&mut [0; 4])) > 1;
+    if !text.chars().any(wide) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        if let Some(p) = previous {
+            let may = (wide(p) || wide(c))
+                && !p.is_whitespace()
+                && !c.is_whitespace()
+                && !NO_LINE_START.contains(c)
+                && !NO_LINE_END.contains(p);
+            if may {
+                out.push(BREAK);
+            }
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    Cow::Owned(out)
 }
 
 /// `450 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
@@ -70,26 +126,80 @@ pub fn si(x: f64) -> String {
     }
 }
 
-/// A metric's name for people: `wall_ms` → `wall time`, `owner_changes` → `hand-offs`.
-pub fn metric_label(name: &str) -> String {
-    match name {
-        "wall_ms" => "wall time".into(),
-        "cpu_ms" => "cpu time".into(),
-        "ops_per_sec" => "throughput".into(),
-        "wait_ns_total" => "waiting, total".into(),
-        "wait_ns_max" => "waiting, longest".into(),
-        "owner_changes" => "hand-offs".into(),
-        "cpu_cores_used" => "cores used".into(),
-        "ops_per_cpu_sec" => "ops per CPU-s".into(),
-        "gil_handoffs_per_sec" => "GIL hand-offs/s".into(),
-        "lookups_per_sec" => "lookups/s".into(),
-        "fork_us" => "fork() call".into(),
-        "start_ms" => "spawn to start".into(),
-        "duration_ms" => "duration".into(),
-        "round_trips_per_sec" => "round trips".into(),
-        // The value says µs; the label need not.
-        other if other.ends_with("_us") => other.trim_end_matches("_us").replace('_', " "),
-        other => other.trim_end_matches("_pct").replace('_', " "),
+/// The names people read for metrics, in both languages. A metric not listed is shown by its
+/// name, underscores as spaces, in either language.
+pub const METRIC_LABELS: &[(&str, Phrase)] = &[
+    ("wall_ms", Phrase::new("wall time", "耗时")),
+    ("cpu_ms", Phrase::new("cpu time", "CPU 时间")),
+    ("ops_per_sec", Phrase::new("throughput", "吞吐量")),
+    ("wait_ns_total", Phrase::new("waiting, total", "等待总时长")),
+    ("wait_ns_max", Phrase::new("waiting, longest", "最长等待")),
+    ("owner_changes", Phrase::new("hand-offs", "锁易手次数")),
+    ("cpu_cores_used", Phrase::new("cores used", "用到的核数")),
+    (
+        "ops_per_cpu_sec",
+        Phrase::new("ops per CPU-s", "每 CPU 秒操作"),
+    ),
+    (
+        "gil_handoffs_per_sec",
+        Phrase::new("GIL hand-offs/s", "GIL 交接/秒"),
+    ),
+    ("lookups_per_sec", Phrase::new("lookups/s", "查找/秒")),
+    ("fork_us", Phrase::new("fork() call", "fork() 调用")),
+    ("start_ms", Phrase::new("spawn to start", "启动到运行")),
+    ("duration_ms", Phrase::new("duration", "时长")),
+    ("round_trips_per_sec", Phrase::new("round trips", "往返/秒")),
+    ("balance", Phrase::new("balance", "余额")),
+    ("lost_updates", Phrase::new("lost updates", "丢失的更新")),
+    ("contended", Phrase::new("contended", "争用次数")),
+    ("acquisitions", Phrase::new("acquisitions", "加锁次数")),
+    ("mismatches", Phrase::new("mismatches", "错配")),
+    ("parent_pid", Phrase::new("parent pid", "父进程 pid")),
+    ("child_pid", Phrase::new("child pid", "子进程 pid")),
+    ("child_0_pid", Phrase::new("child 0 pid", "子进程 0 pid")),
+    ("children", Phrase::new("children", "子进程数")),
+    ("command_pid", Phrase::new("command pid", "命令 pid")),
+    ("exitcode", Phrase::new("exitcode", "exitcode 退出码")),
+    ("returncode", Phrase::new("returncode", "returncode 返回码")),
+    ("signal", Phrase::new("signal", "信号")),
+    ("stdout_bytes", Phrase::new("stdout bytes", "stdout 字节")),
+    ("stderr_bytes", Phrase::new("stderr bytes", "stderr 字节")),
+    ("tasks", Phrase::new("tasks", "任务数")),
+    ("workers", Phrase::new("workers", "工作进程数")),
+    ("tasks_waited", Phrase::new("tasks waited", "等待过的任务")),
+    ("wait_ms_max", Phrase::new("wait ms max", "最长等待 ms")),
+    (
+        "max_concurrent",
+        Phrase::new("max concurrent", "最多同时运行"),
+    ),
+    ("busy_pct", Phrase::new("busy", "忙碌占比")),
+    ("items_got", Phrase::new("items got", "取到的数据")),
+    ("items_per_sec", Phrase::new("items per sec", "数据/秒")),
+    ("latency_p50_us", Phrase::new("latency p50", "延迟 p50")),
+    ("latency_p99_us", Phrase::new("latency p99", "延迟 p99")),
+    ("latency_max_us", Phrase::new("latency max", "最大延迟")),
+    ("depth_max", Phrase::new("depth max", "最大深度")),
+    ("rtt_p50_us", Phrase::new("rtt p50", "往返 p50")),
+    ("rtt_p99_us", Phrase::new("rtt p99", "往返 p99")),
+    ("rtt_max_us", Phrase::new("rtt max", "最长往返")),
+    ("rtt_mean_us", Phrase::new("rtt mean", "平均往返")),
+    (
+        "context_switch_us",
+        Phrase::new("context switch", "上下文切换"),
+    ),
+    ("threads", Phrase::new("threads", "线程数")),
+    ("steps", Phrase::new("steps", "步数")),
+];
+
+/// A metric's name for people: `wall_ms` → `wall time` (耗时), `owner_changes` → `hand-offs`.
+pub fn metric_label(name: &str, lang: Lang) -> String {
+    match METRIC_LABELS.iter().find(|(n, _)| *n == name) {
+        Some((_, label)) => label.get(lang).to_string(),
+        // The value says µs or %; the label need not.
+        None => name
+            .trim_end_matches("_us")
+            .trim_end_matches("_pct")
+            .replace('_', " "),
     }
 }
 
@@ -123,6 +233,21 @@ pub fn sparkline<'a>(
     format!("{line:>width$}")
 }
 
+/// `lines` with every span [`breakable`], for a paragraph that wraps them.
+pub fn breakable_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .map(|mut line| {
+            for span in &mut line.spans {
+                if let Cow::Owned(text) = breakable(&span.content) {
+                    span.content = Cow::Owned(text);
+                }
+            }
+            line
+        })
+        .collect()
+}
+
 /// Green under 50%, yellow under 85%, red above: how loaded a core is.
 pub fn load_color(pct: f32) -> Color {
     match pct {
@@ -132,14 +257,23 @@ pub fn load_color(pct: f32) -> Color {
     }
 }
 
+crate::phrases! {
+    pub WORDS {
+        above: "+{n} above" => "上方还有 {n} 行",
+        below: "+{n} below" => "下方还有 {n} 行",
+    }
+}
+
 /// Where a scrolled view stands: `+3 above · +5 below`, leaving out a side with nothing;
 /// `None` when everything shows.
-pub fn scroll_position(above: usize, below: usize) -> Option<String> {
+pub fn scroll_position(above: usize, below: usize, lang: Lang) -> Option<String> {
+    let above_text = WORDS.above.with(lang, &[("n", &above)]);
+    let below_text = WORDS.below.with(lang, &[("n", &below)]);
     match (above, below) {
         (0, 0) => None,
-        (0, below) => Some(format!("+{below} below")),
-        (above, 0) => Some(format!("+{above} above")),
-        (above, below) => Some(format!("+{above} above · +{below} below")),
+        (0, _) => Some(below_text),
+        (_, 0) => Some(above_text),
+        _ => Some(format!("{above_text} · {below_text}")),
     }
 }
 
@@ -171,6 +305,28 @@ mod tests {
         assert_eq!(duration_ms(1200.0), "1.20 s");
         assert_eq!(metric("fork_us", Num::Float(118.4)), "118 µs");
         assert_eq!(metric("rtt_p50_us", Num::Float(11.3)), "11.3 µs");
+    }
+
+    #[test]
+    fn padding_counts_columns_not_characters() {
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("余额", 6), "余额  ", "two characters, four columns");
+        assert_eq!(pad_left("余额", 6), "  余额");
+        assert_eq!(pad("丢失的更新", 4), "丢失的更新", "never cut");
+        assert_eq!(columns(&pad("丢失的更新", 13)), 13);
+    }
+
+    #[test]
+    fn chinese_may_break_between_characters_but_not_before_closing_punctuation() {
+        assert!(matches!(breakable("plain English"), Cow::Borrowed(_)));
+        let b = breakable("任务，等待（空闲）a b");
+        let pieces: Vec<&str> = b.split(BREAK).collect();
+        assert_eq!(pieces, ["任", "务，", "等", "待", "（空", "闲）", "a b"]);
+        assert_eq!(
+            columns(&b),
+            columns("任务，等待（空闲）a b"),
+            "it takes no column"
+        );
     }
 
     #[test]

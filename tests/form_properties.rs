@@ -130,12 +130,14 @@ proptest! {
             }
             Err(e) => prop_assert!(e.contains('`'), "the error names the parameter: {e}"),
         }
-        // The form draws at the smallest size and at a large one.
+        // The form draws at the smallest size and at a large one, in either language.
         for (w, h) in [(60, 13), (176, 40)] {
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-            terminal
-                .draw(|f| conlab::view::form::draw(f, f.area(), f.area(), scenario, &form))
-                .unwrap();
+            for lang in [conlab::i18n::Lang::En, conlab::i18n::Lang::Zh] {
+                let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+                terminal
+                    .draw(|f| conlab::view::form::draw(f, f.area(), f.area(), scenario, &form, lang))
+                    .unwrap();
+            }
         }
     }
 

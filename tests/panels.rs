@@ -5,6 +5,7 @@
 
 use conlab::event::{Body, Event};
 use conlab::exit::Exit;
+use conlab::i18n::{Lang, Phrase};
 use conlab::lab::channel::{DEPTH, GET, PUT};
 use conlab::metrics::Metrics;
 use conlab::panels::channel::Channel;
@@ -20,10 +21,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 /// A timeline in another scenario's words: nothing in the kind is a pool's.
 const CRAWLER: TimelineSpec = TimelineSpec {
     lane_role: "fetcher",
-    lane: "fetcher",
+    lane: Phrase::new("fetcher", "抓取进程"),
     bar: "fetch",
-    item: "page",
-    waits_for: "a free fetcher",
+    item: Phrase::new("page", "页面"),
+    waits_for: Phrase::new("a free fetcher", "空闲的抓取进程"),
 };
 
 fn draw(lines: Vec<Line<'static>>, width: u16, height: u16) -> Terminal<TestBackend> {
@@ -113,7 +114,11 @@ fn timeline_in_another_scenarios_words_with_a_crash() {
     let params = Params::defaults(&[]);
     let metrics = Metrics::default();
     let fig = figures(&params, &metrics, true, 900.0);
-    let terminal = draw(timeline::lines(Some((&fig, &t)), &CRAWLER, 60), 60, 10);
+    let terminal = draw(
+        timeline::lines(Some((&fig, &t)), &CRAWLER, 60, Lang::En),
+        60,
+        10,
+    );
     let text = format!("{:?}", terminal.backend());
     for wanted in [
         "page 5 waited",
@@ -129,14 +134,16 @@ fn timeline_in_another_scenarios_words_with_a_crash() {
 
 #[test]
 fn timeline_before_a_run() {
-    let terminal = draw(timeline::lines(None, &CRAWLER, 60), 60, 3);
+    let terminal = draw(timeline::lines(None, &CRAWLER, 60, Lang::En), 60, 3);
     insta::assert_snapshot!("timeline_not_run_60x3", terminal.backend());
 }
 
 #[test]
 fn channel_with_traced_items() {
     let mut c = Channel::default();
-    let spec = ChannelSpec { name: "pipe" };
+    let spec = ChannelSpec {
+        name: Phrase::new("pipe", "管道"),
+    };
     for (i, (item, put, got)) in [("x", 1.0, 1.5), ("y", 2.0, 4.0), ("z", 5.0, 0.0)]
         .iter()
         .enumerate()
@@ -160,7 +167,7 @@ fn channel_with_traced_items() {
     let params = Params::defaults(&[]);
     let metrics = Metrics::default();
     let fig = figures(&params, &metrics, false, 6.0);
-    let terminal = draw(channel::lines(Some((&fig, &c)), &spec, 60), 60, 8);
+    let terminal = draw(channel::lines(Some((&fig, &c)), &spec, 60, Lang::En), 60, 8);
     let text = format!("{:?}", terminal.backend());
     assert!(
         text.contains("PIPE") && text.contains("in the pipe"),
@@ -188,7 +195,7 @@ fn lock_and_multicore_figures() {
         m.set(name, value);
     }
     let fig = figures(&params, &m, true, 31.0);
-    let terminal = draw(lock::lines(Some(&fig), 60), 60, 8);
+    let terminal = draw(lock::lines(Some(&fig), 60, Lang::En), 60, 8);
     insta::assert_snapshot!("lock_nolock_60x8", terminal.backend());
 
     let params = Params::defaults(conlab::scenarios::find("multicore").unwrap().params);
@@ -205,6 +212,6 @@ fn lock_and_multicore_figures() {
         m.set(name, value);
     }
     let fig = figures(&params, &m, true, 2000.0);
-    let terminal = draw(multicore::lines(Some(&fig), 60), 60, 8);
+    let terminal = draw(multicore::lines(Some(&fig), 60, Lang::En), 60, 8);
     insta::assert_snapshot!("multicore_threads_60x8", terminal.backend());
 }

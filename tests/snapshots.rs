@@ -358,7 +358,7 @@ fn help_overlay() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::rows() {
+        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::En) {
             let start: String = what.chars().take(24).collect();
             assert!(
                 screen.contains(&format!(" {key:<11}{start}")),
@@ -438,7 +438,7 @@ fn help_overlay_is_whole() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::rows() {
+        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::En) {
             assert!(screen.contains(&what), "{w}x{h}: `{key}` cut:\n{screen}");
         }
         assert!(screen.contains("Any key closes this help."), "{screen}");

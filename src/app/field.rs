@@ -79,15 +79,24 @@ impl Capacity {
         }
     }
 
-    /// The limit in words: `at most 2 digits`, `at most 64 bytes`.
-    pub fn describe(&self) -> String {
+    /// The limit in words, in `lang`: `at most 2 digits`, `at most 64 bytes`.
+    pub fn describe(&self, lang: crate::i18n::Lang) -> String {
         match *self {
-            Capacity::Bytes(n) => format!("at most {n} bytes"),
-            Capacity::Chars(n) => format!("at most {n} characters"),
-            Capacity::Digits { digits, chars } => {
-                format!("at most {digits} digits, {chars} characters with separators")
-            }
+            Capacity::Bytes(n) => WORDS.bytes.with(lang, &[("n", &n)]),
+            Capacity::Chars(n) => WORDS.chars.with(lang, &[("n", &n)]),
+            Capacity::Digits { digits, chars } => WORDS
+                .digits
+                .with(lang, &[("digits", &digits), ("chars", &chars)]),
         }
+    }
+}
+
+crate::phrases! {
+    pub WORDS {
+        bytes: "at most {n} bytes" => "最多 {n} 字节",
+        chars: "at most {n} characters" => "最多 {n} 个字符",
+        digits: "at most {digits} digits, {chars} characters with separators"
+            => "最多 {digits} 位数字，连分隔符 {chars} 个字符",
     }
 }
 

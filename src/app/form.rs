@@ -2,6 +2,7 @@
 //! [`Capacity`] as it is typed or pasted, validated on apply.
 
 use super::field::Capacity;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context, FormAction};
 use crate::metrics::group_thousands;
 use crate::params::{ParamKind, ParamSpec, Params};
@@ -18,6 +19,18 @@ pub struct Form {
     /// What the last key or paste could not do (a full field, characters dropped), until the
     /// next key.
     pub notice: Option<String>,
+    /// The language of its notices (it stays while the form is open: `L` is typed there).
+    pub lang: Lang,
+}
+
+crate::phrases! {
+    pub WORDS {
+        full: "`{key}` is full ({limit}): `{c}` was not added" => "`{key}` 已满（{limit}）：`{c}` 没有加进去",
+        pasted: "pasted {taken} of {offered} characters: `{key}` holds {limit}"
+            => "粘贴了 {offered} 个字符中的 {taken} 个：`{key}` {limit}",
+        dropped: "dropped {n} line breaks and control characters: a field is one line"
+            => "去掉了 {n} 个换行和控制字符：一个字段只有一行",
+    }
 }
 
 /// What a key did to the form.
@@ -63,7 +76,14 @@ impl Form {
             focus: 0,
             error: None,
             notice: None,
+            lang: Lang::En,
         }
+    }
+
+    /// The form with its notices in `lang`.
+    pub fn in_lang(mut self, lang: Lang) -> Form {
+        self.lang = lang;
+        self
     }
 
     /// A key, as the keymap's form rows say.
@@ -91,10 +111,10 @@ impl Form {
             }
             FormAction::Type => match key.code {
                 KeyCode::Char(c) if !c.is_control() && !self.push(c) => {
-                    self.notice = Some(format!(
-                        "`{}` is full ({}): `{c}` was not added",
-                        spec.key,
-                        self.capacity().describe()
+                    let limit = self.capacity().describe(self.lang);
+                    self.notice = Some(WORDS.full.with(
+                        self.lang,
+                        &[("key", &spec.key), ("limit", &limit), ("c", &c)],
                     ));
                 }
                 _ => {}
@@ -124,20 +144,24 @@ impl Form {
         }
         let mut said = Vec::new();
         if taken < offered {
-            said.push(format!(
-                "pasted {} of {} characters: `{}` holds {}",
-                group_thousands(taken as i64),
-                group_thousands(offered as i64),
-                self.specs[self.focus].key,
-                self.capacity().describe()
+            said.push(WORDS.pasted.with(
+                self.lang,
+                &[
+                    ("taken", &group_thousands(taken as i64)),
+                    ("offered", &group_thousands(offered as i64)),
+                    ("key", &self.specs[self.focus].key),
+                    ("limit", &self.capacity().describe(self.lang)),
+                ],
             ));
         }
         if dropped > 0 {
-            said.push(format!(
-                "dropped {dropped} line breaks and control characters: a field is one line"
-            ));
+            said.push(WORDS.dropped.with(self.lang, &[("n", &dropped)]));
         }
-        self.notice = (!said.is_empty()).then(|| said.join("; "));
+        let and = match self.lang {
+            Lang::En => "; ",
+            Lang::Zh => "；",
+        };
+        self.notice = (!said.is_empty()).then(|| said.join(and));
     }
 
     /// What the focused field may hold.
@@ -252,6 +276,23 @@ mod tests {
         press(&mut form, KeyCode::Backspace);
         assert_eq!(form.notice, None, "the next key clears it");
         assert_eq!(form.fields[2].len(), 9);
+        // A form opened in Chinese says so in Chinese.
+        let mut form = empty_field("lock", "iterations").in_lang(Lang::Zh);
+        for _ in 0..11 {
+            press(&mut form, KeyCode::Char('9'));
+        }
+        let notice = form.notice.clone().expect("a notice");
+        assert!(
+            notice.starts_with("`iterations` 已满（最多 10 位数字"),
+            "{notice}"
+        );
+        form.paste("12\n");
+        assert_eq!(
+            form.notice.as_deref(),
+            Some(
+                "粘贴了 2 个字符中的 0 个：`iterations` 最多 10 位数字，连分隔符 13 个字符；去掉了 1 个换行和控制字符：一个字段只有一行"
+            )
+        );
 
         let mut form = empty_field("process", "name");
         for _ in 0..3000 {

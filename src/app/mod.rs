@@ -12,6 +12,7 @@ pub mod run;
 pub mod scroll;
 
 use crate::event::Body;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::params::Params;
 use crate::runner::{RunId, RunnerMsg, RunnerUpdate};
@@ -25,6 +26,20 @@ use processes::ProcessTable;
 use run::{Run, RunStatus};
 use scroll::{Scroll, ScrollRequest, Scrollable};
 use std::collections::{BTreeMap, VecDeque};
+
+crate::phrases! {
+    pub WORDS {
+        parameters_set: "{id}: parameters set: {params}" => "{id}：参数已设为 {params}",
+        at_once: "at the same time" => "同时运行",
+        one_by_one: "one after another" => "依次运行",
+        next_runs: "compare: next runs go {how} ({rerun} reruns)" => "比较：下一轮{how}（按 {rerun} 重跑）",
+        still_running: "#{id} {scenario} is still running; {stop} stops it" => "#{id} {scenario} 还在运行；按 {stop} 停止",
+        starting: "#{id} {scenario}: starting with {params}" => "#{id} {scenario}：以 {params} 启动",
+        stopping: "#{id}: stopping (SIGTERM to its process group)" => "#{id}：正在停止（向其进程组发 SIGTERM）",
+        no_comparison: "{id} has no comparison to open" => "{id} 没有可以打开的比较",
+        could_not_start: "#{id}: could not start the runner: {error}" => "#{id}：无法启动 runner：{error}",
+    }
+}
 
 /// Everything that can happen to the dashboard.
 #[derive(Debug)]
@@ -112,6 +127,8 @@ pub struct App {
     pub quitting: bool,
     /// Show each process's threads in the processes panel (`t`).
     pub show_threads: bool,
+    /// The language the dashboard speaks (`L` switches it).
+    pub lang: Lang,
     /// Scroll requests since the view last took them, oldest first.
     scroll_requests: Vec<ScrollRequest>,
     next_run: RunId,
@@ -147,6 +164,7 @@ impl App {
             interval_ms,
             quitting: false,
             show_threads: false,
+            lang: Lang::En,
             scroll_requests: Vec::new(),
             next_run: 1,
         }
@@ -292,11 +310,11 @@ impl App {
             FormOutcome::Editing => {}
             FormOutcome::Cancelled => self.overlay = Overlay::None,
             FormOutcome::Applied(params) => {
-                self.push_log(format!(
-                    "{}: parameters set: {}",
-                    self.scenario().id,
-                    params.summary()
-                ));
+                let line = WORDS.parameters_set.with(
+                    self.lang,
+                    &[("id", &self.scenario().id), ("params", &params.summary())],
+                );
+                self.push_log(line);
                 self.params[self.selected] = params;
                 self.overlay = Overlay::None;
             }
@@ -313,10 +331,8 @@ impl App {
             Action::SelectNext => self.select(self.selected + 1),
             Action::Run => self.start_single(),
             Action::Edit => {
-                self.overlay = Overlay::Form(Form::new(
-                    self.scenario().params,
-                    &self.params[self.selected],
-                ));
+                let form = Form::new(self.scenario().params, &self.params[self.selected]);
+                self.overlay = Overlay::Form(form.in_lang(self.lang));
                 vec![]
             }
             Action::Stop if context == Context::Compare => self.stop_compare(),
@@ -334,6 +350,10 @@ impl App {
             }
             Action::Help => {
                 self.overlay = Overlay::Help;
+                vec![]
+            }
+            Action::SwitchLanguage => {
+                self.lang = self.lang.other();
                 vec![]
             }
             Action::ToggleThreads => {
@@ -398,12 +418,16 @@ impl App {
             c.simultaneous = self.race_mode;
         }
         let how = if self.race_mode {
-            "at the same time"
+            WORDS.at_once
         } else {
-            "one after another"
+            WORDS.one_by_one
         };
         let rerun = keymap::key_for(Context::Compare, Action::Rerun);
-        self.push_log(format!("compare: next runs go {how} ({rerun} reruns)"));
+        let line = WORDS.next_runs.with(
+            self.lang,
+            &[("how", &how.get(self.lang)), ("rerun", &rerun)],
+        );
+        self.push_log(line);
         vec![]
     }
 
@@ -463,22 +487,28 @@ impl App {
 
     fn start_single(&mut self) -> Vec<Effect> {
         if let Some(run) = self.current_run().filter(|r| r.is_active()) {
-            let line = format!(
-                "#{} {} is still running; {} stops it",
-                run.id,
-                run.scenario.id,
-                keymap::key_for(Context::Main, Action::Stop)
+            let line = WORDS.still_running.with(
+                self.lang,
+                &[
+                    ("id", &run.id),
+                    ("scenario", &run.scenario.id),
+                    ("stop", &keymap::key_for(Context::Main, Action::Stop)),
+                ],
             );
             self.push_log(line);
             return vec![];
         }
         let params = self.params[self.selected].clone();
         let id = self.new_run(params.clone());
-        self.push_log(format!(
-            "#{id} {}: starting with {}",
-            self.scenario().id,
-            params.summary()
-        ));
+        let line = WORDS.starting.with(
+            self.lang,
+            &[
+                ("id", &id),
+                ("scenario", &self.scenario().id),
+                ("params", &params.summary()),
+            ],
+        );
+        self.push_log(line);
         vec![Effect::Start(id)]
     }
 
@@ -488,7 +518,7 @@ impl App {
                 if let Some(run) = self.runs.get_mut(&id) {
                     run.status = RunStatus::Stopping;
                 }
-                self.push_log(format!("#{id}: stopping (SIGTERM to its process group)"));
+                self.push_log(WORDS.stopping.with(self.lang, &[("id", &id)]));
                 vec![Effect::Cancel(id)]
             }
             None => vec![],
@@ -499,7 +529,7 @@ impl App {
         self.new_compare(self.race_mode);
         if self.compare.is_none() {
             let id = self.scenario().id;
-            self.push_log(format!("{id} has no comparison to open"));
+            self.push_log(WORDS.no_comparison.with(self.lang, &[("id", &id)]));
         }
         self.start_compare_runs()
     }
@@ -570,7 +600,10 @@ impl App {
 
     /// The event loop could not start the runner.
     pub fn start_failed(&mut self, id: RunId, error: String) {
-        self.push_log(format!("#{id}: could not start the runner: {error}"));
+        let line = WORDS
+            .could_not_start
+            .with(self.lang, &[("id", &id), ("error", &error)]);
+        self.push_log(line);
         if let Some(run) = self.runs.get_mut(&id) {
             run.status = RunStatus::Failed(error);
         }
@@ -582,7 +615,7 @@ impl App {
             return vec![];
         };
         let scenario = run.scenario.id;
-        let line = run.apply(&msg);
+        let line = run.apply(&msg, self.lang);
         match &msg {
             RunnerMsg::Event(event) => match &event.body {
                 Body::Process { ppid, role } => self.processes.started(id, event.pid, *ppid, role),
@@ -810,6 +843,33 @@ mod tests {
         app.update(Msg::Resize(79, 24));
         app.update(Msg::Click(Target::Scenario(lock)));
         assert_eq!(app.selected, 0, "too small: nothing is clickable");
+    }
+
+    #[test]
+    fn the_language_key_switches_anywhere_but_in_the_form() {
+        let mut app = on_lock();
+        let switch = || key(KeyCode::Char('L'));
+        app.update(switch());
+        assert_eq!(app.lang, Lang::Zh);
+        app.update(key(KeyCode::Char('?')));
+        app.update(switch());
+        assert_eq!(
+            (app.lang, &app.overlay),
+            (Lang::En, &Overlay::Help),
+            "the help stays open, in the other language"
+        );
+        app.update(key(KeyCode::Esc));
+        app.update(key(KeyCode::Char('e')));
+        app.update(key(KeyCode::Backspace));
+        app.update(switch());
+        assert_eq!(app.lang, Lang::En, "in the form, `L` is typed");
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the form closed")
+        };
+        assert_eq!(form.fields[0], "nolocL");
+        let mut small = on_lock_at(60, 20);
+        small.update(switch());
+        assert_eq!(small.lang, Lang::Zh, "the too-small message switches too");
     }
 
     #[test]

@@ -3,11 +3,25 @@
 
 use crate::event::Body;
 use crate::exit::{Exit, describe};
+use crate::i18n::Lang;
 use crate::panels::{Figures, PanelState};
 use crate::params::Params;
 use crate::report::{Metrics, Report};
 use crate::runner::{RunId, RunnerMsg};
 use crate::scenarios::Scenario;
+
+crate::phrases! {
+    pub WORDS {
+        started: "{role} started: pid {pid} (parent {ppid})" => "{role} 已启动：pid {pid}（父进程 {ppid}）",
+        exited: "pid {pid} exited: {exit}" => "pid {pid} 已退出：{exit}",
+        stopped_early: "stopped early in {ms} ms" => "{ms} ms 后提前停止",
+        done: "done in {ms} ms" => "完成，用时 {ms} ms",
+        failed: "FAILED in {ms} ms" => "{ms} ms 后失败",
+        stderr: "runner stderr: {line}" => "runner 的 stderr：{line}",
+        bad_line: "bad event line: {line}" => "无法读懂的事件行：{line}",
+        reaped: "runner reaped: {exit}" => "runner 已回收：{exit}",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunStatus {
@@ -105,8 +119,9 @@ impl Run {
         (total > 0.0).then(|| (done / total).clamp(0.0, 1.0))
     }
 
-    /// Applies one runner message; returns a line for the event log if it is worth one.
-    pub fn apply(&mut self, msg: &RunnerMsg) -> Option<String> {
+    /// Applies one runner message; returns a line for the event log, in `lang`, if it is
+    /// worth one.
+    pub fn apply(&mut self, msg: &RunnerMsg, lang: Lang) -> Option<String> {
         match msg {
             RunnerMsg::Event(event) => {
                 self.t_ms = self.t_ms.max(event.t_ms);
@@ -139,9 +154,15 @@ impl Run {
                                 self.status = RunStatus::Running;
                             }
                         }
-                        Some(format!("{role} started: pid {} (parent {ppid})", event.pid))
+                        let figures: [(&str, &dyn std::fmt::Display); 3] =
+                            [("role", role), ("pid", &event.pid), ("ppid", ppid)];
+                        Some(WORDS.started.with(lang, &figures))
                     }
-                    Body::ProcessExit { exit } => Some(format!("pid {} exited: {exit}", event.pid)),
+                    Body::ProcessExit { exit } => Some(
+                        WORDS
+                            .exited
+                            .with(lang, &[("pid", &event.pid), ("exit", exit)]),
+                    ),
                     // Drawn by the run's panel, not logged.
                     Body::Thread { .. }
                     | Body::Begin { .. }
@@ -150,25 +171,26 @@ impl Run {
                     | Body::Count { .. } => None,
                     Body::Report { report } => {
                         self.report = Some((**report).clone());
-                        let verdict = if report.cancelled {
-                            "stopped early"
+                        let ended = if report.cancelled {
+                            WORDS.stopped_early
                         } else if report.ok {
-                            "done"
+                            WORDS.done
                         } else {
-                            "FAILED"
+                            WORDS.failed
                         };
-                        Some(format!("{verdict} in {:.1} ms", report.wall_ms))
+                        let ms = format!("{:.1}", report.wall_ms);
+                        Some(ended.with(lang, &[("ms", &ms)]))
                     }
                 }
             }
             RunnerMsg::Stderr(line) => {
                 self.stderr.push(line.clone());
-                Some(format!("runner stderr: {line}"))
+                Some(WORDS.stderr.with(lang, &[("line", line)]))
             }
-            RunnerMsg::BadLine(line) => Some(format!("bad event line: {line}")),
+            RunnerMsg::BadLine(line) => Some(WORDS.bad_line.with(lang, &[("line", line)])),
             RunnerMsg::Exited { exit } => {
                 self.status = RunStatus::Ended { exit: *exit };
-                Some(format!("runner reaped: {}", describe(*exit)))
+                Some(WORDS.reaped.with(lang, &[("exit", &describe(*exit))]))
             }
         }
     }

@@ -8,13 +8,43 @@
 use super::Figures;
 use crate::event::{Body, Event};
 use crate::exit::Exit;
+use crate::i18n::Lang;
 use crate::lab::channel::{self, Traffic};
 use crate::report::{Metrics, Num};
 use crate::scenarios::ChannelSpec;
-use crate::style::{DIM, LABEL, RIGHT, WRONG, duration_ms, duration_ns, label, si, sparkline};
+use crate::style::{DIM, LABEL, RIGHT, WRONG, duration_ms, duration_ns, label, pad, si, sparkline};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::collections::{BTreeMap, VecDeque};
+
+crate::phrases! {
+    pub WORDS {
+        not_run: "Not run yet. Enter runs it: who puts and who gets, the {name}'s depth, and each item's time in it show here."
+            => "还没运行。按 Enter 运行：谁放入、谁取出、{name}的深度，以及每条数据在其中停留的时间都会显示在这里。",
+        capacity: "capacity {n} · " => "容量 {n} · ",
+        traffic: "put {put} · got {got}" => "放入 {put} · 取出 {got}",
+        depth: "depth" => "深度",
+        depth_max: " max {most}" => " 最大 {most}",
+        of_capacity: " of {n}" => " / {n}",
+        running: "running" => "运行中",
+        starting: "starting its processes…" => "正在启动它的进程…",
+        latency: "latency" => "延迟",
+        median_max: "median {median} · max {max}" => "中位数 {median} · 最大 {max}",
+        none_got: "no item got yet" => "还没有取出数据",
+        by: " by {role} {pid}" => "（{role} {pid}）",
+        put: "put {at}{who}" => "放入 {at}{who}",
+        got: " → got {at}{who}" => " → 取出 {at}{who}",
+        inside: " → in the {name}" => " → 还在{name}里",
+        early: "  {n} got, their puts still on the way" => "  已取出 {n} 条，它们的放入事件还在路上",
+        percentiles: "p50 {p50} · p99 {p99} · max {max}" => "p50 {p50} · p99 {p99} · 最大 {max}",
+        timed_later: "timed by the consumer; figures at the end" => "由取出方计时；结束时给出数字",
+        throughput: "throughput" => "吞吐量",
+        items_per_sec: "{n} items/s" => "{n} 条/秒",
+        progress: "progress" => "进度",
+        through: "{n}{of} items through" => "已通过 {n}{of} 条",
+        through_of: " of {n}" => " / {n}",
+    }
+}
 
 /// Live depth samples kept for the sparkline.
 pub const DEPTH_SAMPLES: usize = 240;
@@ -80,15 +110,12 @@ pub fn lines(
     run: Option<(&Figures, &Channel)>,
     spec: &ChannelSpec,
     width: u16,
+    lang: Lang,
 ) -> Vec<Line<'static>> {
+    let name = spec.name.get(lang);
     let Some((figures, q)) = run else {
-        return vec![Line::from(Span::styled(
-            format!(
-                "Not run yet. Enter runs it: who puts and who gets, the {}'s depth, and each item's time in it show here.",
-                spec.name
-            ),
-            DIM,
-        ))];
+        let text = WORDS.not_run.with(lang, &[("name", &name)]);
+        return vec![Line::from(Span::styled(text, DIM))];
     };
     let m = figures.metrics;
     let counted = !q.traced() && get(m, channel::ITEMS_PUT).is_some();
@@ -103,19 +130,20 @@ pub fn lines(
     } else {
         (q.traffic.puts.len() as f64, q.traffic.gets.len() as f64)
     };
-    let capacity_text = capacity.map_or(String::new(), |c| format!("capacity {c:.0} · "));
+    let capacity_text = capacity.map_or(String::new(), |c| {
+        WORDS.capacity.with(lang, &[("n", &format!("{c:.0}"))])
+    });
+    let traffic = WORDS
+        .traffic
+        .with(lang, &[("put", &si(puts)), ("got", &si(gets))]);
     out.push(Line::from(vec![
         Span::styled(
-            format!("{} ", spec.name.to_uppercase()),
+            format!("{} ", name.to_uppercase()),
             LABEL.add_modifier(Modifier::BOLD),
         ),
-        Span::raw(format!(
-            "{capacity_text}put {} · got {}",
-            si(puts),
-            si(gets)
-        )),
+        Span::raw(format!("{capacity_text}{traffic}")),
     ]));
-    out.push(processes_line(q));
+    out.push(processes_line(q, lang));
 
     let series: Vec<u64> = if counted {
         q.live_depth.iter().copied().collect()
@@ -130,24 +158,29 @@ pub fn lines(
         .collect();
     let spark_w = (width as usize).saturating_sub(13 + 14).clamp(4, 60);
     let yellow = Style::new().fg(Color::Yellow);
-    let of = capacity.map_or(String::new(), |c| format!(" of {c:.0}"));
+    let of = capacity.map_or(String::new(), |c| {
+        WORDS.of_capacity.with(lang, &[("n", &format!("{c:.0}"))])
+    });
     out.push(Line::from(vec![
-        label("depth"),
+        label(WORDS.depth.get(lang)),
         Span::styled(sparkline(scaled.iter(), spark_w), yellow),
-        Span::raw(format!(" max {most}{of}")),
+        Span::raw(format!(
+            "{}{of}",
+            WORDS.depth_max.with(lang, &[("most", &most)])
+        )),
     ]));
 
     if counted {
-        out.extend(counted_lines(figures, m));
+        out.extend(counted_lines(figures, m, lang));
     } else {
-        out.extend(item_lines(q, spec, width));
+        out.extend(item_lines(q, spec, width, lang));
     }
     out
 }
 
 /// `writer 3875 code 0 · reader 3873 signal 15 (SIGTERM)`, or `running` for those still up:
 /// the processes of the run but its runner, producers first.
-fn processes_line(q: &Channel) -> Line<'static> {
+fn processes_line(q: &Channel, lang: Lang) -> Line<'static> {
     let producers: Vec<u32> = q.traffic.puts.values().map(|s| s.pid).collect();
     let mut children: Vec<(&u32, &String)> = q
         .roles
@@ -164,17 +197,17 @@ fn processes_line(q: &Channel) -> Line<'static> {
         spans.push(match q.exits.get(pid) {
             Some(exit) if exit.signal().is_some() => Span::styled(exit.to_string(), WRONG),
             Some(exit) => Span::styled(exit.to_string(), DIM),
-            None => Span::styled("running", Style::new().fg(Color::Yellow)),
+            None => Span::styled(WORDS.running.get(lang), Style::new().fg(Color::Yellow)),
         });
     }
     if spans.is_empty() {
-        spans.push(Span::styled("starting its processes…", DIM));
+        spans.push(Span::styled(WORDS.starting.get(lang), DIM));
     }
     Line::from(spans)
 }
 
 /// Traced items: the latency summary, then one line per recent item: put, got, time inside.
-fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16) -> Vec<Line<'static>> {
+fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16, lang: Lang) -> Vec<Line<'static>> {
     let traffic = &q.traffic;
     let mut out = Vec::new();
     let mut latencies: Vec<f64> = traffic
@@ -185,19 +218,26 @@ fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16) -> Vec<Line<'static>>
         .collect();
     latencies.sort_by(f64::total_cmp);
     let summary = match (latencies.first(), latencies.last()) {
-        (Some(_), Some(hi)) => format!(
-            "median {} · max {}",
-            us(latencies[(latencies.len() - 1) / 2]),
-            us(*hi)
+        (Some(_), Some(hi)) => WORDS.median_max.with(
+            lang,
+            &[
+                ("median", &us(latencies[(latencies.len() - 1) / 2])),
+                ("max", &us(*hi)),
+            ],
         ),
-        _ => "no item got yet".to_string(),
+        _ => WORDS.none_got.get(lang).to_string(),
     };
-    out.push(Line::from(vec![label("latency"), Span::raw(summary)]));
+    out.push(Line::from(vec![
+        label(WORDS.latency.get(lang)),
+        Span::raw(summary),
+    ]));
 
     let wide = width >= WIDE;
     let who = |pid: u32| {
         if wide {
-            format!(" by {} {pid}", q.role(pid))
+            WORDS
+                .by
+                .with(lang, &[("role", &q.role(pid)), ("pid", &pid)])
         } else {
             String::new()
         }
@@ -207,24 +247,26 @@ fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16) -> Vec<Line<'static>>
     for (i, put) in recent.into_iter().rev() {
         let mut spans = vec![
             Span::styled(
-                format!("  {:<6}", put.item),
+                format!("  {}", pad(&put.item, 6)),
                 Style::new().add_modifier(Modifier::BOLD),
             ),
-            Span::raw(format!("put {}{}", duration_ms(put.at_ms), who(put.pid))),
+            Span::raw(WORDS.put.with(
+                lang,
+                &[("at", &duration_ms(put.at_ms)), ("who", &who(put.pid))],
+            )),
         ];
         match traffic.gets.get(i) {
             Some(g) => {
-                spans.push(Span::raw(format!(
-                    " → got {}{}",
-                    duration_ms(g.at_ms),
-                    who(g.pid)
+                spans.push(Span::raw(WORDS.got.with(
+                    lang,
+                    &[("at", &duration_ms(g.at_ms)), ("who", &who(g.pid))],
                 )));
                 if let Some(l) = traffic.latency_ms(*i) {
                     spans.push(Span::styled(format!(" · {}", us(l * 1000.0)), RIGHT));
                 }
             }
             None => spans.push(Span::styled(
-                format!(" → in the {}", spec.name),
+                WORDS.inside.with(lang, &[("name", &spec.name.get(lang))]),
                 Style::new().fg(Color::Yellow),
             )),
         }
@@ -238,7 +280,7 @@ fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16) -> Vec<Line<'static>>
         .count();
     if early > 0 && traffic.puts.is_empty() {
         out.push(Line::from(Span::styled(
-            format!("  {early} got, their puts still on the way"),
+            WORDS.early.with(lang, &[("n", &early)]),
             DIM,
         )));
     }
@@ -246,37 +288,40 @@ fn item_lines(q: &Channel, spec: &ChannelSpec, width: u16) -> Vec<Line<'static>>
 }
 
 /// Items only counted: live counts while running; the latency distribution once done.
-fn counted_lines(figures: &Figures, m: &Metrics) -> Vec<Line<'static>> {
+fn counted_lines(figures: &Figures, m: &Metrics, lang: Lang) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let latency = |q: &str| get(m, &crate::lab::latency::metric_name("latency", q));
+    let latency_label = label(WORDS.latency.get(lang));
     match (latency("p50"), latency("p99")) {
         (Some(p50), Some(p99)) => out.push(Line::from(vec![
-            label("latency"),
-            Span::raw(format!(
-                "p50 {} · p99 {} · max {}",
-                us(p50),
-                us(p99),
-                us(latency("max").unwrap_or(0.0)),
+            latency_label,
+            Span::raw(WORDS.percentiles.with(
+                lang,
+                &[
+                    ("p50", &us(p50)),
+                    ("p99", &us(p99)),
+                    ("max", &us(latency("max").unwrap_or(0.0))),
+                ],
             )),
         ])),
         _ => out.push(Line::from(vec![
-            label("latency"),
-            Span::styled("timed by the consumer; figures at the end", DIM),
+            latency_label,
+            Span::styled(WORDS.timed_later.get(lang), DIM),
         ])),
     }
     if let Some(r) = get(m, channel::ITEMS_PER_SEC) {
         out.push(Line::from(vec![
-            label("throughput"),
-            Span::raw(format!("{} items/s", si(r))),
+            label(WORDS.throughput.get(lang)),
+            Span::raw(WORDS.items_per_sec.with(lang, &[("n", &si(r))])),
         ]));
     } else if figures.active {
+        let of = get(m, channel::ITEMS_EXPECTED).map_or(String::new(), |n| {
+            WORDS.through_of.with(lang, &[("n", &si(n))])
+        });
+        let got = si(get(m, channel::ITEMS_GOT).unwrap_or(0.0));
         out.push(Line::from(vec![
-            label("progress"),
-            Span::raw(format!(
-                "{}{} items through",
-                si(get(m, channel::ITEMS_GOT).unwrap_or(0.0)),
-                get(m, channel::ITEMS_EXPECTED).map_or(String::new(), |n| format!(" of {}", si(n)))
-            )),
+            label(WORDS.progress.get(lang)),
+            Span::raw(WORDS.through.with(lang, &[("n", &got), ("of", &of)])),
         ]));
     }
     out

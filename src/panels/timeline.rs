@@ -7,8 +7,9 @@
 use super::Figures;
 use crate::event::{Body, Event};
 use crate::exit::Exit;
+use crate::i18n::{Lang, Phrase};
 use crate::scenarios::TimelineSpec;
-use crate::style::{DIM, LABEL, WRONG, duration_ms};
+use crate::style::{DIM, LABEL, WRONG, duration_ms, pad};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::collections::{BTreeMap, HashMap};
@@ -120,6 +121,40 @@ pub fn waiting_at(waiters: &[(u64, &Item)], t_ms: f64) -> usize {
         .filter(|(_, t)| t.first_ms.is_some_and(|q| q <= t_ms))
         .filter(|(_, t)| t.start_ms.is_none_or(|s| s > t_ms))
         .count()
+}
+
+crate::phrases! {
+    pub WORDS {
+        not_run: "Not run yet. Enter runs it; the timeline shows each {lane}'s {items}, and every {item} that waits for {waits_for}."
+            => "还没运行。按 Enter 运行；时间线会显示每个{lane}运行的{items}，以及每个等待{waits_for}的{item}。",
+        starting: "starting the {lanes}…" => "正在启动{lanes}…",
+        more_lanes: "+{n} more {lanes}" => "另有 {n} 个{lanes}",
+        key: "{ran} ran  {running} running  {queued} queued: waiting for {waits_for}"
+            => "{ran} 已运行  {running} 运行中  {queued} 排队：等待{waits_for}",
+        crash_key: "  {crash} killed by a signal" => "  {crash} 被信号杀死",
+        title: "TIMELINE " => "时间线 ",
+        crashed_one: " · 1 {lane} crashed" => " · 1 个{lane}崩溃",
+        crashed_many: " · {n} {lanes} crashed" => " · {n} 个{lanes}崩溃",
+        live: "· {running} running · {queued} queued · {done} done{crashes}"
+            => "· {running} 个运行中 · {queued} 个排队 · {done} 个已完成{crashes}",
+        waited: "{item} {id} waited {wait} for {waits_for}{more}"
+            => "{item} {id} 等了 {wait} 才等到{waits_for}{more}",
+        waited_more: " ({n} waited)" => "（共 {n} 个等待过）",
+        none_waited: "no {item} waited: {lanes_n} {lanes}, {total} {items}"
+            => "没有{item}需要等待：{lanes_n} 个{lanes}，{total} 个{items}",
+        done_of: "{done} of {total} {items} done" => "{total} 个{items}已完成 {done} 个",
+        queued: "queued" => "排队",
+        queue_most: "queue≤{n}" => "排队≤{n}",
+        nothing_waited: "nothing waited long enough to show" => "等待都太短，显示不出来",
+    }
+}
+
+/// `word` for many: `workers`; Chinese has no plural.
+fn plural(word: Phrase, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{}s", word.en),
+        Lang::Zh => word.zh.to_string(),
+    }
 }
 
 /// Lanes drawn at most; the rest are counted.
@@ -237,15 +272,19 @@ pub fn lines(
     run: Option<(&Figures, &Timeline)>,
     spec: &TimelineSpec,
     width: u16,
+    lang: Lang,
 ) -> Vec<Line<'static>> {
     let Some((figures, timeline)) = run else {
-        return vec![Line::from(Span::styled(
-            format!(
-                "Not run yet. Enter runs it; the timeline shows each {}'s {}s, and every {} that waits for {}.",
-                spec.lane, spec.item, spec.item, spec.waits_for
-            ),
-            DIM,
-        ))];
+        let text = WORDS.not_run.with(
+            lang,
+            &[
+                ("lane", &spec.lane.get(lang)),
+                ("items", &plural(spec.item, lang)),
+                ("item", &spec.item.get(lang)),
+                ("waits_for", &spec.waits_for.get(lang)),
+            ],
+        );
+        return vec![Line::from(Span::styled(text, DIM))];
     };
     let live = figures.active;
     // While running, bars grow up to the run's latest word; once done, the chart ends with
@@ -260,12 +299,11 @@ pub fn lines(
         ms_per_col: now.max(1.0) / cols as f64,
         cols,
     };
-    let mut out = vec![summary(timeline, spec, live)];
+    let lanes_word = plural(spec.lane, lang);
+    let mut out = vec![summary(timeline, spec, live, lang)];
     if timeline.lanes.is_empty() {
-        out.push(Line::from(Span::styled(
-            format!("starting the {}s…", spec.lane),
-            DIM,
-        )));
+        let text = WORDS.starting.with(lang, &[("lanes", &lanes_word)]);
+        out.push(Line::from(Span::styled(text, DIM)));
         return out;
     }
     // By PID, which is the order they were started in (their announcements race).
@@ -275,36 +313,40 @@ pub fn lines(
         out.push(lane_row(timeline, *pid, &scale, now, live));
     }
     if timeline.lanes.len() > MAX_ROWS {
+        let more = WORDS.more_lanes.with(
+            lang,
+            &[
+                ("n", &(timeline.lanes.len() - MAX_ROWS)),
+                ("lanes", &lanes_word),
+            ],
+        );
         out.push(Line::from(Span::styled(
-            format!(
-                "{:>w$}+{} more {}s",
-                "",
-                timeline.lanes.len() - MAX_ROWS,
-                spec.lane,
-                w = LABEL_W
-            ),
+            format!("{}{more}", pad("", LABEL_W)),
             DIM,
         )));
     }
-    out.push(waiting_row(timeline, &scale));
+    out.push(waiting_row(timeline, &scale, lang));
     out.push(axis(&scale, now));
     let crash_key = if timeline.exits.values().any(|(_, e)| e.signal().is_some()) {
-        format!("  {CRASH} killed by a signal")
+        WORDS.crash_key.with(lang, &[("crash", &CRASH)])
     } else {
         String::new()
     };
-    out.push(Line::from(Span::styled(
-        format!(
-            "{RAN} ran  {RUNNING} running  {WAITING} queued: waiting for {}{crash_key}",
-            spec.waits_for
-        ),
-        DIM,
-    )));
+    let key = WORDS.key.with(
+        lang,
+        &[
+            ("ran", &RAN),
+            ("running", &RUNNING),
+            ("queued", &WAITING),
+            ("waits_for", &spec.waits_for.get(lang)),
+        ],
+    );
+    out.push(Line::from(Span::styled(format!("{key}{crash_key}"), DIM)));
     out
 }
 
 /// What the chart shows, in a sentence: progress while running, who waited once done.
-fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool) -> Line<'static> {
+fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool, lang: Lang) -> Line<'static> {
     let total = timeline.items.len();
     let started = timeline
         .items
@@ -321,48 +363,69 @@ fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool) -> Line<'static
         .values()
         .filter(|(_, e)| e.signal().is_some())
         .count();
+    let (lane, lanes) = (spec.lane.get(lang), plural(spec.lane, lang));
+    let (item, items) = (spec.item.get(lang), plural(spec.item, lang));
+    let waits_for = spec.waits_for.get(lang);
     let crashes = match crashed {
         0 => String::new(),
-        1 => format!(" · 1 {} crashed", spec.lane),
-        n => format!(" · {n} {}s crashed", spec.lane),
+        1 => WORDS.crashed_one.with(lang, &[("lane", &lane)]),
+        n => WORDS
+            .crashed_many
+            .with(lang, &[("n", &n), ("lanes", &lanes)]),
     };
+    let title = Span::styled(WORDS.title.get(lang), LABEL.add_modifier(Modifier::BOLD));
     if live {
-        let waiting = total - started;
-        return Line::from(vec![
-            Span::styled("TIMELINE ", LABEL.add_modifier(Modifier::BOLD)),
-            Span::raw(format!(
-                "· {} running · {waiting} queued · {done} done{crashes}",
-                started - done
-            )),
-        ]);
+        let text = WORDS.live.with(
+            lang,
+            &[
+                ("running", &(started - done)),
+                ("queued", &(total - started)),
+                ("done", &done),
+                ("crashes", &crashes),
+            ],
+        );
+        return Line::from(vec![title, Span::raw(text)]);
     }
-    let lanes = timeline.lanes.len();
+    let lanes_n = timeline.lanes.len();
     let waited: Vec<(u64, f64)> = timeline
         .waiters()
         .into_iter()
         .filter_map(|(id, t)| Some((id, t.start_ms? - t.first_ms.unwrap_or(0.0))))
         .collect();
-    let (item, lane) = (spec.item, spec.lane);
     let story = match waited.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
         Some((id, wait)) => {
             let more = if waited.len() > 1 {
-                format!(" ({} waited)", waited.len())
+                WORDS.waited_more.with(lang, &[("n", &waited.len())])
             } else {
                 String::new()
             };
-            format!(
-                "{item} {id} waited {} for {}{more}",
-                duration_ms(*wait),
-                spec.waits_for
+            WORDS.waited.with(
+                lang,
+                &[
+                    ("item", &item),
+                    ("id", id),
+                    ("wait", &duration_ms(*wait)),
+                    ("waits_for", &waits_for),
+                    ("more", &more),
+                ],
             )
         }
-        None if done == total => format!("no {item} waited: {lanes} {lane}s, {total} {item}s"),
-        None => format!("{done} of {total} {item}s done"),
+        None if done == total => WORDS.none_waited.with(
+            lang,
+            &[
+                ("item", &item),
+                ("lanes_n", &lanes_n),
+                ("lanes", &lanes),
+                ("total", &total),
+                ("items", &items),
+            ],
+        ),
+        None => WORDS.done_of.with(
+            lang,
+            &[("done", &done), ("total", &total), ("items", &items)],
+        ),
     };
-    Line::from(vec![
-        Span::styled("TIMELINE ", LABEL.add_modifier(Modifier::BOLD)),
-        Span::raw(format!("· {story}{crashes}")),
-    ])
+    Line::from(vec![title, Span::raw(format!("· {story}{crashes}"))])
 }
 
 /// One lane: its items' bars, its marks, and where its process crashed.
@@ -409,18 +472,15 @@ fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) 
 
 /// Where items wait: labelled bars when one waits at a time, else how many wait, as bars of
 /// height.
-fn waiting_row(timeline: &Timeline, scale: &Scale) -> Line<'static> {
+fn waiting_row(timeline: &Timeline, scale: &Scale, lang: Lang) -> Line<'static> {
     let waiters = timeline.waiters();
     let waiting: Vec<usize> = (0..scale.cols)
         .map(|c| waiting_at(&waiters, scale.at(c)))
         .collect();
     let most = waiting.iter().copied().max().unwrap_or(0);
-    let mut spans = vec![Span::styled(
-        format!("{:<w$}", "queued", w = LABEL_W),
-        LABEL,
-    )];
+    let mut spans = vec![Span::styled(pad(WORDS.queued.get(lang), LABEL_W), LABEL)];
     if most == 0 {
-        spans.push(Span::styled("nothing waited long enough to show", DIM));
+        spans.push(Span::styled(WORDS.nothing_waited.get(lang), DIM));
         return Line::from(spans);
     }
     let mut row = Row::new(scale.cols);
@@ -443,7 +503,7 @@ fn waiting_row(timeline: &Timeline, scale: &Scale) -> Line<'static> {
             row.cells[c] = (LEVELS[level], Style::new().fg(QUEUED));
         }
         spans[0] = Span::styled(
-            format!("{:<w$}", format!("queue≤{most}"), w = LABEL_W),
+            pad(&WORDS.queue_most.with(lang, &[("n", &most)]), LABEL_W),
             LABEL,
         );
     }
@@ -483,10 +543,10 @@ mod tests {
 
     const SPEC: TimelineSpec = TimelineSpec {
         lane_role: "worker",
-        lane: "worker",
+        lane: Phrase::new("worker", "工作进程"),
         bar: "task",
-        item: "task",
-        waits_for: "a free worker",
+        item: Phrase::new("task", "任务"),
+        waits_for: Phrase::new("a free worker", "空闲的工作进程"),
     };
 
     fn at(t: f64, pid: u32, body: Body) -> Event {
@@ -561,18 +621,30 @@ mod tests {
             active: false,
             t_ms: 501.0,
         };
-        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let text = text.join("\n");
+        let text = |lang| {
+            let lines: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, lang)
+                .iter()
+                .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+                .collect();
+            lines.join("\n")
+        };
+        let en = text(Lang::En);
         assert!(
-            text.contains("task 4 waited 299 ms for a free worker"),
-            "{text}"
+            en.contains("task 4 waited 299 ms for a free worker"),
+            "{en}"
         );
         assert!(
-            text.contains("1 worker crashed") && text.contains(CRASH),
-            "{text}"
+            en.contains("1 worker crashed") && en.contains(CRASH),
+            "{en}"
+        );
+        let zh = text(Lang::Zh);
+        assert!(
+            zh.contains("任务 4 等了 299 ms 才等到空闲的工作进程"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains("1 个工作进程崩溃") && zh.contains("被信号杀死"),
+            "{zh}"
         );
     }
 
@@ -621,7 +693,7 @@ mod tests {
             ms_per_col: 160.0 / 170.0,
             cols: 170,
         };
-        let queued = waiting_row(&board, &scale);
+        let queued = waiting_row(&board, &scale, Lang::En);
         let text: String = queued.spans.iter().map(|s| s.content.as_ref()).collect();
         assert!(text.starts_with("queue≤936"), "{text}");
         assert!(

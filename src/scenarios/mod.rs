@@ -12,7 +12,7 @@ mod subprocess;
 mod thread_local;
 mod threads;
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Phrase};
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -38,13 +38,19 @@ impl Group {
     ];
 
     pub fn name(self) -> &'static str {
-        match self {
-            Group::Processes => "Processes",
-            Group::Threads => "Threads",
-            Group::Models => "Models",
-            Group::Distributed => "Distributed",
-            Group::Internal => "Internal",
-        }
+        self.name_in(Lang::En)
+    }
+
+    /// The group's name in `lang`: in Chinese, the tutorial's own headings.
+    pub fn name_in(self, lang: Lang) -> &'static str {
+        let name = match self {
+            Group::Processes => Phrase::new("Processes", "多进程"),
+            Group::Threads => Phrase::new("Threads", "多线程"),
+            Group::Models => Phrase::new("Models", "进程 vs 线程"),
+            Group::Distributed => Phrase::new("Distributed", "分布式进程"),
+            Group::Internal => Phrase::new("Internal", "内部"),
+        };
+        name.get(lang)
     }
 }
 
@@ -74,26 +80,37 @@ pub enum Panel {
     Channel(ChannelSpec),
 }
 
-/// What a channel panel calls the channel (`queue`).
+/// What a channel panel calls the channel (`queue`, 队列), in both languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelSpec {
-    pub name: &'static str,
+    pub name: Phrase,
 }
 
-/// What a timeline draws, in the scenario's own words: which processes are its lanes, which
-/// spans its bars, and what the wait before a bar means.
+/// What a timeline draws, in the scenario's own words in both languages: which processes are
+/// its lanes, which spans its bars, and what the wait before a bar means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimelineSpec {
     /// Processes that announce this role are the lanes (each gets a row before its first bar).
     pub lane_role: &'static str,
-    /// What a lane is called (`worker`).
-    pub lane: &'static str,
+    /// What a lane is called (`worker`, 工作进程); in English an `s` makes it plural.
+    pub lane: Phrase,
     /// Spans of this category are the bars; an item's other spans are the steps around it.
     pub bar: &'static str,
-    /// What a bar is called (`task`).
-    pub item: &'static str,
+    /// What a bar is called (`task`, 任务); in English an `s` makes it plural.
+    pub item: Phrase,
     /// What an item waits for between its first step and its bar (`a free worker`).
-    pub waits_for: &'static str,
+    pub waits_for: Phrase,
+}
+
+impl TimelineSpec {
+    /// Its words, by name, for the tests that hold both languages to each other.
+    pub fn words(&self) -> [(&'static str, Phrase); 3] {
+        [
+            ("lane", self.lane),
+            ("item", self.item),
+            ("waits_for", self.waits_for),
+        ]
+    }
 }
 
 /// Something a runner can run: a lesson from the menu, or the work a lesson's child process does.

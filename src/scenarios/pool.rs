@@ -78,10 +78,10 @@ pub static SCENARIO: Scenario = Scenario::lesson(
 ])
 .with_panel(Panel::Timeline(TimelineSpec {
     lane_role: WORKER_ROLE,
-    lane: "worker",
+    lane: crate::i18n::Phrase::new("worker", "工作进程"),
     bar: TASK,
-    item: "task",
-    waits_for: "a free worker",
+    item: crate::i18n::Phrase::new("task", "任务"),
+    waits_for: crate::i18n::Phrase::new("a free worker", "空闲的工作进程"),
 }));
 
 /// The role the pool's worker processes announce.

@@ -111,7 +111,9 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "depth_max",
     "wall_ms",
 ])
-.with_panel(Panel::Channel(ChannelSpec { name: "queue" }));
+.with_panel(Panel::Channel(ChannelSpec {
+    name: crate::i18n::Phrase::new("queue", "队列"),
+}));
 
 /// What the writer and the reader are given: the run's shape (its clock comes with their
 /// environment, see `probe::RUN_EPOCH_VAR`).

@@ -6,6 +6,7 @@
 mod modes;
 
 use crate::app::{App, Effect, Msg};
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
 use crate::sampler::{self, Sample, Tracked};
@@ -27,8 +28,8 @@ pub const FRAME: Duration = Duration::from_millis(50);
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Opens the dashboard and runs it until the user quits or a signal ends it.
-pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
+/// Opens the dashboard, speaking `lang`, and runs it until the user quits or a signal ends it.
+pub fn run_dashboard(interval_ms: u64, selected: usize, lang: Lang) -> io::Result<()> {
     let signals = forward_dashboard_signals();
     if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
         return Err(io::Error::other(
@@ -45,18 +46,23 @@ pub fn run_dashboard(interval_ms: u64, selected: usize) -> io::Result<()> {
     }));
     let result = modes::take().and_then(|()| {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        event_loop(&mut terminal, interval_ms, selected, signals)
+        event_loop(&mut terminal, interval_ms, selected, lang, signals)
     });
     modes::give_back();
     result
 }
 
+crate::phrases! {
+    pub WORDS {
+        no_resume: "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it ({quit} quits)"
+            => "已忽略 Ctrl-Z：conlab 不是由带作业控制的 shell 启动的，挂起后没有谁能让它继续（按 {quit} 退出）",
+    }
+}
+
 /// Why Ctrl-Z does nothing where nothing could resume the dashboard.
-fn no_resume() -> String {
+fn no_resume(lang: Lang) -> String {
     let quit = keymap::key_for(Context::Main, Action::Quit);
-    format!(
-        "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it ({quit} quits)"
-    )
+    WORDS.no_resume.with(lang, &[("quit", &quit)])
 }
 
 /// Gives the terminal back, stops the whole process until it is continued, and takes the
@@ -136,6 +142,7 @@ fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     interval_ms: u64,
     selected: usize,
+    lang: Lang,
     signals: Receiver<Signal>,
 ) -> io::Result<()>
 where
@@ -156,6 +163,7 @@ where
     let size = terminal.size().map_err(io::Error::other)?;
     let mut app = App::new((size.width, size.height), interval_ms);
     app.selected = selected;
+    app.lang = lang;
     let mut handles: HashMap<RunId, RunnerHandle> = HashMap::new();
     let channels = Channels {
         input,
@@ -290,7 +298,10 @@ where
                     suspend(terminal)?;
                     continue_expected = true;
                 }
-                Effect::Suspend => app.push_log(no_resume()),
+                Effect::Suspend => {
+                    let line = no_resume(app.lang);
+                    app.push_log(line);
+                }
                 Effect::Quit => return Ok(()),
             }
         }

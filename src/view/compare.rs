@@ -6,32 +6,49 @@ use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
-use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
+use crate::style::{DIM, LABEL, WRONG, breakable_lines, metric, metric_label, scroll_position};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
+crate::phrases! {
+    pub WORDS {
+        race: "all at the same time (a race)" => "同时运行（互相争抢）",
+        one_by_one: "one after another" => "依次运行",
+        title: " Compare {id} by {key} — {how} " => " 比较 {id} 的 {key} — {how} ",
+        status: "status" => "状态",
+        waiting: "· waiting" => "· 等待中",
+        summary: "Summary: " => "总结：",
+    }
+}
+
 /// `scroll`: lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll: &mut ScrollState) {
+    let lang = app.lang;
     let how = if compare.simultaneous {
-        "all at the same time (a race)"
+        WORDS.race
     } else {
-        "one after another"
+        WORDS.one_by_one
     };
     let runs = runs_of(app, compare);
     let (table_area, summary_area) = split(area, compare);
-    let summary = summary(compare, &runs);
+    let summary = summary(compare, &runs, lang);
     let (lines, overflow) = fit(&summary, summary_area);
     let scroll = scroll.settle(overflow, usize::from(summary_area.height));
     let mut block = Block::bordered()
         .title(Line::from(Span::styled(
-            format!(
-                " Compare {} by {} — {how} ",
-                compare.scenario.id, compare.key
+            WORDS.title.with(
+                lang,
+                &[
+                    ("id", &compare.scenario.id),
+                    ("key", &compare.key),
+                    ("how", &how.get(lang)),
+                ],
             ),
             Style::new().add_modifier(Modifier::BOLD),
         )))
@@ -46,7 +63,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
                             Action::RaceMode,
                             Action::Stop,
                             Action::StopOrClose
-                        ]
+                        ],
+                        lang
                     )
                 ),
                 DIM,
@@ -54,15 +72,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
             .right_aligned(),
         );
     // Where the verdicts stand goes on the left, where narrow screens do not cut it.
-    if let Some(position) = scroll_position(scroll, overflow - scroll) {
-        let keys = keymap::hints(Context::Compare, &[Action::ScrollDown]);
+    if let Some(position) = scroll_position(scroll, overflow - scroll, lang) {
+        let keys = keymap::hints(Context::Compare, &[Action::ScrollDown], lang);
         block = block.title_bottom(Line::from(Span::styled(
             format!(" {position} · {keys} "),
             DIM,
         )));
     }
     frame.render_widget(block, area);
-    frame.render_widget(table(compare, &runs), table_area);
+    frame.render_widget(table(compare, &runs, lang), table_area);
 
     let used = u16::try_from(lines).map_or(summary_area.height, |l| l.min(summary_area.height));
     let [top, rest] =
@@ -71,7 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     frame.render_widget(summary.scroll((scroll, 0)), top);
     // With room to spare, the lesson explains what the columns show.
     if rest.height >= 3 {
-        frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
+        frame.render_widget(super::scenario::lesson_below(compare.scenario, lang), rest);
     }
 }
 
@@ -99,7 +117,7 @@ fn split(area: Rect, compare: &Compare) -> (Rect, Rect) {
     (table, summary)
 }
 
-fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
+fn table<'a>(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Table<'a> {
     let first = runs.first().copied().flatten();
     let mut header = vec![Cell::from("")];
     header.extend(
@@ -107,15 +125,15 @@ fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
             .map(|i| Cell::from(compare.label(i)).style(LABEL.add_modifier(Modifier::BOLD))),
     );
     let mut rows = vec![Row::new(
-        std::iter::once(Cell::from("status"))
+        std::iter::once(Cell::from(WORDS.status.get(lang)))
             .chain(runs.iter().map(|r| match r {
-                Some(run) => Cell::from(Line::from(short_status(run))),
-                None => Cell::from(Span::styled("· waiting", DIM)),
+                Some(run) => Cell::from(Line::from(short_status(run, lang))),
+                None => Cell::from(Span::styled(WORDS.waiting.get(lang), DIM)),
             }))
             .collect::<Vec<_>>(),
     )];
     for name in compare.scenario.highlights() {
-        let mut cells = vec![Cell::from(Span::styled(metric_label(name), LABEL))];
+        let mut cells = vec![Cell::from(Span::styled(metric_label(name, lang), LABEL))];
         for run in runs {
             cells.push(cell(name, *run, first));
         }
@@ -130,7 +148,7 @@ fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
 }
 
 /// The hyperfine-style summary once every variant is done, then each variant's verdicts.
-fn summary(compare: &Compare, runs: &[Option<&Run>]) -> Paragraph<'static> {
+fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'static> {
     let reports: Vec<Report> = runs
         .iter()
         .filter_map(|r| r.and_then(|r| r.report.clone()))
@@ -144,23 +162,23 @@ fn summary(compare: &Compare, runs: &[Option<&Run>]) -> Paragraph<'static> {
             runs: reports,
         };
         summary.push(Line::from(vec![
-            Span::styled("Summary: ", LABEL),
+            Span::styled(WORDS.summary.get(lang), LABEL),
             Span::raw(comparison.summary_line()),
         ]));
     }
     for (value, run) in compare.values.iter().zip(runs) {
-        for note in run
+        let notes = run
             .and_then(|r| r.report.as_ref())
-            .map(|r| r.notes.as_slice())
-            .unwrap_or_default()
-        {
+            .map(|r| r.notes_in(lang))
+            .unwrap_or_default();
+        for note in notes {
             summary.push(Line::from(vec![
                 Span::styled(format!("{value}: "), LABEL),
-                Span::raw(note.clone()),
+                Span::raw(note.to_string()),
             ]));
         }
     }
-    Paragraph::new(summary).wrap(Wrap { trim: false })
+    Paragraph::new(breakable_lines(summary)).wrap(Wrap { trim: false })
 }
 
 /// One figure: live while running, final when done; wrong values marked; ratios for time

@@ -2,12 +2,23 @@
 //! the core count and the width, plus the total and the dashboard's own CPU%.
 
 use crate::app::cpu::CpuHistory;
+use crate::i18n::Lang;
 use crate::style::{DIM, bar, load_color, sparkline};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+
+crate::phrases! {
+    pub WORDS {
+        measuring: " CPU · measuring… " => " CPU · 测量中… ",
+        cores: " CPU · {n} cores · total " => " CPU · {n} 核 · 总计 ",
+        own: " · conlab {pct}% " => " · conlab 自身 {pct}% ",
+        footer: " runners at nice {nice} · every {ms} ms " => " runner 的 nice 值为 {nice} · 每 {ms} ms 采样 ",
+        hidden: " +{n} cores: enlarge the window ·" => " 另有 {n} 核：请放大窗口 ·",
+    }
+}
 
 /// Narrowest column: name, a short bar, the percent, a few samples of history.
 const MIN_COLUMN: u16 = 18;
@@ -39,18 +50,19 @@ pub fn height(cores: usize, width: u16, max_height: u16) -> u16 {
     rows.min(max_rows) + 2
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
+pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64, lang: Lang) {
     let cores = cpu.cores.len();
     let title = if cores == 0 {
-        Line::from(" CPU · measuring… ")
+        Line::from(WORDS.measuring.get(lang))
     } else {
+        let own = format!("{:.1}", cpu.self_pct);
         Line::from(vec![
-            Span::raw(format!(" CPU · {cores} cores · total ")),
+            Span::raw(WORDS.cores.with(lang, &[("n", &cores)])),
             Span::styled(
                 format!("{:.0}%", cpu.total_now()),
                 Style::new().fg(load_color(cpu.total_now())),
             ),
-            Span::raw(format!(" · conlab {:.1}% ", cpu.self_pct)),
+            Span::raw(WORDS.own.with(lang, &[("pct", &own)])),
         ])
     };
     let inner_rows = area.height.saturating_sub(2) as usize;
@@ -58,12 +70,12 @@ pub fn draw(frame: &mut Frame, area: Rect, cpu: &CpuHistory, interval_ms: u64) {
     let rows = cores.div_ceil(cols);
     let shown_rows = rows.min(inner_rows);
     let hidden = cores.saturating_sub(shown_rows * cols);
-    let mut footer = format!(
-        " runners at nice {} · every {interval_ms} ms ",
-        crate::runner::RUNNER_NICE
+    let mut footer = WORDS.footer.with(
+        lang,
+        &[("nice", &crate::runner::RUNNER_NICE), ("ms", &interval_ms)],
     );
     if hidden > 0 {
-        footer = format!(" +{hidden} cores: enlarge the window ·{footer}");
+        footer = format!("{}{footer}", WORDS.hidden.with(lang, &[("n", &hidden)]));
     }
     let block = Block::bordered()
         .title(title)

@@ -5,15 +5,39 @@
 //! the form out of its box. A form taller than the main area grows down over the panels.
 
 use crate::app::form::Form;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context, FormAction};
-use crate::params::ParamKind;
+use crate::params::{ParamKind, ParamSpec};
 use crate::scenarios::Scenario;
-use crate::style::{DIM, LABEL, WRONG};
+use crate::style::{DIM, LABEL, WRONG, breakable_lines, pad};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+crate::phrases! {
+    pub WORDS {
+        title: " Parameters of {id} " => " {id} 的参数 ",
+        text: "text, ≤ {n} bytes" => "文本，≤ {n} 字节",
+        command: "command, ≤ {n} chars" => "命令，≤ {n} 个字符",
+        list: "a,b,… ≤ {n} items" => "a,b,… 最多 {n} 项",
+    }
+}
+
+/// What a field takes, next to it: `1..64`, `nolock|lock|atomic`, `1..64|cores` are what
+/// is typed, the same in both languages; the kinds described in words are said in `lang`.
+fn range_in(spec: &ParamSpec, lang: Lang) -> String {
+    match (spec.kind, lang) {
+        (ParamKind::Int { .. } | ParamKind::Choice(_) | ParamKind::IntOrCores { .. }, Lang::Zh)
+        | (_, Lang::En) => spec.short_range(),
+        (ParamKind::Text { max_len }, Lang::Zh) => WORDS.text.with(lang, &[("n", &max_len)]),
+        (ParamKind::Command { max_len }, Lang::Zh) => WORDS.command.with(lang, &[("n", &max_len)]),
+        (ParamKind::List { max_items, .. }, Lang::Zh) => {
+            WORDS.list.with(lang, &[("n", &max_items)])
+        }
+    }
+}
 
 /// The widest the form's box gets.
 const MAX_WIDTH: u16 = 76;
@@ -65,7 +89,14 @@ pub fn visible(text: &str, room: usize, from_end: bool) -> String {
 
 /// Draws the form centred in `area`, or, when it is taller than that, from the top of `area`
 /// down into `room` (the panels below), so its messages and keys stay on screen.
-pub fn draw(frame: &mut Frame, area: Rect, room: Rect, scenario: &Scenario, form: &Form) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    room: Rect,
+    scenario: &Scenario,
+    form: &Form,
+    lang: Lang,
+) {
     let width = area.width.min(MAX_WIDTH);
     let inner = usize::from(width.saturating_sub(2));
     let key_w = form.specs.iter().map(|s| s.key.len()).max().unwrap_or(0);
@@ -82,9 +113,9 @@ pub fn draw(frame: &mut Frame, area: Rect, room: Rect, scenario: &Scenario, form
         };
         let hint = match spec.kind {
             ParamKind::Choice(words) => format!("  ← {} →", words.join(" | ")),
-            _ => format!("  {}", spec.short_range()),
+            _ => format!("  {}", range_in(spec, lang)),
         };
-        let label = format!(" {:<key_w$} ", spec.key);
+        let label = format!(" {} ", pad(spec.key, key_w));
         // The cursor's column is kept for every field, so moving the focus moves nothing.
         let room = inner
             .saturating_sub(columns(&label) + columns(CURSOR) + columns(&hint))
@@ -116,9 +147,10 @@ pub fn draw(frame: &mut Frame, area: Rect, room: Rect, scenario: &Scenario, form
             Action::Form(FormAction::Cancel),
             Action::Form(FormAction::NextField),
         ],
+        lang,
     );
     lines.push(Line::from(Span::styled(format!(" {keys}"), DIM)));
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let body = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
     let area = if height <= area.height {
         super::overlay::centered(area, width, height)
@@ -132,7 +164,7 @@ pub fn draw(frame: &mut Frame, area: Rect, room: Rect, scenario: &Scenario, form
         )
     };
     frame.render_widget(Clear, area);
-    let block = Block::bordered().title(format!(" Parameters of {} ", scenario.id));
+    let block = Block::bordered().title(WORDS.title.with(lang, &[("id", &scenario.id)]));
     frame.render_widget(body.block(block), area);
 }
 

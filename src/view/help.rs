@@ -1,18 +1,29 @@
 //! The `?` overlay: every key, in one place, in the keymap's words.
 
 use crate::app::LOG_LINES;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::runner::CANCEL_GRACE;
-use crate::style::LABEL;
+use crate::style::{LABEL, breakable_lines, pad};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-/// The help's rows: the keys as written, and what they do with every figure filled in.
-pub fn rows() -> Vec<(&'static str, String)> {
+crate::phrases! {
+    pub WORDS {
+        title: " Keys " => " 按键 ",
+    }
+}
+
+/// Columns of the keys, before what they do.
+const KEYS_WIDTH: usize = 11;
+
+/// The help's rows in `lang`: the keys as written, and what they do with every figure
+/// filled in.
+pub fn rows(lang: Lang) -> Vec<(&'static str, String)> {
     keymap::help()
-        .map(|w| (w.keys, with_figures(w.does)))
+        .map(|w| (w.keys.get(lang), with_figures(w.does.get(lang))))
         .collect()
 }
 
@@ -24,26 +35,29 @@ pub fn with_figures(text: &str) -> String {
         .replace("{kept}", &LOG_LINES.to_string())
 }
 
-pub fn draw(frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = rows()
+pub fn draw(frame: &mut Frame, area: Rect, lang: Lang) {
+    let mut lines: Vec<Line> = rows(lang)
         .into_iter()
         .map(|(key, what)| {
             Line::from(vec![
-                Span::styled(format!(" {key:<11}"), LABEL),
+                Span::styled(format!(" {}", pad(key, KEYS_WIDTH)), LABEL),
                 Span::raw(what),
             ])
         })
         .collect();
     lines.push(Line::raw(""));
-    let close = keymap::hints(Context::Help, &[Action::Close]);
+    let close = keymap::hints(Context::Help, &[Action::Close], lang);
     lines.push(Line::raw(format!(" {close}")));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
     let width = widest.min(area.width);
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let body = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
     let area = super::overlay::centered(area, width, height);
     frame.render_widget(Clear, area);
-    frame.render_widget(body.block(Block::bordered().title(" Keys ")), area);
+    frame.render_widget(
+        body.block(Block::bordered().title(WORDS.title.get(lang))),
+        area,
+    );
 }
 
 #[cfg(test)]
@@ -52,17 +66,34 @@ mod tests {
 
     #[test]
     fn figures_come_from_where_they_are_defined() {
-        let rows = rows();
-        for (keys, does) in &rows {
-            assert!(!does.contains(['{', '}']), "`{keys}`: {does}");
-        }
-        let says = |text: &str| rows.iter().any(|(_, does)| does.contains(text));
         let grace_ms = CANCEL_GRACE.as_millis();
-        assert!(says(&format!(
-            "SIGKILL after {}.{} s",
-            grace_ms / 1000,
-            grace_ms % 1000 / 100
-        )));
-        assert!(says(&format!("(the last {LOG_LINES})")));
+        let grace = format!("{}.{} s", grace_ms / 1000, grace_ms % 1000 / 100);
+        for (lang, said) in [
+            (
+                Lang::En,
+                [
+                    format!("SIGKILL after {grace}"),
+                    format!("(the last {LOG_LINES})"),
+                ],
+            ),
+            (
+                Lang::Zh,
+                [
+                    format!("{grace} 后再发 SIGKILL"),
+                    format!("最近 {LOG_LINES} 条"),
+                ],
+            ),
+        ] {
+            let rows = rows(lang);
+            for (keys, does) in &rows {
+                assert!(!does.contains(['{', '}']), "`{keys}`: {does}");
+            }
+            for text in said {
+                assert!(
+                    rows.iter().any(|(_, does)| does.contains(&text)),
+                    "{lang:?}: {text}"
+                );
+            }
+        }
     }
 }

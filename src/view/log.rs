@@ -2,8 +2,9 @@
 //! over the whole screen, to scroll back through.
 
 use super::scroll::ScrollState;
+use crate::i18n::Lang;
 use crate::keymap::Context;
-use crate::style::DIM;
+use crate::style::{BREAK, DIM, breakable, columns};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -11,12 +12,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::collections::VecDeque;
 
-pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>) {
+crate::phrases! {
+    pub WORDS {
+        empty: " events appear here: select a scenario and press Enter"
+            => " 事件会显示在这里：选一个实验，按 Enter",
+        title: " Events · the last {n} " => " 事件 · 最近 {n} 条 ",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, log: &VecDeque<String>, lang: Lang) {
     let lines: Vec<Line> = if log.is_empty() {
-        vec![Line::from(Span::styled(
-            " events appear here: select a scenario and press Enter",
-            DIM,
-        ))]
+        vec![Line::from(Span::styled(WORDS.empty.get(lang), DIM))]
     } else {
         newest(log, area.height as usize)
     };
@@ -32,6 +38,7 @@ pub fn overlay(
     log: &VecDeque<String>,
     arrived: usize,
     back: &mut ScrollState,
+    lang: Lang,
 ) {
     if back.offset() > 0 {
         let lines = log
@@ -45,7 +52,7 @@ pub fn overlay(
     let text = every_event(log, area.width);
     let last = super::overlay::last_scroll(&text, area);
     let back = back.settle(last, super::overlay::page(area));
-    let title = format!(" Events · the last {} ", log.len());
+    let title = WORDS.title.with(lang, &[("n", &log.len())]);
     super::overlay::full_screen(
         frame,
         area,
@@ -54,6 +61,7 @@ pub fn overlay(
         &title,
         last - back,
         back,
+        lang,
     );
 }
 
@@ -79,16 +87,21 @@ fn marker() -> Span<'static> {
 }
 
 /// `text` behind the marker, word-wrapped to `width` columns with its continuation lines
-/// indented under its first word (a word too long for a line is cut).
+/// indented under its first word (a word too long for a line is cut). Chinese breaks between
+/// characters too ([`breakable`]).
 fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
     let indent = marker().width();
     let room = width.saturating_sub(indent).max(1);
-    let columns = |s: &str| Span::raw(s).width();
+    let text = breakable(text);
+    // Each piece, and whether a space comes before it on the same line.
+    let pieces = text
+        .split(' ')
+        .flat_map(|word| word.split(BREAK).enumerate().map(|(i, p)| (i == 0, p)));
     let mut rows = vec![String::new()];
-    for mut word in text.split(' ') {
+    for (spaced, mut word) in pieces {
         loop {
             let row = rows.last_mut().expect("rows start with one");
-            let gap = usize::from(!row.is_empty());
+            let gap = usize::from(spaced && !row.is_empty());
             if columns(row) + gap + columns(word) <= room {
                 if gap == 1 {
                     row.push(' ');
@@ -143,7 +156,7 @@ mod tests {
     fn screen_after(log: &VecDeque<String>, arrived: usize, back: &mut ScrollState) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(60, 6)).unwrap();
         terminal
-            .draw(|f| overlay(f, f.area(), log, arrived, back))
+            .draw(|f| overlay(f, f.area(), log, arrived, back, Lang::En))
             .unwrap();
         let buffer = terminal.backend().buffer();
         (0..6)
@@ -193,6 +206,23 @@ mod tests {
                 .collect();
             assert_eq!(words, text.replace(' ', ""), "{width}");
         }
+    }
+
+    #[test]
+    fn chinese_wraps_between_characters_not_after_the_word_before_it() {
+        let text = "#3 pool: 进程池已经关闭，不能再添加新的任务了，apply_async 被拒绝";
+        let lines = wrapped(text, 30);
+        let rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert!(rows[0].starts_with(" ▸ #3 pool: 进程池"), "{rows:#?}");
+        for line in &lines {
+            assert!(line.width() <= 30, "{rows:#?}");
+        }
+        assert!(lines[0].width() >= 29, "the first line is full: {rows:#?}");
+        // No line begins with a comma.
+        assert!(
+            rows.iter().all(|r| !r.trim_start().starts_with('，')),
+            "{rows:#?}"
+        );
     }
 
     #[test]

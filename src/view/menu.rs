@@ -4,12 +4,21 @@ use super::hits::Hits;
 use crate::app::{App, Target};
 use crate::keymap::{self, Action, Context};
 use crate::scenarios::{Group, Scenario};
-use crate::style::{DIM, LABEL};
+use crate::style::{DIM, LABEL, pad};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+
+crate::phrases! {
+    pub WORDS {
+        title: " Scenarios " => " 实验 ",
+        more_both: " ↑↓ more " => " ↑↓ 更多 ",
+        more_above: " ↑ more " => " ↑ 更多 ",
+        more_below: " ↓ more " => " ↓ 更多 ",
+    }
+}
 
 /// One line of the menu: a group heading or a scenario (its index in the registry).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +53,7 @@ pub fn first_shown(catalogue: &[&Scenario], selected: usize, visible: usize) -> 
 
 /// Draws the menu and records where each scenario it shows can be clicked.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
+    let lang = app.lang;
     let visible = area.height.saturating_sub(2) as usize;
     let all = rows(app.catalogue);
     let first = first_shown(app.catalogue, app.selected, visible);
@@ -58,9 +68,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
         .into_iter()
         .skip(first)
         .map(|row| match row {
-            MenuRow::Group(g) => {
-                Line::from(Span::styled(g.name(), LABEL.add_modifier(Modifier::BOLD)))
-            }
+            MenuRow::Group(g) => Line::from(Span::styled(
+                g.name_in(lang),
+                LABEL.add_modifier(Modifier::BOLD),
+            )),
             MenuRow::Scenario(i) => {
                 let s = app.catalogue[i];
                 let running = app
@@ -71,7 +82,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
                 let text = format!("{marker} {}", s.id);
                 if i == app.selected {
                     Line::from(Span::styled(
-                        format!("{text:<w$}", w = area.width.saturating_sub(2) as usize),
+                        pad(&text, area.width.saturating_sub(2) as usize),
                         Style::new()
                             .fg(Color::Black)
                             .bg(Color::Cyan)
@@ -84,9 +95,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
         })
         .collect();
     let more = match (first > 0, hidden_below > 0) {
-        (true, true) => " ↑↓ more ".to_string(),
-        (true, false) => " ↑ more ".to_string(),
-        (false, true) => " ↓ more ".to_string(),
+        (true, true) => WORDS.more_both.get(lang).to_string(),
+        (true, false) => WORDS.more_above.get(lang).to_string(),
+        (false, true) => WORDS.more_below.get(lang).to_string(),
         // Everything shows: how to pick and run instead.
         (false, false) => {
             let key = |action| keymap::key_for(Context::Main, action);
@@ -94,7 +105,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
         }
     };
     let block = Block::bordered()
-        .title(" Scenarios ")
+        .title(WORDS.title.get(lang))
         .title_bottom(Line::from(Span::styled(more, DIM)));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

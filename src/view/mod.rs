@@ -26,6 +26,15 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 pub use state::ViewState;
 
+crate::phrases! {
+    pub WORDS {
+        lab: " concurrency lab · " => " 并发实验室 · ",
+        idle: "idle" => "空闲",
+        one_active: "1 run active" => "1 个在运行",
+        many_active: "{n} runs active" => "{n} 个在运行",
+    }
+}
+
 /// Where each panel goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Areas {
@@ -100,8 +109,9 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
 pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     state.hits.clear();
     let area = frame.area();
+    let lang = app.lang;
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
-        too_small::draw(frame, area);
+        too_small::draw(frame, area, lang);
         return;
     }
     let areas = layout(area, app.cpu.cores.len());
@@ -120,31 +130,32 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
             scenario::draw(frame, areas.main, app);
         }
     }
-    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms);
+    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms, lang);
     processes::draw(
         frame,
         areas.processes,
         &app.processes,
         app.show_threads,
         &mut state.processes,
+        lang,
     );
     state.hits.add(areas.processes, Target::Processes);
-    log::draw(frame, areas.log, &app.log);
+    log::draw(frame, areas.log, &app.log, lang);
     let arrived =
         usize::try_from(app.logged.saturating_sub(state.logged_seen)).unwrap_or(usize::MAX);
     state.logged_seen = app.logged;
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => help::draw(frame, area),
-        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), &mut state.lesson),
-        Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log),
+        Overlay::Help => help::draw(frame, area, lang),
+        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), &mut state.lesson, lang),
+        Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log, lang),
         Overlay::Form(form) => {
             // The main column down to the event log, for a form taller than the main area.
             let room = Rect {
                 height: areas.log.y.saturating_sub(areas.main.y),
                 ..areas.main
             };
-            form::draw(frame, areas.main, room, app.scenario(), form);
+            form::draw(frame, areas.main, room, app.scenario(), form, lang);
             state.hits.cover(room);
         }
     }
@@ -154,7 +165,7 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     }
 }
 
-/// The keys the header names, when it is wide enough for all of them.
+/// The keys the header names, when it is wide enough for all of them; the language key last.
 const HEADER_KEYS: &[Action] = &[
     Action::SelectNext,
     Action::Run,
@@ -163,34 +174,43 @@ const HEADER_KEYS: &[Action] = &[
     Action::Stop,
     Action::Help,
     Action::Quit,
+    Action::SwitchLanguage,
 ];
-/// The keys it names otherwise.
-const HEADER_KEYS_NARROW: &[Action] = &[Action::Help, Action::Quit];
+/// The keys it names otherwise. The language key is always there: its hint is in the other
+/// language, for whoever cannot read this one.
+const HEADER_KEYS_NARROW: &[Action] = &[Action::Help, Action::Quit, Action::SwitchLanguage];
 
 fn header(app: &App, width: u16) -> Line<'static> {
-    let hints = if width >= 108 {
-        HEADER_KEYS
-    } else {
-        HEADER_KEYS_NARROW
-    };
+    let lang = app.lang;
     let running = app.active_runs().len();
     let state = match running {
-        0 => "idle".to_string(),
-        1 => "1 run active".to_string(),
-        n => format!("{n} runs active"),
+        0 => WORDS.idle.get(lang).to_string(),
+        1 => WORDS.one_active.get(lang).to_string(),
+        n => WORDS.many_active.with(lang, &[("n", &n)]),
     };
-    Line::from(vec![
-        Span::styled(
-            " conlab ",
-            Style::new()
-                .fg(Color::Black)
-                .bg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(" concurrency lab · "),
-        Span::styled(state, Style::new().fg(Color::Yellow)),
-        Span::styled(format!("   {}", keymap::hints(Context::Main, hints)), DIM),
-    ])
+    let line = |keys: &[Action]| {
+        Line::from(vec![
+            Span::styled(
+                " conlab ",
+                Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(WORDS.lab.get(lang)),
+            Span::styled(state.clone(), Style::new().fg(Color::Yellow)),
+            Span::styled(
+                format!("   {}", keymap::hints(Context::Main, keys, lang)),
+                DIM,
+            ),
+        ])
+    };
+    let wide = line(HEADER_KEYS);
+    if wide.width() <= usize::from(width) {
+        wide
+    } else {
+        line(HEADER_KEYS_NARROW)
+    }
 }
 
 #[cfg(test)]
@@ -203,8 +223,8 @@ mod tests {
     use ratatui::backend::TestBackend;
     use scroll::ScrollState;
 
-    /// Every size from tiny to large draws without a panic, with every overlay, and with
-    /// every scrollable part scrolled too far.
+    /// Every size from tiny to large draws without a panic, with every overlay, in both
+    /// languages, and with every scrollable part scrolled too far.
     #[test]
     fn draws_at_any_size() {
         let mut app = App::new((80, 24), 500);
@@ -232,7 +252,10 @@ mod tests {
             .into_iter()
             .chain(tiny.iter().copied())
             .collect();
-        for overlay in ['_', '?', 'e', 'l', 'v', 'c'] {
+        let every = ['_', '?', 'e', 'l', 'v', 'c'];
+        let both = [crate::i18n::Lang::En, crate::i18n::Lang::Zh];
+        for (lang, overlay) in both.into_iter().flat_map(|l| every.map(|o| (l, o))) {
+            app.lang = lang;
             if overlay != '_' {
                 app.overlay = Overlay::None;
                 app.update(Msg::Key(KeyEvent::new(

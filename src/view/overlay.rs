@@ -1,13 +1,20 @@
 //! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
 use super::scroll::ScrollState;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::scenarios::Scenario;
-use crate::style::DIM;
+use crate::style::{DIM, breakable};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+crate::phrases! {
+    pub WORDS {
+        lesson: " Lesson: {title} " => " 课程：{title} ",
+    }
+}
 
 /// A `width` x `height` rectangle centred in `area`, shrunk to fit.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -22,11 +29,19 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The whole lesson over the screen, scrolled down `scroll` lines (kept within it).
-pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: &mut ScrollState) {
-    let text = Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true });
+pub fn lesson(
+    frame: &mut Frame,
+    area: Rect,
+    scenario: &Scenario,
+    scroll: &mut ScrollState,
+    lang: Lang,
+) {
+    let text = Paragraph::new(breakable(scenario.lesson_text_in(lang))).wrap(Wrap { trim: true });
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
-    let title = format!(" Lesson: {} ", scenario.title);
+    let title = WORDS
+        .lesson
+        .with(lang, &[("title", &scenario.title_in(lang))]);
     full_screen(
         frame,
         area,
@@ -35,6 +50,7 @@ pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: &mut S
         &title,
         scroll,
         last - scroll,
+        lang,
     );
 }
 
@@ -51,7 +67,8 @@ pub fn page(area: Rect) -> usize {
 
 /// Draws `text` over the whole of `area` in a border, `above` lines scrolled past and
 /// `below` still to come; where it stands on the left of the bottom border, how to close it
-/// on the right, both in the words of the overlay's keys (`context`).
+/// on the right, both in the words of the overlay's keys (`context`), in `lang`.
+#[allow(clippy::too_many_arguments)]
 pub fn full_screen(
     frame: &mut Frame,
     area: Rect,
@@ -60,14 +77,15 @@ pub fn full_screen(
     title: &str,
     above: usize,
     below: usize,
+    lang: Lang,
 ) {
     frame.render_widget(Clear, area);
-    let close = format!(" {} ", keymap::hints(context, &[Action::Close]));
+    let close = format!(" {} ", keymap::hints(context, &[Action::Close], lang));
     let mut block = Block::bordered()
         .title(title.to_string())
         .title_bottom(Line::from(Span::styled(close, DIM)).right_aligned());
-    if let Some(position) = crate::style::scroll_position(above, below) {
-        let keys = keymap::hints(context, &[Action::ScrollDown]);
+    if let Some(position) = crate::style::scroll_position(above, below, lang) {
+        let keys = keymap::hints(context, &[Action::ScrollDown], lang);
         block = block.title_bottom(Line::from(Span::styled(
             format!(" {position} · {keys} "),
             DIM,

@@ -4,9 +4,10 @@
 
 use super::scroll::ScrollState;
 use crate::app::processes::{ProcRow, ProcessTable};
+use crate::i18n::{Lang, Phrase};
 use crate::keymap::{self, Action, Context};
 use crate::sampler::ThreadSample;
-use crate::style::DIM;
+use crate::style::{DIM, columns};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -16,34 +17,58 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 /// Below this width the RUN column is left out so EXIT keeps its room.
 const WIDE: u16 = 60;
 
-/// A column: header, width (0 = the rest), the process cell, the thread cell.
+crate::phrases! {
+    pub WORDS {
+        threads_key: "└TID name · cN=core · sw=vol/invol switches" => "└TID 名称 · cN=CPU 核 · sw=主动/被动切换",
+        title: " Processes · {n} live " => " 进程 · {n} 个在运行 ",
+        empty: "runners and their children appear here" => "runner 和它们的子进程会显示在这里",
+        run: "RUN" => "运行",
+        role: "ROLE" => "角色",
+        state: "ST" => "状态",
+        threads: "THR" => "线程",
+        exit: "EXIT" => "退出",
+    }
+}
+
+/// A column: header, width (0 = the rest; at least the header's), the process cell, the
+/// thread cell.
 type Column = (
-    &'static str,
+    Phrase,
     u16,
     fn(&ProcRow) -> String,
     fn(&ThreadSample) -> String,
 );
 
+/// Headers that are the same in both languages: names of figures the kernel gives.
+const PID: Phrase = Phrase::new("PID", "PID");
+const PPID: Phrase = Phrase::new("PPID", "PPID");
+const CPU: Phrase = Phrase::new("CPU%", "CPU%");
+
 const COLUMNS: [Column; 8] = [
-    ("PID", 7, |r| r.pid.to_string(), |t| format!("└{}", t.tid)),
-    ("PPID", 7, |r| r.ppid.to_string(), |_| String::new()),
-    ("RUN", 4, |r| format!("#{}", r.run), |_| String::new()),
-    ("ROLE", 8, |r| r.role.clone(), |t| t.name.clone()),
-    ("ST", 2, |r| r.state.to_string(), |t| t.state.to_string()),
+    (PID, 7, |r| r.pid.to_string(), |t| format!("└{}", t.tid)),
+    (PPID, 7, |r| r.ppid.to_string(), |_| String::new()),
+    (WORDS.run, 4, |r| format!("#{}", r.run), |_| String::new()),
+    (WORDS.role, 8, |r| r.role.clone(), |t| t.name.clone()),
     (
-        "CPU%",
+        WORDS.state,
+        2,
+        |r| r.state.to_string(),
+        |t| t.state.to_string(),
+    ),
+    (
+        CPU,
         4,
         |r| format!("{:.0}", r.cpu_pct),
         |t| format!("{:.0}", t.cpu_pct),
     ),
     (
-        "THR",
+        WORDS.threads,
         3,
         |r| r.threads.to_string(),
         |t| format!("c{}", t.core),
     ),
     (
-        "EXIT",
+        WORDS.exit,
         0,
         |r| r.exit.map(|e| e.to_string()).unwrap_or_default(),
         |t| format!("sw {}/{}", t.voluntary_switches, t.involuntary_switches),
@@ -63,28 +88,32 @@ pub fn draw(
     table: &ProcessTable,
     show_threads: bool,
     scroll: &mut ScrollState,
+    lang: Lang,
 ) {
     let live = table.rows.iter().filter(|r| r.exit.is_none()).count();
     let hint = if show_threads {
-        "└TID name · cN=core · sw=vol/invol switches".to_string()
+        WORDS.threads_key.get(lang).to_string()
     } else {
-        keymap::hints(Context::Main, &[Action::ToggleThreads])
+        keymap::hints(Context::Main, &[Action::ToggleThreads], lang)
     };
-    let block = Block::bordered().title(format!(" Processes · {live} live "));
+    let block = Block::bordered().title(WORDS.title.with(lang, &[("n", &live)]));
     if table.rows.is_empty() {
         // Nothing to scroll: moves asked for now must not wait for rows to come.
         scroll.settle(0, 0);
-        let hint = Span::styled("runners and their children appear here", DIM);
+        let hint = Span::styled(WORDS.empty.get(lang), DIM);
         frame.render_widget(Paragraph::new(hint).block(block), area);
         return;
     }
     let wide = area.width >= WIDE;
-    let columns: Vec<&Column> = COLUMNS.iter().filter(|c| wide || c.0 != "RUN").collect();
-    let header =
-        Row::new(columns.iter().map(|c| c.0)).style(Style::new().add_modifier(Modifier::BOLD));
+    let shown: Vec<&Column> = COLUMNS
+        .iter()
+        .filter(|c| wide || c.0 != WORDS.run)
+        .collect();
+    let header = Row::new(shown.iter().map(|c| c.0.get(lang)))
+        .style(Style::new().add_modifier(Modifier::BOLD));
     let mut rows = Vec::new();
     for r in &table.rows {
-        let row = Row::new(columns.iter().map(|c| (c.2)(r)));
+        let row = Row::new(shown.iter().map(|c| (c.2)(r)));
         rows.push(if r.exit.is_some() {
             row.style(DIM)
         } else {
@@ -96,7 +125,7 @@ pub fn draw(
             tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
             for t in tasks {
                 rows.push(
-                    Row::new(columns.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
+                    Row::new(shown.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
                 );
             }
         }
@@ -105,9 +134,9 @@ pub fn draw(
     let room = rows_room(area);
     let scroll = scroll.settle(rows.len().saturating_sub(room), room);
     let below = rows.len().saturating_sub(scroll + room);
-    let note = match crate::style::scroll_position(scroll, below) {
+    let note = match crate::style::scroll_position(scroll, below, lang) {
         Some(position) => {
-            let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown]);
+            let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown], lang);
             format!(" {position} · {keys} · {hint} ")
         }
         None => format!(" {hint} "),
@@ -115,11 +144,15 @@ pub fn draw(
     let block =
         block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned());
     let rows = rows.into_iter().skip(scroll);
-    // Thread names like `changer-0` want a ninth cell when there is width to spare.
-    let widths = columns.iter().map(|c| match c {
-        (_, 0, _, _) => Constraint::Min(6),
-        ("ROLE", w, _, _) if wide => Constraint::Length(w + 1),
-        (_, w, _, _) => Constraint::Length(*w),
+    // Thread names like `changer-0` want a ninth cell when there is width to spare; a
+    // header wider than its column (状态 over `ST`) widens it.
+    let widths = shown.iter().map(|(header, width, _, _)| {
+        let header_w = columns(header.get(lang)) as u16;
+        match *width {
+            0 => Constraint::Min(header_w.max(6)),
+            w if wide && *header == WORDS.role => Constraint::Length(w.max(header_w) + 1),
+            w => Constraint::Length(w.max(header_w)),
+        }
     });
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }
@@ -133,7 +166,16 @@ mod tests {
     fn screen(table: &ProcessTable, height: u16, scroll: usize) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(70, height)).unwrap();
         terminal
-            .draw(|f| draw(f, f.area(), table, false, &mut ScrollState::at(scroll)))
+            .draw(|f| {
+                draw(
+                    f,
+                    f.area(),
+                    table,
+                    false,
+                    &mut ScrollState::at(scroll),
+                    Lang::En,
+                )
+            })
             .unwrap();
         let buffer = terminal.backend().buffer();
         (0..height)

@@ -4,17 +4,32 @@
 use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
-use crate::style::{DIM, LABEL, WRONG, metric, metric_label};
+use crate::style::{
+    DIM, LABEL, WRONG, breakable, breakable_lines, columns, metric, metric_label, pad,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
+
+crate::phrases! {
+    pub WORDS {
+        error: "error: {error}" => "错误：{error}",
+        stderr: "runner stderr: {line}" => "runner 的 stderr：{line}",
+        output: "─ output " => "─ 输出 ",
+        ready: "○ ready — Enter runs it" => "○ 就绪——按 Enter 运行",
+        run: "  run #{id}{pid}" => "  运行 #{id}{pid}",
+        runner_pid: " · runner pid {pid}" => " · runner 进程 {pid}",
+        not_run: "Not run yet. Enter runs it with these parameters." => "还没运行。按 Enter 用这些参数运行。",
+    }
+}
 
 /// The keys the panel's border names.
 const PANEL_KEYS: &[Action] = &[
@@ -25,16 +40,17 @@ const PANEL_KEYS: &[Action] = &[
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let lang = app.lang;
     let scenario = app.scenario();
     let run = app.current_run();
     let block = Block::bordered()
         .title(Line::from(Span::styled(
-            format!(" {} ", scenario.title),
+            format!(" {} ", scenario.title_in(lang)),
             Style::new().add_modifier(Modifier::BOLD),
         )))
         .title_bottom(
             Line::from(Span::styled(
-                format!(" {} ", keymap::hints(Context::Main, PANEL_KEYS)),
+                format!(" {} ", keymap::hints(Context::Main, PANEL_KEYS, lang)),
                 DIM,
             ))
             .right_aligned(),
@@ -42,17 +58,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let mut lines = vec![params_line(app), status_line(run), Line::raw("")];
-    lines.extend(body(scenario, run, inner.width));
+    let mut lines = vec![params_line(app), status_line(run, lang), Line::raw("")];
+    lines.extend(body(scenario, run, inner.width, lang));
     if let Some(report) = run.and_then(|r| r.report.as_ref()) {
-        for note in &report.notes {
+        for note in report.notes_in(lang) {
             lines.push(Line::from(vec![
                 Span::styled("→ ", LABEL),
-                Span::raw(note.clone()),
+                Span::raw(note.to_string()),
             ]));
         }
         if let Some(error) = &report.error {
-            lines.push(Line::from(Span::styled(format!("error: {error}"), WRONG)));
+            let text = WORDS.error.with(lang, &[("error", error)]);
+            lines.push(Line::from(Span::styled(text, WRONG)));
         }
     }
     for line in run
@@ -63,27 +80,25 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .take(3)
         .rev()
     {
-        lines.push(Line::from(Span::styled(
-            format!("runner stderr: {line}"),
-            WRONG,
-        )));
+        let text = WORDS.stderr.with(lang, &[("line", line)]);
+        lines.push(Line::from(Span::styled(text, WRONG)));
     }
-    let figures = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let figures = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let used = (figures.line_count(inner.width) as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
     let output = run.map(|r| r.output.as_slice()).unwrap_or_default();
     if !output.is_empty() && rest.height >= 2 {
-        draw_output_tail(frame, rest, output);
+        draw_output_tail(frame, rest, output, lang);
     } else if rest.height >= 2 {
-        frame.render_widget(lesson_below(scenario), rest);
+        frame.render_widget(lesson_below(scenario, lang), rest);
     }
 }
 
-/// The lesson under a panel's figures, after a blank line: it borrows the reflowed text
-/// rather than copying it every frame.
-pub fn lesson_below(scenario: &Scenario) -> Paragraph<'_> {
-    let mut text = Text::raw(scenario.lesson_text());
+/// The lesson under a panel's figures, after a blank line. An English lesson is borrowed,
+/// not copied every frame; a Chinese one is given its places to break first.
+pub fn lesson_below(scenario: &Scenario, lang: Lang) -> Paragraph<'_> {
+    let mut text = Text::raw(breakable(scenario.lesson_text_in(lang)));
     text.lines.insert(0, Line::default());
     Paragraph::new(text)
         .style(Style::new().fg(Color::Gray))
@@ -91,11 +106,10 @@ pub fn lesson_below(scenario: &Scenario) -> Paragraph<'_> {
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
-fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String]) {
-    let rule = Line::from(Span::styled(
-        format!("{:─<w$}", "─ output ", w = area.width as usize),
-        DIM,
-    ));
+fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String], lang: Lang) {
+    let title = WORDS.output.get(lang);
+    let rest = usize::from(area.width).saturating_sub(columns(title));
+    let rule = Line::from(Span::styled(format!("{title}{}", "─".repeat(rest)), DIM));
     let mut first = output.len();
     // One row goes to the rule; the lines from `from` on must fit in the rest.
     let fits = |from: usize| {
@@ -134,34 +148,32 @@ fn params_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-fn status_line(run: Option<&Run>) -> Line<'static> {
+fn status_line(run: Option<&Run>, lang: Lang) -> Line<'static> {
     match run {
-        None => Line::from(Span::styled("○ ready — Enter runs it", DIM)),
+        None => Line::from(Span::styled(WORDS.ready.get(lang), DIM)),
         Some(run) => {
             let pid = run
                 .pid
-                .map(|p| format!(" · runner pid {p}"))
+                .map(|p| WORDS.runner_pid.with(lang, &[("pid", &p)]))
                 .unwrap_or_default();
-            Line::from(vec![
-                status(run),
-                Span::styled(format!("  run #{}{pid}", run.id), DIM),
-            ])
+            let text = WORDS.run.with(lang, &[("id", &run.id), ("pid", &pid)]);
+            Line::from(vec![status(run, lang), Span::styled(text, DIM)])
         }
     }
 }
 
 /// The scenario's own figures; scenarios without a dedicated view list their highlights.
-fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
+fn body(scenario: &Scenario, run: Option<&Run>, width: u16, lang: Lang) -> Vec<Line<'static>> {
     match scenario.panel() {
-        Panel::Lock => panels::lock::lines(run.map(Run::figures).as_ref(), width),
-        Panel::Multicore => panels::multicore::lines(run.map(Run::figures).as_ref(), width),
+        Panel::Lock => panels::lock::lines(run.map(Run::figures).as_ref(), width, lang),
+        Panel::Multicore => panels::multicore::lines(run.map(Run::figures).as_ref(), width, lang),
         Panel::Timeline(spec) => {
             let figures = run.map(Run::figures);
             let state = run.and_then(|r| match &r.panel {
                 PanelState::Timeline(t) => Some(t),
                 _ => None,
             });
-            panels::timeline::lines(figures.as_ref().zip(state), &spec, width)
+            panels::timeline::lines(figures.as_ref().zip(state), &spec, width, lang)
         }
         Panel::Channel(spec) => {
             let figures = run.map(Run::figures);
@@ -169,14 +181,11 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
                 PanelState::Channel(c) => Some(c),
                 _ => None,
             });
-            panels::channel::lines(figures.as_ref().zip(state), &spec, width)
+            panels::channel::lines(figures.as_ref().zip(state), &spec, width, lang)
         }
         Panel::Highlights => {
             let Some(run) = run else {
-                return vec![Line::from(Span::styled(
-                    "Not run yet. Enter runs it with these parameters.",
-                    DIM,
-                ))];
+                return vec![Line::from(Span::styled(WORDS.not_run.get(lang), DIM))];
             };
             let m = run.metrics();
             scenario
@@ -185,7 +194,7 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
                 .filter_map(|name| m.get(name).map(|v| (name, v)))
                 .map(|(name, v)| {
                     Line::from(vec![
-                        Span::styled(format!("{:<16}", metric_label(name)), LABEL),
+                        Span::styled(pad(&metric_label(name, lang), 16), LABEL),
                         Span::raw(metric(name, v)),
                     ])
                 })

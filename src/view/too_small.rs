@@ -3,21 +3,33 @@
 //! would break mid-token.
 
 use crate::app::MIN_SIZE;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::style::breakable;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
-pub fn draw(frame: &mut Frame, area: Rect) {
-    let text = format!(
-        "conlab needs {}x{}; this terminal is {}x{} — enlarge it, or {}",
-        MIN_SIZE.0,
-        MIN_SIZE.1,
-        area.width,
-        area.height,
-        keymap::hints(Context::TooSmall, &[Action::Quit])
+crate::phrases! {
+    pub WORDS {
+        message: "conlab needs {need}; this terminal is {size} — enlarge it, or {quit}"
+            => "conlab 需要 {need}，终端只有 {size}——请放大窗口，或按 {quit}",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, lang: Lang) {
+    let text = WORDS.message.with(
+        lang,
+        &[
+            ("need", &format!("{}x{}", MIN_SIZE.0, MIN_SIZE.1)),
+            ("size", &format!("{}x{}", area.width, area.height)),
+            (
+                "quit",
+                &keymap::hints(Context::TooSmall, &[Action::Quit], lang),
+            ),
+        ],
     );
-    let message = Paragraph::new(text)
+    let message = Paragraph::new(breakable(&text).into_owned())
         .wrap(Wrap { trim: true })
         .alignment(Alignment::Center);
     let height = (message.line_count(area.width) as u16).min(area.height);

@@ -95,11 +95,15 @@ impl Outcome {
     }
 }
 
-/// `conlab args...` with nothing on stdin and its output piped.
+/// `conlab args...` with nothing on stdin and its output piped, in English whatever the
+/// locale of whoever runs the tests (a test of Chinese asks for it).
 pub fn command(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

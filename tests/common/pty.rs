@@ -71,6 +71,9 @@ pub const FATAL: &[&str] = &[
     "runner stderr:",
 ];
 
+/// The menu's title in each language: on screen once the first frame is.
+pub const MENU_TITLES: [&str; 2] = ["Scenarios", " 实验 "];
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Runs tests one at a time and makes this process the subreaper of everything it starts:
@@ -251,12 +254,16 @@ impl Tui {
         (tui, dashboard)
     }
 
-    /// `program` to run in the pty: in the project's directory, with a terminal type, and
-    /// without the panic trigger unless a test sets it.
+    /// `program` to run in the pty: in the project's directory, with a terminal type, in
+    /// English whatever the locale of whoever runs the tests (a test of Chinese asks for it),
+    /// and without the panic trigger unless a test sets it.
     fn command(program: &std::ffi::OsStr) -> CommandBuilder {
         let mut cmd = CommandBuilder::new(program);
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("LC_ALL");
+        cmd.env_remove("LC_MESSAGES");
+        cmd.env("LANG", "C.UTF-8");
         cmd.env_remove("CONLAB_TEST_PANIC_KEY");
         cmd
     }
@@ -348,7 +355,8 @@ impl Tui {
     /// first full frame.
     fn wait_for_first_frame(&mut self, scenario: &str) {
         self.wait_for("the first frame", |t| {
-            t.contains("Scenarios") && t.contains(scenario) && t.contains("cpu0")
+            let menu = MENU_TITLES.iter().any(|title| t.contains(title));
+            menu && t.contains(scenario) && t.contains("cpu0")
         });
         assert!(
             self.is_raw(),

@@ -241,13 +241,25 @@ impl Screen {
     }
 }
 
-/// The buffer's rows as text (wide characters take their cells, as on screen).
+/// The buffer's rows as text, as on screen: a wide character (a Chinese one) is one
+/// character of the text, the cell it covers none.
 pub fn rows(buffer: &Buffer) -> Vec<String> {
     let width = buffer.area.width as usize;
     buffer
         .content
         .chunks(width)
-        .map(|cells| cells.iter().map(|c| c.symbol()).collect())
+        .map(|cells| {
+            let mut covered = 0;
+            let mut row = String::new();
+            for cell in cells {
+                if covered == 0 {
+                    row.push_str(cell.symbol());
+                }
+                let width = ratatui::text::Span::raw(cell.symbol()).width();
+                covered = covered.max(width).saturating_sub(1);
+            }
+            row
+        })
         .collect()
 }
 
@@ -257,14 +269,17 @@ pub fn find(buffer: &Buffer, text: &str) -> Option<(u16, u16)> {
     (0..buffer.area.height).find_map(|y| find_in_row(buffer, y, text).map(|x| (x, y)))
 }
 
-/// Column of the first occurrence of `text` in row `y`.
+/// Column of the first occurrence of `text` in row `y` (a wide character covers the cell
+/// after its own, as on screen).
 pub fn find_in_row(buffer: &Buffer, y: u16, text: &str) -> Option<u16> {
     let want: Vec<String> = text.chars().map(String::from).collect();
     let width = buffer.area.width;
     (0..width).find(|x| {
-        want.iter().enumerate().all(|(i, ch)| {
-            let cx = x + i as u16;
-            cx < width && buffer[(cx, y)].symbol() == ch
+        let mut cx = *x;
+        want.iter().all(|ch| {
+            let found = cx < width && buffer[(cx, y)].symbol() == ch;
+            cx += ratatui::text::Span::raw(ch.as_str()).width().max(1) as u16;
+            found
         })
     })
 }
