@@ -215,3 +215,35 @@ fn lock_and_multicore_figures() {
     let terminal = draw(multicore::lines(Some(&fig), 60, Lang::En), 60, 8);
     insta::assert_snapshot!("multicore_threads_60x8", terminal.backend());
 }
+
+/// With the GIL, a thread's line holds three shares, each named, barred and in percent: at the
+/// width of the panel at 80x24 (58 columns) it stays one line, in either language.
+#[test]
+fn a_threads_shares_fit_one_line_in_either_language() {
+    let params = Params::defaults(conlab::scenarios::find("multicore").unwrap().params);
+    let mut m = Metrics::default();
+    for (name, value) in [
+        ("cpu_cores_used", 0.47),
+        ("workers", 2.0),
+        ("thread_0_hold_pct", 51.0),
+        ("thread_0_wait_pct", 26.0),
+        ("thread_0_run_pct", 23.0),
+        ("thread_1_hold_pct", 49.0),
+        ("thread_1_wait_pct", 100.0),
+        ("thread_1_run_pct", 100.0),
+    ] {
+        m.set(name, value);
+    }
+    let fig = figures(&params, &m, false, 1000.0);
+    for lang in [Lang::En, Lang::Zh] {
+        for width in [58, 60, 120] {
+            for line in multicore::lines(Some(&fig), width, lang) {
+                assert!(
+                    line.width() <= usize::from(width),
+                    "{lang:?} at {width}: {} columns: {line}",
+                    line.width()
+                );
+            }
+        }
+    }
+}

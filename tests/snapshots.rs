@@ -556,3 +556,119 @@ fn a_tall_form_grows_over_the_panels_at_80x24() {
     }
     insta::assert_snapshot!("form_tall_80x24", terminal.backend());
 }
+
+// The dashboard in Chinese (`L`, or a zh_* locale): the same screens, every word in the
+// other language, measured in columns — a Chinese character takes two.
+
+/// `app` switched to Chinese with the language key, as a user would.
+fn in_chinese(mut app: App) -> App {
+    press(&mut app, KeyCode::Char('L'));
+    assert_eq!(app.lang, conlab::i18n::Lang::Zh);
+    app
+}
+
+#[test]
+fn help_overlay_in_chinese() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = in_chinese(idle("lock", w, h));
+        press(&mut app, KeyCode::Char('?'));
+        let terminal = draw(&app, w, h);
+        let screen = rows(terminal.backend().buffer()).join("\n");
+        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::Zh) {
+            // The keys' column is padded by columns, so what they do starts in one column.
+            assert!(
+                screen.contains(&format!(" {key:<11}{what}")),
+                "{w}x{h}: no whole row for `{key}`:\n{screen}"
+            );
+        }
+        assert!(screen.contains("任意键 关闭本帮助。"), "{screen}");
+        assert!(screen.contains(" 按键 "), "{screen}");
+        insta::assert_snapshot!(format!("help_zh_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// The lesson in Chinese at 80x24 (in English while it has no Chinese text: the title and
+/// the keys are Chinese all the same).
+#[test]
+fn lesson_overlay_in_chinese() {
+    let mut app = in_chinese(idle("lock", 80, 24));
+    press(&mut app, KeyCode::Char('l'));
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    assert!(
+        screen.contains("课程：") && screen.contains("其他任意键 关闭"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("lesson_zh_80x24", terminal.backend());
+}
+
+/// A finished nolock run in Chinese: the labels are shorter or longer than the English ones,
+/// and the figures still start in one column.
+#[test]
+fn finished_nolock_run_in_chinese() {
+    let mut app = in_chinese(idle("lock", 80, 24));
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Start(1)]);
+    finished_run(&mut app, 1, 5001, "nolock", -37_163, 62.8);
+    exited(&mut app, 1, "code 0");
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let screen = rows(buffer).join("\n");
+    for wanted in [
+        "余额",
+        "丢失的更新",
+        "吞吐量",
+        "✗ 应该是 0",
+        "✓ 完成，用时 62.8 ms",
+    ] {
+        assert!(screen.contains(wanted), "no `{wanted}`:\n{screen}");
+    }
+    let figure_column = |label: &str| {
+        let (x, y) = find(buffer, label).unwrap_or_else(|| panic!("no `{label}`:\n{screen}"));
+        // From the label's end, the first cell of the figure after the padding.
+        let end = x + ratatui::text::Span::raw(label).width() as u16;
+        (end + 1..buffer.area.width)
+            .find(|cx| buffer[(*cx, y)].symbol() != " " && buffer[(*cx - 1, y)].symbol() == " ")
+            .expect("a figure after the label")
+    };
+    let columns: Vec<u16> = ["余额", "丢失的更新", "进度", "吞吐量", "时间"]
+        .into_iter()
+        .map(figure_column)
+        .collect();
+    assert!(
+        columns.windows(2).all(|w| w[0] == w[1]),
+        "figures in columns {columns:?}:\n{screen}"
+    );
+    assert_eq!(fg_of(buffer, "✗ 应该是 0"), Color::Red);
+    insta::assert_snapshot!("nolock_finished_zh_80x24", terminal.backend());
+}
+
+/// The compare view in Chinese at 80x24: labels, the status row, footers.
+#[test]
+fn compare_in_chinese() {
+    let app = in_chinese(compare_done());
+    let terminal = draw(&app, 80, 24);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    for wanted in [
+        "比较 lock 的 mode — 依次运行",
+        "状态",
+        "丢失的更新",
+        "锁易手次数",
+        "r 重跑 · m 同时/依次 · s 停止 · Esc 关闭",
+    ] {
+        assert!(screen.contains(wanted), "no `{wanted}`:\n{screen}");
+    }
+    insta::assert_snapshot!("compare_done_zh_80x24", terminal.backend());
+}
+
+#[test]
+fn below_80x24_in_chinese() {
+    let mut app = in_chinese(idle("lock", 80, 24));
+    app.update(Msg::Resize(60, 20));
+    let terminal = draw(&app, 60, 20);
+    let screen = rows(terminal.backend().buffer()).join("\n");
+    assert!(
+        screen.contains("conlab 需要 80x24，终端只有 60x20——请放大窗口，或按 q 退出"),
+        "on one line:\n{screen}"
+    );
+    insta::assert_snapshot!("too_small_zh_60x20", terminal.backend());
+}

@@ -395,3 +395,35 @@ fn queue_panel_in_rate_mode() {
     assert!(text.contains("84.0 k of 100.0 k items through"), "{text}");
     insta::assert_snapshot!("queue_rate_running_80x24", terminal.backend());
 }
+
+/// The pool's TIMELINE in Chinese (`L`): the sentence, the key and the queued row in the
+/// pool's own Chinese words (工作进程, 任务), the queued row's label padded by columns so its
+/// bars stay under the lanes'.
+#[test]
+fn pool_timeline_in_chinese() {
+    for (w, h) in [(80, 24), (200, 60)] {
+        let mut app = finished_pool(w, h);
+        press(&mut app, KeyCode::Char('L'));
+        let terminal = draw(&app, w, h);
+        let buffer = terminal.backend().buffer();
+        let screen = rows(buffer);
+        let text = screen.join("\n");
+        for wanted in [
+            "时间线 · 任务 4 等了 242 ms 才等到空闲的工作进程",
+            "█ 已运行  ▒ 运行中  ░ 排队：等待空闲的工作进程",
+        ] {
+            assert!(text.contains(wanted), "{w}x{h}: no `{wanted}`:\n{text}");
+        }
+        // The queued row's label takes the 8 columns the lanes' PIDs take (`   5003 `), by
+        // columns: task 4, queued from the start, is drawn in the chart's first column.
+        let (lane_x, _) = common::view::find(buffer, &format!("   {} ", WORKERS[0])).unwrap();
+        let (label_x, queued_y) = common::view::find(buffer, "排队").unwrap();
+        assert_eq!(label_x, lane_x, "{text}");
+        assert_eq!(
+            buffer[(label_x + 8, queued_y)].symbol(),
+            "4",
+            "task 4 in the chart's first column:\n{text}"
+        );
+        insta::assert_snapshot!(format!("pool_done_zh_{w}x{h}"), terminal.backend());
+    }
+}
