@@ -168,13 +168,19 @@ fn every_key_is_described_in_both_languages() {
 }
 
 /// The compare view and the highlights name every figure a lesson highlights: each has its
-/// Chinese name.
+/// Chinese name, and in either language it leaves a gap before the figure in the 16 columns
+/// both give the name.
 #[test]
-fn every_highlighted_figure_has_a_chinese_name() {
+fn every_highlighted_figure_has_a_chinese_name_that_fits() {
     for s in scenarios::all() {
         for name in s.highlights() {
             let listed = conlab::style::METRIC_LABELS.iter().any(|(n, _)| n == name);
             assert!(listed, "{}: `{name}` has no label in both languages", s.id);
+            for lang in [Lang::En, Lang::Zh] {
+                let label = conlab::style::metric_label(name, lang);
+                let columns = conlab::style::columns(&label);
+                assert!(columns < 16, "{}: `{label}` takes {columns} columns", s.id);
+            }
         }
     }
 }
