@@ -72,6 +72,40 @@ pub enum Panel {
     Timeline(TimelineSpec),
     /// A channel's puts, gets, depth and latency, built from the run's events.
     Channel(ChannelSpec),
+    /// Values the run counts over time (`count` events), each a sparkline.
+    Counts(CountsSpec),
+    /// Measured costs, one row each: median, spread, and a published figure beside it.
+    Table(TableSpec),
+}
+
+/// Which counts a counts panel draws, in order, and what it calls them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountsSpec {
+    pub series: &'static [CountSeries],
+}
+
+/// One count: the name its `count` events carry, and its words in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountSeries {
+    pub name: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+/// The rows of a table panel, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    pub rows: &'static [TableRow],
+}
+
+/// One measured cost: the key of its figures (see [`crate::lab::calibrate`]), what it is in
+/// both languages, and what published measurements found, for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRow {
+    pub key: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+    pub typical: &'static str,
 }
 
 /// What a channel panel calls the channel (`queue`).

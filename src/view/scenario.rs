@@ -4,6 +4,7 @@
 use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::panels::{self, PanelState};
 use crate::params::Value;
@@ -171,25 +172,45 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
             });
             panels::channel::lines(figures.as_ref().zip(state), &spec, width)
         }
-        Panel::Highlights => {
-            let Some(run) = run else {
-                return vec![Line::from(Span::styled(
-                    "Not run yet. Enter runs it with these parameters.",
-                    DIM,
-                ))];
-            };
-            let m = run.metrics();
-            scenario
-                .highlights()
-                .iter()
-                .filter_map(|name| m.get(name).map(|v| (name, v)))
-                .map(|(name, v)| {
-                    Line::from(vec![
-                        Span::styled(format!("{:<16}", metric_label(name)), LABEL),
-                        Span::raw(metric(name, v)),
-                    ])
-                })
-                .collect()
+        Panel::Counts(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Counts(c) => Some(c),
+                _ => None,
+            });
+            // Until the dashboard has a language of its own, its panels speak English.
+            let mut lines =
+                panels::counts::lines(figures.as_ref().zip(state), &spec, Lang::En, width);
+            if let Some(run) = run {
+                lines.extend(highlights(scenario, run));
+            }
+            lines
         }
+        Panel::Table(spec) => {
+            panels::table::lines(run.map(Run::figures).as_ref(), &spec, Lang::En, width)
+        }
+        Panel::Highlights => match run {
+            None => vec![Line::from(Span::styled(
+                "Not run yet. Enter runs it with these parameters.",
+                DIM,
+            ))],
+            Some(run) => highlights(scenario, run),
+        },
     }
+}
+
+/// The scenario's highlighted figures, one a line, as far as the run has them.
+fn highlights(scenario: &Scenario, run: &Run) -> Vec<Line<'static>> {
+    let m = run.metrics();
+    scenario
+        .highlights()
+        .iter()
+        .filter_map(|name| m.get(name).map(|v| (name, v)))
+        .map(|(name, v)| {
+            Line::from(vec![
+                Span::styled(format!("{:<16}", metric_label(name)), LABEL),
+                Span::raw(metric(name, v)),
+            ])
+        })
+        .collect()
 }
