@@ -1,6 +1,8 @@
 //! The scenario registry: every lesson that can run, with its parameters and its natural
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
+mod async_io;
+mod costs;
 mod fork;
 mod lock;
 mod multicore;
@@ -175,7 +177,8 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models: async IO and what each step
+/// of multitasking costs.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -187,6 +190,8 @@ static SCENARIOS: &[&Scenario] = &[
     &lock::SCENARIO,
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
+    &async_io::SCENARIO,
+    &costs::SCENARIO,
 ];
 
 impl Scenario {
@@ -371,6 +376,8 @@ static INTERNAL: &[&Scenario] = &[
     &pipe::PING,
     &pipe::PONG,
     &multicore::WORKER,
+    &async_io::SERVER,
+    &async_io::CLIENT,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -561,6 +568,9 @@ mod tests {
         ("lock", "mode", reads::<lock::Mode>),
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
+        ("async-io", "mode", reads::<async_io::Mode>),
+        ("async-io-server", "mode", reads::<async_io::Mode>),
+        ("costs", "mode", reads::<costs::Mode>),
     ];
 
     #[test]
