@@ -150,6 +150,9 @@ const FD_MARGIN: i64 = 64;
 /// How long the server may take to say it listens, and to stop once asked.
 const SERVER_PATIENCE: Duration = Duration::from_secs(10);
 
+/// How long a cancelled run waits for Python to end before it ends it.
+const CANCEL_PATIENCE: Duration = Duration::from_millis(300);
+
 /// How often the runner looks at the server's threads and memory.
 const SAMPLE_EVERY: Duration = Duration::from_millis(10);
 const COUNT_EVERY: Duration = Duration::from_millis(100);
@@ -502,8 +505,8 @@ impl Server {
 
     /// Asks the server to stop; its counts, if it said them.
     fn stop(&self, probe: &Probe) -> Result<Option<ServerSays>, String> {
-        // Gone already (cancelled): there is nobody to ask.
-        if self.control().send(&RunnerSays::Stop).is_err() {
+        // Cancelled, the server had the signal too and stops by itself; or it is gone.
+        if probe.cancelled() || self.control().send(&RunnerSays::Stop).is_err() {
             return Ok(None);
         }
         let deadline = Instant::now() + SERVER_PATIENCE;
@@ -549,7 +552,13 @@ impl Server {
                 // A closed channel is a stop too.
                 drop(control);
                 let pid = child.id();
-                if !join::wait_until_ended(pid, SERVER_PATIENCE) {
+                // A cancelled run reports within its grace period, whatever Python is doing.
+                let patience = if probe.cancelled() {
+                    CANCEL_PATIENCE
+                } else {
+                    SERVER_PATIENCE
+                };
+                if !join::wait_until_ended(pid, patience) {
                     let _ = child.kill();
                 }
                 let exit = child.wait().map_or(Exit::KilledWithGroup, Exit::of);
