@@ -87,6 +87,10 @@ pub fn metric_label(name: &str) -> String {
         "start_ms" => "spawn to start".into(),
         "duration_ms" => "duration".into(),
         "round_trips_per_sec" => "round trips".into(),
+        "requests_per_sec" => "requests".into(),
+        "server_threads_max" => "server threads".into(),
+        "server_peak_rss_mib" => "server peak MiB".into(),
+        "server_cpu_ms" => "server CPU time".into(),
         // The value says µs; the label need not.
         other if other.ends_with("_us") => other.trim_end_matches("_us").replace('_', " "),
         other => other.trim_end_matches("_pct").replace('_', " "),

@@ -316,12 +316,19 @@ fn table_rows_fill_in_as_they_are_measured() {
     );
     assert!(text.contains("grandmother"), "{text}");
     insta::assert_snapshot!("table_bakery_running_80x3", running.backend());
-    let narrow = draw(table::lines(Some(&fig), &BAKERY, Lang::Zh, 60), 60, 3);
+    let zh = draw(table::lines(Some(&fig), &BAKERY, Lang::Zh, 60), 60, 3);
+    let text = format!("{:?}", zh.backend());
+    assert!(text.contains("揉面") && text.contains("公开测量"), "{text}");
+    // Too narrow for the published column: it goes, and no row wraps.
+    let narrow = draw(table::lines(Some(&fig), &BAKERY, Lang::En, 40), 40, 3);
     let text = format!("{:?}", narrow.backend());
     assert!(
-        text.contains("揉面") && !text.contains("grandmother"),
+        !text.contains("grandmother") && text.contains("1.50 µs"),
         "{text}"
     );
+    let cut = draw(table::lines(Some(&fig), &BAKERY, Lang::En, 60), 60, 3);
+    let text = format!("{:?}", cut.backend());
+    assert!(text.contains("10 min (gran…"), "{text}");
     let done = figures(&params, &m, true, 10.0);
     let finished = draw(table::lines(Some(&done), &BAKERY, Lang::En, 80), 80, 3);
     assert!(format!("{:?}", finished.backend()).contains("—"));

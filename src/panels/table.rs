@@ -13,8 +13,11 @@ use crate::style::{DIM, LABEL, duration_ns};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-/// Below this width the published column is left out.
-const WIDE: u16 = 72;
+/// The narrowest the published column is drawn; with less room it is left out.
+const TYPICAL_MIN: usize = 12;
+/// The median's column and the quartiles' column.
+const MEDIAN_W: usize = 10;
+const RANGE_W: usize = 20;
 
 /// The panel's own words, in both languages.
 struct Words {
@@ -60,6 +63,21 @@ fn padded(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
+/// `text` cut to `width` terminal cells, with `…` where it was cut, so a row stays one line.
+fn fitted(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if Span::raw(format!("{out}{c}…")).width() > width {
+            break;
+        }
+        out.push(c);
+    }
+    out + "…"
+}
+
 pub fn lines(
     run: Option<&Figures>,
     spec: &TableSpec,
@@ -74,6 +92,7 @@ pub fn lines(
         Lang::En => row.en,
         Lang::Zh => row.zh,
     };
+    // A long label is cut rather than pushing the figures off the line.
     let label_w = spec
         .rows
         .iter()
@@ -81,47 +100,64 @@ pub fn lines(
         .chain([Span::raw(w.cost).width()])
         .max()
         .unwrap_or(0)
-        .min(44)
+        .min(40)
         + 2;
-    let wide = width >= WIDE;
+    let typical_w = (width as usize).saturating_sub(label_w + MEDIAN_W + RANGE_W);
+    let wide = typical_w >= TYPICAL_MIN;
     let bold = LABEL.add_modifier(Modifier::BOLD);
     let mut header = vec![
         Span::styled(padded(w.cost, label_w), bold),
-        Span::styled(padded(w.median, 10), bold),
-        Span::styled(padded(w.runs, 20), bold),
+        Span::styled(padded(w.median, MEDIAN_W), bold),
+        Span::styled(padded(w.runs, RANGE_W), bold),
     ];
     if wide {
-        header.push(Span::styled(w.typical, bold));
+        header.push(Span::styled(fitted(w.typical, typical_w), bold));
     }
     let mut out = vec![Line::from(header)];
     let figure =
         |row: &TableRow, f: Figure| run.metrics.get(&metric_name(row.key, f)).map(Num::as_f64);
     for row in spec.rows {
-        let mut spans = vec![Span::styled(padded(what(row), label_w), LABEL)];
+        let mut spans = vec![Span::styled(
+            padded(&fitted(what(row), label_w - 2), label_w),
+            LABEL,
+        )];
         match figure(row, Figure::Median) {
             Some(median) => {
                 spans.push(Span::styled(
-                    padded(&duration_ns(median), 10),
+                    padded(&duration_ns(median), MEDIAN_W),
                     Style::new().add_modifier(Modifier::BOLD),
                 ));
                 let range = match (figure(row, Figure::Q1), figure(row, Figure::Q3)) {
                     (Some(q1), Some(q3)) => format!("{}–{}", duration_ns(q1), duration_ns(q3)),
                     _ => String::new(),
                 };
-                spans.push(Span::raw(padded(&range, 20)));
+                spans.push(Span::raw(padded(&range, RANGE_W)));
             }
             None => {
                 let missing = if run.active { w.measuring } else { w.skipped };
                 spans.push(Span::styled(
-                    padded(missing, 30),
+                    padded(missing, MEDIAN_W + RANGE_W),
                     Style::new().fg(Color::Yellow),
                 ));
             }
         }
         if wide {
-            spans.push(Span::styled(row.typical, DIM));
+            spans.push(Span::styled(fitted(row.typical, typical_w), DIM));
         }
         out.push(Line::from(spans));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cut_to_its_cells_with_an_ellipsis() {
+        assert_eq!(fitted("lmbench lat_pipe", 20), "lmbench lat_pipe");
+        assert_eq!(fitted("lmbench lat_pipe", 8), "lmbench…");
+        assert_eq!(fitted("公开测量的数字", 5), "公开…");
+        assert_eq!(padded("揉面", 6), "揉面  ");
+    }
 }

@@ -253,7 +253,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let client_cpu = rusage_cpu_time(nix::sys::resource::UsageWho::RUSAGE_CHILDREN) - before;
     // The high-water mark, before the server exits and its memory goes with it.
     watch.sample(server.pid());
-    let peak_kib = procfs::memory(server.pid()).map_or(0, |m| m.peak_kib);
+    let peak_kib = watch.rss_max_kib.load(Relaxed);
     let counts = server.stop(probe)?;
     let before = rusage_cpu_time(nix::sys::resource::UsageWho::RUSAGE_CHILDREN);
     let server_exit = server.finish(probe);
@@ -382,6 +382,9 @@ fn cancelled_before_load(probe: &Probe, server_exit: Exit) -> Findings {
 struct Watch {
     threads_max: AtomicU64,
     rss_kib: AtomicU64,
+    /// The most it was seen to hold, for when the server is gone before its high-water mark
+    /// can be read (a cancelled run).
+    rss_max_kib: AtomicU64,
 }
 
 impl Watch {
@@ -390,6 +393,7 @@ impl Watch {
         self.threads_max.fetch_max(threads, Relaxed);
         if let Some(memory) = procfs::memory(pid) {
             self.rss_kib.store(memory.rss_kib, Relaxed);
+            self.rss_max_kib.fetch_max(memory.peak_kib, Relaxed);
         }
         threads
     }

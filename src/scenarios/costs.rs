@@ -32,79 +32,80 @@ choice_enum! {
     }
 }
 
-/// Each cost: its key in the report, its words, and what published measurements found.
+/// Each cost: its key in the report, its words, and what published measurements found (the
+/// lesson names each source in full).
 const ROWS: &[TableRow] = &[
     TableRow {
         key: "fork_exit_wait",
         en: "fork + exit + wait",
         zh: "fork + exit + wait（创建并回收子进程）",
-        typical: "50–500 µs (lmbench lat_proc fork)",
+        typical: "50–500 µs lmbench",
     },
     TableRow {
         key: "spawn_wait",
-        en: "spawn + wait of a small program (true)",
+        en: "spawn + wait of `true`",
         zh: "启动并等待一个小程序（true）",
-        typical: "0.3–1 ms (lmbench lat_proc exec)",
+        typical: "0.3–1 ms lmbench",
     },
     TableRow {
         key: "thread_spawn_join",
         en: "thread spawn + join",
         zh: "创建线程 + join",
-        typical: "≈ 20 µs (NPTL paper, 2003)",
+        typical: "≈ 20 µs NPTL 2003",
     },
     TableRow {
         key: "switch_threads",
         en: "context switch, 2 threads on 1 CPU",
         zh: "线程切换（2 个线程，同一 CPU）",
-        typical: "1–2 µs (Bendersky, 2018)",
+        typical: "1–2 µs Bendersky",
     },
     TableRow {
         key: "switch_processes",
         en: "context switch, 2 processes on 1 CPU",
         zh: "进程切换（2 个进程，同一 CPU）",
-        typical: "2–5 µs (lmbench lat_ctx)",
+        typical: "2–5 µs lmbench",
     },
     TableRow {
         key: "mutex",
         en: "mutex lock + unlock, uncontended",
         zh: "互斥锁加锁 + 解锁（无竞争）",
-        typical: "25 ns (Norvig's table)",
+        typical: "25 ns Norvig",
     },
     TableRow {
         key: "handoff",
         en: "mutex handed to a waiting thread",
         zh: "锁交给正在等待的线程",
-        typical: "2–10 µs (a wake-up and a switch)",
+        typical: "2–10 µs",
     },
     TableRow {
         key: "channel",
         en: "channel send + receive",
         zh: "通道发送 + 接收",
-        typical: "20–100 ns (crossbeam's benchmarks)",
+        typical: "20–100 ns crossbeam",
     },
     TableRow {
         key: "pipe_rtt",
         en: "round trip over a pipe",
         zh: "管道往返一次",
-        typical: "5–10 µs (lmbench lat_pipe)",
+        typical: "5–10 µs lmbench",
     },
     TableRow {
         key: "unix_rtt",
         en: "round trip over a Unix socket",
         zh: "Unix 套接字往返一次",
-        typical: "5–10 µs (lmbench lat_unix)",
+        typical: "5–10 µs lmbench",
     },
     TableRow {
         key: "tcp_rtt",
         en: "round trip over loopback TCP",
         zh: "本机 TCP 往返一次",
-        typical: "10–30 µs (lmbench lat_tcp)",
+        typical: "10–30 µs lmbench",
     },
     TableRow {
         key: "task_spawn_join",
         en: "event-loop task spawn + join (tokio)",
         zh: "事件循环任务创建 + join（tokio）",
-        typical: "< 1 µs (one allocation, per tokio)",
+        typical: "< 1 µs tokio",
     },
 ];
 
@@ -225,6 +226,15 @@ fn us(ns: f64) -> String {
     crate::style::duration_ns(ns)
 }
 
+/// `0.9×`, `8.3×`, `45×`: a ratio to the precision it deserves.
+fn times(x: f64) -> String {
+    if x < 10.0 {
+        format!("{x:.1}×")
+    } else {
+        format!("{x:.0}×")
+    }
+}
+
 /// What this run's figures say, in both languages.
 fn notes(costs: &[(&str, Cost)], runs: usize) -> Vec<Text> {
     let mut notes = Vec::new();
@@ -234,20 +244,20 @@ fn notes(costs: &[(&str, Cost)], runs: usize) -> Vec<Text> {
     {
         notes.push(Text::new(
             format!(
-                "a fork + exit + wait took {} (median of {runs} runs): {:.0}× a thread's spawn + join ({}) and {:.0}× an uncontended mutex ({})",
+                "a fork + exit + wait took {} (median of {runs} runs): {} a thread's spawn + join ({}) and {} an uncontended mutex ({})",
                 us(fork),
-                fork / thread,
+                times(fork / thread),
                 us(thread),
-                fork / mutex,
+                times(fork / mutex),
                 us(mutex)
             ),
             format!(
-                "一次 fork + exit + wait 用了 {}（{runs} 次运行的中位数）：是创建并 join 一个线程（{}）的 {:.0} 倍，是一次无竞争加解锁（{}）的 {:.0} 倍",
+                "一次 fork + exit + wait 用了 {}（{runs} 次运行的中位数）：是创建并 join 一个线程（{}）的 {}，是一次无竞争加解锁（{}）的 {}",
                 us(fork),
                 us(thread),
-                fork / thread,
+                times(fork / thread),
                 us(mutex),
-                fork / mutex
+                times(fork / mutex)
             ),
         ));
     }
@@ -286,14 +296,14 @@ fn notes(costs: &[(&str, Cost)], runs: usize) -> Vec<Text> {
     if let (Some(task), Some(thread)) = (m("task_spawn_join"), m("thread_spawn_join")) {
         notes.push(Text::new(
             format!(
-                "an event-loop task cost {} to spawn and join, {:.0}× less than a thread: why one loop can hold thousands of connections",
+                "an event-loop task cost {} to spawn and join, {} less than a thread: why one loop can hold thousands of connections",
                 us(task),
-                thread / task
+                times(thread / task)
             ),
             format!(
-                "事件循环里的一个任务，创建并 join 只要 {}，比线程便宜 {:.0} 倍：这就是一个事件循环能撑住成千上万个连接的原因",
+                "事件循环里的一个任务，创建并 join 只要 {}，是线程的 1/{}：这就是一个事件循环能撑住成千上万个连接的原因",
                 us(task),
-                thread / task
+                times(thread / task).trim_end_matches('×')
             ),
         ));
     }

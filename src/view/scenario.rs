@@ -202,13 +202,21 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
 /// The scenario's highlighted figures, one a line, as far as the run has them.
 fn highlights(scenario: &Scenario, run: &Run) -> Vec<Line<'static>> {
     let m = run.metrics();
+    // Wide enough for the longest label, so a long one never runs into its figure.
+    let width = scenario
+        .highlights()
+        .iter()
+        .map(|name| metric_label(name).chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(16);
     scenario
         .highlights()
         .iter()
         .filter_map(|name| m.get(name).map(|v| (name, v)))
         .map(|(name, v)| {
             Line::from(vec![
-                Span::styled(format!("{:<16}", metric_label(name)), LABEL),
+                Span::styled(format!("{:<width$}", metric_label(name)), LABEL),
                 Span::raw(metric(name, v)),
             ])
         })
