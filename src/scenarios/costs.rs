@@ -188,9 +188,18 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                 break;
             }
             let _span = probe.span(COST, *key);
-            let cost =
-                calibrate::measure(plan.runs, ops * plan.scale, || probe.cancelled(), measure)
-                    .map_err(|e| format!("{key}: {e}"))?;
+            let cost = match calibrate::measure(
+                plan.runs,
+                ops * plan.scale,
+                || probe.cancelled(),
+                measure,
+            ) {
+                Ok(cost) => cost,
+                // The cancel reached the measurement's own processes too (`true`, a forked
+                // echo: they are in the run's process group), and they ended early.
+                Err(_) if probe.cancelled() => break,
+                Err(e) => return Err(format!("{key}: {e}")),
+            };
             if let Some(cost) = cost {
                 cost.add_to(&mut measured.lock().unwrap_or_else(|p| p.into_inner()), key);
                 costs.push((*key, cost));
