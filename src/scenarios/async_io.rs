@@ -214,6 +214,11 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         return Ok(cancelled_before_load(probe, exit));
     };
 
+    // What starting cost (Python's interpreter and imports: a good part of a short run) is
+    // left out: the server's CPU time counts from the moment it listens.
+    let start_cpu = procfs::stat(server.pid()).map_or(Duration::ZERO, |s| {
+        Duration::from_secs_f64(s.cpu_ticks as f64 / procfs::ticks_per_second())
+    });
     let done = Arc::new(AtomicU64::new(0));
     let seen = Arc::clone(&done);
     let client = children::spawn_with(
@@ -257,7 +262,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let counts = server.stop(probe)?;
     let before = rusage_cpu_time(nix::sys::resource::UsageWho::RUSAGE_CHILDREN);
     let server_exit = server.finish(probe);
-    let server_cpu = rusage_cpu_time(nix::sys::resource::UsageWho::RUSAGE_CHILDREN) - before;
+    let server_cpu = (rusage_cpu_time(nix::sys::resource::UsageWho::RUSAGE_CHILDREN) - before)
+        .saturating_sub(start_cpu);
 
     let client_report = client_end.report.as_ref().filter(|r| !r.metrics.is_empty());
     let Some(client_report) = client_report else {
