@@ -361,16 +361,7 @@ impl Relay {
 
 /// User + system CPU time of this process plus its waited-for children.
 pub fn cpu_time() -> Duration {
-    use nix::sys::resource::{UsageWho, getrusage};
-    let total = |who| {
-        getrusage(who)
-            .map(|u| {
-                let tv = |t: nix::sys::time::TimeVal| {
-                    Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
-                };
-                tv(u.user_time()) + tv(u.system_time())
-            })
-            .unwrap_or_default()
-    };
-    total(UsageWho::RUSAGE_SELF) + total(UsageWho::RUSAGE_CHILDREN)
+    use crate::lab::cpu_stat::rusage_cpu_time;
+    use nix::sys::resource::UsageWho;
+    rusage_cpu_time(UsageWho::RUSAGE_SELF) + rusage_cpu_time(UsageWho::RUSAGE_CHILDREN)
 }

@@ -171,6 +171,34 @@ pub fn tasks(pid: u32) -> Vec<TaskInfo> {
     out
 }
 
+/// A process's memory as `/proc/<pid>/status` tells it, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Resident now (`VmRSS`).
+    pub rss_kib: u64,
+    /// The most it was ever resident (`VmHWM`, the high-water mark).
+    pub peak_kib: u64,
+}
+
+/// `None` once the process is gone or a zombie (its memory is gone with it).
+pub fn memory(pid: u32) -> Option<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(Memory {
+        rss_kib: kib("VmRSS:")?,
+        peak_kib: kib("VmHWM:")?,
+    })
+}
+
 fn status_field(status: &str, key: &str) -> u64 {
     status
         .lines()
@@ -262,6 +290,13 @@ mod tests {
             vec![root, leaf, middle],
             "a root inside another's tree is listed once, as a root"
         );
+    }
+
+    #[test]
+    fn reads_a_processes_memory_and_its_peak() {
+        let me = memory(std::process::id()).expect("this process's memory");
+        assert!(me.rss_kib > 0 && me.peak_kib >= me.rss_kib, "{me:?}");
+        assert_eq!(memory(u32::MAX), None);
     }
 
     #[test]

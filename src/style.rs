@@ -188,6 +188,23 @@ pub const METRIC_LABELS: &[(&str, Phrase)] = &[
         Phrase::new("context switch", "上下文切换"),
     ),
     ("threads", Phrase::new("threads", "线程数")),
+    ("requests_per_sec", Phrase::new("requests", "请求/秒")),
+    (
+        "server_threads_max",
+        Phrase::new("server threads", "服务端线程"),
+    ),
+    (
+        "server_peak_rss_mib",
+        Phrase::new("server peak MiB", "服务端峰值 MiB"),
+    ),
+    (
+        "server_cpu_ms",
+        Phrase::new("server CPU time", "服务端 CPU 时间"),
+    ),
+    (
+        "connections_reset",
+        Phrase::new("conns reset", "被重置的连接"),
+    ),
     ("steps", Phrase::new("steps", "步数")),
 ];
 

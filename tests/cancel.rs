@@ -136,3 +136,24 @@ fn thread_local_in_both_modes() {
         cancel_at_every_moment("thread-local", &[mode, "lookups=1000000000"], 2);
     }
 }
+
+#[test]
+fn async_io_in_every_mode_while_connections_talk() {
+    let mut modes = vec!["mode=threads", "mode=loop", "mode=loop-per-core"];
+    if common::python3_on_path() {
+        modes.push("mode=python");
+    }
+    for mode in modes {
+        // The runner, its server and its load generator, besides the CLI.
+        cancel_at_every_moment(
+            "async-io",
+            &[mode, "connections=1000", "requests=100000"],
+            4,
+        );
+    }
+}
+
+#[test]
+fn costs_while_it_measures() {
+    cancel_at_every_moment("costs", &["mode=thorough"], 2);
+}

@@ -247,3 +247,128 @@ fn a_threads_shares_fit_one_line_in_either_language() {
         }
     }
 }
+
+/// Counts in words no scenario uses: the kind draws whatever it is told to.
+const ORCHARD: conlab::scenarios::CountsSpec = conlab::scenarios::CountsSpec {
+    series: &[
+        conlab::scenarios::CountSeries {
+            name: "apples_per_sec",
+            en: "apples/s",
+            zh: "每秒苹果",
+        },
+        conlab::scenarios::CountSeries {
+            name: "pickers",
+            en: "pickers",
+            zh: "采摘工",
+        },
+        conlab::scenarios::CountSeries {
+            name: "baskets",
+            en: "baskets",
+            zh: "篮子",
+        },
+    ],
+};
+
+#[test]
+fn counts_as_sparklines_with_latest_and_peak_in_both_languages() {
+    use conlab::i18n::Lang;
+    use conlab::panels::counts::{self, Counts};
+    let mut c = Counts::default();
+    for (i, (rate, pickers)) in [(0.0, 1.0), (200.0, 3.0), (900.0, 3.0), (400.0, 2.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let t = 100.0 * i as f64;
+        for (name, value) in [("apples_per_sec", rate), ("pickers", pickers)] {
+            c.observe(&Event::new(
+                t,
+                5,
+                Body::Count {
+                    name: name.into(),
+                    value,
+                },
+            ));
+        }
+    }
+    let params = Params::defaults(&[]);
+    let metrics = Metrics::default();
+    let fig = figures(&params, &metrics, false, 300.0);
+    let en = draw(
+        counts::lines(Some((&fig, &c)), &ORCHARD, Lang::En, 60),
+        60,
+        4,
+    );
+    let text = format!("{:?}", en.backend());
+    assert!(
+        text.contains("400 · peak 900") && text.contains("not counted yet"),
+        "{text}"
+    );
+    insta::assert_snapshot!("counts_orchard_60x4", en.backend());
+    let zh = draw(
+        counts::lines(Some((&fig, &c)), &ORCHARD, Lang::Zh, 60),
+        60,
+        4,
+    );
+    let text = format!("{:?}", zh.backend());
+    assert!(text.contains("峰值") && text.contains("尚未计数"), "{text}");
+    let before = draw(counts::lines(None, &ORCHARD, Lang::En, 60), 60, 2);
+    assert!(format!("{:?}", before.backend()).contains("Not run yet"));
+}
+
+const BAKERY: conlab::scenarios::TableSpec = conlab::scenarios::TableSpec {
+    rows: &[
+        conlab::scenarios::TableRow {
+            key: "knead",
+            en: "knead the dough",
+            zh: "揉面",
+            typical: "10 min (grandmother)",
+        },
+        conlab::scenarios::TableRow {
+            key: "bake",
+            en: "bake",
+            zh: "烘烤",
+            typical: "40 min (the recipe)",
+        },
+    ],
+};
+
+#[test]
+fn table_rows_fill_in_as_they_are_measured() {
+    use conlab::i18n::Lang;
+    use conlab::panels::table;
+    let params = Params::defaults(&[]);
+    let mut m = Metrics::default();
+    for (name, value) in [
+        ("knead_ns", 1500.0),
+        ("knead_q1_ns", 1400.0),
+        ("knead_q3_ns", 1720.0),
+        ("knead_spread_pct", 21.3),
+    ] {
+        m.set(name, value);
+    }
+    let fig = figures(&params, &m, false, 10.0);
+    let running = draw(table::lines(Some(&fig), &BAKERY, Lang::En, 80), 80, 3);
+    let text = format!("{:?}", running.backend());
+    assert!(
+        text.contains("1.50 µs") && text.contains("1.40 µs–1.72 µs") && text.contains("…"),
+        "{text}"
+    );
+    assert!(text.contains("grandmother"), "{text}");
+    insta::assert_snapshot!("table_bakery_running_80x3", running.backend());
+    let zh = draw(table::lines(Some(&fig), &BAKERY, Lang::Zh, 60), 60, 3);
+    let text = format!("{:?}", zh.backend());
+    assert!(text.contains("揉面") && text.contains("公开测量"), "{text}");
+    // Too narrow for the published column: it goes, and no row wraps.
+    let narrow = draw(table::lines(Some(&fig), &BAKERY, Lang::En, 40), 40, 3);
+    let text = format!("{:?}", narrow.backend());
+    assert!(
+        !text.contains("grandmother") && text.contains("1.50 µs"),
+        "{text}"
+    );
+    let cut = draw(table::lines(Some(&fig), &BAKERY, Lang::En, 60), 60, 3);
+    let text = format!("{:?}", cut.backend());
+    assert!(text.contains("10 min (gran…"), "{text}");
+    let done = figures(&params, &m, true, 10.0);
+    let finished = draw(table::lines(Some(&done), &BAKERY, Lang::En, 80), 80, 3);
+    assert!(format!("{:?}", finished.backend()).contains("—"));
+}

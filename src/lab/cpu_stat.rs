@@ -49,6 +49,20 @@ fn parse_cores(stat: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// CPU time (user + system) of this process (`RUSAGE_SELF`) or of every child it has reaped,
+/// and their reaped children (`RUSAGE_CHILDREN`): the difference across reaping one child is
+/// that child's own.
+pub fn rusage_cpu_time(who: nix::sys::resource::UsageWho) -> Duration {
+    nix::sys::resource::getrusage(who)
+        .map(|u| {
+            let tv = |t: nix::sys::time::TimeVal| {
+                Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
+            };
+            tv(u.user_time()) + tv(u.system_time())
+        })
+        .unwrap_or_default()
+}
+
 /// CPU time (user + system) the calling thread has used so far.
 pub fn thread_cpu_time() -> Duration {
     use nix::time::{ClockId, clock_gettime};

@@ -1,10 +1,12 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod calibrate;
 pub mod channel;
 pub mod children;
 pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
+pub mod fd_limit;
 pub mod gil;
 pub mod join;
 pub mod latency;

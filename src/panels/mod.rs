@@ -7,12 +7,16 @@
 //! - [`timeline`]: lanes (processes of one role), an item's span as a bar on the lane that ran
 //!   it, the wait between an item's first step and its bar, crashes and marks;
 //! - [`channel`]: puts, gets, depth and latency of a channel between a producer and a consumer;
+//! - [`counts`]: values counted over time (`count` events), each a sparkline;
+//! - [`table`]: measured costs, one row each, with their spread and a published figure;
 //! - [`lock`], [`multicore`]: the figures of those lessons, drawn their way;
 //! - the plain highlights list is drawn by the scenario panel itself.
 
 pub mod channel;
+pub mod counts;
 pub mod lock;
 pub mod multicore;
+pub mod table;
 pub mod timeline;
 
 use crate::event::Event;
@@ -43,6 +47,7 @@ pub enum PanelState {
     Figures,
     Timeline(timeline::Timeline),
     Channel(channel::Channel),
+    Counts(counts::Counts),
 }
 
 impl PanelState {
@@ -50,7 +55,10 @@ impl PanelState {
         match panel {
             Panel::Timeline(_) => PanelState::Timeline(timeline::Timeline::default()),
             Panel::Channel(_) => PanelState::Channel(channel::Channel::default()),
-            Panel::Highlights | Panel::Lock | Panel::Multicore => PanelState::Figures,
+            Panel::Counts(_) => PanelState::Counts(counts::Counts::default()),
+            Panel::Highlights | Panel::Lock | Panel::Multicore | Panel::Table(_) => {
+                PanelState::Figures
+            }
         }
     }
 
@@ -59,6 +67,7 @@ impl PanelState {
         match (self, panel) {
             (PanelState::Timeline(state), Panel::Timeline(spec)) => state.observe(&spec, event),
             (PanelState::Channel(state), _) => state.observe(event),
+            (PanelState::Counts(state), _) => state.observe(event),
             _ => {}
         }
     }

@@ -1,6 +1,8 @@
 //! The scenario registry: every lesson that can run, with its parameters and its natural
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
+mod async_io;
+mod costs;
 mod fork;
 mod lock;
 mod multicore;
@@ -78,6 +80,40 @@ pub enum Panel {
     Timeline(TimelineSpec),
     /// A channel's puts, gets, depth and latency, built from the run's events.
     Channel(ChannelSpec),
+    /// Values the run counts over time (`count` events), each a sparkline.
+    Counts(CountsSpec),
+    /// Measured costs, one row each: median, spread, and a published figure beside it.
+    Table(TableSpec),
+}
+
+/// Which counts a counts panel draws, in order, and what it calls them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountsSpec {
+    pub series: &'static [CountSeries],
+}
+
+/// One count: the name its `count` events carry, and its words in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountSeries {
+    pub name: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+/// The rows of a table panel, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    pub rows: &'static [TableRow],
+}
+
+/// One measured cost: the key of its figures (see [`crate::lab::calibrate`]), what it is in
+/// both languages, and what published measurements found, for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRow {
+    pub key: &'static str,
+    pub en: &'static str,
+    pub zh: &'static str,
+    pub typical: &'static str,
 }
 
 /// What a channel panel calls the channel (`queue`, 队列), in both languages.
@@ -158,7 +194,8 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models: async IO and what each step
+/// of multitasking costs.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -170,6 +207,8 @@ static SCENARIOS: &[&Scenario] = &[
     &lock::SCENARIO,
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
+    &async_io::SCENARIO,
+    &costs::SCENARIO,
 ];
 
 impl Scenario {
@@ -354,6 +393,8 @@ static INTERNAL: &[&Scenario] = &[
     &pipe::PING,
     &pipe::PONG,
     &multicore::WORKER,
+    &async_io::SERVER,
+    &async_io::CLIENT,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -544,6 +585,9 @@ mod tests {
         ("lock", "mode", reads::<lock::Mode>),
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
+        ("async-io", "mode", reads::<async_io::Mode>),
+        ("async-io-server", "mode", reads::<async_io::Mode>),
+        ("costs", "mode", reads::<costs::Mode>),
     ];
 
     #[test]

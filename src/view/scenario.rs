@@ -183,22 +183,48 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16, lang: Lang) -> Vec<L
             });
             panels::channel::lines(figures.as_ref().zip(state), &spec, width, lang)
         }
-        Panel::Highlights => {
-            let Some(run) = run else {
-                return vec![Line::from(Span::styled(WORDS.not_run.get(lang), DIM))];
-            };
-            let m = run.metrics();
-            scenario
-                .highlights()
-                .iter()
-                .filter_map(|name| m.get(name).map(|v| (name, v)))
-                .map(|(name, v)| {
-                    Line::from(vec![
-                        Span::styled(pad(&metric_label(name, lang), 16), LABEL),
-                        Span::raw(metric(name, v)),
-                    ])
-                })
-                .collect()
+        Panel::Counts(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Counts(c) => Some(c),
+                _ => None,
+            });
+            let mut lines = panels::counts::lines(figures.as_ref().zip(state), &spec, lang, width);
+            if let Some(run) = run {
+                lines.extend(highlights(scenario, run, lang));
+            }
+            lines
         }
+        Panel::Table(spec) => {
+            panels::table::lines(run.map(Run::figures).as_ref(), &spec, lang, width)
+        }
+        Panel::Highlights => match run {
+            None => vec![Line::from(Span::styled(WORDS.not_run.get(lang), DIM))],
+            Some(run) => highlights(scenario, run, lang),
+        },
     }
+}
+
+/// The scenario's highlighted figures, one a line, as far as the run has them.
+fn highlights(scenario: &Scenario, run: &Run, lang: Lang) -> Vec<Line<'static>> {
+    let m = run.metrics();
+    // Wide enough for the longest label (in terminal columns), so none runs into its figure.
+    let width = scenario
+        .highlights()
+        .iter()
+        .map(|name| columns(&metric_label(name, lang)) + 1)
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    scenario
+        .highlights()
+        .iter()
+        .filter_map(|name| m.get(name).map(|v| (name, v)))
+        .map(|(name, v)| {
+            Line::from(vec![
+                Span::styled(pad(&metric_label(name, lang), width), LABEL),
+                Span::raw(metric(name, v)),
+            ])
+        })
+        .collect()
 }
