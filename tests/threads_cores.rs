@@ -878,7 +878,8 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     assert_eq!(tid_of(first), tids[0], "{report}");
     assert!(first.contains("Rust: \"thread-01\""), "{first}");
     for (i, tid) in tids.iter().enumerate().skip(1) {
-        let described = note(&format!("Thread-{i} (tid "));
+        // Python 3.10+ names an unnamed thread after its target: the tutorial's `thr`.
+        let described = note(&format!("Thread-{i} (thr) (tid "));
         assert_eq!(tid_of(described), *tid, "{report}");
         assert!(described.contains("Rust: no name"), "{described}");
         // Linux gives an unnamed thread the process's name.
@@ -887,7 +888,7 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("Thread-N to Python") && n.contains("Rust gives it no name")),
+            .any(|n| n.contains("Thread-N (thr) to Python") && n.contains("Rust gives it no name")),
         "{notes:#?}"
     );
 
@@ -895,7 +896,7 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     let outcome = CONLAB.run_text("threads", &["threads=3", "delay_ms=10"]);
     outcome.assert_success("conlab run threads threads=3 (text)");
     let logs = log_lines(&outcome.stdout);
-    for name in ["thread-01", "Thread-1", "Thread-2"] {
+    for name in ["thread-01", "Thread-1 (thr)", "Thread-2 (thr)"] {
         let counts: Vec<&str> = logs
             .iter()
             .filter_map(|(_, t)| t.strip_prefix(&format!("thread {name} >>> ")))
