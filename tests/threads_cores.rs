@@ -974,8 +974,15 @@ fn every_thread_sees_only_its_own_student() {
         let out = &outcome.stdout;
         let logs = log_lines(out);
         let mut tids = Vec::new();
-        for (worker, student) in ["Alice", "Bob", "Carol", "Dave"].iter().enumerate() {
-            let greeting = format!("Hello, {student} (in worker-{worker}, tid ");
+        // The tutorial's students and threads first: aaron in Thread-A, ss in Thread-B.
+        let pairs = [
+            ("aaron", "Thread-A"),
+            ("ss", "Thread-B"),
+            ("Student-2", "Thread-C"),
+            ("Student-3", "Thread-D"),
+        ];
+        for (student, thread) in pairs {
+            let greeting = format!("{student} in {thread} (tid ");
             let lines: Vec<&str> = logs
                 .iter()
                 .filter(|(_, t)| t.starts_with(&greeting))
@@ -990,7 +997,7 @@ fn every_thread_sees_only_its_own_student() {
         }
         assert_eq!(
             logs.iter()
-                .filter(|(_, t)| t.starts_with("Hello, "))
+                .filter(|(_, t)| t.contains(" in Thread-"))
                 .count(),
             4,
             "one greeting per worker:\n{out}"
