@@ -6,6 +6,7 @@ use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
 use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
@@ -71,7 +72,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     frame.render_widget(summary.scroll((scroll, 0)), top);
     // With room to spare, the lesson explains what the columns show.
     if rest.height >= 3 {
-        frame.render_widget(super::scenario::lesson_below(compare.scenario), rest);
+        frame.render_widget(
+            super::scenario::lesson_below(compare.scenario, Lang::En, rest.width),
+            rest,
+        );
     }
 }
 

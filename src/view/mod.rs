@@ -18,6 +18,7 @@ pub mod status;
 pub mod too_small;
 
 use crate::app::{App, MIN_SIZE, Overlay, Target};
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::style::DIM;
 use ratatui::Frame;
@@ -136,7 +137,9 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help::draw(frame, area),
-        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), &mut state.lesson),
+        Overlay::Lesson => {
+            overlay::lesson(frame, area, app.scenario(), Lang::En, &mut state.lesson)
+        }
         Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log),
         Overlay::Form(form) => {
             // The main column down to the event log, for a form taller than the main area.

@@ -1,13 +1,15 @@
 //! Overlays over the whole screen: the lesson, and the frame they share with the event log.
 
 use super::scroll::ScrollState;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::markdown;
 use crate::scenarios::Scenario;
 use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// A `width` x `height` rectangle centred in `area`, shrunk to fit.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -21,12 +23,19 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-/// The whole lesson over the screen, scrolled down `scroll` lines (kept within it).
-pub fn lesson(frame: &mut Frame, area: Rect, scenario: &Scenario, scroll: &mut ScrollState) {
-    let text = Paragraph::new(scenario.lesson_text()).wrap(Wrap { trim: true });
+/// The whole lesson in `lang` over the screen, scrolled down `scroll` lines (kept within it).
+pub fn lesson(
+    frame: &mut Frame,
+    area: Rect,
+    scenario: &Scenario,
+    lang: Lang,
+    scroll: &mut ScrollState,
+) {
+    let width = area.width.saturating_sub(2);
+    let text = Paragraph::new(markdown::wrap(scenario.lesson_in(lang), width));
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
-    let title = format!(" Lesson: {} ", scenario.title);
+    let title = format!(" Lesson: {} ", scenario.title_in(lang));
     full_screen(
         frame,
         area,

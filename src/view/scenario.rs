@@ -4,7 +4,9 @@
 use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::markdown;
 use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
@@ -13,7 +15,7 @@ use crate::style::{DIM, LABEL, WRONG, metric, metric_label};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// The keys the panel's border names.
@@ -76,18 +78,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if !output.is_empty() && rest.height >= 2 {
         draw_output_tail(frame, rest, output);
     } else if rest.height >= 2 {
-        frame.render_widget(lesson_below(scenario), rest);
+        frame.render_widget(lesson_below(scenario, Lang::En, rest.width), rest);
     }
 }
 
-/// The lesson under a panel's figures, after a blank line: it borrows the reflowed text
-/// rather than copying it every frame.
-pub fn lesson_below(scenario: &Scenario) -> Paragraph<'_> {
-    let mut text = Text::raw(scenario.lesson_text());
-    text.lines.insert(0, Line::default());
-    Paragraph::new(text)
-        .style(Style::new().fg(Color::Gray))
-        .wrap(Wrap { trim: true })
+/// The lesson in `lang` under a panel's figures, after a blank line, broken to `width`.
+pub fn lesson_below(scenario: &Scenario, lang: Lang, width: u16) -> Paragraph<'_> {
+    let mut lines = vec![Line::default()];
+    lines.extend(markdown::wrap(scenario.lesson_in(lang), width));
+    Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
