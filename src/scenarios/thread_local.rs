@@ -21,7 +21,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Threads,
     "ThreadLocal — context without arguments",
     "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
-    include_str!("../../assets/lessons/thread-local.md"),
+    include_str!("../../assets/lessons/thread-local.en.md"),
     &[
         Mode::spec(
             "mode",
@@ -45,6 +45,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "ThreadLocal — 不用传参数的上下文",
+    "每个线程绑定自己的学生，层层调用的函数都能找到它：线程局部存储，对比加了锁的全局表",
+    include_str!("../../assets/lessons/thread-local.zh.md"),
 )
 .with_compare("mode", &["tls", "global-map"])
 .with_highlights(&[

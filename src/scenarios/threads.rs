@@ -14,7 +14,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Threads,
     "Threads — start, name, join",
     "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
-    include_str!("../../assets/lessons/threads.md"),
+    include_str!("../../assets/lessons/threads.en.md"),
     &[
         ParamSpec {
             key: "threads",
@@ -45,6 +45,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "多线程 — 启动、命名、join",
+    "主线程启动有名字和没名字的线程，每个线程计数并报告自己的名字和内核 TID，最后逐个 join",
+    include_str!("../../assets/lessons/threads.zh.md"),
 )
 .with_compare("threads", &["1", "4"])
 .with_highlights(&["threads", "steps", "wall_ms"]);
