@@ -10,7 +10,8 @@
 //!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
 //!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
 //!   makes every child die with its parent.
-//! - [`style`] holds the colours and number formats every drawing shares.
+//! - [`style`] holds the colours and number formats every drawing shares; [`markdown`] draws
+//!   the lessons, written in Markdown, as styled text.
 //! - [`exit`] says how a process ended, in the words every output uses.
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
@@ -23,6 +24,7 @@ pub mod i18n;
 pub mod keymap;
 pub mod lab;
 pub mod lifeline;
+pub mod markdown;
 pub mod metrics;
 pub mod panels;
 pub mod params;

@@ -869,7 +869,8 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     assert_eq!(tid_of(first), tids[0], "{report}");
     assert!(first.contains("Rust: \"thread-01\""), "{first}");
     for (i, tid) in tids.iter().enumerate().skip(1) {
-        let described = note(&format!("Thread-{i} (tid "));
+        // Python 3.10+ names an unnamed thread after its target: the tutorial's `thr`.
+        let described = note(&format!("Thread-{i} (thr) (tid "));
         assert_eq!(tid_of(described), *tid, "{report}");
         assert!(described.contains("Rust: no name"), "{described}");
         // Linux gives an unnamed thread the process's name.
@@ -878,7 +879,7 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("Thread-N to Python") && n.contains("Rust gives it no name")),
+            .any(|n| n.contains("Thread-N (thr) to Python") && n.contains("Rust gives it no name")),
         "{notes:#?}"
     );
 
@@ -886,7 +887,7 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
     let outcome = CONLAB.run_text("threads", &["threads=3", "delay_ms=10"]);
     outcome.assert_success("conlab run threads threads=3 (text)");
     let logs = log_lines(&outcome.stdout);
-    for name in ["thread-01", "Thread-1", "Thread-2"] {
+    for name in ["thread-01", "Thread-1 (thr)", "Thread-2 (thr)"] {
         let counts: Vec<&str> = logs
             .iter()
             .filter_map(|(_, t)| t.strip_prefix(&format!("thread {name} >>> ")))
@@ -964,8 +965,15 @@ fn every_thread_sees_only_its_own_student() {
         let out = &outcome.stdout;
         let logs = log_lines(out);
         let mut tids = Vec::new();
-        for (worker, student) in ["Alice", "Bob", "Carol", "Dave"].iter().enumerate() {
-            let greeting = format!("Hello, {student} (in worker-{worker}, tid ");
+        // The tutorial's students and threads first: aaron in Thread-A, ss in Thread-B.
+        let pairs = [
+            ("aaron", "Thread-A"),
+            ("ss", "Thread-B"),
+            ("Student-2", "Thread-C"),
+            ("Student-3", "Thread-D"),
+        ];
+        for (student, thread) in pairs {
+            let greeting = format!("{student} in {thread} (tid ");
             let lines: Vec<&str> = logs
                 .iter()
                 .filter(|(_, t)| t.starts_with(&greeting))
@@ -980,7 +988,7 @@ fn every_thread_sees_only_its_own_student() {
         }
         assert_eq!(
             logs.iter()
-                .filter(|(_, t)| t.starts_with("Hello, "))
+                .filter(|(_, t)| t.contains(" in Thread-"))
                 .count(),
             4,
             "one greeting per worker:\n{out}"

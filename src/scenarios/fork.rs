@@ -19,7 +19,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "fork — one call, two returns",
     "the runner calls fork(): parent and child each print their own PID and the other's; the parent waits for the child",
-    include_str!("../../assets/lessons/fork.md"),
+    include_str!("../../assets/lessons/fork.en.md"),
     &[
         ParamSpec {
             key: "children",
@@ -38,6 +38,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "fork — 调用一次，返回两次",
+    "运行进程调用 fork()：父进程和子进程各自打印自己和对方的 PID；父进程等待子进程结束",
+    include_str!("../../assets/lessons/fork.zh.md"),
 )
 .with_compare("children", &["1", "8"])
 .with_highlights(&[

@@ -18,6 +18,7 @@ use crate::i18n::{Lang, Phrase};
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
+use ratatui::text::Text;
 use std::sync::OnceLock;
 
 /// The tutorial's parts, in its order; the menu groups scenarios by them.
@@ -166,10 +167,11 @@ pub struct Scenario {
 struct Lesson {
     /// One line, for `conlab list` and the menu.
     summary: &'static str,
-    /// A few paragraphs explaining what the user is seeing.
+    /// The lesson in Markdown (`assets/lessons/<id>.en.md`): the tutorial's section, what
+    /// the user is seeing, and the section's code, corrected.
     text: &'static str,
-    /// The text as [`Scenario::lesson_text`] gives it, made on first use.
-    reflowed: OnceLock<String>,
+    /// The text as [`Scenario::lesson_in`] gives it, rendered on first use.
+    rendered: OnceLock<Text<'static>>,
     compare: Option<Comparison>,
     highlights: &'static [&'static str],
     panel: Panel,
@@ -182,8 +184,9 @@ struct Lesson {
 struct Chinese {
     title: &'static str,
     summary: &'static str,
+    /// `assets/lessons/<id>.zh.md`.
     text: &'static str,
-    reflowed: OnceLock<String>,
+    rendered: OnceLock<Text<'static>>,
 }
 
 /// The comparison `c` and `conlab compare` open: one parameter and the values to put side by side.
@@ -236,7 +239,7 @@ impl Scenario {
             lesson: Some(Lesson {
                 summary,
                 text,
-                reflowed: OnceLock::new(),
+                rendered: OnceLock::new(),
                 compare: None,
                 highlights: &[],
                 panel: Panel::Highlights,
@@ -295,7 +298,7 @@ impl Scenario {
             title,
             summary,
             text,
-            reflowed: OnceLock::new(),
+            rendered: OnceLock::new(),
         });
         // The value replaced is None, with nothing to drop; const code cannot run a destructor.
         std::mem::forget(std::mem::replace(&mut self.lesson_mut().chinese, chinese));
@@ -318,13 +321,30 @@ impl Scenario {
         }
     }
 
-    /// The lesson in `lang` (English where there is no translation), reflowed as
-    /// [`Scenario::lesson_text`].
-    pub fn lesson_text_in(&self, lang: Lang) -> &str {
+    /// The lesson's Markdown in `lang` (English where there is no translation); a child has none.
+    pub fn lesson_text_in(&self, lang: Lang) -> &'static str {
         match (lang, self.chinese()) {
-            (Lang::Zh, Some(zh)) => zh.reflowed.get_or_init(|| reflow(zh.text)),
+            (Lang::Zh, Some(zh)) => zh.text,
             _ => self.lesson_text(),
         }
+    }
+
+    /// The lesson in `lang` as styled text (see [`crate::markdown`]), rendered once per
+    /// scenario and language: the panels that show it draw every frame. A child has none.
+    pub fn lesson_in(&self, lang: Lang) -> &Text<'static> {
+        static NONE: Text<'static> = Text {
+            lines: Vec::new(),
+            style: ratatui::style::Style::new(),
+            alignment: None,
+        };
+        let Some(lesson) = &self.lesson else {
+            return &NONE;
+        };
+        let (text, rendered) = match (lang, &lesson.chinese) {
+            (Lang::Zh, Some(zh)) => (zh.text, &zh.rendered),
+            _ => (lesson.text, &lesson.rendered),
+        };
+        rendered.get_or_init(|| crate::markdown::render(text))
     }
 
     fn chinese(&self) -> Option<&Chinese> {
@@ -345,13 +365,9 @@ impl Scenario {
         self.lesson.as_ref().map_or(self.title, |l| l.summary)
     }
 
-    /// The lesson with each paragraph on one line, so the terminal can wrap it to any width.
-    /// Reflowed once per scenario: the panels that show it draw every frame. A child has none.
-    pub fn lesson_text(&self) -> &str {
-        let Some(lesson) = &self.lesson else {
-            return "";
-        };
-        lesson.reflowed.get_or_init(|| reflow(lesson.text))
+    /// The lesson's Markdown in English; a child has none.
+    pub fn lesson_text(&self) -> &'static str {
+        self.lesson.as_ref().map_or("", |l| l.text)
     }
 
     /// Its natural comparison, if it has one.
@@ -368,15 +384,6 @@ impl Scenario {
     pub fn panel(&self) -> Panel {
         self.lesson.as_ref().map_or(Panel::Highlights, |l| l.panel)
     }
-}
-
-/// Each paragraph of `text` on one line, so the terminal can wrap it to any width.
-fn reflow(text: &str) -> String {
-    text.trim()
-        .split("\n\n")
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 /// Every built scenario, grouped in tutorial order.
@@ -456,16 +463,15 @@ mod tests {
     }
 
     #[test]
-    fn each_lesson_is_reflowed_once() {
+    fn each_lesson_is_rendered_once_per_language() {
         for s in all().iter().chain(INTERNAL) {
-            let text = s.lesson_text();
-            assert!(std::ptr::eq(text, s.lesson_text()), "{}", s.id);
-            assert!(
-                text.split("\n\n").all(|p| !p.contains('\n')),
-                "{}: {text:?}",
-                s.id
-            );
+            for lang in [Lang::En, Lang::Zh] {
+                let text = s.lesson_in(lang);
+                assert!(std::ptr::eq(text, s.lesson_in(lang)), "{}", s.id);
+            }
         }
+        assert!(PLAIN.lesson_in(Lang::En).lines.len() == 1);
+        assert!(CHILD.lesson_in(Lang::Zh).lines.is_empty());
     }
 
     fn nothing(_: &Probe) -> Result<Findings, String> {
@@ -511,7 +517,14 @@ mod tests {
             (DECLARED.title, DECLARED.summary()),
             ("Declared", "one line")
         );
-        assert_eq!(DECLARED.lesson_text(), "First paragraph.\n\nSecond.");
+        assert_eq!(DECLARED.lesson_text(), "First\nparagraph.\n\nSecond.");
+        let shown: Vec<String> = DECLARED
+            .lesson_in(Lang::En)
+            .lines
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["First paragraph.", "", "Second."]);
         assert_eq!(DECLARED.params, MODE);
         assert_eq!(
             DECLARED.compare(),

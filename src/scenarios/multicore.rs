@@ -22,8 +22,8 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "multicore",
     Group::Threads,
     "Multicore — threads, a GIL, processes",
-    "busy loops on every core: native threads fill them all, a GIL holds threads to one core, processes escape it",
-    include_str!("../../assets/lessons/multicore.md"),
+    "busy loops on every core as native threads, as threads behind a GIL, as processes: how many cores each keeps busy",
+    include_str!("../../assets/lessons/multicore.en.md"),
     &[
         Mode::spec(
             "mode",
@@ -59,6 +59,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "多核 — 线程、GIL、进程",
+    "每个核一个死循环：原生线程、受 GIL 约束的线程、进程——各自让几个核忙了起来",
+    include_str!("../../assets/lessons/multicore.zh.md"),
 )
 .with_compare("mode", &["threads", "gil", "processes"])
 .with_highlights(&[

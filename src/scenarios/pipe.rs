@@ -46,9 +46,14 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "Pipe — ping-pong between two processes",
     "two processes send 8 bytes back and forth over a duplex pipe: round-trip latency, and a context switch's cost",
-    include_str!("../../assets/lessons/pipe.md"),
+    include_str!("../../assets/lessons/pipe.en.md"),
     &[ROUNDS, PINNED_ROUNDS],
     run,
+)
+.with_chinese(
+    "Pipe — 两个进程之间来回传递",
+    "两个进程通过双向管道来回发送 8 个字节：往返延迟，以及一次上下文切换的代价",
+    include_str!("../../assets/lessons/pipe.zh.md"),
 )
 .with_compare("rounds", &["1000", "10000"])
 .with_highlights(&[

@@ -31,7 +31,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "Pool — more tasks than workers",
     "a pool of worker processes runs more tasks than it has workers: the extra task waits for a free worker",
-    include_str!("../../assets/lessons/pool.md"),
+    include_str!("../../assets/lessons/pool.en.md"),
     &[
         ParamSpec {
             key: "size",
@@ -65,6 +65,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "进程池 Pool — 任务比工作进程多",
+    "进程池里的工作进程要执行比自己更多的任务：多出来的任务要等一个空闲的工作进程",
+    include_str!("../../assets/lessons/pool.zh.md"),
 )
 .with_compare("size", &["1", "2", "4"])
 .with_highlights(&[

@@ -66,7 +66,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "Process — start a child, join it",
     "a child process runs a named function with arguments (spawn: conlab starts itself again), the parent joins it and reads its exit",
-    include_str!("../../assets/lessons/process.md"),
+    include_str!("../../assets/lessons/process.en.md"),
     &[
         ParamSpec {
             key: "name",
@@ -83,6 +83,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         CHILD_MS,
     ],
     run,
+)
+.with_chinese(
+    "Process — 启动子进程，join 等它结束",
+    "子进程带参数执行一个按名字指定的函数（spawn：conlab 再启动一次自己），父进程 join 它并读取它的退出状态",
+    include_str!("../../assets/lessons/process.zh.md"),
 )
 .with_compare("fail", &["none", "exit", "crash"])
 .with_highlights(&[

@@ -97,9 +97,14 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "Queue — a writer and a reader process",
     "a writer process puts items on a kernel message queue, a reader process gets them; the parent joins the writer and terminates the reader",
-    include_str!("../../assets/lessons/queue.md"),
+    include_str!("../../assets/lessons/queue.en.md"),
     &[MODE, ITEMS, MAX_DELAY, CAPACITY, COUNT, SEED],
     run,
+)
+.with_chinese(
+    "Queue — 一个写进程，一个读进程",
+    "写进程把数据放进内核消息队列，读进程取出；父进程 join 写进程，再强制终止读进程",
+    include_str!("../../assets/lessons/queue.zh.md"),
 )
 .with_compare("capacity", &["1", "10"])
 .with_highlights(&[

@@ -25,7 +25,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Processes,
     "subprocess — run a program",
     "an external program as a child: call waits for its exit code, communicate feeds its stdin and reads stdout and stderr",
-    include_str!("../../assets/lessons/subprocess.md"),
+    include_str!("../../assets/lessons/subprocess.en.md"),
     &[
         Mode::spec(
             "mode",
@@ -55,6 +55,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
         },
     ],
     run,
+)
+.with_chinese(
+    "subprocess — 运行外部程序",
+    "外部程序作为子进程：call 等待它的退出码，communicate 写入它的 stdin 并读取 stdout 和 stderr",
+    include_str!("../../assets/lessons/subprocess.zh.md"),
 )
 .with_compare("mode", &["call", "communicate"])
 .with_highlights(&[

@@ -21,7 +21,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Threads,
     "ThreadLocal — context without arguments",
     "each thread binds its own student and nested functions find it: thread-local storage vs a global map behind a lock",
-    include_str!("../../assets/lessons/thread-local.md"),
+    include_str!("../../assets/lessons/thread-local.en.md"),
     &[
         Mode::spec(
             "mode",
@@ -46,6 +46,11 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     ],
     run,
 )
+.with_chinese(
+    "ThreadLocal — 不用传参数的上下文",
+    "每个线程绑定自己的学生，层层调用的函数都能找到它：线程局部存储，对比加了锁的全局表",
+    include_str!("../../assets/lessons/thread-local.zh.md"),
+)
 .with_compare("mode", &["tls", "global-map"])
 .with_highlights(&[
     "lookups_per_sec",
@@ -55,15 +60,22 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     "wall_ms",
 ]);
 
-const STUDENTS: [&str; 8] = [
-    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi",
-];
+/// The tutorial's students, `aaron` and `ss`; more workers get numbered ones.
+const STUDENTS: [&str; 2] = ["aaron", "ss"];
 
 fn student(i: usize) -> String {
     STUDENTS
         .get(i)
         .map(|s| s.to_string())
         .unwrap_or_else(|| format!("Student-{i}"))
+}
+
+/// The tutorial's thread names, `Thread-A` and `Thread-B`, on to `Thread-Z`; then numbers.
+fn thread_name(worker: usize) -> String {
+    match u8::try_from(worker).ok().filter(|&w| w < 26) {
+        Some(w) => format!("Thread-{}", char::from(b'A' + w)),
+        None => format!("Thread-{worker}"),
+    }
 }
 
 thread_local! {
@@ -125,12 +137,14 @@ fn do_task(ctx: &Context, probe: &Probe, worker: usize) -> Option<usize> {
     greet(ctx, probe, worker)
 }
 
+/// Says which student this thread found, in the tutorial's words: `aaron in Thread-A`.
 fn greet(ctx: &Context, probe: &Probe, worker: usize) -> Option<usize> {
     let found = ctx.current();
     let tid = nix::unistd::gettid().as_raw();
+    let thread = thread_name(worker);
     match &found {
-        Some((_, name)) => probe.log(format!("Hello, {name} (in worker-{worker}, tid {tid})")),
-        None => probe.log(format!("worker-{worker} (tid {tid}) found no student")),
+        Some((_, name)) => probe.log(format!("{name} in {thread} (tid {tid})")),
+        None => probe.log(format!("{thread} (tid {tid}) found no student")),
     }
     found.map(|(i, _)| i)
 }
@@ -168,11 +182,12 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             let mut handles = Vec::new();
             for worker in 0..threads {
                 let (ctx, done, mismatches) = (&ctx, &done, &mismatches);
+                let name = thread_name(worker);
                 let handle = std::thread::Builder::new()
-                    .name(format!("worker-{worker}"))
+                    .name(name.clone())
                     .spawn_scoped(scope, move || {
-                        probe.thread_named(format!("worker-{worker}"));
-                        let _working = probe.span("lookups", format!("worker-{worker}"));
+                        probe.thread_named(name.clone());
+                        let _working = probe.span("lookups", name);
                         ctx.bind(worker);
                         let seen = process_student(ctx, probe, worker);
                         let mut wrong = 0;

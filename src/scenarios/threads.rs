@@ -1,5 +1,5 @@
 //! `threads` — starting, naming and joining threads: the main thread starts `thread-01`, which
-//! counts to five; unnamed threads get default names (Python's `Thread-N`; Rust's: none).
+//! counts to five; unnamed threads get default names (Python's `Thread-N (thr)`; Rust's: none).
 
 use super::{Findings, Group, Scenario};
 use crate::i18n::Text;
@@ -14,7 +14,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     Group::Threads,
     "Threads — start, name, join",
     "the main thread starts named and unnamed threads, each counts and reports its name and kernel TID, then joins them",
-    include_str!("../../assets/lessons/threads.md"),
+    include_str!("../../assets/lessons/threads.en.md"),
     &[
         ParamSpec {
             key: "threads",
@@ -46,8 +46,17 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     ],
     run,
 )
+.with_chinese(
+    "多线程 — 启动、命名、join",
+    "主线程启动有名字和没名字的线程，每个线程计数并报告自己的名字和内核 TID，最后逐个 join",
+    include_str!("../../assets/lessons/threads.zh.md"),
+)
 .with_compare("threads", &["1", "4"])
 .with_highlights(&["threads", "steps", "wall_ms"]);
+
+/// The function every thread runs, as the tutorial names it: since Python 3.10 a thread
+/// started without a name is named after its target too, `Thread-1 (thr)`.
+const TARGET: &str = "thr";
 
 /// How a thread is known: to Python, to Rust, and to the kernel.
 struct Names {
@@ -110,7 +119,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let names: Vec<Names> = probe.with_live(snapshot, || {
         std::thread::scope(|scope| {
             let mut handles = Vec::new();
-            // Python numbers only the threads it has to name itself: Thread-1, Thread-2, ...
+            // Python numbers only the threads it has to name itself: Thread-1 (thr), ...
             // An empty name counts as no name, as in Python.
             let mut unnamed = 0;
             let steps = &steps;
@@ -122,7 +131,10 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                     )
                 } else {
                     unnamed += 1;
-                    (std::thread::Builder::new(), format!("Thread-{unnamed}"))
+                    (
+                        std::thread::Builder::new(),
+                        format!("Thread-{unnamed} ({TARGET})"),
+                    )
                 };
                 let handle = builder
                     .spawn_scoped(scope, move || {
@@ -165,7 +177,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     notes.extend(names.iter().map(describe));
     if threads > 1 {
         notes.push(
-            "an unnamed thread is Thread-N to Python; Rust gives it no name, and the kernel shows the process's name"
+            "an unnamed thread is Thread-N (thr) to Python 3.10+ (Thread-N before); Rust gives it no name, and the kernel shows the process's name"
                 .to_string(),
         );
     }

@@ -89,7 +89,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     frame.render_widget(summary.scroll((scroll, 0)), top);
     // With room to spare, the lesson explains what the columns show.
     if rest.height >= 3 {
-        frame.render_widget(super::scenario::lesson_below(compare.scenario, lang), rest);
+        frame.render_widget(
+            super::scenario::lesson_below(compare.scenario, lang, rest.width),
+            rest,
+        );
     }
 }
 

@@ -147,7 +147,7 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => help::draw(frame, area, lang),
-        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), &mut state.lesson, lang),
+        Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), lang, &mut state.lesson),
         Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log, lang),
         Overlay::Form(form) => {
             // The main column down to the event log, for a form taller than the main area.

@@ -3,12 +3,13 @@
 use super::scroll::ScrollState;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::markdown;
 use crate::scenarios::Scenario;
-use crate::style::{DIM, breakable};
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 crate::phrases! {
     pub WORDS {
@@ -28,15 +29,16 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-/// The whole lesson over the screen, scrolled down `scroll` lines (kept within it).
+/// The whole lesson in `lang` over the screen, scrolled down `scroll` lines (kept within it).
 pub fn lesson(
     frame: &mut Frame,
     area: Rect,
     scenario: &Scenario,
-    scroll: &mut ScrollState,
     lang: Lang,
+    scroll: &mut ScrollState,
 ) {
-    let text = Paragraph::new(breakable(scenario.lesson_text_in(lang))).wrap(Wrap { trim: true });
+    let width = area.width.saturating_sub(2);
+    let text = Paragraph::new(markdown::wrap(scenario.lesson_in(lang), width));
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
     let title = WORDS

@@ -6,17 +6,16 @@ use crate::app::App;
 use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::markdown;
 use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
-use crate::style::{
-    DIM, LABEL, WRONG, breakable, breakable_lines, columns, metric, metric_label, pad,
-};
+use crate::style::{DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, pad};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 crate::phrases! {
@@ -91,18 +90,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if !output.is_empty() && rest.height >= 2 {
         draw_output_tail(frame, rest, output, lang);
     } else if rest.height >= 2 {
-        frame.render_widget(lesson_below(scenario, lang), rest);
+        frame.render_widget(lesson_below(scenario, lang, rest.width), rest);
     }
 }
 
-/// The lesson under a panel's figures, after a blank line. An English lesson is borrowed,
-/// not copied every frame; a Chinese one is given its places to break first.
-pub fn lesson_below(scenario: &Scenario, lang: Lang) -> Paragraph<'_> {
-    let mut text = Text::raw(breakable(scenario.lesson_text_in(lang)));
-    text.lines.insert(0, Line::default());
-    Paragraph::new(text)
-        .style(Style::new().fg(Color::Gray))
-        .wrap(Wrap { trim: true })
+/// The lesson in `lang` under a panel's figures, after a blank line, broken to `width`.
+pub fn lesson_below(scenario: &Scenario, lang: Lang, width: u16) -> Paragraph<'_> {
+    let mut lines = vec![Line::default()];
+    lines.extend(markdown::wrap(scenario.lesson_in(lang), width));
+    Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
