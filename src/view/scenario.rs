@@ -4,8 +4,8 @@
 use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
-use crate::panels::{self, PanelState};
 use crate::keymap::{self, Action, Context};
+use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
