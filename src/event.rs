@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::io;
 
 mod live_line;
+pub mod record;
 
 /// Bumped whenever an event changes shape; readers reject other versions.
 pub const EVENT_VERSION: u32 = 2;
