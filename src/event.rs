@@ -14,6 +14,7 @@ use crate::report::{Metrics, Report};
 use serde::{Deserialize, Serialize};
 use std::io;
 
+pub mod chrome;
 mod live_line;
 pub mod record;
 
