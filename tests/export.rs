@@ -314,6 +314,7 @@ fn check_pool(trace: &Trace, runner: u64, workers: &[u64]) {
     let unfinished: Vec<&Slice> = trace
         .slices
         .iter()
+        .filter(|s| s.pid == runner || workers.contains(&s.pid))
         .filter(|s| s.args.get("unfinished").is_some())
         .collect();
     assert!(
@@ -519,25 +520,44 @@ fn a_dashboard_session_exports_every_run_and_the_cpu() {
             t.contains("✓ done in") && t.contains(&seen)
         });
     }
+    // A third run, still going when the dashboard quits: it is cancelled, and what it said
+    // until it ended is in the recording too.
+    tui.send(ENTER);
+    tui.wait_for("run #3 started", |t| t.contains("run #3"));
     tui.send("q");
     tui.finish(true, false);
 
+    let text = std::fs::read_to_string(&recording).unwrap();
+    let third: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|item| item["run"] == 3)
+        .collect();
+    assert!(
+        third.iter().any(|i| i["item"] == "ended"),
+        "the run cancelled by quitting was recorded to its end: {third:#?}"
+    );
+    assert!(
+        third
+            .iter()
+            .any(|i| i["event"]["kind"] == "report" && i["event"]["report"]["cancelled"] == true),
+        "{third:#?}"
+    );
+
     let trace = checked(&export(&recording));
-    let runners = trace.pids_of("runner");
-    assert_eq!(runners.len(), 2, "{:?}", trace.processes);
-    for (run, runner) in (1..=2).zip(&runners) {
+    assert_eq!(trace.pids_of("runner").len(), 3, "{:?}", trace.processes);
+    for run in 1..=2 {
         let suffix = format!(" · run {run} pool");
-        let workers: Vec<u64> = trace
-            .pids_of("worker")
-            .into_iter()
-            .filter(|pid| trace.processes[pid].ends_with(&suffix))
-            .collect();
-        assert!(
-            trace.processes[runner].ends_with(&suffix),
-            "{:?}",
-            trace.processes
-        );
-        check_pool(&trace, *runner, &workers);
+        let of_run = |role: &str| -> Vec<u64> {
+            trace
+                .pids_of(role)
+                .into_iter()
+                .filter(|pid| trace.processes[pid].ends_with(&suffix))
+                .collect()
+        };
+        let runner = of_run("runner");
+        assert_eq!(runner.len(), 1, "{:?}", trace.processes);
+        check_pool(&trace, runner[0], &of_run("worker"));
     }
     let machine: Vec<u64> = trace
         .processes

@@ -189,6 +189,10 @@ where
     // cancelled first, so each runner ends what it started; killed only if it does not end
     // in time.
     RunnerHandle::end_all(handles.into_values(), REAP_TIMEOUT);
+    // What those runs said while they ended belongs in a recording of the session too.
+    for update in channels.runner_updates.try_iter() {
+        recorder.runner(&update);
+    }
     result
 }
 
