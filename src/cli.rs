@@ -237,10 +237,10 @@ fn dashboard(interval: u64, scenario: Option<&str>, record: Option<&Path>) -> Ex
             .unwrap_or(0),
         Some(Err(e)) => return usage_error(&e),
     };
-    let recorder = match record.map(|path| recorder(path, Source::Dashboard, Some(interval))) {
-        None => None,
-        Some(Ok(recorder)) => Some(recorder),
-        Some(Err(e)) => return usage_error(&e),
+    let recording = record.map(|path| recorder(path, Source::Dashboard, Some(interval)));
+    let recorder = match recording.transpose() {
+        Ok(recorder) => recorder,
+        Err(e) => return usage_error(&e),
     };
     match crate::tui::run_dashboard(interval, selected, recorder) {
         Ok(()) => ExitCode::SUCCESS,
@@ -279,10 +279,12 @@ fn run(id: &str, assignments: &[String], json: bool, record: Option<&Path>) -> E
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
-    let mut recorder = match record.map(|path| recorder(path, Source::Run, None)) {
-        None => None,
-        Some(Ok(recorder)) => Some(recorder),
-        Some(Err(e)) => return usage_error(&e),
+    let mut recorder = match record
+        .map(|path| recorder(path, Source::Run, None))
+        .transpose()
+    {
+        Ok(recorder) => recorder,
+        Err(e) => return usage_error(&e),
     };
     let signals = forward_ending_signals();
     let report = match run_one(scenario, &params, &signals, !json, recorder.as_mut()) {
@@ -294,7 +296,8 @@ fn run(id: &str, assignments: &[String], json: bool, record: Option<&Path>) -> E
     };
     let recorded = match (recorder.map(Recorder::finish), record) {
         (Some(Err(e)), Some(path)) => {
-            eprintln!("conlab: the recording to {} failed: {e}", path.display());
+            let path = path.display().to_string();
+            eprintln!("conlab: the recording to {} failed: {e}", printable(&path));
             false
         }
         _ => true,
@@ -360,14 +363,15 @@ fn export(recording: &Path, chrome_trace: &Path) -> ExitCode {
     let written = serde_json::to_writer(&mut out, &trace)
         .map_err(std::io::Error::from)
         .and_then(|()| out.flush());
+    let shown = chrome_trace.display().to_string();
     if let Err(e) = written {
-        eprintln!("conlab: writing {} failed: {e}", chrome_trace.display());
+        eprintln!("conlab: writing {} failed: {e}", printable(&shown));
         return ExitCode::from(FAILED);
     }
     let events = trace["traceEvents"].as_array().map_or(0, Vec::len);
     println!(
         "{}: {events} trace events; open it in ui.perfetto.dev or chrome://tracing",
-        chrome_trace.display()
+        printable(&shown)
     );
     ExitCode::SUCCESS
 }
