@@ -1,7 +1,9 @@
-//! The command line: the dashboard (default), `list`, `run`, `compare`, and the hidden runner
-//! mode (`run --events`) that the dashboard and the headless commands start as child processes.
+//! The command line: the dashboard (default), `list`, `run`, `compare`, `export`, and the
+//! hidden runner mode (`run --events`) that the dashboard and the headless commands start as
+//! child processes.
 
 use crate::event::Body;
+use crate::event::record::{self, Header, Recorder, Source};
 use crate::i18n::Lang;
 use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
@@ -11,6 +13,7 @@ use crate::signals::forward_ending_signals;
 use crate::text_safe::{QUOTE_CHARS, excerpt, printable, printable_lines, quoted};
 use clap::{Parser, Subcommand};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -37,6 +40,10 @@ pub struct Cli {
     /// Chinese). JSON is the same in both.
     #[arg(long, value_name = "LANG", global = true, value_parser = Lang::parse)]
     pub lang: Option<Lang>,
+    /// Record the dashboard session to FILE (JSON Lines): every event of every run, and the
+    /// CPU samples. `conlab export` turns it into a trace.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -55,6 +62,10 @@ pub enum Command {
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Record the run's events (its children's too) to FILE (JSON Lines); `conlab
+        /// export` turns it into a trace.
+        #[arg(long, value_name = "FILE", conflicts_with = "events")]
+        record: Option<PathBuf>,
         /// Runner mode: run in this process and write JSON Lines events to stdout.
         #[arg(long, hide = true)]
         events: bool,
@@ -78,6 +89,15 @@ pub enum Command {
         /// Print the comparison as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Export a recording (made with --record) as a trace to open in ui.perfetto.dev or
+    /// chrome://tracing.
+    Export {
+        /// The recording.
+        recording: PathBuf,
+        /// Write it as a Chrome trace (JSON trace event format) to this file.
+        #[arg(long, value_name = "OUT.json", required = true)]
+        chrome_trace: PathBuf,
     },
 }
 
@@ -132,11 +152,10 @@ fn clap_error(e: clap::Error) -> ExitCode {
     if matches!(
         e.kind(),
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
-    ) && !args
-        .first()
-        .is_some_and(|a| a.starts_with('-') || ["run", "list", "compare"].contains(&a.as_str()))
-    {
-        eprintln!("\ncommands: list, run, compare — or none, to open the dashboard");
+    ) && !args.first().is_some_and(|a| {
+        a.starts_with('-') || ["run", "list", "compare", "export"].contains(&a.as_str())
+    }) {
+        eprintln!("\ncommands: list, run, compare, export — or none, to open the dashboard");
     }
     code
 }
@@ -177,8 +196,18 @@ pub fn main() -> ExitCode {
         }
     }
     let lang = cli.lang.unwrap_or_else(Lang::from_env);
+    if cli.record.is_some() && cli.command.is_some() {
+        return usage_error(
+            "--record before a command records the dashboard; to record a run, put it after: conlab run <scenario> --record FILE",
+        );
+    }
     match cli.command {
-        None => dashboard(cli.interval, cli.scenario.as_deref(), lang),
+        None => dashboard(
+            cli.interval,
+            cli.scenario.as_deref(),
+            lang,
+            cli.record.as_deref(),
+        ),
         Some(Command::List) => {
             print!("{}", list_text(lang));
             ExitCode::SUCCESS
@@ -187,13 +216,14 @@ pub fn main() -> ExitCode {
             scenario,
             set,
             json,
+            record,
             events,
             role,
         }) => {
             if events {
                 runner_mode(&scenario, &set, &role)
             } else {
-                run(&scenario, &set, json, lang)
+                run(&scenario, &set, json, lang, record.as_deref())
             }
         }
         Some(Command::Compare {
@@ -202,11 +232,16 @@ pub fn main() -> ExitCode {
             set,
             json,
         }) => compare(&scenario, vary.as_deref(), &set, json, lang),
+        Some(Command::Export {
+            recording,
+            chrome_trace,
+        }) => export(&recording, &chrome_trace),
     }
 }
 
-/// Opens the dashboard, on `scenario` if one is named.
-fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang) -> ExitCode {
+/// Opens the dashboard, on `scenario` if one is named, speaking `lang`, recording to `record`
+/// if asked.
+fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang, record: Option<&Path>) -> ExitCode {
     let selected = match scenario.map(scenarios::find) {
         None => 0,
         Some(Ok(s)) => scenarios::all()
@@ -215,7 +250,12 @@ fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang) -> ExitCode {
             .unwrap_or(0),
         Some(Err(e)) => return usage_error(&e),
     };
-    match crate::tui::run_dashboard(interval, selected, lang) {
+    let recording = record.map(|path| recorder(path, Source::Dashboard, Some(interval)));
+    let recorder = match recording.transpose() {
+        Ok(recorder) => recorder,
+        Err(e) => return usage_error(&e),
+    };
+    match crate::tui::run_dashboard(interval, selected, lang, recorder) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conlab: {e}");
@@ -241,18 +281,45 @@ fn runner_mode(id: &str, assignments: &[String], role: &str) -> ExitCode {
     }
 }
 
-fn run(id: &str, assignments: &[String], json: bool, lang: Lang) -> ExitCode {
+/// A recording of this machine beginning now at `path`, or the message for exit code 2.
+fn recorder(path: &Path, source: Source, interval_ms: Option<u64>) -> Result<Recorder, String> {
+    let cores = usize::try_from(crate::params::cores()).unwrap_or(1);
+    Recorder::create(path, &Header::new(source, cores, interval_ms))
+}
+
+fn run(
+    id: &str,
+    assignments: &[String],
+    json: bool,
+    lang: Lang,
+    record: Option<&Path>,
+) -> ExitCode {
     let (scenario, params) = match resolve(id, assignments) {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
+    let mut recorder = match record
+        .map(|path| recorder(path, Source::Run, None))
+        .transpose()
+    {
+        Ok(recorder) => recorder,
+        Err(e) => return usage_error(&e),
+    };
     let signals = forward_ending_signals();
-    let report = match run_one(scenario, &params, &signals, !json) {
+    let report = match run_one(scenario, &params, &signals, !json, recorder.as_mut()) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("conlab: could not start the runner: {e}");
             return ExitCode::from(FAILED);
         }
+    };
+    let recorded = match (recorder.map(Recorder::finish), record) {
+        (Some(Err(e)), Some(path)) => {
+            let path = path.display().to_string();
+            eprintln!("conlab: the recording to {} failed: {e}", printable(&path));
+            false
+        }
+        _ => true,
     };
     if json {
         println!(
@@ -262,24 +329,70 @@ fn run(id: &str, assignments: &[String], json: bool, lang: Lang) -> ExitCode {
     } else {
         print!("{}", report.to_text(lang));
     }
-    if report.ok && !report.cancelled {
+    if report.ok && !report.cancelled && recorded {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)
     }
 }
 
-/// Runs one scenario in a runner; with `echo`, its log lines are printed as they arrive.
+/// Runs one scenario in a runner; with `echo`, its log lines are printed as they arrive;
+/// with a `recorder`, everything the runner says is recorded as it arrives.
 fn run_one(
     scenario: &Scenario,
     params: &Params,
     signals: &crossbeam_channel::Receiver<nix::sys::signal::Signal>,
     echo: bool,
+    mut recorder: Option<&mut Recorder>,
 ) -> std::io::Result<Report> {
-    let messages = runner::run_to_end(1, scenario.id, params, signals, |msg| {
-        forward(msg, echo, &mut std::io::stdout(), &mut std::io::stderr())
+    const RUN: runner::RunId = 1;
+    if let Some(recorder) = recorder.as_deref_mut() {
+        recorder.run_started(RUN, scenario.id, params.to_json());
+    }
+    let messages = runner::run_to_end(RUN, scenario.id, params, signals, |msg| {
+        forward(msg, echo, &mut std::io::stdout(), &mut std::io::stderr());
+        if let Some(recorder) = recorder.as_deref_mut() {
+            msg.record_to(RUN, recorder);
+        }
     })?;
     Ok(runner::final_report(scenario.id, params, &messages))
+}
+
+/// `conlab export FILE --chrome-trace OUT.json`: a path that cannot be opened or created is
+/// bad usage (2); a file that is not a recording this conlab reads fails (1), naming the line.
+fn export(recording: &Path, chrome_trace: &Path) -> ExitCode {
+    let file = match std::fs::File::open(recording) {
+        Ok(file) => file,
+        Err(e) => return usage_error(&format!("cannot read {}: {e}", recording.display())),
+    };
+    let read = match record::read(std::io::BufReader::new(file)) {
+        Ok(read) => read,
+        Err(e) => {
+            let path = recording.display();
+            eprintln!("conlab: {}", printable(&format!("{path}: {e}")));
+            return ExitCode::from(FAILED);
+        }
+    };
+    let trace = crate::event::chrome::export(&read, crate::lab::channel::WAITING_STEPS);
+    let out = match std::fs::File::create(chrome_trace) {
+        Ok(out) => out,
+        Err(e) => return usage_error(&format!("cannot write {}: {e}", chrome_trace.display())),
+    };
+    let mut out = std::io::BufWriter::new(out);
+    let written = serde_json::to_writer(&mut out, &trace)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.flush());
+    let shown = chrome_trace.display().to_string();
+    if let Err(e) = written {
+        eprintln!("conlab: writing {} failed: {e}", printable(&shown));
+        return ExitCode::from(FAILED);
+    }
+    let events = trace["traceEvents"].as_array().map_or(0, Vec::len);
+    println!(
+        "{}: {events} trace events; open it in ui.perfetto.dev or chrome://tracing",
+        printable(&shown)
+    );
+    ExitCode::SUCCESS
 }
 
 /// Passes on what a runner says, printable (a scenario's output may hold any byte): with
@@ -374,7 +487,7 @@ fn compare(
         if !json {
             eprintln!("running {} {}", scenario.id, printable(&params.summary()));
         }
-        match run_one(scenario, &params, &signals, false) {
+        match run_one(scenario, &params, &signals, false, None) {
             Ok(report) => {
                 let stop = report.cancelled;
                 runs.push(report);

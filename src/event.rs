@@ -14,7 +14,9 @@ use crate::report::{Metrics, Report};
 use serde::{Deserialize, Serialize};
 use std::io;
 
+pub mod chrome;
 mod live_line;
+pub mod record;
 
 /// Bumped whenever an event changes shape; readers reject other versions.
 pub const EVENT_VERSION: u32 = 2;

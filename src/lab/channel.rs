@@ -17,6 +17,10 @@ pub const PUT: &str = "put";
 pub const GET: &str = "get";
 pub const DEPTH: &str = "depth";
 
+/// Steps of an item's trip that begin before the item reaches them, and have it when they
+/// end: a get waits for an item put later (a trace orders a trip's steps by it).
+pub const WAITING_STEPS: &[&str] = &[GET];
+
 /// A channel whose items are too many to trace one by one (a rate run) is counted instead:
 /// the runner's metrics under these names (live and in the report).
 pub const ITEMS_PUT: &str = "items_put";

@@ -46,6 +46,18 @@ pub enum RunnerMsg {
     },
 }
 
+impl RunnerMsg {
+    /// Records what a recording keeps of the message: an event, or the runner's reaping.
+    pub fn record_to(&self, run: RunId, recorder: &mut crate::event::record::Recorder) {
+        match self {
+            RunnerMsg::Event(event) => recorder.event(run, event),
+            RunnerMsg::Exited { exit } => recorder.ended(run, *exit),
+            // Text for people, not part of the run's trace.
+            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunnerUpdate {
     pub run: RunId,

@@ -285,6 +285,9 @@ fn in_process(
     probe.with_live(snapshot, || busy_threads(probe, plan, gil, stats))
 }
 
+/// What a busy thread's span is (its whole loop, so a trace shows each thread's lane busy).
+pub const BUSY: &str = "busy";
+
 /// `stats.len()` busy threads, each named in the trace, until the plan's deadline.
 fn busy_threads(
     probe: &Probe,
@@ -298,6 +301,7 @@ fn busy_threads(
                 .name(format!("busy-{i}"))
                 .spawn_scoped(scope, move || {
                     probe.thread_named(format!("busy-{i}"));
+                    let _busy = probe.span(BUSY, "busy loop");
                     match plan.mode {
                         Mode::Gil => gil_worker(i, gil, s, plan, probe),
                         _ => free_worker(s, plan, probe),

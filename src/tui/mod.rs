@@ -4,8 +4,10 @@
 //! [`App::update`], carries out the effects and redraws at most ~20 times a second.
 
 mod modes;
+mod recorder;
 
 use crate::app::{App, Effect, Msg};
+use crate::event::record::Recorder;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::runner::{self, RunId, RunnerHandle, RunnerMsg, RunnerUpdate};
@@ -18,6 +20,7 @@ use crossterm::event::{self as term, Event, KeyEventKind, MouseButton, MouseEven
 use nix::sys::signal::Signal;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
+use recorder::SessionRecorder;
 use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
@@ -28,8 +31,14 @@ pub const FRAME: Duration = Duration::from_millis(50);
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Opens the dashboard, speaking `lang`, and runs it until the user quits or a signal ends it.
-pub fn run_dashboard(interval_ms: u64, selected: usize, lang: Lang) -> io::Result<()> {
+/// Opens the dashboard, speaking `lang`, and runs it until the user quits or a signal ends it;
+/// with a `recorder`, the session is recorded.
+pub fn run_dashboard(
+    interval_ms: u64,
+    selected: usize,
+    lang: Lang,
+    recorder: Option<Recorder>,
+) -> io::Result<()> {
     let signals = forward_dashboard_signals();
     if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
         return Err(io::Error::other(
@@ -44,12 +53,23 @@ pub fn run_dashboard(interval_ms: u64, selected: usize, lang: Lang) -> io::Resul
         modes::give_back();
         default_hook(info);
     }));
+    let mut recorder = SessionRecorder::new(recorder);
     let result = modes::take().and_then(|()| {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        event_loop(&mut terminal, interval_ms, selected, lang, signals)
+        event_loop(
+            &mut terminal,
+            interval_ms,
+            selected,
+            lang,
+            signals,
+            &mut recorder,
+        )
     });
     modes::give_back();
-    result
+    let recorded = recorder
+        .finish()
+        .map_err(|e| io::Error::other(format!("the recording stopped: {e}")));
+    result.and(recorded)
 }
 
 crate::phrases! {
@@ -144,6 +164,7 @@ fn event_loop<B: Backend>(
     selected: usize,
     lang: Lang,
     signals: Receiver<Signal>,
+    recorder: &mut SessionRecorder,
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -172,11 +193,22 @@ where
         runner_tx,
         signals,
     };
-    let result = drive(terminal, &mut app, &channels, &tracked, &mut handles);
+    let result = drive(
+        terminal,
+        &mut app,
+        &channels,
+        &tracked,
+        &mut handles,
+        recorder,
+    );
     // However the loop ended (quit, a signal, a terminal that went away), every run is
     // cancelled first, so each runner ends what it started; killed only if it does not end
     // in time.
     RunnerHandle::end_all(handles.into_values(), REAP_TIMEOUT);
+    // What those runs said while they ended belongs in a recording of the session too.
+    for update in channels.runner_updates.try_iter() {
+        recorder.runner(&update);
+    }
     result
 }
 
@@ -197,6 +229,7 @@ fn drive<B: Backend>(
     channels: &Channels,
     tracked: &Tracked,
     handles: &mut HashMap<RunId, RunnerHandle>,
+    recorder: &mut SessionRecorder,
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -236,11 +269,17 @@ where
                 None => continue,
             },
             recv(samples) -> sample => match sample {
-                Ok(sample) => Msg::Sample(sample),
+                Ok(sample) => {
+                    recorder.sample(&sample);
+                    Msg::Sample(sample)
+                }
                 Err(_) => continue,
             },
             recv(runner_updates) -> update => match update {
-                Ok(update) => Msg::Runner(update),
+                Ok(update) => {
+                    recorder.runner(&update);
+                    Msg::Runner(update)
+                }
                 Err(_) => continue,
             },
             recv(signals) -> signal => match signal {
@@ -283,6 +322,7 @@ where
                         runner_tx.clone(),
                     ) {
                         Ok(handle) => {
+                            recorder.run_started(id, run.scenario.id, &run.params);
                             app.runner_started(id, handle.pid);
                             handles.insert(id, handle);
                         }

@@ -223,8 +223,18 @@ impl Tui {
 
     /// As [`Tui::start`], with `env` added to the dashboard's environment.
     pub fn start_with(scenario: &str, cols: u16, rows: u16, env: &[(&str, &str)]) -> Tui {
+        Tui::launch(scenario, cols, rows, env, &[])
+    }
+
+    /// As [`Tui::start`], with `args` added to the dashboard's command line.
+    pub fn start_with_args(scenario: &str, cols: u16, rows: u16, args: &[&str]) -> Tui {
+        Tui::launch(scenario, cols, rows, &[], args)
+    }
+
+    fn launch(scenario: &str, cols: u16, rows: u16, env: &[(&str, &str)], args: &[&str]) -> Tui {
         let mut cmd = Tui::command(conlab().as_os_str());
         cmd.args(["--scenario", scenario]);
+        cmd.args(args);
         for (key, value) in env {
             cmd.env(key, value);
         }
