@@ -2,6 +2,7 @@
 //! mode (`run --events`) that the dashboard and the headless commands start as child processes.
 
 use crate::event::Body;
+use crate::i18n::Lang;
 use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
 use crate::report::{Comparison, Report};
 use crate::runner::{self, RunnerMsg};
@@ -252,7 +253,7 @@ fn run(id: &str, assignments: &[String], json: bool) -> ExitCode {
             serde_json::to_string(&report).expect("reports serialize")
         );
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text(Lang::En));
     }
     if report.ok && !report.cancelled {
         ExitCode::SUCCESS
@@ -387,7 +388,7 @@ fn compare(id: &str, vary: Option<&str>, assignments: &[String], json: bool) -> 
             serde_json::to_string(&comparison).expect("comparisons serialize")
         );
     } else {
-        print!("{}", comparison.to_text());
+        print!("{}", comparison.to_text(Lang::En));
     }
     if all_ok {
         ExitCode::SUCCESS

@@ -6,6 +6,7 @@ use super::status::short_status;
 use crate::app::App;
 use crate::app::compare::Compare;
 use crate::app::run::Run;
+use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
 use crate::style::{DIM, LABEL, WRONG, metric, metric_label, scroll_position};
@@ -24,7 +25,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     };
     let runs = runs_of(app, compare);
     let (table_area, summary_area) = split(area, compare);
-    let summary = summary(compare, &runs);
+    // English: the dashboard has no language of its own yet.
+    let summary = summary(compare, &runs, Lang::En);
     let (lines, overflow) = fit(&summary, summary_area);
     let scroll = scroll.settle(overflow, usize::from(summary_area.height));
     let mut block = Block::bordered()
@@ -130,7 +132,7 @@ fn table<'a>(compare: &Compare, runs: &[Option<&Run>]) -> Table<'a> {
 }
 
 /// The hyperfine-style summary once every variant is done, then each variant's verdicts.
-fn summary(compare: &Compare, runs: &[Option<&Run>]) -> Paragraph<'static> {
+fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'static> {
     let reports: Vec<Report> = runs
         .iter()
         .filter_map(|r| r.and_then(|r| r.report.clone()))
@@ -145,18 +147,18 @@ fn summary(compare: &Compare, runs: &[Option<&Run>]) -> Paragraph<'static> {
         };
         summary.push(Line::from(vec![
             Span::styled("Summary: ", LABEL),
-            Span::raw(comparison.summary_line()),
+            Span::raw(comparison.summary_line(lang)),
         ]));
     }
     for (value, run) in compare.values.iter().zip(runs) {
         for note in run
             .and_then(|r| r.report.as_ref())
-            .map(|r| r.notes.as_slice())
+            .map(|r| r.notes_in(lang))
             .unwrap_or_default()
         {
             summary.push(Line::from(vec![
                 Span::styled(format!("{value}: "), LABEL),
-                Span::raw(note.clone()),
+                Span::raw(note.to_string()),
             ]));
         }
     }
