@@ -377,7 +377,7 @@ fn verdict(m: &Measured) -> Text {
                 "only the GIL's holder runs, so the threads took turns on about one core although {free:.1} were free"
             ),
             format!(
-                "只有持有 GIL 的线程能运行，所以线程轮流执行，只用了大约一个核，尽管空闲的核有 {free:.1} 个"
+                "只有持有 GIL（全局解释器锁）的线程能运行，所以线程轮流执行，只用了大约一个核，尽管空闲的核有 {free:.1} 个"
             ),
         ),
         (Mode::Python, Shown::OneCore) => Text::new(
