@@ -1,7 +1,8 @@
-//! CPU accounting for scenarios: per-core busy time from `/proc/stat`, and the CPU time of the
-//! calling thread, so a report can say how busy each core was and how much CPU a thread used.
+//! CPU accounting for scenarios: per-core busy time from `/proc/stat`, the CPU time of the
+//! calling thread, and other programs' share of the machine during a run, so a report can say
+//! how busy each core was, how much CPU a thread used, and whether other load took cores.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Busy and total jiffies of each core at one moment.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,79 @@ impl CoreTimes {
                 }
             })
             .collect()
+    }
+}
+
+/// The machine's load from a moment on: how busy its cores were, and how much of that was
+/// this process and the children it reaped — the rest was other programs, which took cores
+/// from the run. Start it before the run's work, read it after its children are reaped.
+#[derive(Debug, Clone)]
+pub struct LoadWatch {
+    cores: CoreTimes,
+    own: Duration,
+    at: Instant,
+}
+
+/// The machine's busy cores over a stretch of time, split into the run's and everyone else's,
+/// in cores on average (1.0: one core busy the whole time).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadShare {
+    /// Cores `/proc/stat` lists.
+    pub cores: usize,
+    pub busy_cores: f64,
+    /// This process and its reaped children.
+    pub own_cores: f64,
+    /// Everything else on the machine: what it took from the run.
+    pub others_cores: f64,
+}
+
+impl LoadWatch {
+    pub fn start() -> LoadWatch {
+        LoadWatch {
+            cores: CoreTimes::now(),
+            own: crate::probe::cpu_time(),
+            at: Instant::now(),
+        }
+    }
+
+    /// The load from the start until now. `/proc/stat` counts in ticks (10 ms on most
+    /// kernels), so a run of a second or more reads to within a few hundredths of a core.
+    pub fn until_now(&self) -> LoadShare {
+        let own = crate::probe::cpu_time().saturating_sub(self.own);
+        LoadShare::between(
+            &self.cores,
+            &CoreTimes::now(),
+            own.as_secs_f64(),
+            self.at.elapsed().as_secs_f64(),
+        )
+    }
+}
+
+impl LoadShare {
+    /// From the cores' times at both ends and the run's own CPU seconds in `wall_secs`.
+    pub fn between(
+        before: &CoreTimes,
+        after: &CoreTimes,
+        own_secs: f64,
+        wall_secs: f64,
+    ) -> LoadShare {
+        let busy_cores: f64 = before
+            .busy_pct_until(after)
+            .iter()
+            .map(|pct| pct / 100.0)
+            .sum();
+        let own_cores = if wall_secs > 0.0 {
+            own_secs / wall_secs
+        } else {
+            0.0
+        };
+        LoadShare {
+            cores: before.0.len().min(after.0.len()),
+            busy_cores,
+            own_cores,
+            // The two clocks tick apart: a run alone on the machine may read a hair above it.
+            others_cores: (busy_cores - own_cores).max(0.0),
+        }
     }
 }
 
@@ -83,6 +157,38 @@ mod tests {
         let before = CoreTimes(vec![(10, 50)]);
         let after = CoreTimes(vec![(35, 100)]);
         assert_eq!(before.busy_pct_until(&after), vec![50.0]);
+    }
+
+    #[test]
+    fn others_are_the_busy_cores_the_run_did_not_use() {
+        // Two cores over one second: one fully busy, one half busy; the run used 0.9 s of CPU.
+        let before = CoreTimes(vec![(0, 0), (0, 0)]);
+        let after = CoreTimes(vec![(100, 100), (50, 100)]);
+        let share = LoadShare::between(&before, &after, 0.9, 1.0);
+        assert_eq!(share.cores, 2);
+        assert!((share.busy_cores - 1.5).abs() < 1e-9, "{share:?}");
+        assert!((share.own_cores - 0.9).abs() < 1e-9, "{share:?}");
+        assert!((share.others_cores - 0.6).abs() < 1e-9, "{share:?}");
+        // Alone on the machine, the clocks' skew never makes others negative.
+        let alone = LoadShare::between(&before, &after, 1.6, 1.0);
+        assert_eq!(alone.others_cores, 0.0);
+    }
+
+    #[test]
+    fn a_watch_sees_its_own_busy_loop_as_its_own() {
+        let began = Instant::now();
+        let watch = LoadWatch::start();
+        // 100 ms of this thread's CPU, however long a loaded machine takes to give it.
+        let spun = thread_cpu_time();
+        let mut x = 0u64;
+        while thread_cpu_time() - spun < Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let share = watch.until_now();
+        let wall = began.elapsed().as_secs_f64();
+        // The watch's wall time is within ours, and its CPU time holds at least our 100 ms.
+        assert!(share.own_cores >= 0.1 / wall, "{share:?} over {wall} s");
+        assert!(share.others_cores >= 0.0 && share.others_cores <= share.cores as f64);
     }
 
     #[test]

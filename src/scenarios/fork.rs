@@ -133,27 +133,79 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     metrics.set("wall_ms", wall_ms);
 
     let clean = exits.iter().filter(|e| e.success()).count();
-    let mut notes = vec![format!(
-        "fork() returned twice per call: the child's PID in the parent ({me}), 0 in each child; {clean} of {} children exited with code 0, and all were waited for",
-        forked.len()
-    )];
-    if let Some(us) = fork_us.first() {
-        notes.push(format!(
-            "the first fork() took {us:.0} µs in the parent (copying the page tables, not the memory: pages are shared until written)"
-        ));
-    }
-    if probe.cancelled() {
-        notes.push(
-            "cancelled: SIGTERM went to the runner's whole process group, children included, so they cut their stay short"
-                .to_string(),
-        );
-    }
     Ok(Findings {
         ok: clean == forked.len(),
         wall_ms,
         metrics,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes: notes(me, &exits, fork_us.first().copied(), probe.cancelled()),
     })
+}
+
+/// What the run shows: how many children the two returns of fork() made and how each ended,
+/// what the first fork() cost, and what a cancel did.
+fn notes(parent: u32, exits: &[Exit], first_fork_us: Option<f64>, cancelled: bool) -> Vec<Text> {
+    let n = exits.len();
+    let clean = exits.iter().filter(|e| e.success()).count();
+    // A child it could not wait for had already been ended with its group.
+    let waited = exits
+        .iter()
+        .filter(|e| **e != Exit::KilledWithGroup)
+        .count();
+    let mut notes = Vec::new();
+    if n == 0 {
+        notes.push(Text::new(
+            "no child was forked: the run ended before the first fork()",
+            "没有 fork 出子进程：第一次调用 fork() 之前运行就结束了",
+        ));
+    } else if n == 1 && clean == 1 {
+        notes.push(Text::new(
+            format!(
+                "fork() returned twice: the child's PID in the parent ({parent}), 0 in the child; the child exited with code 0 and was waited for"
+            ),
+            format!(
+                "fork() 返回了两次：在父进程（{parent}）里返回子进程的 PID，在子进程里返回 0；子进程以退出码 0 结束，并被父进程等待回收"
+            ),
+        ));
+    } else if clean == n {
+        notes.push(Text::new(
+            format!(
+                "fork() returned twice per call: the child's PID in the parent ({parent}), 0 in each child; all {n} children exited with code 0 and were waited for"
+            ),
+            format!(
+                "每次调用 fork() 都返回了两次：在父进程（{parent}）里返回子进程的 PID，在子进程里返回 0；{n} 个子进程都以退出码 0 结束，并且都被父进程等待回收了"
+            ),
+        ));
+    } else {
+        let others: Vec<String> = exits
+            .iter()
+            .filter(|e| !e.success())
+            .map(|e| e.to_string())
+            .collect();
+        let others = others.join(", ");
+        notes.push(Text::new(
+            format!(
+                "fork() returned each child's PID in the parent ({parent}); {clean} of {n} children saw 0 and exited with code 0, the others ended with {others}; {waited} of {n} were waited for"
+            ),
+            format!(
+                "fork() 在父进程（{parent}）里返回了每个子进程的 PID；{n} 个子进程中有 {clean} 个拿到 0 并以退出码 0 结束，其余的结束方式是 {others}；{n} 个中有 {waited} 个被父进程等待回收"
+            ),
+        ));
+    }
+    if let Some(us) = first_fork_us {
+        notes.push(Text::new(
+            format!(
+                "the first fork() took {us:.0} µs in the parent (copying the page tables, not the memory: pages are shared until written)"
+            ),
+            format!("第一次 fork() 在父进程里用了 {us:.0} µs（复制的是页表，不是内存：页面在被写入之前父子共享）"),
+        ));
+    }
+    if cancelled {
+        notes.push(Text::new(
+            "cancelled: SIGTERM went to the runner's whole process group, children included, so they cut their stay short",
+            "已取消：SIGTERM 发给了运行进程所在的整个进程组，子进程也收到了，于是提前结束",
+        ));
+    }
+    notes
 }
 
 /// The child's whole life after fork() returned 0 in it: announce itself, say who its parent
@@ -218,4 +270,67 @@ fn threads_of_this_process() -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(notes: &[Text]) -> String {
+        notes
+            .iter()
+            .map(|n| n.en.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A child that crashed or was never waited for does not count as a clean second return.
+    #[test]
+    fn children_that_did_not_exit_cleanly_are_not_called_clean() {
+        let exits = [Exit::Code(0), Exit::Signal(9), Exit::KilledWithGroup];
+        let text = all(&notes(10, &exits, Some(80.0), false));
+        assert!(
+            !text.contains("all 3 children exited with code 0"),
+            "{text}"
+        );
+        assert!(text.contains("1 of 3 children saw 0"), "{text}");
+        assert!(
+            text.contains("signal 9 (SIGKILL), killed with its group"),
+            "{text}"
+        );
+        assert!(text.contains("2 of 3 were waited for"), "{text}");
+        let text = all(&notes(10, &[Exit::Code(0); 2], Some(80.0), false));
+        assert!(
+            text.contains("all 2 children exited with code 0 and were waited for"),
+            "{text}"
+        );
+        let text = all(&notes(10, &[Exit::Code(0)], Some(80.0), false));
+        assert!(
+            text.contains("the child exited with code 0 and was waited for"),
+            "{text}"
+        );
+        let text = all(&notes(10, &[Exit::Code(1)], Some(80.0), false));
+        assert!(text.contains("0 of 1 children saw 0"), "{text}");
+    }
+
+    #[test]
+    fn no_child_no_claim_about_children() {
+        let text = all(&notes(10, &[], None, true));
+        assert!(!text.contains("returned twice"), "{text}");
+        assert!(text.contains("no child was forked"), "{text}");
+    }
+
+    #[test]
+    fn every_note_has_chinese() {
+        for exits in [
+            &[][..],
+            &[Exit::Code(0)],
+            &[Exit::Code(1)],
+            &[Exit::Code(0); 3],
+        ] {
+            for n in notes(10, exits, Some(50.0), true) {
+                assert!(n.is_translated(), "{n:?}");
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@ use super::{Findings, Group, Panel, Scenario};
 use crate::i18n::Text;
 use crate::lab::children;
 use crate::lab::control::{Control, Received};
-use crate::lab::cpu_stat::{CoreTimes, thread_cpu_time};
+use crate::lab::cpu_stat::{CoreTimes, LoadWatch, thread_cpu_time};
 use crate::lab::gil::Gil;
 use crate::lab::run_clock::{mono_ns, sleep_unless};
 use crate::params::{ParamKind, ParamSpec, choice_enum};
@@ -172,6 +172,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     };
     let cores_before = CoreTimes::now();
     let cpu_before = probe.cpu_ms();
+    let load = LoadWatch::start();
 
     let mut metrics = Metrics::default();
     let mut notes = Vec::new();
@@ -214,6 +215,8 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         0.0
     };
     let busy = cores_from.busy_pct_until(&CoreTimes::now());
+    // Over the whole run, after every worker was reaped: their CPU counts as the run's own.
+    let others_cores = load.until_now().others_cores;
 
     let mut report = Metrics::default();
     report.set("cpu_cores_used", cores_used);
@@ -233,29 +236,185 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     report.set("wall_ms", wall * 1000.0);
     report.set("cpu_ms", cpu_ms);
     report.set("workers", workers as u64);
+    report.set("others_cores", others_cores);
     for (i, b) in busy.iter().enumerate() {
         report.set(&format!("core_{i}_busy_pct"), *b);
     }
     for (name, value) in metrics.iter() {
         report.set(name, value);
     }
-    notes.insert(0, verdict(mode, workers, cores_used, busy.len()));
+    let measured = Measured {
+        mode,
+        workers,
+        cores: busy.len(),
+        cores_used,
+        others_cores,
+    };
+    notes.insert(0, verdict(&measured));
     Ok(Findings {
         ok: true,
         wall_ms: wall * 1000.0,
         metrics: report,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes,
     })
 }
 
-fn verdict(mode: Mode, workers: usize, cores_used: f64, cores: usize) -> String {
-    let what = match mode {
-        Mode::Threads => "native threads run truly in parallel",
-        Mode::Gil => "only the GIL's holder runs, so the threads take turns on about one core",
-        Mode::Processes => "each process has its own GIL, so they run in parallel",
-        Mode::Python => "real CPython threads share one GIL",
+/// Cores used on average above which loops must have run at the same moment (CPU time beyond
+/// wall time), with a margin for the two clocks.
+const MORE_THAN_ONE_CORE: f64 = 1.1;
+/// A run that used this share of the cores its loops could use filled them.
+const FILLED: f64 = 0.85;
+/// Free cores below which one core's worth could be the machine's limit as well as a GIL's.
+const ENOUGH_FREE: f64 = 1.5;
+/// Other programs' load worth a mention, in cores.
+const OTHERS_MATTER: f64 = 0.2;
+
+/// The figures a verdict is drawn from.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    mode: Mode,
+    workers: usize,
+    /// The machine's cores.
+    cores: usize,
+    cores_used: f64,
+    /// What other programs kept busy meanwhile (see [`crate::lab::cpu_stat::LoadWatch`]).
+    others_cores: f64,
+}
+
+/// What the figures show about the loops, whatever the mode was meant to show.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shown {
+    /// More CPU time than wall time: loops ran at the same moment; `filled`: on every core
+    /// they could use.
+    Parallel { filled: bool },
+    /// About one core, though more were free.
+    OneCore,
+    /// One loop, or one core: there was nothing to run beside.
+    NothingBeside,
+    /// About one core, with too few free to tell why: other programs took the rest.
+    Crowded,
+}
+
+impl Measured {
+    /// Cores the loops could have used at most.
+    fn possible(&self) -> usize {
+        self.workers.min(self.cores)
+    }
+
+    fn free(&self) -> f64 {
+        (self.cores as f64 - self.others_cores).max(0.0)
+    }
+
+    fn shown(&self) -> Shown {
+        if self.possible() < 2 {
+            Shown::NothingBeside
+        } else if self.cores_used > MORE_THAN_ONE_CORE {
+            Shown::Parallel {
+                filled: self.cores_used >= FILLED * self.possible() as f64,
+            }
+        } else if self.free() < ENOUGH_FREE {
+            Shown::Crowded
+        } else {
+            Shown::OneCore
+        }
+    }
+}
+
+/// `2 busy loops used 1.93 of 2 cores: …` — what this run's figures show, in both languages,
+/// and other programs' load when it took enough to matter.
+fn verdict(m: &Measured) -> Text {
+    let (used, cores, workers) = (m.cores_used, m.cores, m.workers);
+    let (possible, free, others) = (m.possible(), m.free(), m.others_cores);
+    let head = Text::new(
+        format!("{workers} busy loops used {used:.2} of {cores} cores: "),
+        format!("{workers} 个死循环用了 {cores} 个核中的 {used:.2} 个："),
+    );
+    let shown = m.shown();
+    let what = match (m.mode, shown) {
+        (_, Shown::NothingBeside) if workers < 2 => Text::new(
+            "a single loop uses one core at most, so nothing here can run beside it",
+            "只有一个死循环，最多只能用一个核，这次运行显示不出并行，也显示不出 GIL",
+        ),
+        (_, Shown::NothingBeside) => Text::new(
+            "this machine has one core, so no two loops can run at the same moment",
+            "这台机器只有一个核，任何两个循环都不可能同时运行",
+        ),
+        (Mode::Threads, Shown::Parallel { filled: true }) => Text::new(
+            "native threads ran in parallel, each on a core of its own",
+            "原生线程真正并行执行，各占一个核",
+        ),
+        (Mode::Processes, Shown::Parallel { filled: true }) => Text::new(
+            "each process has its own GIL, so they ran in parallel, each on a core of its own",
+            "每个进程有各自独立的 GIL，所以它们并行执行，各占一个核",
+        ),
+        (Mode::Threads | Mode::Processes, Shown::Parallel { filled: false }) => Text::new(
+            format!(
+                "more than one core at once, so they ran in parallel, though short of the {possible} cores they could fill"
+            ),
+            format!("同一时刻用了不止一个核，说明它们在并行执行，但没有占满能用的 {possible} 个核"),
+        ),
+        (Mode::Threads | Mode::Processes, Shown::OneCore) => Text::new(
+            format!(
+                "they ran on about one core although {free:.1} were free: this run does not show them side by side"
+            ),
+            format!(
+                "它们只用了大约一个核，而空闲的核有 {free:.1} 个：这次运行没有显示出它们同时执行"
+            ),
+        ),
+        (Mode::Threads | Mode::Processes, Shown::Crowded) => Text::new(
+            format!(
+                "inconclusive: other programs kept {others:.2} cores busy, leaving about {free:.1} — too few to show loops side by side"
+            ),
+            format!(
+                "无法判断：其他程序占用了 {others:.2} 个核，只剩约 {free:.1} 个，不足以显示多个循环同时执行"
+            ),
+        ),
+        (Mode::Gil, Shown::Parallel { .. }) => Text::new(
+            "more than one core at once: these threads were not held to one core, which a GIL would do",
+            "同一时刻用了不止一个核：这些线程并没有被限制在一个核上，而 GIL 会这样限制",
+        ),
+        (Mode::Python, Shown::Parallel { .. }) => Text::new(
+            "more than one core at once: this interpreter did not hold its threads to one core with a GIL",
+            "同一时刻用了不止一个核：这个解释器并没有用 GIL 把线程限制在一个核上",
+        ),
+        (Mode::Gil, Shown::OneCore) => Text::new(
+            format!(
+                "only the GIL's holder runs, so the threads took turns on about one core although {free:.1} were free"
+            ),
+            format!(
+                "只有持有 GIL（全局解释器锁）的线程能运行，所以线程轮流执行，只用了大约一个核，尽管空闲的核有 {free:.1} 个"
+            ),
+        ),
+        (Mode::Python, Shown::OneCore) => Text::new(
+            format!(
+                "real CPython threads took turns under their GIL on about one core although {free:.1} were free"
+            ),
+            format!(
+                "真正的 CPython 线程在 GIL 下轮流执行，只用了大约一个核，尽管空闲的核有 {free:.1} 个"
+            ),
+        ),
+        (Mode::Gil | Mode::Python, Shown::Crowded) => Text::new(
+            format!(
+                "inconclusive: other programs kept {others:.2} cores busy, leaving about {free:.1}, so one core's worth may be the machine's limit as much as the GIL's"
+            ),
+            format!(
+                "无法判断：其他程序占用了 {others:.2} 个核，只剩约 {free:.1} 个，只用一个核既可能是 GIL 的限制，也可能是机器的限制"
+            ),
+        ),
     };
-    format!("{workers} busy loops used {cores_used:.2} of {cores} cores: {what}")
+    // Crowded says it already; elsewhere other load explains a shortfall, or shows it did not.
+    let meanwhile = if others >= OTHERS_MATTER && shown != Shown::Crowded {
+        Text::new(
+            format!("; other programs kept {others:.2} cores busy meanwhile"),
+            format!("；其间其他程序占用了 {others:.2} 个核"),
+        )
+    } else {
+        Text::default()
+    };
+    Text::new(
+        format!("{}{}{}", head.en, what.en, meanwhile.en),
+        format!("{}{}{}", head.zh, what.zh, meanwhile.zh),
+    )
 }
 
 /// Threads or GIL mode: `workers` threads in this process, live figures every 100 ms.
@@ -408,7 +567,7 @@ struct Window {
 /// Processes mode: one child conlab per worker, each a single thread with a GIL of its own.
 /// All are started first and wait; then one go releases them together, so `seconds` is the
 /// window they all run, however long starting hundreds of them took.
-fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<Window, String> {
+fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<Text>) -> Result<Window, String> {
     let p = probe.params();
     let assignments = vec![
         format!("switch_interval_ms={}", p.int("switch_interval_ms")),
@@ -514,9 +673,15 @@ fn in_children(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<Wi
                 window.ran += 1;
             }
             _ if probe.cancelled() => {}
-            _ => notes.push(format!(
-                "worker {} ended ({}) without running its window",
-                end.pid, end.exit
+            _ => notes.push(Text::new(
+                format!(
+                    "worker {} ended ({}) without running its window",
+                    end.pid, end.exit
+                ),
+                format!(
+                    "工作进程 {} 没有跑完它的时段就结束了（{}）",
+                    end.pid, end.exit
+                ),
             )),
         }
     }
@@ -579,7 +744,7 @@ fn work(probe: &Probe) -> Result<Findings, String> {
 }
 
 /// Python mode: the shipped script in real CPython threads; its CPU is measured once reaped.
-fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<u64, String> {
+fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<Text>) -> Result<u64, String> {
     use std::process::{Command, Stdio};
     let seconds = plan
         .deadline
@@ -648,10 +813,136 @@ fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<String>) -> Result<u64,
         )
     })?;
     if let Some(version) = result.get("python").and_then(|v| v.as_str()) {
-        notes.push(format!(
-            "CPython {version}, switch interval {} s",
-            result["switch_interval_s"]
+        let interval = &result["switch_interval_s"];
+        notes.push(Text::new(
+            format!("CPython {version}, switch interval {interval} s"),
+            format!("CPython {version}，线程切换间隔 {interval} 秒"),
         ));
     }
     Ok(result.get("ops").and_then(|v| v.as_u64()).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run of `workers` loops on a 2-core machine.
+    fn measured(mode: Mode, workers: usize, cores_used: f64, others_cores: f64) -> Text {
+        verdict(&Measured {
+            mode,
+            workers,
+            cores: 2,
+            cores_used,
+            others_cores,
+        })
+    }
+
+    /// The verdict claims the loops ran at the same moment on different cores.
+    fn claims_parallel(verdict: &str) -> bool {
+        verdict.contains("in parallel")
+    }
+
+    /// The verdict claims the loops were held to one core, as a GIL holds them.
+    fn claims_one_core(verdict: &str) -> bool {
+        verdict.contains("turns") || verdict.contains("about one core")
+    }
+
+    #[test]
+    fn threads_that_used_one_core_are_not_called_parallel() {
+        for mode in [Mode::Threads, Mode::Processes] {
+            let v = measured(mode, 2, 1.02, 0.0);
+            assert!(!claims_parallel(&v.en), "{v:?}");
+            assert!(
+                v.en.contains("about one core although 2.0 were free"),
+                "{v:?}"
+            );
+            assert!(!v.zh.contains("并行执行"), "{v:?}");
+        }
+        // Filled and half-filled are both parallel; only filled says a core each.
+        let v = measured(Mode::Threads, 2, 1.96, 0.0);
+        assert!(
+            claims_parallel(&v.en) && v.en.contains("each on a core"),
+            "{v:?}"
+        );
+        let v = measured(Mode::Threads, 2, 1.4, 0.0);
+        assert!(
+            claims_parallel(&v.en) && !v.en.contains("each on a core"),
+            "{v:?}"
+        );
+        assert!(v.en.contains("short of the 2 cores"), "{v:?}");
+    }
+
+    #[test]
+    fn a_gil_run_that_used_two_cores_is_not_called_gil_bound() {
+        for mode in [Mode::Gil, Mode::Python] {
+            let v = measured(mode, 2, 1.9, 0.0);
+            assert!(!claims_one_core(&v.en), "{v:?}");
+            assert!(!v.zh.contains("轮流"), "{v:?}");
+            let v = measured(mode, 2, 0.99, 0.0);
+            assert!(claims_one_core(&v.en), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn one_loop_shows_neither_parallelism_nor_a_gil() {
+        for mode in [Mode::Threads, Mode::Gil, Mode::Processes, Mode::Python] {
+            let v = measured(mode, 1, 1.0, 0.0);
+            assert!(!claims_parallel(&v.en) && !claims_one_core(&v.en), "{v:?}");
+        }
+        let one_core = verdict(&Measured {
+            mode: Mode::Threads,
+            workers: 4,
+            cores: 1,
+            cores_used: 1.0,
+            others_cores: 0.0,
+        });
+        assert!(
+            one_core.en.contains("this machine has one core"),
+            "{one_core:?}"
+        );
+    }
+
+    /// Seen on a shared machine: threads used 1.11 cores while others kept 0.88 busy.
+    #[test]
+    fn other_load_that_took_the_cores_makes_a_run_inconclusive() {
+        for mode in [Mode::Threads, Mode::Gil, Mode::Processes, Mode::Python] {
+            let v = measured(mode, 2, 0.97, 0.95);
+            assert!(
+                v.en.contains("inconclusive: other programs kept 0.95 cores busy"),
+                "{v:?}"
+            );
+            assert!(!claims_parallel(&v.en) && !claims_one_core(&v.en), "{v:?}");
+            assert!(v.zh.contains("无法判断"), "{v:?}");
+        }
+        // Parallel all the same: the load is mentioned, as what kept it from filling the cores.
+        let v = measured(Mode::Threads, 2, 1.15, 0.88);
+        assert!(claims_parallel(&v.en), "{v:?}");
+        assert!(
+            v.en.ends_with("; other programs kept 0.88 cores busy meanwhile"),
+            "{v:?}"
+        );
+        // A trace of other load is not worth a word.
+        let v = measured(Mode::Threads, 2, 1.97, 0.05);
+        assert!(!v.en.contains("other programs"), "{v:?}");
+    }
+
+    #[test]
+    fn every_verdict_keeps_its_figures_and_has_chinese() {
+        for mode in [Mode::Threads, Mode::Gil, Mode::Processes, Mode::Python] {
+            for (workers, used, others) in
+                [(2, 1.9, 0.0), (2, 1.0, 0.0), (2, 1.0, 1.0), (1, 1.0, 0.5)]
+            {
+                let v = measured(mode, workers, used, others);
+                assert!(
+                    v.en.starts_with(&format!("{workers} busy loops used {used:.2} of 2 cores: ")),
+                    "{v:?}"
+                );
+                assert!(
+                    v.zh.contains(&format!("{used:.2}")) && v.is_translated(),
+                    "{v:?}"
+                );
+                assert!(!v.zh.is_ascii(), "{v:?}");
+            }
+        }
+    }
 }

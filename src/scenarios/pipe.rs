@@ -155,30 +155,41 @@ fn run(probe: &Probe) -> Result<Findings, String> {
             for (name, value) in r.metrics.iter().filter(|(n, _)| *n != "wall_ms") {
                 m.set(name, value);
             }
-            notes.extend(r.notes.iter().cloned());
+            notes.extend(r.note_texts());
             true
         }
         Some(r) => {
-            notes.push(format!(
-                "ping failed: {}",
-                r.error.as_deref().unwrap_or("see its notes")
-            ));
+            notes.push(match r.error.as_deref() {
+                Some(error) => Text::new(
+                    format!("ping failed: {error}"),
+                    format!("ping 进程失败：{error}"),
+                ),
+                None => Text::new("ping failed: see its notes", "ping 进程失败：见它的说明"),
+            });
             false
         }
         None => {
-            notes.push(format!("ping ended ({}) without a report", ping_end.exit));
+            let exit = ping_end.exit;
+            notes.push(Text::new(
+                format!("ping ended ({exit}) without a report"),
+                format!("ping 进程结束了（{exit}），没有留下报告"),
+            ));
             false
         }
     };
     m.set("wall_ms", wall_ms);
     if !pong_end.exit.success() {
-        notes.push(format!("pong ended with {}", pong_end.exit));
+        let exit = pong_end.exit;
+        notes.push(Text::new(
+            format!("pong ended with {exit}"),
+            format!("pong 进程以 {exit} 结束"),
+        ));
     }
     Ok(Findings {
         ok: ok && pong_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes,
     })
 }
 
@@ -264,7 +275,10 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
                     round_trips(&mut stream, WARM_UP, None, &done, probe)?;
                     round_trips(&mut stream, pinned, Some(&mut on_one_cpu), &done, probe)?;
                 }
-                Err(e) => notes.push(format!("no context-switch figure: could not pin ({e})")),
+                Err(e) => notes.push(Text::new(
+                    format!("no context-switch figure: could not pin ({e})"),
+                    format!("没有上下文切换的数据：无法把两个进程绑定到同一个 CPU（{e}）"),
+                )),
             }
         }
         Ok(secs)
@@ -275,12 +289,19 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
     if let Some(l) = free.summary() {
         l.add_to(&mut m, "rtt");
         m.set("round_trips_per_sec", n as f64 / measured_secs.max(1e-9));
-        notes.push(format!(
-            "{} round trips of 8 bytes over a socketpair: median {:.1} µs, p99 {:.1} µs, worst {:.1} µs",
-            group_thousands(n as i64),
+        let rounds = group_thousands(n as i64);
+        let (p50, p99, max) = (
             l.p50_ns as f64 / 1e3,
             l.p99_ns as f64 / 1e3,
-            l.max_ns as f64 / 1e3
+            l.max_ns as f64 / 1e3,
+        );
+        notes.push(Text::new(
+            format!(
+                "{rounds} round trips of 8 bytes over a socketpair: median {p50:.1} µs, p99 {p99:.1} µs, worst {max:.1} µs"
+            ),
+            format!(
+                "经 socketpair 往返 8 字节共 {rounds} 次：中位数 {p50:.1} µs，p99 {p99:.1} µs，最慢 {max:.1} µs"
+            ),
         ));
     }
     if let (Some(cpu), Some(l)) = (cpu, on_one_cpu.summary()) {
@@ -288,9 +309,14 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         let switch_us = l.p50_ns as f64 / 2e3;
         m.set("context_switch_us", (switch_us * 1000.0).round() / 1000.0);
         m.set("pinned_cpu", cpu as u64);
-        notes.push(format!(
-            "both pinned to CPU {cpu}: a round trip is 2 context switches + 2 writes + 2 reads, median {:.1} µs, so one switch costs at most {switch_us:.1} µs here",
-            l.p50_ns as f64 / 1e3
+        let p50 = l.p50_ns as f64 / 1e3;
+        notes.push(Text::new(
+            format!(
+                "both pinned to CPU {cpu}: a round trip is 2 context switches + 2 writes + 2 reads, median {p50:.1} µs, so one switch costs at most {switch_us:.1} µs here"
+            ),
+            format!(
+                "两个进程都绑定在 CPU {cpu} 上：一次往返 = 2 次上下文切换 + 2 次写 + 2 次读，中位数 {p50:.1} µs，所以在这台机器上一次切换最多花 {switch_us:.1} µs"
+            ),
         ));
     }
     m.set("wall_ms", started.elapsed().as_secs_f64() * 1000.0);
@@ -298,7 +324,7 @@ fn ping(probe: &Probe) -> Result<Findings, String> {
         ok: true,
         wall_ms: started.elapsed().as_secs_f64() * 1000.0,
         metrics: m,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes,
     })
 }
 

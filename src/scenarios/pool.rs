@@ -160,7 +160,8 @@ struct Pool<'a> {
     records: Vec<Record>,
     closed: bool,
     progress: &'a Progress,
-    problems: Vec<String>,
+    /// What went wrong, said in both languages as it happened.
+    problems: Vec<Text>,
 }
 
 impl<'a> Pool<'a> {
@@ -256,9 +257,10 @@ impl<'a> Pool<'a> {
             match slot.channel.as_ref().expect("checked").send(&order) {
                 Ok(()) => slot.busy = Some(task.id),
                 Err(e) => {
-                    self.problems.push(format!(
-                        "worker {} could not be given task {}: {e}",
-                        slot.worker.pid, task.id
+                    let (pid, id) = (slot.worker.pid, task.id);
+                    self.problems.push(Text::new(
+                        format!("worker {pid} could not be given task {id}: {e}"),
+                        format!("无法把任务 {id} 交给工作进程 {pid}：{e}"),
                     ));
                     slot.channel = None;
                     self.queue.push_front(task);
@@ -278,8 +280,10 @@ impl<'a> Pool<'a> {
     fn join(&mut self) {
         while self.unfinished() && !self.probe.cancelled() {
             if self.slots.iter().all(|s| s.channel.is_none()) {
-                self.problems
-                    .push("every worker is gone; tasks were left undone".to_string());
+                self.problems.push(Text::new(
+                    "every worker is gone; tasks were left undone",
+                    "工作进程全都不在了，还有任务没做完",
+                ));
                 return;
             }
             let ready: Vec<usize> = {
@@ -320,17 +324,21 @@ impl<'a> Pool<'a> {
             Ok(Received::Nothing) => return,
             Ok(Received::Closed) => {
                 if let Some(task) = slot.busy.take() {
-                    self.problems.push(format!(
-                        "worker {} ended during task {task}",
-                        slot.worker.pid
+                    let pid = slot.worker.pid;
+                    self.problems.push(Text::new(
+                        format!("worker {pid} ended during task {task}"),
+                        format!("工作进程 {pid} 在执行任务 {task} 时结束了"),
                     ));
                 }
                 slot.channel = None;
                 return;
             }
             Err(e) => {
-                self.problems
-                    .push(format!("worker {}: {e}", slot.worker.pid));
+                let pid = slot.worker.pid;
+                self.problems.push(Text::new(
+                    format!("worker {pid}: {e}"),
+                    format!("工作进程 {pid}：{e}"),
+                ));
                 return;
             }
         };
@@ -373,8 +381,11 @@ impl<'a> Pool<'a> {
         for slot in self.slots.drain(..) {
             let end = join::join(slot.worker, self.probe);
             if !end.exit.success() && !cancelled {
-                self.problems
-                    .push(format!("worker {} ended with {}", end.pid, end.exit));
+                let (pid, exit) = (end.pid, end.exit);
+                self.problems.push(Text::new(
+                    format!("worker {pid} ended with {exit}"),
+                    format!("工作进程 {pid} 以 {exit} 结束"),
+                ));
             }
         }
     }
@@ -494,16 +505,20 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     let mut notes = vec![verdict(&records, size)];
     match &refusal {
-        Some(e) => notes.push(format!(
-            "after close(), adding a task failed as it should: {e}"
+        Some(e) => notes.push(Text::new(
+            format!("after close(), adding a task failed as it should: {e}"),
+            "close() 之后再添加任务失败了，本该如此：进程池已关闭（Python 会抛出 ValueError: Pool not running）",
         )),
-        None => notes.push("after close(), adding a task was NOT refused".to_string()),
+        None => notes.push(Text::new(
+            "after close(), adding a task was NOT refused",
+            "close() 之后添加任务竟然没有被拒绝",
+        )),
     }
     if records.len() > TASK_METRICS {
-        notes.push(format!(
-            "per-task metrics cover tasks 0–{} (a report is one event line under 4096 bytes); the timeline shows all {}",
-            TASK_METRICS - 1,
-            records.len()
+        let (last, all) = (TASK_METRICS - 1, records.len());
+        notes.push(Text::new(
+            format!("per-task metrics cover tasks 0–{last} (a report is one event line under 4096 bytes); the timeline shows all {all}"),
+            format!("报告里只有任务 0–{last} 的逐项数据（一份报告是一行不超过 4096 字节的事件）；时间线上显示全部 {all} 个"),
         ));
     }
     notes.extend(pool.problems.iter().cloned());
@@ -511,7 +526,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         ok: done == records.len() && pool.problems.is_empty() && refusal.is_some(),
         wall_ms,
         metrics: m,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes,
     })
 }
 
@@ -519,24 +534,45 @@ fn round(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-/// Which task waited longest, for how long, and whose end freed its worker.
-fn verdict(records: &[Record], size: usize) -> String {
+/// Which task waited longest, for how long, and whose end freed its worker — or that no task
+/// waited, or that one was still waiting when the run ended.
+fn verdict(records: &[Record], size: usize) -> Text {
+    let tasks = records.len();
+    let ran = records.iter().filter(|r| r.start_ms.is_some()).count();
+    if ran == 0 {
+        return Text::new(
+            format!(
+                "no task ran: {tasks} submitted to {size} workers, and the run ended before any began"
+            ),
+            format!("没有任务运行：{tasks} 个任务提交给 {size} 个工作进程，运行结束前一个也没开始"),
+        );
+    }
+    if let Some((id, _)) = records
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r.waited && r.start_ms.is_none())
+    {
+        return Text::new(
+            format!(
+                "task {id} was still waiting for a free worker when the run ended: {ran} of {tasks} tasks had started on {size} workers"
+            ),
+            format!(
+                "运行结束时任务 {id} 仍在等待空闲的工作进程：{tasks} 个任务中只有 {ran} 个在 {size} 个工作进程上开始了"
+            ),
+        );
+    }
+    let wait = |r: &Record| r.start_ms.unwrap_or(0.0) - r.queued_ms;
     let waited: Vec<(usize, &Record)> = records
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.waited && r.start_ms.is_some())
+        .filter(|(_, r)| r.waited)
         .collect();
-    let Some((id, r)) = waited
-        .iter()
-        .max_by(|a, b| {
-            let wait = |r: &Record| r.start_ms.unwrap_or(0.0) - r.queued_ms;
-            wait(a.1).total_cmp(&wait(b.1))
-        })
-        .copied()
-    else {
-        return format!(
-            "every task started at once: {} tasks, {size} workers",
-            records.len()
+    let Some(&(id, r)) = waited.iter().max_by(|a, b| wait(a.1).total_cmp(&wait(b.1))) else {
+        return Text::new(
+            format!(
+                "no task had to wait: {ran} tasks, {size} workers, each task began as it was submitted"
+            ),
+            format!("没有任务等待：{ran} 个任务、{size} 个工作进程，每个任务一提交就开始运行"),
         );
     };
     let start = r.start_ms.unwrap_or(0.0);
@@ -550,22 +586,34 @@ fn verdict(records: &[Record], size: usize) -> String {
                 .unwrap_or(0.0)
                 .total_cmp(&b.1.end_ms.unwrap_or(0.0))
         });
+    let worker = r.worker.unwrap_or(0);
     let how = match freed_by {
-        Some((prev, o)) => format!(
-            "; it started when task {prev} ended on worker {} ({:.0} ms)",
-            r.worker.unwrap_or(0),
-            o.end_ms.unwrap_or(0.0)
+        Some((prev, o)) => {
+            let end = o.end_ms.unwrap_or(0.0);
+            Text::new(
+                format!("; it started when task {prev} ended on worker {worker} ({end:.0} ms)"),
+                format!("；任务 {prev} 在工作进程 {worker} 上结束时（{end:.0} ms），它才开始"),
+            )
+        }
+        None => Text::default(),
+    };
+    let others = match waited.len() {
+        1 => Text::default(),
+        n => Text::new(
+            format!(" ({n} tasks waited in all)"),
+            format!("（共有 {n} 个任务等待过）"),
         ),
-        None => String::new(),
     };
-    let others = if waited.len() > 1 {
-        format!(" ({} tasks waited in all)", waited.len())
-    } else {
-        String::new()
-    };
-    format!(
-        "task {id} waited {:.0} ms for a free worker: all {size} were busy{how}{others}",
-        start - r.queued_ms
+    let ms = wait(r);
+    Text::new(
+        format!(
+            "task {id} waited {ms:.0} ms for a free worker: all {size} were busy{}{}",
+            how.en, others.en
+        ),
+        format!(
+            "任务 {id} 等了 {ms:.0} ms 才有空闲的工作进程：{size} 个都在忙{}{}",
+            how.zh, others.zh
+        ),
     )
 }
 
@@ -619,6 +667,59 @@ mod tests {
             end_ms: Some(end),
             ..Record::default()
         }
+    }
+
+    fn waited(queued: f64, start: Option<f64>, end: Option<f64>, worker: u32) -> Record {
+        Record {
+            queued_ms: queued,
+            start_ms: start,
+            end_ms: end,
+            worker: start.map(|_| worker),
+            waited: true,
+        }
+    }
+
+    fn ran(start: f64, end: f64, worker: u32) -> Record {
+        Record {
+            worker: Some(worker),
+            ..rec(start, end)
+        }
+    }
+
+    #[test]
+    fn a_pool_where_no_task_waited_does_not_say_one_did() {
+        let v = verdict(&[ran(0.0, 5.0, 7), ran(0.0, 9.0, 8)], 4);
+        assert!(!v.en.contains("waited"), "{v:?}");
+        assert!(v.en.starts_with("no task had to wait"), "{v:?}");
+    }
+
+    #[test]
+    fn a_task_that_never_started_is_not_said_to_have_started() {
+        // Cancelled while task 1 still waited for a free worker.
+        let records = [ran(0.0, 5.0, 7), waited(0.1, None, None, 0)];
+        let v = verdict(&records, 1);
+        assert!(!v.en.contains("started at once"), "{v:?}");
+        assert!(v.en.contains("task 1 was still waiting"), "{v:?}");
+        // Cancelled before any task started.
+        let none = [Record::default(), Record::default()];
+        let v = verdict(&none, 4);
+        assert!(!v.en.contains("started"), "{v:?}");
+        assert!(v.en.contains("no task ran"), "{v:?}");
+    }
+
+    #[test]
+    fn the_longest_wait_names_the_task_that_freed_its_worker() {
+        let records = [
+            ran(0.0, 40.0, 7),
+            ran(0.0, 90.0, 8),
+            waited(0.5, Some(40.2), Some(60.0), 7),
+        ];
+        let v = verdict(&records, 2);
+        assert!(
+            v.en.starts_with("task 2 waited 40 ms for a free worker: all 2 were busy; it started when task 0 ended on worker 7"),
+            "{v:?}"
+        );
+        assert!(v.zh.contains("任务 2") && v.zh.contains("40"), "{v:?}");
     }
 
     #[test]

@@ -299,20 +299,24 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     m.set("depth_max", from_events.max(depth_max.load(Relaxed)));
     m.set("wall_ms", wall_ms);
     if !writer_end.exit.success() {
-        notes.push(format!("the writer ended with {}", writer_end.exit));
+        let exit = writer_end.exit;
+        notes.push(Text::new(
+            format!("the writer ended with {exit}"),
+            format!("写进程以 {exit} 结束"),
+        ));
     }
     Ok(Findings {
         ok: ok && writer_end.exit.success() && !probe.cancelled(),
         wall_ms,
         metrics: m,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes,
     })
 }
 
 /// Items mode: what was put and got, in which order, with which latency; the reader's end.
 fn item_findings(
     m: &mut Metrics,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Text>,
     traffic: &Traffic,
     items: &[String],
     reader_exit: Exit,
@@ -352,39 +356,64 @@ fn item_findings(
     m.set("reader_terminated", u64::from(terminated));
 
     let got: Vec<&str> = gets.iter().map(|g| g.item.as_str()).collect();
-    notes.push(if in_order {
-        format!(
-            "the reader got {} in the order they were put",
-            got.join(", ")
-        )
-    } else {
-        format!(
-            "the reader got [{}], not [{}]",
-            got.join(", "),
-            items.join(", ")
-        )
-    });
+    notes.push(order_note(&got, items));
     notes.push(if terminated {
-        "the reader, blocked in get() waiting for more, was terminated: signal 15 (SIGTERM)"
-            .to_string()
+        Text::new(
+            "the reader, blocked in get() waiting for more, was terminated: signal 15 (SIGTERM)",
+            "读进程阻塞在 get() 里等待更多数据，被 terminate() 强制终止：信号 15（SIGTERM）",
+        )
     } else {
-        format!("the reader was not ended by SIGTERM: {reader_exit}")
+        Text::new(
+            format!("the reader was not ended by SIGTERM: {reader_exit}"),
+            format!("读进程不是被 SIGTERM 终止的：{reader_exit}"),
+        )
     });
     in_order && terminated
+}
+
+/// Whether the reader got every item, in the order they were put: first in, first out.
+fn order_note(got: &[&str], items: &[String]) -> Text {
+    let (got_list, put_list) = (got.join(", "), items.join(", "));
+    let in_order = got.iter().copied().eq(items.iter().map(String::as_str));
+    // In order as far as it went: the items it got are the first ones put, in their order.
+    let a_prefix = items
+        .iter()
+        .map(String::as_str)
+        .take(got.len())
+        .eq(got.iter().copied());
+    let (n, all) = (got.len(), items.len());
+    if in_order {
+        Text::new(
+            format!("the reader got {got_list} in the order they were put: first in, first out"),
+            format!("读进程按放入的顺序取到了 {got_list}：先进先出"),
+        )
+    } else if a_prefix {
+        Text::new(
+            format!(
+                "the reader got only {n} of {all} items ({got_list}), in the order they were put"
+            ),
+            format!("读进程只取到了 {all} 项中的 {n} 项（{got_list}），顺序与放入时相同"),
+        )
+    } else {
+        Text::new(
+            format!("the reader got [{got_list}], not in the order they were put: [{put_list}]"),
+            format!("读进程取到的是 [{got_list}]，与放入的顺序 [{put_list}] 不同"),
+        )
+    }
 }
 
 /// Rate mode: the reader's own figures (it measured every item's latency).
 fn rate_findings(
     m: &mut Metrics,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Text>,
     reader: &children::WorkerEnd,
     count: u64,
     capacity: i64,
 ) -> bool {
     let Some(report) = &reader.report else {
-        notes.push(format!(
-            "the reader ended ({}) without a report",
-            reader.exit
+        notes.push(Text::new(
+            format!("the reader ended ({}) without a report", reader.exit),
+            format!("读进程结束了（{}），没有留下报告", reader.exit),
         ));
         return false;
     };
@@ -406,9 +435,20 @@ fn rate_findings(
         .metrics
         .get("latency_p50_us")
         .map_or(0.0, |n| n.as_f64());
-    notes.push(format!(
-        "{got} items through a queue of {capacity}: {rate:.0} items/s; median latency {p50:.1} µs, from just before put() to just after get(), waiting in line included"
+    notes.push(Text::new(
+        format!(
+            "{got} items through a queue of {capacity}: {rate:.0} items/s; median latency {p50:.1} µs, from just before put() to just after get(), waiting in line included"
+        ),
+        format!(
+            "{got} 项经过容量为 {capacity} 的队列：每秒 {rate:.0} 项；延迟中位数 {p50:.1} µs，从 put() 之前到 get() 之后，排队的时间也算在内"
+        ),
     ));
+    if got < count {
+        notes.push(Text::new(
+            format!("only {got} of the {count} items came through before the run ended"),
+            format!("运行结束前只有 {count} 项中的 {got} 项通过了队列"),
+        ));
+    }
     got == count && reader.exit.success()
 }
 
@@ -593,6 +633,71 @@ mod tests {
         let m = encode(123_456_789, 7, "Ä".as_bytes());
         assert_eq!(decode(&m), Some((123_456_789, 7, "Ä".as_bytes())));
         assert_eq!(decode(&m[..5]), None);
+    }
+
+    fn items(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn items_out_of_order_are_not_called_in_order() {
+        let put = items(&["A", "B", "C"]);
+        let v = order_note(&["B", "A", "C"], &put);
+        assert!(
+            v.en.contains("not in the order they were put: [A, B, C]"),
+            "{v:?}"
+        );
+        assert!(v.zh.contains("不同"), "{v:?}");
+        // Fewer than were put: in order as far as it went, and says how many.
+        let v = order_note(&["A", "B"], &put);
+        assert!(v.en.contains("only 2 of 3 items (A, B)"), "{v:?}");
+        assert!(!v.en.contains("first in, first out"), "{v:?}");
+        let v = order_note(&["A", "C"], &put);
+        assert!(v.en.contains("not in the order"), "{v:?}");
+        let v = order_note(&["A", "B", "C"], &put);
+        assert!(
+            v.en.contains("got A, B, C in the order they were put"),
+            "{v:?}"
+        );
+        assert!(v.zh.contains("先进先出"), "{v:?}");
+    }
+
+    #[test]
+    fn a_rate_run_that_fell_short_says_so() {
+        let mut metrics = Metrics::default();
+        metrics.set("items_got", 50u64);
+        metrics.set("items_per_sec", 1000.0);
+        metrics.set("latency_p50_us", 12.5);
+        let reader = children::WorkerEnd {
+            pid: 9,
+            exit: Exit::Code(0),
+            report: Some(crate::report::Report {
+                scenario: READER.id.into(),
+                params: Default::default(),
+                ok: true,
+                wall_ms: 50.0,
+                metrics,
+                notes: vec![],
+                notes_zh: vec![],
+                cancelled: true,
+                error: None,
+                processes: vec![],
+            }),
+        };
+        let (mut m, mut notes) = (Metrics::default(), Vec::new());
+        assert!(!rate_findings(&mut m, &mut notes, &reader, 100, 10));
+        assert!(
+            notes[0].en.starts_with("50 items through a queue of 10"),
+            "{notes:?}"
+        );
+        assert!(
+            notes[1].en.contains("only 50 of the 100 items"),
+            "{notes:?}"
+        );
+        assert!(notes.iter().all(|n| n.is_translated()), "{notes:?}");
+        let (mut m, mut notes) = (Metrics::default(), Vec::new());
+        assert!(rate_findings(&mut m, &mut notes, &reader, 50, 10));
+        assert_eq!(notes.len(), 1, "{notes:?}");
     }
 
     #[test]

@@ -86,7 +86,7 @@ const SHOWN_CHARS: usize = 160;
 /// Characters of the command line or of an output line repeated in a note: enough to
 /// recognise it, short enough that the report stays one event line (long events travel in
 /// parts, but a short report reads better everywhere).
-const NOTE_CHARS: usize = 60;
+const NOTE_CHARS: usize = 16;
 /// How long, after the command exited, its pipes may stay open (held by something it left
 /// running in the background) before conlab stops waiting for the end of its output.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
@@ -172,67 +172,132 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     metrics.set("timed_out", u64::from(end.timed_out));
     metrics.set("duration_ms", duration.as_secs_f64() * 1000.0);
 
-    let mut notes = vec![format!(
-        "$ {} → {exit} (Python's returncode {returncode}) after {:.1} ms",
-        preview(&line, NOTE_CHARS),
-        duration.as_secs_f64() * 1000.0
-    )];
-    if end.timed_out {
-        notes.insert(
-            0,
-            format!(
-                "timed out after {} ms: the command (pid {pid}) and what it started were killed — Python's timeout= raises TimeoutExpired",
-                timeout.as_millis()
-            ),
-        );
-    } else if let Some(signal) = end.status.signal() {
-        notes.push(format!(
-            "killed by {exit}: the kernel ended it, it chose no exit code; Python reports -{signal}"
-        ));
-    } else if returncode != 0 {
-        notes.push(format!(
-            "the command failed with exit code {returncode}: call() hands it back; check_call() would raise CalledProcessError"
-        ));
-    }
-    notes.push(talk.out.summary());
-    notes.push(talk.err.summary());
-    if communicate {
-        notes.push(format!(
-            "communicate: wrote {} of {} bytes to its stdin, then closed it so the command saw the end of its input",
-            talk.written,
-            talk.input.len()
-        ));
-    } else {
-        notes.push(
-            "call: the command got no input (stdin is /dev/null); its output, which Python would let through to the terminal, is read here to show it"
-                .to_string(),
-        );
-    }
-    if let Some(size) = talk.pipe_size.filter(|s| talk.out.bytes > *s) {
-        notes.push(format!(
-            "stdout was {:.0}× the pipe buffer ({} KiB): reading it while the command ran kept the command from blocking on a full pipe",
-            talk.out.bytes as f64 / size as f64,
-            size / 1024
-        ));
-    }
-    if end.pipes_left_open && !end.timed_out && !probe.cancelled() {
-        notes.push(format!(
-            "its output pipes were still held open {} ms after it exited, by something it left running",
-            DRAIN_GRACE.as_millis()
-        ));
-    }
-    if leftovers > 0 {
-        notes.push(format!(
-            "killed and reaped {leftovers} process{} the command left running, so nothing outlives the run",
-            if leftovers == 1 { "" } else { "es" }
-        ));
-    }
+    let outcome = Outcome {
+        line: &line,
+        pid,
+        exit,
+        returncode,
+        duration_ms: duration.as_secs_f64() * 1000.0,
+        timeout_ms: timeout.as_millis(),
+        timed_out: end.timed_out,
+        communicate,
+        written: talk.written,
+        input_len: talk.input.len(),
+        out: &talk.out,
+        err: &talk.err,
+        pipe_size: talk.pipe_size,
+        pipes_left_open: end.pipes_left_open,
+        cancelled: probe.cancelled(),
+        leftovers,
+    };
     Ok(Findings {
         ok: !end.timed_out,
         wall_ms: probe.elapsed_ms(),
         metrics,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes: notes(&outcome),
     })
+}
+
+/// What a run of the command came to, for its notes.
+struct Outcome<'a> {
+    line: &'a str,
+    pid: u32,
+    exit: Exit,
+    returncode: i32,
+    duration_ms: f64,
+    timeout_ms: u128,
+    timed_out: bool,
+    communicate: bool,
+    written: usize,
+    input_len: usize,
+    out: &'a Stream,
+    err: &'a Stream,
+    pipe_size: Option<u64>,
+    pipes_left_open: bool,
+    cancelled: bool,
+    leftovers: usize,
+}
+
+/// What the run shows: how the command ended, what came out of it and went into it, and what
+/// it left behind — each as this run measured it.
+fn notes(o: &Outcome) -> Vec<Text> {
+    let (exit, returncode, pid) = (o.exit, o.returncode, o.pid);
+    let line = preview(o.line, NOTE_CHARS);
+    let ms = o.duration_ms;
+    let mut notes = vec![Text::new(
+        format!("$ {line} → {exit} (Python's returncode {returncode}) after {ms:.1} ms"),
+        format!("$ {line} → {exit}（Python 的 returncode 为 {returncode}），用时 {ms:.1} ms"),
+    )];
+    if o.timed_out {
+        let limit = o.timeout_ms;
+        notes.insert(
+            0,
+            Text::new(
+                format!(
+                    "timed out after {limit} ms: the command (pid {pid}) and all it started were killed; Python raises TimeoutExpired"
+                ),
+                format!(
+                    "{limit} ms 后超时：命令（pid {pid}）及其启动的进程都被杀掉；Python 会抛出 TimeoutExpired"
+                ),
+            ),
+        );
+    } else if matches!(exit, Exit::Signal(_)) {
+        notes.push(Text::new(
+            format!("killed by {exit}: the kernel ended it, so it chose no exit code"),
+            format!("被 {exit} 终止：是内核结束了它，退出码不是它自己选的"),
+        ));
+    } else if returncode != 0 {
+        notes.push(Text::new(
+            format!(
+                "the command failed with exit code {returncode}: call() hands it back; check_call() would raise CalledProcessError"
+            ),
+            format!(
+                "命令失败，退出码 {returncode}：call() 把它原样返回；换成 check_call() 会抛出 CalledProcessError"
+            ),
+        ));
+    }
+    notes.push(o.out.summary());
+    notes.push(o.err.summary());
+    let (written, all) = (o.written, o.input_len);
+    notes.push(match (o.communicate, written == all) {
+        (true, true) => Text::new(
+            format!("communicate: wrote all {all} bytes, then closed stdin: the end of its input"),
+            format!("communicate：写完全部 {all} 字节后关闭 stdin，它读到了输入的结尾"),
+        ),
+        (true, false) => Text::new(
+            format!("communicate: it stopped reading stdin after {written} of {all} bytes"),
+            format!("communicate：它读了 {all} 字节中的 {written} 字节后就不再读 stdin"),
+        ),
+        (false, _) => Text::new(
+            "call: its stdin was /dev/null (Python's call() would pass on its own)",
+            "call：它的 stdin 是 /dev/null（Python 的 call() 会把自己的 stdin 传给它）",
+        ),
+    });
+    if let Some(size) = o.pipe_size.filter(|s| o.out.bytes > *s) {
+        let (times, kib) = (o.out.bytes as f64 / size as f64, size / 1024);
+        notes.push(Text::new(
+            format!(
+                "stdout was {times:.0}× the pipe buffer ({kib} KiB): read as it came, it never blocked the command"
+            ),
+            format!("stdout 是管道缓冲区（{kib} KiB）的 {times:.0} 倍：边产生边读，命令没有因管道写满而阻塞"),
+        ));
+    }
+    if o.pipes_left_open && !o.timed_out && !o.cancelled {
+        let grace = DRAIN_GRACE.as_millis();
+        notes.push(Text::new(
+            format!("something it left running held its output open {grace} ms after it exited"),
+            format!("它退出 {grace} ms 后，输出管道仍被它留下的进程占着"),
+        ));
+    }
+    if o.leftovers > 0 {
+        let n = o.leftovers;
+        let es = if n == 1 { "" } else { "es" };
+        notes.push(Text::new(
+            format!("killed and reaped {n} process{es} the command left running"),
+            format!("杀掉并回收了命令留下的 {n} 个进程"),
+        ));
+    }
+    notes
 }
 
 /// A message that names the program, as a shell would.
@@ -354,21 +419,22 @@ impl Stream {
         self.pipe = None;
     }
 
-    fn summary(&self) -> String {
-        let lines = if self.lines == 1 { "line" } else { "lines" };
-        let mut s = format!(
-            "{}: {} bytes, {} {lines}",
-            self.label, self.bytes, self.lines
-        );
+    /// `stdout: 12 bytes, 2 lines; first: hello`, in both languages.
+    fn summary(&self) -> Text {
+        let (label, bytes, n) = (self.label, self.bytes, self.lines);
+        let lines = if n == 1 { "line" } else { "lines" };
+        let mut en = format!("{label}: {bytes} bytes, {n} {lines}");
+        let mut zh = format!("{label}：{bytes} 字节，{n} 行");
         if let Some(first) = self.first.first() {
-            s.push_str(&format!("; first: {}", preview(first, NOTE_CHARS)));
+            let first = preview(first, NOTE_CHARS);
+            en.push_str(&format!("; first: {first}"));
+            zh.push_str(&format!("；第一行：{first}"));
         }
-        if self.lines > SHOWN_LINES as u64 {
-            s.push_str(&format!(
-                " (the first {SHOWN_LINES} lines are in the output)"
-            ));
+        if n > SHOWN_LINES as u64 {
+            en.push_str(&format!(" ({SHOWN_LINES} logged)"));
+            zh.push_str(&format!("（记录了 {SHOWN_LINES} 行）"));
         }
-        s
+        Text::new(en, zh)
     }
 }
 
@@ -606,55 +672,124 @@ mod tests {
         ]) {
             metrics.set(name, i64::MIN);
         }
-        let notes = vec![
-            format!(
-                "timed out after 600000 ms: the command (pid 4194304) and what it started were killed — Python's timeout= raises TimeoutExpired"
-            ),
-            format!(
-                "$ {} → signal 31 (SIGSYS) (Python's returncode -31) after 600000.0 ms",
-                preview(&cmd, NOTE_CHARS)
-            ),
-            out.summary(),
-            err.summary(),
-            format!(
-                "communicate: wrote 512 of 512 bytes to its stdin, then closed it so the command saw the end of its input"
-            ),
-            format!(
-                "stdout was 99999× the pipe buffer (64 KiB): reading it while the command ran kept the command from blocking on a full pipe"
-            ),
-            format!(
-                "its output pipes were still held open 500 ms after it exited, by something it left running"
-            ),
-            format!(
-                "killed and reaped 4194304 processes the command left running, so nothing outlives the run"
-            ),
-        ];
-        let report = Report {
-            scenario: "subprocess".into(),
-            params: params.to_json(),
-            ok: false,
-            wall_ms: 600_000.123,
-            metrics,
-            notes_zh: vec![],
-            notes,
-            cancelled: true,
-            error: None,
-            processes: vec![],
+        out.bytes = 99_999 * 65_536;
+        // Every kind of run (timed out or killed by a signal; call, or communicate that wrote
+        // all or part of its input), with every note it can have at its longest.
+        let outcome = |timed_out, communicate, written| Outcome {
+            line: &cmd,
+            pid: 4_194_304,
+            exit: Exit::Signal(31),
+            returncode: -31,
+            duration_ms: 600_000.0,
+            timeout_ms: 600_000,
+            timed_out,
+            communicate,
+            written,
+            input_len: 512,
+            out: &out,
+            err: &err,
+            pipe_size: Some(65_536),
+            pipes_left_open: true,
+            cancelled: false,
+            leftovers: 4_194_304,
         };
-        let line = Event::new(
-            600_000.0,
-            4_194_304,
-            Body::Report {
-                report: Box::new(report),
-            },
-        )
-        .encode()
-        .expect("the report fits in one event line");
+        for (i, o) in [
+            outcome(true, true, 512),
+            outcome(true, true, 511),
+            outcome(true, false, 0),
+            outcome(false, true, 512),
+            outcome(false, true, 511),
+            outcome(false, false, 0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let notes = notes(o);
+            let report = Report {
+                scenario: "subprocess".into(),
+                params: params.to_json(),
+                ok: false,
+                wall_ms: 600_000.123,
+                metrics: metrics.clone(),
+                notes: notes.iter().map(|n| n.en.clone()).collect(),
+                notes_zh: notes.iter().map(|n| n.zh.clone()).collect(),
+                cancelled: true,
+                error: None,
+                processes: vec![],
+            };
+            assert!(report.notes_zh.iter().all(|n| !n.is_empty()), "{report:?}");
+            let line = Event::new(
+                600_000.0,
+                4_194_304,
+                Body::Report {
+                    report: Box::new(report),
+                },
+            )
+            .encode()
+            .expect("the report fits in one event line");
+            assert!(
+                line.len() < 3600,
+                "run kind {i}: {} bytes, little margin left",
+                line.len()
+            );
+        }
+    }
+
+    fn quiet_run(communicate: bool, written: usize, input_len: usize) -> Vec<Text> {
+        let (out, err) = (Stream::new("stdout", None), Stream::new("stderr", None));
+        notes(&Outcome {
+            line: "head -c 3",
+            pid: 7,
+            exit: Exit::Code(0),
+            returncode: 0,
+            duration_ms: 1.0,
+            timeout_ms: 5000,
+            timed_out: false,
+            communicate,
+            written,
+            input_len,
+            out: &out,
+            err: &err,
+            pipe_size: Some(65_536),
+            pipes_left_open: false,
+            cancelled: false,
+            leftovers: 0,
+        })
+    }
+
+    /// `head -c 3` stops reading: the command never saw the end of an input it did not read.
+    #[test]
+    fn input_the_command_stopped_reading_is_not_said_to_have_ended() {
+        let notes = quiet_run(true, 3, 10);
+        let text: Vec<&str> = notes.iter().map(|n| n.en.as_str()).collect();
         assert!(
-            line.len() < 3600,
-            "{} bytes: little margin left",
-            line.len()
+            !text.iter().any(|n| n.contains("end of its input")),
+            "{text:?}"
         );
+        assert!(
+            text.contains(&"communicate: it stopped reading stdin after 3 of 10 bytes"),
+            "{text:?}"
+        );
+        let text: Vec<String> = quiet_run(true, 10, 10).into_iter().map(|n| n.en).collect();
+        assert!(
+            text.iter().any(|n| n.contains("wrote all 10 bytes")),
+            "{text:?}"
+        );
+    }
+
+    /// Python's call() hands the command its own stdin; this one got /dev/null, and says both.
+    #[test]
+    fn call_says_what_its_stdin_was_and_what_python_would_give() {
+        let notes = quiet_run(false, 0, 0);
+        let call = notes
+            .iter()
+            .find(|n| n.en.starts_with("call:"))
+            .expect("a call note");
+        assert!(
+            call.en.contains("/dev/null") && call.en.contains("would pass on its own"),
+            "{call:?}"
+        );
+        assert!(notes.iter().all(Text::is_translated), "{notes:?}");
     }
 
     #[test]

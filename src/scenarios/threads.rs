@@ -82,15 +82,16 @@ fn current_names(python: String) -> Names {
     }
 }
 
-fn describe(n: &Names) -> String {
-    let rust = n
-        .rust
-        .as_deref()
-        .map(|r| format!("\"{r}\""))
-        .unwrap_or_else(|| "no name".to_string());
-    format!(
-        "{} (tid {}; Rust: {rust}; kernel: \"{}\")",
-        n.python, n.tid, n.kernel
+/// `thread-01 (tid 4242; Rust: "thread-01"; kernel: "thread-01")`, in both languages.
+fn describe(n: &Names) -> Text {
+    let (python, tid, kernel) = (&n.python, n.tid, &n.kernel);
+    let (rust_en, rust_zh) = match n.rust.as_deref() {
+        Some(r) => (format!("\"{r}\""), format!("\"{r}\"")),
+        None => ("no name".to_string(), "没有名字".to_string()),
+    };
+    Text::new(
+        format!("{python} (tid {tid}; Rust: {rust_en}; kernel: \"{kernel}\")"),
+        format!("{python}（tid {tid}；Rust 里：{rust_zh}；内核里：\"{kernel}\"）"),
     )
 }
 
@@ -103,7 +104,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let started = Instant::now();
 
     let main = current_names("MainThread".to_string());
-    probe.log(format!("thread {} is running", describe(&main)));
+    probe.log(format!("thread {} is running", describe(&main).en));
     let steps = PerThread::new(threads);
     let snapshot = |m: &mut Metrics| {
         let done = steps.sum();
@@ -141,7 +142,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                         let me = current_names(python);
                         probe.thread_named(me.python.clone());
                         let _counting = probe.span("thread", format!("{} counts", me.python));
-                        probe.log(format!("thread {} is running", describe(&me)));
+                        probe.log(format!("thread {} is running", describe(&me).en));
                         for n in 1..=count {
                             if probe.cancelled() {
                                 break;
@@ -173,18 +174,148 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     metrics.set("wall_ms", wall_ms);
-    let mut notes = vec![format!("main: {}", describe(&main))];
-    notes.extend(names.iter().map(describe));
-    if threads > 1 {
-        notes.push(
-            "an unnamed thread is Thread-N (thr) to Python 3.10+ (Thread-N before); Rust gives it no name, and the kernel shows the process's name"
-                .to_string(),
-        );
-    }
+    let counted: Vec<u64> = steps.iter().collect();
     Ok(Findings {
         ok: true,
         wall_ms,
         metrics,
-        notes: notes.into_iter().map(Text::from).collect(),
+        notes: notes(&main, &names, &counted, count),
     })
+}
+
+/// Each thread as Python, Rust and the kernel name it; how far each counted before it was
+/// joined; and what an unnamed thread is called, as this run's threads were.
+fn notes(main: &Names, threads: &[Names], counted: &[u64], count: u64) -> Vec<Text> {
+    let described = describe(main);
+    let mut notes = vec![Text::new(
+        format!("main: {}", described.en),
+        format!("主线程：{}", described.zh),
+    )];
+    notes.extend(threads.iter().map(describe));
+    let n = threads.len();
+    let short: Vec<String> = threads
+        .iter()
+        .zip(counted)
+        .filter(|(_, c)| **c < count)
+        .map(|(t, c)| format!("{} {c}", t.python))
+        .collect();
+    notes.push(match (n, short.is_empty()) {
+        (1, true) => Text::new(
+            format!("the main thread joined its thread after it counted to {count}"),
+            format!("主线程在线程数到 {count} 之后 join 了它"),
+        ),
+        (_, true) => Text::new(
+            format!("the main thread joined {n} threads, each after it counted to {count}"),
+            format!("主线程 join 了 {n} 个线程，每个都数到了 {count}"),
+        ),
+        (_, false) => {
+            let (short, threads) = (short.join(", "), if n == 1 { "thread" } else { "threads" });
+            Text::new(
+                format!("the main thread joined {n} {threads}, not all of which counted to {count}: {short}"),
+                format!("主线程 join 了 {n} 个线程，但不是每个都数到了 {count}：{short}"),
+            )
+        }
+    });
+    // Rust names no thread it was not told to; what the kernel shows then is what it saw.
+    let unnamed: Vec<&Names> = threads.iter().filter(|t| t.rust.is_none()).collect();
+    if !unnamed.is_empty() {
+        let kernel = if unnamed.iter().all(|t| t.kernel == main.kernel) {
+            Text::new(
+                format!("the kernel showed the process's name, \"{}\"", main.kernel),
+                format!("内核里显示的是进程名 \"{}\"", main.kernel),
+            )
+        } else {
+            let names: Vec<String> = unnamed
+                .iter()
+                .map(|t| format!("\"{}\"", t.kernel))
+                .collect();
+            let names = names.join(", ");
+            Text::new(
+                format!("the kernel showed {names}"),
+                format!("内核里显示的是 {names}"),
+            )
+        };
+        notes.push(Text::new(
+            format!(
+                "an unnamed thread is Thread-N to Python (3.10 and later add its target: Thread-1 (thr)); Rust gives it no name, and {}",
+                kernel.en
+            ),
+            format!(
+                "没有命名的线程在 Python 里叫 Thread-N（3.10 起还会带上目标函数名，如 Thread-1 (thr)）；Rust 不给它起名字，{}",
+                kernel.zh
+            ),
+        ));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(python: &str, rust: Option<&str>, kernel: &str, tid: i32) -> Names {
+        Names {
+            python: python.into(),
+            rust: rust.map(str::to_string),
+            kernel: kernel.into(),
+            tid,
+        }
+    }
+
+    /// An unnamed thread the kernel named otherwise is not said to carry the process's name.
+    #[test]
+    fn the_kernel_name_of_an_unnamed_thread_is_the_one_seen() {
+        let main = names("MainThread", Some("main"), "conlab", 1);
+        let threads = [
+            names("thread-01", Some("thread-01"), "thread-01", 2),
+            names("Thread-1", None, "conlab", 3),
+        ];
+        let notes = notes(&main, &threads, &[5, 5], 5);
+        let last = notes.last().unwrap();
+        assert!(last.en.contains("Thread-N to Python"), "{last:?}");
+        assert!(
+            last.en
+                .ends_with("the kernel showed the process's name, \"conlab\""),
+            "{last:?}"
+        );
+        let renamed = [names("Thread-1", None, "worker", 3)];
+        let notes = super::notes(&main, &renamed, &[5], 5);
+        let last = notes.last().unwrap();
+        assert!(!last.en.contains("process's name"), "{last:?}");
+        assert!(
+            last.en.ends_with("the kernel showed \"worker\""),
+            "{last:?}"
+        );
+        // Every thread named: nothing to say about unnamed ones.
+        let notes = super::notes(&main, &threads[..1], &[5], 5);
+        assert!(!notes.iter().any(|n| n.en.contains("unnamed")), "{notes:?}");
+    }
+
+    /// Cancelled mid-count: the notes say which thread stopped where.
+    #[test]
+    fn a_thread_that_stopped_short_is_not_said_to_have_counted_through() {
+        let main = names("MainThread", Some("main"), "conlab", 1);
+        let threads = [
+            names("thread-01", Some("thread-01"), "thread-01", 2),
+            names("Thread-1", None, "conlab", 3),
+        ];
+        let notes = notes(&main, &threads, &[5, 2], 5);
+        let joined = notes.iter().find(|n| n.en.contains("joined")).unwrap();
+        assert!(!joined.en.contains("each after it counted"), "{joined:?}");
+        assert!(joined.en.contains("Thread-1 2"), "{joined:?}");
+        let notes = super::notes(&main, &threads, &[5, 5], 5);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.en == "the main thread joined 2 threads, each after it counted to 5")
+        );
+        let notes = super::notes(&main, &threads[..1], &[3], 5);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.en.contains("not all of which counted to 5: thread-01 3")),
+            "{notes:?}"
+        );
+        assert!(notes.iter().all(Text::is_translated), "{notes:?}");
+    }
 }

@@ -166,7 +166,7 @@ fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'s
         };
         summary.push(Line::from(vec![
             Span::styled(WORDS.summary.get(lang), LABEL),
-            Span::raw(comparison.summary_line()),
+            Span::raw(comparison.summary_line(lang)),
         ]));
     }
     for (value, run) in compare.values.iter().zip(runs) {
