@@ -13,5 +13,4 @@ pub mod per_thread;
 pub mod python;
 pub mod rounds;
 pub mod run_clock;
-pub mod start_gate;
 pub mod ticks;

@@ -2,7 +2,7 @@
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
 mod fork;
-mod lock;
+pub mod lock;
 mod multicore;
 mod pipe;
 pub mod pool;
