@@ -118,7 +118,7 @@ pub(super) fn rounds(r: &RoundsRun) -> Vec<Text> {
                  threads pull the balance from core to core on every change"
             ),
             format!(
-                "每个线程都连续持有锁很长一段（每轮约 {turn} 次修改），余额一直留在同一个核的缓存里——\
+                "每个线程都连续持有锁很长一段（每次拿到锁后约连续修改 {turn} 次），余额一直留在同一个核的缓存里——\
                  这就是加锁有时反而比不加锁快的原因：不加锁时每次修改都要把余额在核之间搬来搬去"
             ),
         ));
@@ -149,6 +149,10 @@ fn main_line(r: &RoundsRun) -> Text {
         Mode::NoLock if r.threads == 1 => Text::new(
             "one thread cannot race with itself: no update lost, balance 0",
             "只有一个线程，无从竞争：没有丢失更新，余额为 0",
+        ),
+        Mode::NoLock if r.lost == 0 && r.repeats == 0 => Text::new(
+            "stopped before the first round ended, with no update lost yet",
+            "第一轮还没结束就被停止了，这时还没有丢失更新",
         ),
         Mode::NoLock if r.lost == 0 => {
             let busy = r.other_load_cores >= NOTABLE_LOAD;
@@ -488,6 +492,9 @@ mod tests {
         let notes = en(&rounds(&nolock(0, 0, 3, 0)));
         assert!(notes.contains("no update was lost in 3 rounds"), "{notes}");
         assert!(!notes.contains("updates were lost"), "{notes}");
+
+        let notes = en(&rounds(&nolock(0, 0, 0, 0)));
+        assert!(notes.contains("stopped before the first round"), "{notes}");
 
         let notes = en(&rounds(&nolock(41, -63, 20, 20)));
         assert!(notes.contains("41 updates were lost"), "{notes}");
