@@ -27,8 +27,10 @@ const LOOK_EVERY: Duration = Duration::from_millis(50);
 /// catch a cycle that is not there.
 const STUCK_FOR: Duration = Duration::from_millis(300);
 
-/// How long threads that are not stuck get to see the stop and end, on cancel.
-const STOP_GRACE: Duration = Duration::from_millis(500);
+/// How long threads not seen deadlocked get to see the stop and end, on cancel: a thread that
+/// is not blocked ends within one change. Kept short, because the report must be out well
+/// within the grace a cancelled runner gets (0.8 s).
+const STOP_GRACE: Duration = Duration::from_millis(200);
 
 /// What the watching thread found, for the reporter and the report.
 struct Watch {
@@ -144,9 +146,15 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
         }
     });
 
-    // Threads that are not stuck see the stop and end; stuck ones stay where they are.
+    // Threads that are not stuck see the stop and end; stuck ones stay where they are, and
+    // nobody waits for them.
     stop.store(true, Relaxed);
-    let grace = Instant::now() + STOP_GRACE;
+    let grace = Instant::now()
+        + if watch.deadlocked.load(Relaxed) {
+            Duration::ZERO
+        } else {
+            STOP_GRACE
+        };
     while handles.iter().any(|h| !h.is_finished()) && Instant::now() < grace {
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -34,6 +34,19 @@ fn ns_since(from: Instant) -> u64 {
     from.elapsed().as_nanos() as u64
 }
 
+/// How far a run is, in percent, at `now`: the run ends with the first round to end after
+/// `minimum`, so at the later of that moment and when the round under way (opened at `open`,
+/// `round_share` of it done) will end at its pace so far. Times in ns since the run began; a
+/// round may open between the reading of `now` and of `open`.
+fn progress_pct(now: u64, first: u64, open: u64, round_share: f64, minimum: u64) -> f64 {
+    let share = round_share.max(0.01);
+    let round_end = open as f64 + now.saturating_sub(open) as f64 / share;
+    let end = (first + minimum) as f64;
+    let pct =
+        now.saturating_sub(first) as f64 * 100.0 / (end.max(round_end) - first as f64).max(1.0);
+    pct.clamp(0.0, 100.0)
+}
+
 pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
     let Plan {
         mode,
@@ -111,17 +124,16 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
         if secs > 0.0 {
             m.set("ops_per_sec", done as f64 / secs);
         }
-        // The run ends with the first round to end after `seconds`: the later of that
-        // moment and when the round under way will end at its pace so far.
         if s.begun.load(Relaxed) > 0 {
-            let first = s.first_open_ns.load(Relaxed);
-            let open = s.round_open_ns.load(Relaxed);
-            let in_round = done.saturating_sub(s.done_at_open.load(Relaxed)) as f64;
-            let share = (in_round / per_round as f64).max(0.01);
-            let round_end = open as f64 + (now - open) as f64 / share;
-            let end = (first + minimum) as f64;
-            let pct = (now - first) as f64 * 100.0 / (end.max(round_end) - first as f64).max(1.0);
-            m.set("progress_pct", pct.clamp(0.0, 100.0));
+            let in_round = done.saturating_sub(s.done_at_open.load(Relaxed));
+            let pct = progress_pct(
+                now,
+                s.first_open_ns.load(Relaxed),
+                s.round_open_ns.load(Relaxed),
+                in_round as f64 / per_round as f64,
+                minimum,
+            );
+            m.set("progress_pct", pct);
         }
     };
 
@@ -257,6 +269,18 @@ mod tests {
             Some(crate::report::Num::Int(n)) => n,
             other => panic!("{name}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn progress_follows_the_clock_and_the_last_round() {
+        const S: u64 = 1_000_000_000;
+        // Half the time asked, rounds short: half done.
+        assert_eq!(progress_pct(S, 0, S - 1000, 0.5, 2 * S), 50.0);
+        // Past the time asked, in a round half done that began at 1.5 s: it ends at 2.5 s.
+        assert_eq!(progress_pct(2 * S, 0, 3 * S / 2, 0.5, 2 * S), 80.0);
+        // A round opened after `now` was read: no overflow, still a percentage.
+        let pct = progress_pct(S, 0, S + 5, 0.0, 2 * S);
+        assert!((0.0..=100.0).contains(&pct), "{pct}");
     }
 
     #[test]
