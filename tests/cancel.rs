@@ -108,9 +108,22 @@ fn threads_while_they_count() {
 
 #[test]
 fn lock_in_every_mode() {
-    for mode in ["mode=nolock", "mode=lock", "mode=atomic"] {
+    for mode in [
+        "mode=nolock",
+        "mode=lock",
+        "mode=atomic",
+        "mode=ordered",
+        "mode=trylock",
+    ] {
         cancel_at_every_moment("lock", &[mode, "iterations=2000000000"], 2);
     }
+}
+
+/// Deadlocked threads cannot be woken: the run reports without them, and they end with it.
+#[test]
+fn lock_deadlocked_and_while_python_runs() {
+    cancel_at_every_moment("lock", &["mode=deadlock"], 2);
+    cancel_at_every_moment("lock", &["mode=python"], 2);
 }
 
 #[test]

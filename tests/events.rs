@@ -63,7 +63,11 @@ fn is_counter(name: &str) -> bool {
 #[test]
 fn a_long_lock_run_streams_process_live_events_and_the_report() {
     let iterations: i64 = 20_000_000;
-    let (lines, stderr, pid) = runner_output(&[&format!("iterations={iterations}"), "mode=lock"]);
+    let (lines, stderr, pid) = runner_output(&[
+        &format!("iterations={iterations}"),
+        "mode=lock",
+        "seconds=0",
+    ]);
     assert!(stderr.is_empty(), "runner stderr: {stderr}");
     let events: Vec<Event> = lines.iter().map(|l| decode(l)).collect();
     assert!(events.len() >= 4, "{} events", events.len());
@@ -152,7 +156,12 @@ fn lines_from_several_runners_on_one_pipe_never_interleave() {
     const RUNNERS: usize = 4;
     // 64 threads make every live line ~1,800 bytes: more than one buffered write would take
     // with println! (stdout's LineWriter buffer is 1 KiB), still under PIPE_BUF.
-    let sets = ["mode=atomic", "threads=64", "iterations=1000000"];
+    let sets = [
+        "mode=atomic",
+        "threads=64",
+        "iterations=1000000",
+        "seconds=0",
+    ];
     let (reader, writer) = std::io::pipe().expect("pipe");
     let mut children = Vec::new();
     for _ in 0..RUNNERS {

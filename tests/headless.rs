@@ -69,6 +69,9 @@ fn assert_contract(report: &Value, outcome: &Outcome, mode: &str, threads: i64, 
         "wait_ns_total",
         "wait_ns_max",
         "owner_changes",
+        "repeats",
+        "repeats_with_lost_updates",
+        "ops",
     ] {
         assert!(
             metrics.get(name).is_some_and(Value::is_i64),
@@ -82,6 +85,18 @@ fn assert_contract(report: &Value, outcome: &Outcome, mode: &str, threads: i64, 
         );
     }
     assert_eq!(int(report, "expected_balance"), 0, "{report}");
+    // Rounds of `iterations` changes per thread, as many as the run's seconds took.
+    let repeats = int(report, "repeats");
+    assert!(repeats >= 1, "{report}");
+    assert!(
+        int(report, "repeats_with_lost_updates") <= repeats,
+        "{report}"
+    );
+    assert_eq!(
+        int(report, "ops"),
+        threads * iterations * repeats,
+        "{report}"
+    );
     assert_eq!(
         float(report, "wall_ms"),
         wall_ms,
@@ -154,6 +169,7 @@ fn lock_and_atomic_always_keep_the_balance() {
                 &format!("mode={mode}"),
                 &format!("threads={threads}"),
                 &format!("iterations={iterations}"),
+                "seconds=0",
             ]);
             assert_contract(&report, &outcome, mode, threads, iterations);
             assert_eq!(int(&report, "balance"), 0, "{report}");
@@ -177,7 +193,8 @@ fn lock_is_contended_on_two_cores_and_counts_every_acquisition() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut seen = Vec::new();
     for _ in 0..ATTEMPTS {
-        let (report, outcome) = run_lock(&["mode=lock", "threads=2", "iterations=1000000"]);
+        let (report, outcome) =
+            run_lock(&["mode=lock", "threads=2", "iterations=1000000", "seconds=0"]);
         assert_contract(&report, &outcome, "lock", 2, 1_000_000);
         // These hold in every run, whatever the scheduling.
         assert_eq!(int(&report, "acquisitions"), 2 * 1_000_000, "{report}");
@@ -235,7 +252,7 @@ fn json_report_has_the_contract_shape() {
     let params: Vec<(&String, &Value)> = report["params"].as_object().unwrap().iter().collect();
     assert_eq!(
         format!("{params:?}"),
-        r#"[("mode", String("nolock")), ("threads", Number(2)), ("iterations", Number(1000))]"#
+        r#"[("mode", String("nolock")), ("threads", Number(2)), ("iterations", Number(1000)), ("seconds", Number(2)), ("fail_every", Number(0))]"#
     );
 }
 
@@ -248,12 +265,14 @@ fn text_report_shows_the_balance_and_the_verdict() {
         "mode=lock",
         "--set",
         "iterations=10000",
+        "--set",
+        "seconds=0",
     ]);
     assert_eq!(outcome.code, Some(0), "{outcome:?}");
     let text = &outcome.stdout;
     let first = text.lines().next().unwrap_or_default();
     assert_eq!(
-        first, "lock  mode=lock threads=2 iterations=10000  [ok]",
+        first, "lock  mode=lock threads=2 iterations=10000 seconds=0 fail_every=0  [ok]",
         "{text}"
     );
     let balance = text
@@ -568,9 +587,11 @@ fn list_names_the_scenario_its_group_and_every_parameter_default() {
     }
     // ...and the defaults and ranges the lesson is written for.
     for shown in [
-        "mode=nolock (nolock|lock|atomic)",
+        "mode=nolock (nolock|lock|atomic|deadlock|ordered|trylock|python)",
         "threads=2 (1..64)",
         "iterations=1000000 (1..2000000000)",
+        "seconds=2 (0..3600)",
+        "fail_every=0 (0..2000000000)",
         "compare: mode=nolock,lock,atomic",
     ] {
         assert!(

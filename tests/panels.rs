@@ -372,3 +372,97 @@ fn table_rows_fill_in_as_they_are_measured() {
     let finished = draw(table::lines(Some(&done), &BAKERY, Lang::En, 80), 80, 3);
     assert!(format!("{:?}", finished.backend()).contains("—"));
 }
+
+/// The lock panel in its other modes: a nolock run in rounds, a deadlock (who holds and waits
+/// for what, asleep, no change for seconds), and the three CPython balances.
+#[test]
+fn lock_rounds_deadlock_and_python_figures() {
+    let params_of = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        Params::from_assignments(conlab::scenarios::find("lock").unwrap().params, &sets).unwrap()
+    };
+    let metrics_of = |figures: &[(&str, f64)]| {
+        let mut m = Metrics::default();
+        for (name, value) in figures {
+            if value.fract() == 0.0 {
+                m.set(name, *value as i64);
+            } else {
+                m.set(name, *value);
+            }
+        }
+        m
+    };
+    let text = |terminal: &Terminal<TestBackend>| format!("{:?}", terminal.backend());
+
+    let params = params_of(&["mode=nolock"]);
+    let m = metrics_of(&[
+        ("balance", 316.0),
+        ("lost_updates", 51_204.0),
+        ("repeats", 9.0),
+        ("repeats_with_lost_updates", 7.0),
+        ("iterations_done", 18_000_000.0),
+        ("thread_0_done", 9_000_000.0),
+        ("thread_1_done", 9_000_000.0),
+        ("progress_pct", 100.0),
+        ("ops_per_sec", 8.7e6),
+        ("wall_ms", 2065.0),
+        ("cpu_ms", 3900.0),
+    ]);
+    let terminal = draw(
+        lock::lines(Some(&figures(&params, &m, true, 2065.0)), 60, Lang::En),
+        60,
+        6,
+    );
+    assert!(
+        text(&terminal).contains("in 7 of 9 rounds"),
+        "{}",
+        text(&terminal)
+    );
+    insta::assert_snapshot!("lock_nolock_rounds_60x6", terminal.backend());
+
+    let params = params_of(&["mode=deadlock"]);
+    let m = metrics_of(&[
+        ("deadlocked", 1.0),
+        ("stalled_ms", 3_250.0),
+        ("thread_0_done", 1_234.0),
+        ("thread_0_holds", 1.0),
+        ("thread_0_waits_for", 2.0),
+        ("thread_0_asleep", 1.0),
+        ("thread_1_done", 1_187.0),
+        ("thread_1_holds", 2.0),
+        ("thread_1_waits_for", 1.0),
+        ("thread_1_asleep", 1.0),
+        ("acquisitions", 4_843.0),
+        ("contended", 12.0),
+    ]);
+    let terminal = draw(
+        lock::lines(Some(&figures(&params, &m, false, 3300.0)), 80, Lang::En),
+        80,
+        6,
+    );
+    let shown = text(&terminal);
+    for words in [
+        "each holds the lock the other waits for",
+        "no change for 3.25 s",
+        "changer-0    holds A · waits for B",
+        "changer-1    holds B · waits for A",
+        "asleep in the kernel",
+        "s stops it",
+    ] {
+        assert!(shown.contains(words), "`{words}` missing:\n{shown}");
+    }
+    insta::assert_snapshot!("lock_deadlock_80x6", terminal.backend());
+
+    let params = params_of(&["mode=python"]);
+    let m = metrics_of(&[
+        ("python_tutorial_balance", 0.0),
+        ("python_call_balance", 47.0),
+        ("python_locked_balance", 0.0),
+    ]);
+    let terminal = draw(
+        lock::lines(Some(&figures(&params, &m, true, 5000.0)), 60, Lang::En),
+        60,
+        3,
+    );
+    insta::assert_snapshot!("lock_python_60x3", terminal.backend());
+}

@@ -40,6 +40,13 @@ fn live(mode: &str, per_thread: i64, done: i64) -> Body {
     }
     let locked = mode == "lock";
     m.set("lost_updates", if mode == "nolock" { done / 9 } else { 0 });
+    // One round: it ends when both threads are done.
+    let ended = i64::from(done >= per_thread);
+    m.set("repeats", ended);
+    m.set(
+        "repeats_with_lost_updates",
+        if mode == "nolock" { ended } else { 0 },
+    );
     m.set("acquisitions", if locked { done + t1 } else { 0 });
     m.set("contended", if locked { (done + t1) / 16 } else { 0 });
     m.set("wait_ns_total", if locked { 98_765_432i64 } else { 0 });
@@ -57,6 +64,8 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
     m.set("balance", balance);
     m.set("expected_balance", 0i64);
     m.set("lost_updates", lost);
+    m.set("repeats", 1i64);
+    m.set("repeats_with_lost_updates", i64::from(lost > 0));
     m.set("acquisitions", if locked { ops } else { 0 });
     m.set("contended", if locked { 127_352i64 } else { 0 });
     m.set("contended_pct", if locked { 6.3676 } else { 0.0 });
@@ -625,12 +634,13 @@ fn finished_nolock_run_in_chinese() {
     let figure_column = |label: &str| {
         let (x, y) = find(buffer, label).unwrap_or_else(|| panic!("no `{label}`:\n{screen}"));
         // From the label's end, the first cell of the figure after the padding.
-        let end = x + ratatui::text::Span::raw(label).width() as u16;
+        let end = x + ratatui::text::Span::raw(label.trim_end()).width() as u16;
         (end + 1..buffer.area.width)
             .find(|cx| buffer[(*cx, y)].symbol() != " " && buffer[(*cx - 1, y)].symbol() == " ")
             .expect("a figure after the label")
     };
-    let columns: Vec<u16> = ["余额", "丢失的更新", "进度", "吞吐量", "时间"]
+    // Each label with the padding after it: the lesson's title says 余额 too.
+    let columns: Vec<u16> = ["余额  ", "丢失的更新  ", "进度  ", "吞吐量  ", "时间  "]
         .into_iter()
         .map(figure_column)
         .collect();

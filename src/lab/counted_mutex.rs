@@ -1,6 +1,7 @@
 //! A mutex that counts what happens to it: acquisitions, contended acquisitions (the try-lock
 //! failed), wait time on the slow path only (with a cheap tick clock), and owner changes
-//! (hand-offs between threads).
+//! (hand-offs between threads). A holder that panics releases it (the guard's drop); the
+//! poison std marks on it is ignored: the lock scenario's bodies fail before they write.
 //!
 //! The counters live beside the data and are written only by the lock holder, with plain
 //! relaxed load+store (no extra atomic read-modify-write), so the uncontended path costs
@@ -92,6 +93,31 @@ impl<T> CountedMutex<T> {
                 guard
             }
         };
+        self.count_acquisition();
+        CountedGuard { guard }
+    }
+
+    /// Takes the lock if it is free, without waiting: `None` when another thread holds it
+    /// (nothing is counted then; only an acquisition is).
+    #[inline]
+    pub fn try_lock(&self) -> Option<CountedGuard<'_, T>> {
+        let guard = match self.inner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        self.count_acquisition();
+        Some(CountedGuard { guard })
+    }
+
+    /// Whether no thread holds the lock right now (looked at without counting an acquisition).
+    pub fn is_free(&self) -> bool {
+        !matches!(self.inner.try_lock(), Err(TryLockError::WouldBlock))
+    }
+
+    /// Called by the new holder.
+    #[inline]
+    fn count_acquisition(&self) {
         let c = &self.counters;
         holder_add(&c.acquisitions, 1);
         let me = owner_id();
@@ -102,7 +128,6 @@ impl<T> CountedMutex<T> {
             }
             c.last_owner.store(me, Relaxed);
         }
-        CountedGuard { guard }
     }
 
     pub fn stats(&self) -> LockStats {
@@ -152,6 +177,35 @@ mod tests {
         assert_eq!(s.contended, 0);
         assert_eq!(s.owner_changes, 0);
         assert_eq!(m.into_inner(), 10);
+    }
+
+    #[test]
+    fn try_lock_takes_a_free_lock_and_counts_only_what_it_took() {
+        let m = CountedMutex::new(0);
+        assert!(m.is_free());
+        let held = m.try_lock().expect("a free lock is taken");
+        assert!(!m.is_free());
+        std::thread::scope(|s| {
+            s.spawn(|| assert!(m.try_lock().is_none(), "held by the other thread"));
+        });
+        drop(held);
+        assert!(m.is_free());
+        let s = m.stats();
+        assert_eq!((s.acquisitions, s.contended, s.owner_changes), (1, 0, 0));
+    }
+
+    #[test]
+    fn a_panic_while_holding_the_guard_releases_the_lock() {
+        let m = CountedMutex::new(0);
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut guard = m.lock();
+            *guard += 1;
+            panic!("the body failed");
+        }));
+        assert!(failed.is_err());
+        assert!(m.is_free(), "the guard's drop released it on the way out");
+        *m.lock() += 1;
+        assert_eq!(m.into_inner(), 2);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod join;
 pub mod latency;
 pub mod mqueue;
 pub mod per_thread;
+pub mod python;
+pub mod rounds;
 pub mod run_clock;
-pub mod start_gate;
 pub mod ticks;

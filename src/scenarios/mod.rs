@@ -4,7 +4,7 @@
 mod async_io;
 mod costs;
 mod fork;
-mod lock;
+pub mod lock;
 mod multicore;
 mod pipe;
 pub mod pool;
