@@ -5,6 +5,7 @@ pub mod children;
 pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
+pub mod crash;
 pub mod gil;
 pub mod join;
 pub mod latency;
