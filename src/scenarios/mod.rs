@@ -80,12 +80,15 @@ pub struct ChannelSpec {
     pub name: &'static str,
 }
 
-/// What a timeline draws, in the scenario's own words: which processes are its lanes, which
-/// spans its bars, and what the wait before a bar means.
+/// What a timeline draws, in the scenario's own words: which processes or threads are its
+/// lanes, which spans its bars, and what the wait before a bar means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimelineSpec {
     /// Processes that announce this role are the lanes (each gets a row before its first bar).
     pub lane_role: &'static str,
+    /// Threads the trace names with this prefix are lanes too, one per thread (their spans'
+    /// `tid`), for work that runs on threads of one process rather than on processes.
+    pub lane_thread: Option<&'static str>,
     /// What a lane is called (`worker`).
     pub lane: &'static str,
     /// Spans of this category are the bars; an item's other spans are the steps around it.

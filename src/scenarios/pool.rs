@@ -78,6 +78,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
 ])
 .with_panel(Panel::Timeline(TimelineSpec {
     lane_role: WORKER_ROLE,
+    lane_thread: None,
     lane: "worker",
     bar: TASK,
     item: "task",
