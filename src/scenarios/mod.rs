@@ -3,6 +3,7 @@
 
 mod fork;
 mod lock;
+mod master_worker;
 mod multicore;
 mod pipe;
 pub mod pool;
@@ -144,7 +145,7 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models (processes vs threads).
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -156,6 +157,7 @@ static SCENARIOS: &[&Scenario] = &[
     &lock::SCENARIO,
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
+    &master_worker::SCENARIO,
 ];
 
 impl Scenario {
@@ -340,6 +342,7 @@ static INTERNAL: &[&Scenario] = &[
     &pipe::PING,
     &pipe::PONG,
     &multicore::WORKER,
+    &master_worker::WORKER,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -530,6 +533,13 @@ mod tests {
         ("lock", "mode", reads::<lock::Mode>),
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
+        ("master-worker", "mode", reads::<master_worker::Mode>),
+        ("master-worker", "crash", reads::<master_worker::Crash>),
+        (
+            "master-worker-worker",
+            "crash",
+            reads::<master_worker::Crash>,
+        ),
     ];
 
     #[test]
