@@ -89,3 +89,43 @@ fn a_dead_worker_process_and_its_replacement_show_in_both_panels() {
     tui.send("q");
     tui.finish(true, false);
 }
+
+#[test]
+fn an_abort_in_a_worker_thread_kills_the_runner_and_the_dashboard_goes_on() {
+    let _serial = serial();
+    let mut tui = Tui::start("master-worker", 160, 40);
+    tui.wait_for("master-worker selected", |t| {
+        t.contains("mode=processes") && t.contains("Enter runs it")
+    });
+    tui.set_parameter("master-worker", &[], 9, "threads", "mode=threads");
+    tui.send(ENTER);
+    let text = tui.wait_for_failed_run("the runner's death, and its last figures", |t| {
+        t.contains("without a report") && t.contains("last live figures")
+    });
+    assert!(
+        text.contains("✗ failed: the runner ended (signal 6 (SIGABRT)) without a report"),
+        "the runner died, and by which signal\n{text}"
+    );
+    let done: u32 = text
+        .split("tasks_done ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no tasks_done among the last figures\n{text}"));
+    assert!(done < 20, "tasks done until it died: {done}\n{text}");
+    // The dashboard goes on: the help opens and closes, the form opens, and it quits cleanly.
+    tui.send("?");
+    tui.wait_for_failed_run("the help", |t| t.contains("Any key closes this help."));
+    tui.send("?");
+    tui.wait_for_failed_run("the help closed", |t| {
+        !t.contains("Any key closes this help.") && t.contains("without a report")
+    });
+    tui.send("e");
+    tui.wait_for_failed_run("the form", |t| t.contains("Parameters of master-worker"));
+    tui.send_esc();
+    tui.wait_for_failed_run("the form closed", |t| {
+        !t.contains("Parameters of master-worker")
+    });
+    tui.send("q");
+    tui.finish(true, false);
+}

@@ -138,6 +138,47 @@ fn a_crashing_worker_process_dies_alone_and_every_task_completes() {
 }
 
 #[test]
+fn an_abort_in_one_thread_ends_the_whole_runner_and_its_last_figures_are_kept() {
+    let dir = Scratch::new("mw-threads-abort");
+    // Task 12 crashes halfway through the fourth round: a few live snapshots come before it.
+    let (report, outcome) = run_allowing_cores(
+        &dir,
+        &[
+            "mode=threads",
+            "crash=abort",
+            "crash_task=12",
+            "task_ms=100",
+        ],
+    );
+    outcome.assert_no_panic("threads, crash=abort");
+    assert_eq!(outcome.code, Some(1), "{outcome:?}");
+    assert_eq!(report["ok"], false, "{report}");
+    let error = report["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("signal 6 (SIGABRT)") && error.contains("without a report"),
+        "the runner is reported dead by SIGABRT: {report}"
+    );
+    let runner = &report["processes"][0];
+    assert_eq!(runner["role"], "runner", "{report}");
+    assert_eq!(runner["exit"], "signal 6 (SIGABRT)", "{report}");
+    assert_eq!(
+        report["processes"].as_array().map(Vec::len),
+        Some(1),
+        "the workers were threads of the runner, not processes: {report}"
+    );
+    // What it had done until it died: the last live figures, short of every task.
+    let done = int(&report, "tasks_done");
+    assert!((1..20).contains(&done), "tasks_done {done}: {report}");
+    assert_eq!(int(&report, "tasks"), 20, "{report}");
+    let note = report["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.contains("last live figures") && note.contains(&format!("tasks_done {done}")),
+        "{report}"
+    );
+    assert!(dir.core_files().is_empty(), "{:?}", dir.core_files());
+}
+
+#[test]
 fn a_segfault_in_one_thread_ends_the_runner_by_sigsegv_and_leaves_no_core() {
     let dir = Scratch::new("mw-threads-segv");
     let (report, outcome) = run_allowing_cores(&dir, &["mode=threads", "crash=segv"]);
