@@ -205,6 +205,19 @@ pub const METRIC_LABELS: &[(&str, Phrase)] = &[
         "connections_reset",
         Phrase::new("conns reset", "被重置的连接"),
     ),
+    ("tasks_done", Phrase::new("tasks done", "完成的任务")),
+    ("tasks_retried", Phrase::new("tasks retried", "重试的任务")),
+    ("tasks_lost", Phrase::new("tasks lost", "丢失的任务")),
+    ("workers_died", Phrase::new("workers died", "死掉的工作者")),
+    (
+        "dead_worker_pid",
+        Phrase::new("dead worker", "死掉的工作者"),
+    ),
+    ("replacement_pid", Phrase::new("replacement", "替补工作者")),
+    (
+        "task_rerun_after_ms",
+        Phrase::new("rerun after", "多久后重跑"),
+    ),
     ("steps", Phrase::new("steps", "步数")),
 ];
 

@@ -170,3 +170,23 @@ fn async_io_in_every_mode_while_connections_talk() {
 fn costs_while_it_measures() {
     cancel_at_every_moment("costs", &["mode=thorough"], 2);
 }
+
+/// Worker processes, one of which crashes early and is replaced: the cancel finds the master
+/// handing tasks to the replacement, or still starting the workers.
+#[test]
+fn master_worker_processes_while_a_replacement_works() {
+    cancel_at_every_moment(
+        "master-worker",
+        &["mode=processes", "tasks=200", "task_ms=300", "crash_task=1"],
+        6,
+    );
+}
+
+#[test]
+fn master_worker_threads_while_they_take_tasks() {
+    cancel_at_every_moment(
+        "master-worker",
+        &["mode=threads", "tasks=200", "task_ms=300", "crash=none"],
+        2,
+    );
+}

@@ -25,7 +25,11 @@ const LESSONS: &[(&str, &str, &str)] = &[
 
 /// Lessons of sections the tutorial argues in prose, with no code to correct: each still opens
 /// with its section's heading.
-const PROSE_SECTIONS: &[(&str, &str)] = &[("async-io", "异步IO"), ("costs", "线程切换")];
+const PROSE_SECTIONS: &[(&str, &str)] = &[
+    ("master-worker", "进程 vs 线程"),
+    ("async-io", "异步IO"),
+    ("costs", "线程切换"),
+];
 
 /// Lessons of the menu written and checked with their own scenario's work.
 const ELSEWHERE: &[&str] = &["lock"];

@@ -21,6 +21,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 /// A timeline in another scenario's words: nothing in the kind is a pool's.
 const CRAWLER: TimelineSpec = TimelineSpec {
     lane_role: "fetcher",
+    lane_thread: None,
     lane: Phrase::new("fetcher", "抓取进程"),
     bar: "fetch",
     item: Phrase::new("page", "页面"),
@@ -124,12 +125,108 @@ fn timeline_in_another_scenarios_words_with_a_crash() {
         "page 5 waited",
         "for a free fetcher",
         "1 fetcher crashed",
-        "✗",
+        "✗ SIGSEGV",
     ] {
         assert!(text.contains(wanted), "no `{wanted}`:\n{text}");
     }
     assert!(!text.contains("task") && !text.contains("worker"), "{text}");
     insta::assert_snapshot!("timeline_crawler_60x10", terminal.backend());
+}
+
+/// The crawler's fetchers as threads of one process: fetcher-1 is cut short mid-page (a mark
+/// with the page's flow: it panicked) and fetches no more; the page is handed out again and
+/// fetched on fetcher-0.
+fn threaded_crawl() -> Timeline {
+    let mut t = Timeline::default();
+    let mut events = Vec::new();
+    for (tid, name) in [(21, "fetcher-0"), (22, "fetcher-1"), (23, "reporter")] {
+        events.push(Event::new(
+            0.5,
+            10,
+            Body::Thread {
+                tid,
+                name: name.into(),
+            },
+        ));
+    }
+    let on = |t: f64, tid: u32, span: u64, cat: &str, page: u64| {
+        Event::new(
+            t,
+            10,
+            Body::Begin {
+                span,
+                cat: cat.into(),
+                name: format!("{cat} {page}"),
+                tid: Some(tid),
+                flow: Some(page),
+            },
+        )
+    };
+    for page in 0..5u64 {
+        events.push(on(1.0, 10, 100 + page, "submit", page));
+        events.push(end(1.1, 10, 100 + page));
+    }
+    for (span, tid, page, from, to) in [
+        (1, 21, 0, 2.0, 150.0),
+        (2, 22, 1, 2.0, 150.0),
+        (3, 21, 3, 151.0, 300.0),
+    ] {
+        events.push(on(from, tid, span, "fetch", page));
+        events.push(end(to, 10, span));
+    }
+    events.push(on(151.0, 22, 4, "fetch", 2));
+    events.push(Event::new(
+        200.0,
+        10,
+        Body::Mark {
+            cat: "crash".into(),
+            name: "panic on page 2".into(),
+            tid: Some(22),
+            flow: Some(2),
+        },
+    ));
+    // The unwinding thread's span ends after the mark: it stays cut.
+    events.push(end(200.5, 10, 4));
+    events.push(on(201.0, 10, 200, "submit", 2));
+    events.push(end(201.1, 10, 200));
+    for (span, page, from, to) in [(5, 2, 301.0, 450.0), (6, 4, 451.0, 500.0)] {
+        events.push(on(from, 21, span, "fetch", page));
+        events.push(end(to, 10, span));
+    }
+    for e in &events {
+        t.observe(&THREADED, e);
+    }
+    t
+}
+
+/// The crawler's words, its fetchers threads named `fetcher-N`.
+const THREADED: TimelineSpec = TimelineSpec {
+    lane_thread: Some("fetcher-"),
+    ..CRAWLER
+};
+
+#[test]
+fn timeline_of_thread_lanes_with_a_task_cut_short() {
+    let t = threaded_crawl();
+    assert_eq!(t.lanes, vec![21, 22], "the reporter thread is no lane");
+    let params = Params::defaults(&[]);
+    let metrics = Metrics::default();
+    let fig = figures(&params, &metrics, true, 500.0);
+    let terminal = draw(
+        timeline::lines(Some((&fig, &t)), &THREADED, 60, Lang::En),
+        60,
+        10,
+    );
+    let text = format!("{:?}", terminal.backend());
+    for wanted in [
+        "page 2 ran again",
+        "panic on page 2",
+        "     21 ",
+        "     22 ",
+    ] {
+        assert!(text.contains(wanted), "no `{wanted}`:\n{text}");
+    }
+    insta::assert_snapshot!("timeline_threads_cut_60x10", terminal.backend());
 }
 
 #[test]

@@ -45,8 +45,9 @@ pub struct Run {
     pub params: Params,
     pub pid: Option<u32>,
     pub status: RunStatus,
-    /// The latest live snapshot.
+    /// The latest live snapshot, and when it was published (ms on the run's clock).
     pub live: Metrics,
+    pub live_ms: f64,
     /// Milliseconds since the runner started, from its latest event.
     pub t_ms: f64,
     pub report: Option<Report>,
@@ -72,6 +73,7 @@ impl Run {
             pid: None,
             status: RunStatus::Starting,
             live: Metrics::default(),
+            live_ms: 0.0,
             t_ms: 0.0,
             report: None,
             stderr: Vec::new(),
@@ -133,6 +135,7 @@ impl Run {
                     Body::Part { .. } => None,
                     Body::Live { metrics } => {
                         self.live = metrics.clone();
+                        self.live_ms = event.t_ms;
                         None
                     }
                     Body::Log { text } => {
@@ -190,8 +193,66 @@ impl Run {
             RunnerMsg::BadLine(line) => Some(WORDS.bad_line.with(lang, &[("line", line)])),
             RunnerMsg::Exited { exit } => {
                 self.status = RunStatus::Ended { exit: *exit };
+                // A runner that died without a report (a crash that took the whole process)
+                // still leaves what it had done: its last live figures, as the headless run's.
+                if self.report.is_none() {
+                    let live = (!self.live.is_empty()).then_some((&self.live, self.live_ms));
+                    self.report = Some(crate::runner::dead_run_report(
+                        self.scenario.id,
+                        &self.params,
+                        *exit,
+                        live,
+                        self.stderr.last().map(String::as_str),
+                    ));
+                }
                 Some(WORDS.reaped.with(lang, &[("exit", &describe(*exit))]))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    #[test]
+    fn a_run_whose_runner_died_keeps_its_last_live_figures() {
+        let scenario = crate::scenarios::find("master-worker").unwrap();
+        let mut run = Run::new(1, scenario, Params::defaults(scenario.params));
+        let event = |t_ms, body| RunnerMsg::Event(Event::new(t_ms, 100, body));
+        run.apply(
+            &event(
+                0.0,
+                Body::Process {
+                    ppid: 1,
+                    role: crate::runner::RUNNER.into(),
+                },
+            ),
+            Lang::En,
+        );
+        let mut metrics = Metrics::default();
+        metrics.set("tasks_done", 7u64);
+        run.apply(&event(300.0, Body::Live { metrics }), Lang::En);
+        run.apply(
+            &RunnerMsg::Exited {
+                exit: Some(Exit::Signal(6)),
+            },
+            Lang::En,
+        );
+        let report = run.report.as_ref().expect("a dead run has a report");
+        assert!(!report.ok);
+        assert!(
+            report
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("SIGABRT")),
+            "{report:?}"
+        );
+        assert_eq!(
+            run.metrics().get("tasks_done").map(|v| v.as_f64()),
+            Some(7.0)
+        );
+        assert!(run.figures().done && !run.figures().active);
     }
 }

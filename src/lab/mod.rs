@@ -6,6 +6,7 @@ pub mod children;
 pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
+pub mod crash;
 pub mod fd_limit;
 pub mod gil;
 pub mod join;

@@ -1,8 +1,14 @@
-//! The TIMELINE kind: one row (a lane) per process of one role, a bar per item from its start
-//! to its end with the item's number on it, a mark where a lane's process crashed, and a row
-//! where items wait between their first step (a submit) and their bar. Live while the run goes
-//! (running bars grow up to now), final once it is done. What the lanes, bars and waits are
-//! called comes from the scenario's [`TimelineSpec`]: nothing here knows one scenario's words.
+//! The TIMELINE kind: one row (a lane) per process of one role, or per named thread, a bar per
+//! item from its start to its end with the item's number on it, a mark where a lane's process
+//! crashed, and a row where items wait between their first step (a submit) and their bar. Live
+//! while the run goes (running bars grow up to now), final once it is done. What the lanes,
+//! bars and waits are called comes from the scenario's [`TimelineSpec`]: nothing here knows one
+//! scenario's words.
+//!
+//! An item's bar can be cut short: a mark carrying the item's flow on the lane that runs it (a
+//! worker saying it crashes), or the item begun again while its bar was open (its process was
+//! killed without a word). The cut bar stays where it was drawn; the item waits again from its
+//! next step (handed out again) or, if none comes, is lost.
 
 use super::Figures;
 use crate::event::{Body, Event};
@@ -12,7 +18,7 @@ use crate::scenarios::TimelineSpec;
 use crate::style::{DIM, LABEL, WRONG, duration_ms, pad};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One item's trip, on the run's clock: its first step (a submit), its bar (on which lane).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,19 +27,43 @@ pub struct Item {
     pub start_ms: Option<f64>,
     pub end_ms: Option<f64>,
     pub lane: Option<u32>,
+    /// Bars it had before, cut short, oldest first.
+    pub cut: Vec<Attempt>,
+}
+
+impl Item {
+    /// Cut short and not handed out again (so far).
+    pub fn is_lost(&self) -> bool {
+        !self.cut.is_empty() && self.start_ms.is_none() && self.first_ms.is_none()
+    }
+
+    /// Cut short once or more, and begun again.
+    pub fn is_retried(&self) -> bool {
+        !self.cut.is_empty() && self.start_ms.is_some()
+    }
+}
+
+/// A bar that was cut short: where it ran, from when to when.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attempt {
+    pub lane: u32,
+    pub start_ms: f64,
+    pub end_ms: f64,
 }
 
 /// The lanes and items of a run, built from its events.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timeline {
-    /// Lane processes in the order they were seen.
+    /// Lane processes (or threads) in the order they were seen.
     pub lanes: Vec<u32>,
     /// How and when each lane's process ended, once it has.
     pub exits: BTreeMap<u32, (f64, Exit)>,
     /// Items by their flow.
     pub items: BTreeMap<u64, Item>,
-    /// Marks on lanes: (pid, when, what).
+    /// Marks on lanes: (lane, when, what).
     pub marks: Vec<(u32, f64, String)>,
+    /// Lanes that are threads: their spans and marks go on their own row, not their process's.
+    threads: BTreeSet<u32>,
     /// Bars begun and not ended: (pid, span) → flow.
     open: HashMap<(u32, u64), u64>,
 }
@@ -43,23 +73,28 @@ impl Timeline {
         let (pid, t) = (event.pid, event.t_ms);
         match &event.body {
             Body::Process { role, .. } if role == spec.lane_role => self.add_lane(pid),
+            Body::Thread { tid, name } if spec.lane_thread.is_some_and(|p| name.starts_with(p)) => {
+                self.threads.insert(*tid);
+                self.add_lane(*tid);
+            }
             Body::ProcessExit { exit } if self.lanes.contains(&pid) => {
                 self.exits.insert(pid, (t, *exit));
             }
             Body::Begin {
                 cat,
                 span,
+                tid,
                 flow: Some(flow),
                 ..
             } => {
-                let item = self.items.entry(*flow).or_default();
                 if cat == spec.bar {
-                    item.start_ms = Some(t);
-                    item.lane = Some(pid);
+                    let lane = self.lane_of(pid, *tid);
+                    self.begin_bar(*flow, lane, t);
                     self.open.insert((pid, *span), *flow);
-                    self.add_lane(pid);
+                    self.add_lane(lane);
                 } else {
                     // Any other step of the item's trip: the first one is where it began.
+                    let item = self.items.entry(*flow).or_default();
                     item.first_ms = Some(item.first_ms.map_or(t, |f| f.min(t)));
                 }
             }
@@ -68,17 +103,75 @@ impl Timeline {
                     self.items.entry(flow).or_default().end_ms = Some(t);
                 }
             }
-            Body::Mark { name, .. } if self.lanes.contains(&pid) => {
-                self.marks.push((pid, t, name.clone()));
+            Body::Mark {
+                name, tid, flow, ..
+            } => {
+                let lane = self.lane_of(pid, *tid);
+                if self.lanes.contains(&lane) {
+                    self.marks.push((lane, t, name.clone()));
+                    if let Some(flow) = flow {
+                        self.cut_short(*flow, lane, t);
+                    }
+                }
             }
             _ => {}
         }
     }
 
-    fn add_lane(&mut self, pid: u32) {
-        if !self.lanes.contains(&pid) {
-            self.lanes.push(pid);
+    fn add_lane(&mut self, lane: u32) {
+        if !self.lanes.contains(&lane) {
+            self.lanes.push(lane);
         }
+    }
+
+    /// The row an event of process `pid` on thread `tid` goes on.
+    fn lane_of(&self, pid: u32, tid: Option<u32>) -> u32 {
+        match tid {
+            Some(tid) if self.threads.contains(&tid) => tid,
+            _ => pid,
+        }
+    }
+
+    /// Item `flow`'s bar begins on `lane`. A bar of it still open was cut where its lane ended
+    /// (a process killed before it could say so), or here if that end is not known.
+    fn begin_bar(&mut self, flow: u64, lane: u32, t: f64) {
+        let item = self.items.entry(flow).or_default();
+        if let (Some(start_ms), None, Some(old)) = (item.start_ms, item.end_ms, item.lane) {
+            let end_ms = self.exits.get(&old).map_or(t, |(at, _)| *at);
+            item.cut.push(Attempt {
+                lane: old,
+                start_ms,
+                end_ms,
+            });
+            self.open.retain(|_, f| *f != flow);
+        }
+        item.start_ms = Some(t);
+        item.end_ms = None;
+        item.lane = Some(lane);
+    }
+
+    /// A mark with item `flow`'s number on the lane running it: its bar ends here, cut short,
+    /// and the item waits again from its next step (or is lost if none comes).
+    fn cut_short(&mut self, flow: u64, lane: u32, t: f64) {
+        let Some(item) = self.items.get_mut(&flow) else {
+            return;
+        };
+        let (Some(start_ms), None, Some(on)) = (item.start_ms, item.end_ms, item.lane) else {
+            return;
+        };
+        if on != lane {
+            return;
+        }
+        item.cut.push(Attempt {
+            lane,
+            start_ms,
+            end_ms: t,
+        });
+        *item = Item {
+            cut: std::mem::take(&mut item.cut),
+            ..Item::default()
+        };
+        self.open.retain(|_, f| *f != flow);
     }
 
     /// The latest time any item or lane mentions.
@@ -88,8 +181,12 @@ impl Timeline {
             .values()
             .flat_map(|t| [t.first_ms, t.start_ms, t.end_ms])
             .flatten();
+        let cut = self
+            .items
+            .values()
+            .flat_map(|t| t.cut.iter().map(|a| a.end_ms));
         let exits = self.exits.values().map(|(t, _)| *t);
-        items.chain(exits).fold(0.0, f64::max)
+        items.chain(cut).chain(exits).fold(0.0, f64::max)
     }
 
     /// The items that had to wait for a free lane: those not started yet, and those that were
@@ -107,7 +204,7 @@ impl Timeline {
             .iter()
             .filter(|(_, t)| match (t.start_ms, t.lane) {
                 (Some(start), Some(lane)) => first.get(&lane).is_some_and(|f| start > *f),
-                _ => true,
+                _ => !t.is_lost(),
             })
             .map(|(id, t)| (*id, t))
             .collect()
@@ -132,9 +229,15 @@ crate::phrases! {
         key: "{ran} ran  {running} running  {queued} queued: waiting for {waits_for}"
             => "{ran} 已运行  {running} 运行中  {queued} 排队：等待{waits_for}",
         crash_key: "  {crash} killed by a signal" => "  {crash} 被信号杀死",
+        error_key: "  {crash} exited with an error code" => "  {crash} 以错误码退出",
+        more_marks: " (+{n} more)" => "（另有 {n} 个）",
         title: "TIMELINE " => "时间线 ",
         crashed_one: " · 1 {lane} crashed" => " · 1 个{lane}崩溃",
         crashed_many: " · {n} {lanes} crashed" => " · {n} 个{lanes}崩溃",
+        ran_again_one: " · {item} {id} ran again" => " · {item} {id} 重新运行了",
+        ran_again_many: " · {n} {items} ran again" => " · {n} 个{items}重新运行了",
+        lost_one: " · {item} {id} lost" => " · {item} {id} 丢失了",
+        lost_many: " · {n} {items} lost" => " · {n} 个{items}丢失了",
         live: "· {running} running · {queued} queued · {done} done{crashes}"
             => "· {running} 个运行中 · {queued} 个排队 · {done} 个已完成{crashes}",
         waited: "{item} {id} waited {wait} for {waits_for}{more}"
@@ -226,6 +329,17 @@ impl Row {
                 break;
             }
             self.cells[c] = (ch, on_bar);
+        }
+    }
+
+    /// Writes ` text` after column `c`, over empty cells only, as far as they go.
+    fn note_after(&mut self, c: usize, text: &str) {
+        let free = self.cells[c + 1..]
+            .iter()
+            .take_while(|(ch, _)| *ch == ' ')
+            .count();
+        for (k, ch) in format!(" {text}").chars().take(free).enumerate() {
+            self.cells[c + 1 + k] = (ch, WRONG);
         }
     }
 
@@ -327,11 +441,21 @@ pub fn lines(
     }
     out.push(waiting_row(timeline, &scale, lang));
     out.push(axis(&scale, now));
-    let crash_key = if timeline.exits.values().any(|(_, e)| e.signal().is_some()) {
+    let mut crash_key = if timeline.exits.values().any(|(_, e)| e.signal().is_some()) {
         WORDS.crash_key.with(lang, &[("crash", &CRASH)])
+    } else if timeline.exits.values().any(|(_, e)| died(*e)) {
+        WORDS.error_key.with(lang, &[("crash", &CRASH)])
     } else {
         String::new()
     };
+    // The latest mark says what its ◆ means, in the words of whoever made it.
+    if let Some((_, _, name)) = timeline.marks.last() {
+        let more = match timeline.marks.len() {
+            1 => String::new(),
+            n => WORDS.more_marks.with(lang, &[("n", &(n - 1))]),
+        };
+        crash_key += &format!("  {MARK} {}{more}", crate::text_safe::printable(name));
+    }
     let key = WORDS.key.with(
         lang,
         &[
@@ -363,6 +487,7 @@ fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool, lang: Lang) -> 
         .values()
         .filter(|(_, e)| e.signal().is_some())
         .count();
+    let lost = timeline.items.values().filter(|t| t.is_lost()).count();
     let (lane, lanes) = (spec.lane.get(lang), plural(spec.lane, lang));
     let (item, items) = (spec.item.get(lang), plural(spec.item, lang));
     let waits_for = spec.waits_for.get(lang);
@@ -372,14 +497,14 @@ fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool, lang: Lang) -> 
         n => WORDS
             .crashed_many
             .with(lang, &[("n", &n), ("lanes", &lanes)]),
-    };
+    } + &cut_short(timeline, spec, lang);
     let title = Span::styled(WORDS.title.get(lang), LABEL.add_modifier(Modifier::BOLD));
     if live {
         let text = WORDS.live.with(
             lang,
             &[
                 ("running", &(started - done)),
-                ("queued", &(total - started)),
+                ("queued", &(total - started - lost)),
                 ("done", &done),
                 ("crashes", &crashes),
             ],
@@ -428,23 +553,58 @@ fn summary(timeline: &Timeline, spec: &TimelineSpec, live: bool, lang: Lang) -> 
     Line::from(vec![title, Span::raw(format!("· {story}{crashes}"))])
 }
 
+/// What became of the items cut short: ` · task 5 ran again`, ` · 2 tasks lost`.
+fn cut_short(timeline: &Timeline, spec: &TimelineSpec, lang: Lang) -> String {
+    let (item, items) = (spec.item.get(lang), plural(spec.item, lang));
+    let say = |ids: Vec<&u64>, one: Phrase, many: Phrase| match ids.as_slice() {
+        [] => String::new(),
+        [id] => one.with(lang, &[("item", &item), ("id", id)]),
+        all => many.with(lang, &[("n", &all.len()), ("items", &items)]),
+    };
+    let of = |keep: fn(&Item) -> bool| -> Vec<&u64> {
+        timeline
+            .items
+            .iter()
+            .filter(|(_, t)| keep(t))
+            .map(|(id, _)| id)
+            .collect()
+    };
+    say(
+        of(Item::is_retried),
+        WORDS.ran_again_one,
+        WORDS.ran_again_many,
+    ) + &say(of(Item::is_lost), WORDS.lost_one, WORDS.lost_many)
+}
+
 /// One lane: its items' bars, its marks, and where its process crashed.
 fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) -> Line<'static> {
-    let mut row = Row::new(scale.cols);
-    for (id, t) in timeline.items.iter().filter(|(_, t)| t.lane == Some(pid)) {
-        let Some(start) = t.start_ms else { continue };
+    // Bars cut short and current ones, drawn in the order they began, so a bar that begins
+    // where another ended moves its label past the other's.
+    let mut bars: Vec<(f64, f64, char, u64)> = Vec::new();
+    for (id, t) in &timeline.items {
+        for cut in t.cut.iter().filter(|a| a.lane == pid) {
+            bars.push((cut.start_ms, cut.end_ms, RAN, *id));
+        }
+        let (Some(start), Some(_)) = (t.start_ms, t.lane.filter(|l| *l == pid)) else {
+            continue;
+        };
         // An item still running (or stopped mid-way) reaches up to now, or to its lane's end.
         let (end, fill) = match (t.end_ms, timeline.exits.get(&pid)) {
             (Some(end), _) => (end, RAN),
             (None, Some((ended, _))) => (*ended, RAN),
             (None, None) => (now, RUNNING),
         };
+        bars.push((start, end, fill, *id));
+    }
+    bars.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut row = Row::new(scale.cols);
+    for (start, end, fill, id) in bars {
         let from = scale.col(start);
         row.bar(
             from,
             scale.col(end).max(from),
             fill,
-            item_color(*id),
+            item_color(id),
             &id.to_string(),
         );
     }
@@ -452,10 +612,12 @@ fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) 
         let c = scale.col(*at);
         row.cells[c] = (MARK, Style::new().fg(Color::Yellow));
     }
+    // A lane that died (a signal, or an exit code other than 0) says how, where it ended.
     let crashed = match timeline.exits.get(&pid) {
-        Some((at, exit)) if exit.signal().is_some() => {
+        Some((at, exit)) if died(*exit) => {
             let c = scale.col(*at);
             row.cells[c] = (CRASH, WRONG);
+            row.note_after(c, &how_it_ended(*exit));
             Some(*exit)
         }
         _ => None,
@@ -468,6 +630,19 @@ fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) 
     let mut spans = vec![Span::styled(format!("{pid:>7} "), style)];
     spans.extend(row.spans());
     Line::from(spans)
+}
+
+/// Ended by a signal, or with an exit code other than 0 (not: gone with its run's group).
+fn died(exit: Exit) -> bool {
+    exit.signal().is_some() || exit.code().is_some_and(|c| c != 0)
+}
+
+/// `SIGABRT`, `code 3`: how a lane's process died, in the fewest words.
+fn how_it_ended(exit: Exit) -> String {
+    match exit.signal().map(nix::sys::signal::Signal::try_from) {
+        Some(Ok(signal)) => signal.as_str().to_string(),
+        _ => exit.to_string(),
+    }
 }
 
 /// Where items wait: labelled bars when one waits at a time, else how many wait, as bars of
@@ -543,6 +718,7 @@ mod tests {
 
     const SPEC: TimelineSpec = TimelineSpec {
         lane_role: "worker",
+        lane_thread: Some("worker-"),
         lane: Phrase::new("worker", "工作进程"),
         bar: "task",
         item: Phrase::new("task", "任务"),
@@ -621,23 +797,24 @@ mod tests {
             active: false,
             t_ms: 501.0,
         };
-        let text = |lang| {
-            let lines: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, lang)
-                .iter()
-                .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-                .collect();
-            lines.join("\n")
-        };
-        let en = text(Lang::En);
+        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::En)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let text = text.join("\n");
         assert!(
-            en.contains("task 4 waited 299 ms for a free worker"),
-            "{en}"
+            text.contains("task 4 waited 299 ms for a free worker"),
+            "{text}"
         );
         assert!(
-            en.contains("1 worker crashed") && en.contains(CRASH),
-            "{en}"
+            text.contains("1 worker crashed") && text.contains(CRASH),
+            "{text}"
         );
-        let zh = text(Lang::Zh);
+        let zh: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::Zh)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let zh = zh.join("\n");
         assert!(
             zh.contains("任务 4 等了 299 ms 才等到空闲的工作进程"),
             "{zh}"
@@ -646,6 +823,241 @@ mod tests {
             zh.contains("1 个工作进程崩溃") && zh.contains("被信号杀死"),
             "{zh}"
         );
+    }
+
+    fn mark(lane_tid: u32, flow: u64) -> Body {
+        Body::Mark {
+            cat: "crash".into(),
+            name: format!("abort on task {flow}"),
+            tid: Some(lane_tid),
+            flow: Some(flow),
+        }
+    }
+
+    fn thread_begin(span: u64, tid: u32, flow: u64) -> Body {
+        Body::Begin {
+            span,
+            cat: "task".into(),
+            name: format!("task {flow}"),
+            tid: Some(tid),
+            flow: Some(flow),
+        }
+    }
+
+    fn named(tid: u32, name: &str) -> Body {
+        Body::Thread {
+            tid,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn named_threads_are_lanes_of_their_own() {
+        let mut t = Timeline::default();
+        for e in [
+            // The master's own thread and a thread of another name are no lanes.
+            at(0.0, 10, named(10, "main")),
+            at(0.0, 10, named(21, "worker-0")),
+            at(0.0, 10, named(22, "worker-1")),
+            at(0.0, 10, named(23, "reporter")),
+            at(1.0, 10, begin(1, "submit", 0)),
+            at(1.0, 10, Body::End { span: 1 }),
+            at(2.0, 10, thread_begin(2, 21, 0)),
+            at(3.0, 10, thread_begin(3, 22, 1)),
+            at(9.0, 10, Body::End { span: 2 }),
+            at(9.5, 10, Body::End { span: 3 }),
+        ] {
+            t.observe(&SPEC, &e);
+        }
+        assert_eq!(t.lanes, vec![21, 22], "one lane per worker thread");
+        assert_eq!((t.items[&0].lane, t.items[&1].lane), (Some(21), Some(22)));
+        assert_eq!(t.items[&1].end_ms, Some(9.5));
+        // Without a thread prefix the same events make one lane: the process.
+        let mut by_process = Timeline::default();
+        let processes_only = TimelineSpec {
+            lane_thread: None,
+            ..SPEC
+        };
+        for e in [
+            at(0.0, 10, named(21, "worker-0")),
+            at(2.0, 10, thread_begin(2, 21, 0)),
+        ] {
+            by_process.observe(&processes_only, &e);
+        }
+        assert_eq!(by_process.lanes, vec![10]);
+    }
+
+    #[test]
+    fn a_bar_cut_short_by_a_mark_is_kept_and_its_item_runs_again_or_is_lost() {
+        let mut t = Timeline::default();
+        let role = Body::Process {
+            ppid: 10,
+            role: "worker".into(),
+        };
+        for e in [
+            at(0.0, 11, role.clone()),
+            at(1.0, 10, begin(1, "submit", 5)),
+            at(2.0, 11, begin(7, "task", 5)),
+            // The worker says it crashes on task 5, then dies by SIGABRT.
+            at(40.0, 11, mark(11, 5)),
+            at(
+                41.0,
+                11,
+                Body::ProcessExit {
+                    exit: Exit::Signal(6),
+                },
+            ),
+            // Handed out again, run on the replacement.
+            at(45.0, 10, begin(2, "submit", 5)),
+            at(46.0, 12, role.clone()),
+            at(60.0, 12, begin(1, "task", 5)),
+            at(90.0, 12, Body::End { span: 1 }),
+            // Task 6 is cut on thread lane 21 and never handed out again.
+            at(0.0, 10, named(21, "worker-0")),
+            at(3.0, 10, begin(3, "submit", 6)),
+            at(4.0, 10, thread_begin(4, 21, 6)),
+            at(20.0, 10, mark(21, 6)),
+            // Unwinding ends the span after the mark: it stays cut.
+            at(20.5, 10, Body::End { span: 4 }),
+        ] {
+            t.observe(&SPEC, &e);
+        }
+        let retried = &t.items[&5];
+        assert_eq!(
+            retried.cut,
+            vec![Attempt {
+                lane: 11,
+                start_ms: 2.0,
+                end_ms: 40.0
+            }]
+        );
+        assert_eq!(
+            (
+                retried.first_ms,
+                retried.start_ms,
+                retried.end_ms,
+                retried.lane
+            ),
+            (Some(45.0), Some(60.0), Some(90.0), Some(12)),
+            "it waited again from its second submit"
+        );
+        assert!(retried.is_retried() && !retried.is_lost());
+        let lost = &t.items[&6];
+        assert!(lost.is_lost(), "{lost:?}");
+        assert_eq!(
+            lost.end_ms, None,
+            "the span's end after the cut is not a finish"
+        );
+        assert_eq!(
+            waiting_at(&t.waiters(), 30.0),
+            0,
+            "a lost item waits for nothing"
+        );
+        assert_eq!(t.marks.len(), 2);
+        let figures_params = crate::params::Params::defaults(&[]);
+        let metrics = crate::metrics::Metrics::default();
+        let figures = Figures {
+            params: &figures_params,
+            metrics: &metrics,
+            live: &metrics,
+            done: true,
+            active: false,
+            t_ms: 90.0,
+        };
+        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::En)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let text = text.join("\n");
+        assert!(
+            text.contains("task 5 ran again") && text.contains("task 6 lost"),
+            "{text}"
+        );
+        assert!(text.contains("◆ abort on task 6 (+1 more)"), "{text}");
+        let lane = |id: u32| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+                .unwrap_or_else(|| panic!("no lane {id}: {text}"))
+                .to_string()
+        };
+        assert!(
+            lane(11).contains('5') && lane(11).contains("✗ SIGABRT"),
+            "{text}"
+        );
+        assert!(lane(12).contains('5'), "{text}");
+        assert!(lane(21).contains('6') && lane(21).contains(MARK), "{text}");
+    }
+
+    #[test]
+    fn an_item_begun_again_while_open_keeps_the_bar_its_killed_lane_ran() {
+        let mut t = Timeline::default();
+        let role = Body::Process {
+            ppid: 10,
+            role: "worker".into(),
+        };
+        for e in [
+            at(0.0, 11, role.clone()),
+            at(2.0, 11, begin(7, "task", 3)),
+            // SIGKILL: no word from the worker, only its exit.
+            at(
+                30.0,
+                11,
+                Body::ProcessExit {
+                    exit: Exit::Signal(9),
+                },
+            ),
+            at(35.0, 12, role),
+            at(40.0, 12, begin(1, "task", 3)),
+        ] {
+            t.observe(&SPEC, &e);
+        }
+        let item = &t.items[&3];
+        assert_eq!(
+            item.cut,
+            vec![Attempt {
+                lane: 11,
+                start_ms: 2.0,
+                end_ms: 30.0
+            }]
+        );
+        assert_eq!((item.start_ms, item.lane), (Some(40.0), Some(12)));
+    }
+
+    #[test]
+    fn a_lane_says_how_its_process_died_and_only_if_it_did() {
+        let mut t = Timeline::default();
+        let role = Body::Process {
+            ppid: 10,
+            role: "worker".into(),
+        };
+        let exit = |exit| Body::ProcessExit { exit };
+        for e in [
+            at(0.0, 11, role.clone()),
+            at(0.0, 12, role.clone()),
+            at(0.0, 13, role),
+            at(1.0, 11, begin(1, "task", 1)),
+            at(1.0, 12, begin(1, "task", 2)),
+            at(1.0, 13, begin(1, "task", 3)),
+            at(5.0, 11, exit(Exit::Code(3))),
+            at(5.0, 12, exit(Exit::Code(0))),
+            at(5.0, 13, exit(Exit::KilledWithGroup)),
+        ] {
+            t.observe(&SPEC, &e);
+        }
+        let scale = Scale {
+            ms_per_col: 0.5,
+            cols: 30,
+        };
+        let row = |pid| -> String {
+            lane_row(&t, pid, &scale, 10.0, false)
+                .spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect()
+        };
+        assert!(row(11).contains("✗ code 3"), "{}", row(11));
+        assert!(!row(12).contains(CRASH), "{}", row(12));
+        assert!(!row(13).contains(CRASH), "{}", row(13));
     }
 
     fn text(row: Row) -> String {
@@ -685,6 +1097,7 @@ mod tests {
                     start_ms: Some(start),
                     end_ms: Some(start + 9.0),
                     lane: Some(lane),
+                    cut: Vec::new(),
                 },
             );
         }

@@ -9,8 +9,10 @@ mod side;
 pub use side::run_in_runner;
 
 use crate::event::{Body, Event};
-use crate::exit::Exit;
+use crate::exit::{Exit, describe};
+use crate::i18n::Text;
 use crate::params::Params;
+use crate::report::Metrics;
 use crossbeam_channel::{Receiver, Sender};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -314,40 +316,45 @@ pub fn run_to_end<T>(
     Ok(messages)
 }
 
-/// The report event of a finished run, with the runner's own process record filled in.
+/// The report event of a finished run, with the runner's own process record filled in. A
+/// runner that died before writing one gets [`dead_run_report`]: its last live figures.
 pub fn final_report(
     scenario: &str,
     params: &Params,
     messages: &[RunnerMsg],
 ) -> crate::report::Report {
-    use crate::report::{ProcessRecord, Report};
+    use crate::report::ProcessRecord;
     let mut report = None;
     let mut processes: Vec<ProcessRecord> = Vec::new();
     let mut runner_exit = None;
     let mut stderr = Vec::new();
+    let mut last_live = None;
     for msg in messages {
         match msg {
-            RunnerMsg::Event(event) => match &event.body {
-                // The runner announces itself first; reports of its children are theirs.
-                Body::Report { report: r }
-                    if processes.first().is_some_and(|p| p.pid == event.pid) =>
-                {
-                    report = Some((**r).clone())
-                }
-                Body::Process { ppid, role } => processes.push(ProcessRecord {
-                    pid: event.pid,
-                    ppid: *ppid,
-                    role: role.clone(),
-                    exit: None,
-                }),
-                Body::ProcessExit { exit } => {
-                    if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
-                        p.exit = Some(*exit);
+            RunnerMsg::Event(event) => {
+                // The runner announces itself first; reports and counters of its children are
+                // theirs.
+                let from_runner = processes.first().is_some_and(|p| p.pid == event.pid);
+                match &event.body {
+                    Body::Report { report: r } if from_runner => report = Some((**r).clone()),
+                    Body::Live { metrics } if from_runner => {
+                        last_live = Some((metrics.clone(), event.t_ms));
                     }
+                    Body::Process { ppid, role } => processes.push(ProcessRecord {
+                        pid: event.pid,
+                        ppid: *ppid,
+                        role: role.clone(),
+                        exit: None,
+                    }),
+                    Body::ProcessExit { exit } => {
+                        if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
+                            p.exit = Some(*exit);
+                        }
+                    }
+                    // Parts were joined by the reader; none reaches here. The rest is for panels.
+                    _ => {}
                 }
-                // Parts were joined by the reader; none reaches here. The rest is for panels.
-                _ => {}
-            },
+            }
             RunnerMsg::Exited { exit } => runner_exit = *exit,
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),
             RunnerMsg::BadLine(_) => {}
@@ -357,25 +364,19 @@ pub fn final_report(
     if let Some(runner) = processes.first_mut() {
         runner.exit = runner_exit;
     }
-    let runner_ended = runner_exit.map_or("unknown".to_string(), |e| e.to_string());
-    let mut report = report.unwrap_or_else(|| Report {
-        scenario: scenario.to_string(),
-        params: params.to_json(),
-        ok: false,
-        wall_ms: 0.0,
-        metrics: Default::default(),
-        notes: vec![],
-        notes_zh: vec![],
-        cancelled: false,
-        error: Some(format!(
-            "the runner ended ({runner_ended}) without a report{}",
-            stderr.last().map(|l| format!(": {l}")).unwrap_or_default()
-        )),
-        processes: vec![],
+    let mut report = report.unwrap_or_else(|| {
+        let live = last_live.as_ref().map(|(m, t)| (m, *t));
+        dead_run_report(
+            scenario,
+            params,
+            runner_exit,
+            live,
+            stderr.last().map(String::as_str),
+        )
     });
     if !runner_exit.is_some_and(Exit::success) && report.error.is_none() {
         report.ok = false;
-        report.error = Some(format!("runner ended with {runner_ended}"));
+        report.error = Some(format!("runner ended with {}", describe(runner_exit)));
     }
     // Descendants that never reported an exit went down with the runner's group.
     for p in processes.iter_mut().filter(|p| p.exit.is_none()) {
@@ -383,4 +384,134 @@ pub fn final_report(
     }
     report.processes = processes;
     report
+}
+
+/// The report of a run whose runner ended without writing one — it crashed, or was killed:
+/// not ok, how the runner ended as the error, and `last_live` (the last live figures it
+/// published, and when) as its metrics, so what was done until it died is not lost with it.
+pub fn dead_run_report(
+    scenario: &str,
+    params: &Params,
+    runner_exit: Option<Exit>,
+    last_live: Option<(&Metrics, f64)>,
+    stderr_last: Option<&str>,
+) -> crate::report::Report {
+    use crate::report::Report;
+    let ended = describe(runner_exit);
+    let mut notes = Vec::new();
+    if let Some((live, t_ms)) = last_live {
+        // The figures that tell the scenario's story, or all of them if it names none.
+        let named = crate::scenarios::find_for_runner(scenario).map_or(&[][..], |s| s.highlights());
+        let shown: Vec<String> = live
+            .iter()
+            .filter(|(name, _)| named.is_empty() || named.contains(name))
+            .map(|(name, value)| format!("{name} {}", value.human_for(name)))
+            .collect();
+        let shown = shown.join(", ");
+        notes.push(Text::new(
+            format!(
+                "the metrics are the last live figures the runner published, {t_ms:.0} ms into the run, before it ended ({ended}): {shown}"
+            ),
+            format!("以下指标是运行器结束（{ended}）前最后一次发布的实时数据，在运行 {t_ms:.0} ms 时：{shown}"),
+        ));
+    }
+    Report {
+        scenario: scenario.to_string(),
+        params: params.to_json(),
+        ok: false,
+        wall_ms: last_live.map_or(0.0, |(_, t)| t),
+        metrics: last_live.map(|(m, _)| m.clone()).unwrap_or_default(),
+        notes: notes.iter().map(|n| n.en.clone()).collect(),
+        notes_zh: notes.iter().map(|n| n.zh.clone()).collect(),
+        cancelled: false,
+        error: Some(format!(
+            "the runner ended ({ended}) without a report{}",
+            stderr_last.map(|l| format!(": {l}")).unwrap_or_default()
+        )),
+        processes: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(t_ms: f64, pid: u32, body: Body) -> RunnerMsg {
+        RunnerMsg::Event(Event::new(t_ms, pid, body))
+    }
+
+    fn live(pairs: &[(&str, u64)]) -> Body {
+        let mut metrics = Metrics::default();
+        for (name, value) in pairs {
+            metrics.set(name, *value);
+        }
+        Body::Live { metrics }
+    }
+
+    #[test]
+    fn a_runner_that_died_leaves_its_last_live_figures() {
+        let scenario = crate::scenarios::find("master-worker").unwrap();
+        let params = Params::defaults(scenario.params);
+        let messages = [
+            event(
+                0.0,
+                100,
+                Body::Process {
+                    ppid: 1,
+                    role: RUNNER.into(),
+                },
+            ),
+            event(100.0, 100, live(&[("tasks_done", 3), ("workers_died", 0)])),
+            // A child's counters are its own, never the run's.
+            event(150.0, 101, live(&[("tasks_done", 99)])),
+            event(200.0, 100, live(&[("tasks_done", 7), ("workers_died", 0)])),
+            RunnerMsg::Exited {
+                exit: Some(Exit::Signal(6)),
+            },
+        ];
+        let report = final_report(scenario.id, &params, &messages);
+        assert!(!report.ok);
+        let error = report.error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("signal 6 (SIGABRT)") && error.contains("without a report"),
+            "{error}"
+        );
+        assert_eq!(
+            report.metrics.get("tasks_done").map(|v| v.as_f64()),
+            Some(7.0)
+        );
+        assert_eq!(report.wall_ms, 200.0);
+        assert!(
+            report.notes[0].contains("last live figures")
+                && report.notes[0].contains("tasks_done 7"),
+            "{:?}",
+            report.notes
+        );
+        assert_eq!(report.processes[0].exit, Some(Exit::Signal(6)));
+    }
+
+    #[test]
+    fn a_runner_that_died_before_any_figures_says_only_how_it_ended() {
+        let params = Params::defaults(&[]);
+        let messages = [
+            event(
+                0.0,
+                100,
+                Body::Process {
+                    ppid: 1,
+                    role: RUNNER.into(),
+                },
+            ),
+            RunnerMsg::Stderr("boom".into()),
+            RunnerMsg::Exited {
+                exit: Some(Exit::Signal(9)),
+            },
+        ];
+        let report = final_report("lock", &params, &messages);
+        assert_eq!(
+            report.error.as_deref(),
+            Some("the runner ended (signal 9 (SIGKILL)) without a report: boom")
+        );
+        assert!(report.metrics.is_empty() && report.notes.is_empty());
+    }
 }

@@ -37,8 +37,11 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
         role: role.into(),
     });
 
-    let outcome = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe)))
-        .unwrap_or_else(|panic| Err(format!("the scenario panicked: {}", panic_text(&panic))));
+    let outcome =
+        catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe))).unwrap_or_else(|panic| {
+            let message = crate::lab::crash::panic_message(&*panic);
+            Err(format!("the scenario panicked: {message}"))
+        });
     let (mut findings, error) = match outcome {
         Ok(findings) => (findings, None),
         Err(e) => (
@@ -81,11 +84,3 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
 
 /// How long ending what a run left behind may take.
 const LEFTOVER_GRACE: Duration = Duration::from_secs(2);
-
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string())
-}

@@ -5,6 +5,7 @@ mod async_io;
 mod costs;
 mod fork;
 pub mod lock;
+mod master_worker;
 mod multicore;
 mod pipe;
 pub mod pool;
@@ -123,12 +124,15 @@ pub struct ChannelSpec {
     pub name: Phrase,
 }
 
-/// What a timeline draws, in the scenario's own words in both languages: which processes are
-/// its lanes, which spans its bars, and what the wait before a bar means.
+/// What a timeline draws, in the scenario's own words in both languages: which processes or
+/// threads are its lanes, which spans its bars, and what the wait before a bar means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimelineSpec {
     /// Processes that announce this role are the lanes (each gets a row before its first bar).
     pub lane_role: &'static str,
+    /// Threads the trace names with this prefix are lanes too, one per thread (their spans'
+    /// `tid`), for work that runs on threads of one process rather than on processes.
+    pub lane_thread: Option<&'static str>,
     /// What a lane is called (`worker`, 工作进程); in English an `s` makes it plural.
     pub lane: Phrase,
     /// Spans of this category are the bars; an item's other spans are the steps around it.
@@ -197,8 +201,8 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal; then the models: async IO and what each step
-/// of multitasking costs.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models: processes vs threads, async
+/// IO, and what each step of multitasking costs.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -210,6 +214,7 @@ static SCENARIOS: &[&Scenario] = &[
     &lock::SCENARIO,
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
+    &master_worker::SCENARIO,
     &async_io::SCENARIO,
     &costs::SCENARIO,
 ];
@@ -402,6 +407,7 @@ static INTERNAL: &[&Scenario] = &[
     &multicore::WORKER,
     &async_io::SERVER,
     &async_io::CLIENT,
+    &master_worker::WORKER,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -601,6 +607,13 @@ mod tests {
         ("async-io", "mode", reads::<async_io::Mode>),
         ("async-io-server", "mode", reads::<async_io::Mode>),
         ("costs", "mode", reads::<costs::Mode>),
+        ("master-worker", "mode", reads::<master_worker::Mode>),
+        ("master-worker", "crash", reads::<master_worker::Crash>),
+        (
+            "master-worker-worker",
+            "crash",
+            reads::<master_worker::Crash>,
+        ),
     ];
 
     #[test]

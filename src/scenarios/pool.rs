@@ -83,6 +83,7 @@ pub static SCENARIO: Scenario = Scenario::lesson(
 ])
 .with_panel(Panel::Timeline(TimelineSpec {
     lane_role: WORKER_ROLE,
+    lane_thread: None,
     lane: crate::i18n::Phrase::new("worker", "工作进程"),
     bar: TASK,
     item: crate::i18n::Phrase::new("task", "任务"),

@@ -386,9 +386,7 @@ fn run_child(probe: &Probe) -> Result<Findings, String> {
         }
         Ending::Crashes => {
             probe.log(format!("Child process {name} ({me}) crashes: abort()"));
-            // A crash on purpose should not leave a core file behind.
-            let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
-            std::process::abort();
+            crate::lab::crash::abort();
         }
         Ending::Returns => drop(working),
     }

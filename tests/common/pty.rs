@@ -524,6 +524,30 @@ impl Tui {
         bound: Duration,
         done: impl Fn(&str) -> bool,
     ) -> Result<String, String> {
+        self.poll_screen(what, bound, FATAL, done)
+    }
+
+    /// As [`Tui::wait_for`], for a run that is to fail: what [`FATAL`] lists is what the
+    /// screen should come to show, not a reason to stop waiting.
+    pub fn wait_for_failed_run(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        match self.poll_screen(what, LONG, &[], done) {
+            Ok(text) => text,
+            Err(_) => panic!(
+                "timed out after {LONG:?} waiting for {what}\n{}",
+                self.dump()
+            ),
+        }
+    }
+
+    /// Polls the screen until `done` holds, for at most `bound`; the last screen on timeout.
+    /// Fails on text in `fatal`, or when the dashboard exits meanwhile.
+    fn poll_screen(
+        &mut self,
+        what: &str,
+        bound: Duration,
+        fatal: &[&str],
+        done: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
         let deadline = Instant::now() + bound;
         loop {
             let text = self.text();
@@ -531,7 +555,7 @@ impl Tui {
             if done(&text) {
                 return Ok(text);
             }
-            if let Some(bad) = FATAL.iter().find(|f| text.contains(**f)) {
+            if let Some(bad) = fatal.iter().find(|f| text.contains(**f)) {
                 panic!(
                     "`{bad}` on screen while waiting for {what}\n{}",
                     self.dump()
