@@ -87,6 +87,28 @@ impl Text {
     }
 }
 
+/// A fixed word or phrase in both languages, for tables made at compile time (a panel's
+/// labels declared with its scenario).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Term {
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Term {
+    pub const fn new(en: &'static str, zh: &'static str) -> Term {
+        Term { en, zh }
+    }
+
+    /// The term in `lang`, or in English where there is no translation.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh if !self.zh.is_empty() => self.zh,
+            _ => self.en,
+        }
+    }
+}
+
 /// English only, for now: shown in English in both languages until it is translated.
 impl From<String> for Text {
     fn from(en: String) -> Text {

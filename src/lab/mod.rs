@@ -12,4 +12,5 @@ pub mod mqueue;
 pub mod per_thread;
 pub mod run_clock;
 pub mod start_gate;
+pub mod sweep;
 pub mod ticks;

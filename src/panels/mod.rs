@@ -7,12 +7,14 @@
 //! - [`timeline`]: lanes (processes of one role), an item's span as a bar on the lane that ran
 //!   it, the wait between an item's first step and its bar, crashes and marks;
 //! - [`channel`]: puts, gets, depth and latency of a channel between a producer and a consumer;
+//! - [`sweep`]: figures against a swept parameter, one line per series, point by point;
 //! - [`lock`], [`multicore`]: the figures of those lessons, drawn their way;
 //! - the plain highlights list is drawn by the scenario panel itself.
 
 pub mod channel;
 pub mod lock;
 pub mod multicore;
+pub mod sweep;
 pub mod timeline;
 
 use crate::event::Event;
@@ -43,6 +45,7 @@ pub enum PanelState {
     Figures,
     Timeline(timeline::Timeline),
     Channel(channel::Channel),
+    Sweep(sweep::Sweep),
 }
 
 impl PanelState {
@@ -50,6 +53,7 @@ impl PanelState {
         match panel {
             Panel::Timeline(_) => PanelState::Timeline(timeline::Timeline::default()),
             Panel::Channel(_) => PanelState::Channel(channel::Channel::default()),
+            Panel::Sweep(_) => PanelState::Sweep(sweep::Sweep::default()),
             Panel::Highlights | Panel::Lock | Panel::Multicore => PanelState::Figures,
         }
     }
@@ -59,6 +63,7 @@ impl PanelState {
         match (self, panel) {
             (PanelState::Timeline(state), Panel::Timeline(spec)) => state.observe(&spec, event),
             (PanelState::Channel(state), _) => state.observe(event),
+            (PanelState::Sweep(state), _) => state.observe(event),
             _ => {}
         }
     }

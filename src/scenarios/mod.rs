@@ -12,7 +12,7 @@ mod subprocess;
 mod thread_local;
 mod threads;
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Term};
 use crate::params::ParamSpec;
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -72,6 +72,38 @@ pub enum Panel {
     Timeline(TimelineSpec),
     /// A channel's puts, gets, depth and latency, built from the run's events.
     Channel(ChannelSpec),
+    /// Figures against a swept parameter, one line per series, built from the run's points.
+    Sweep(SweepSpec),
+}
+
+/// What a sweep panel draws, in the scenario's words (both languages): the swept parameter,
+/// the figures plotted against it, the names of the series, and the figures of the latest
+/// point. The points themselves say which series and which figures they carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepSpec {
+    /// The swept parameter, as the x axis calls it (`tasks`); the axis is logarithmic.
+    pub x: Term,
+    /// One chart per figure, as many as the panel has room for, the first always.
+    pub plots: &'static [Plot],
+    /// Names for the series words the points carry; a word not listed is shown as it is.
+    pub series: &'static [(&'static str, Term)],
+    /// The figures of the latest point, shown under the charts while the sweep runs.
+    pub latest: &'static [Figure],
+}
+
+/// A figure a sweep panel plots, and its scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plot {
+    pub figure: Figure,
+    /// Logarithmic: for a figure that spans powers of ten (context switches per second).
+    pub log: bool,
+}
+
+/// A figure of a point (named as in its metrics; the unit is in the name) and its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub name: &'static str,
+    pub label: Term,
 }
 
 /// What a channel panel calls the channel (`queue`).

@@ -16,6 +16,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+/// Rows kept for the verdict under figures that choose their height; a longer verdict runs
+/// on below, as far as the panel goes.
+const VERDICT_ROWS: u16 = 1;
+
 /// The keys the panel's border names.
 const PANEL_KEYS: &[Action] = &[
     Action::Lesson,
@@ -43,16 +47,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
 
     let mut lines = vec![params_line(app), status_line(run), Line::raw("")];
-    lines.extend(body(scenario, run, inner.width));
+    let mut after = Vec::new();
     if let Some(report) = run.and_then(|r| r.report.as_ref()) {
         for note in &report.notes {
-            lines.push(Line::from(vec![
+            after.push(Line::from(vec![
                 Span::styled("→ ", LABEL),
                 Span::raw(note.clone()),
             ]));
         }
         if let Some(error) = &report.error {
-            lines.push(Line::from(Span::styled(format!("error: {error}"), WRONG)));
+            after.push(Line::from(Span::styled(format!("error: {error}"), WRONG)));
         }
     }
     for line in run
@@ -63,11 +67,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .take(3)
         .rev()
     {
-        lines.push(Line::from(Span::styled(
+        after.push(Line::from(Span::styled(
             format!("runner stderr: {line}"),
             WRONG,
         )));
     }
+    // The rows the figures may take and still leave the start of the verdict in view.
+    let rows = |l: &[Line]| {
+        Paragraph::new(l.to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner.width) as u16
+    };
+    let room = inner
+        .height
+        .saturating_sub(rows(&lines))
+        .saturating_sub(rows(&after).min(VERDICT_ROWS));
+    lines.extend(body(scenario, run, inner.width, room));
+    lines.extend(after);
     let figures = Paragraph::new(lines).wrap(Wrap { trim: false });
     let used = (figures.line_count(inner.width) as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
@@ -150,8 +166,9 @@ fn status_line(run: Option<&Run>) -> Line<'static> {
     }
 }
 
-/// The scenario's own figures; scenarios without a dedicated view list their highlights.
-fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>> {
+/// The scenario's own figures, in about `room` rows where the kind can choose its height;
+/// scenarios without a dedicated view list their highlights.
+fn body(scenario: &Scenario, run: Option<&Run>, width: u16, room: u16) -> Vec<Line<'static>> {
     match scenario.panel() {
         Panel::Lock => panels::lock::lines(run.map(Run::figures).as_ref(), width),
         Panel::Multicore => panels::multicore::lines(run.map(Run::figures).as_ref(), width),
@@ -170,6 +187,16 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16) -> Vec<Line<'static>
                 _ => None,
             });
             panels::channel::lines(figures.as_ref().zip(state), &spec, width)
+        }
+        Panel::Sweep(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Sweep(s) => Some(s),
+                _ => None,
+            });
+            // English until the dashboard carries a language of its own.
+            let lang = crate::i18n::Lang::En;
+            panels::sweep::lines(figures.as_ref().zip(state), &spec, lang, width, room)
         }
         Panel::Highlights => {
             let Some(run) = run else {
