@@ -136,3 +136,10 @@ fn thread_local_in_both_modes() {
         cancel_at_every_moment("thread-local", &[mode, "lookups=1000000000"], 2);
     }
 }
+
+#[test]
+fn switching_as_threads_and_as_processes() {
+    cancel_at_every_moment("switching", &["mode=threads", "work_ms=2000"], 2);
+    // The runner, the parent of the point's tasks, and its first task.
+    cancel_at_every_moment("switching", &["mode=processes", "work_ms=2000"], 4);
+}

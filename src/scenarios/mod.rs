@@ -9,6 +9,7 @@ pub mod pool;
 mod process;
 mod queue;
 mod subprocess;
+mod switching;
 mod thread_local;
 mod threads;
 
@@ -173,7 +174,7 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models: switching.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -185,6 +186,7 @@ static SCENARIOS: &[&Scenario] = &[
     &lock::SCENARIO,
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
+    &switching::SCENARIO,
 ];
 
 impl Scenario {
@@ -369,6 +371,7 @@ static INTERNAL: &[&Scenario] = &[
     &pipe::PING,
     &pipe::PONG,
     &multicore::WORKER,
+    &switching::TASKS,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -559,6 +562,7 @@ mod tests {
         ("lock", "mode", reads::<lock::Mode>),
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
+        ("switching", "mode", reads::<switching::Mode>),
     ];
 
     #[test]
