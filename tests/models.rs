@@ -1,7 +1,8 @@
-//! Headless runs of the Models lessons that sweep, with the real `conlab` binary, asserted on
-//! the JSON report's rows (one per point) and on the event stream that drew them. What the
-//! lessons claim is what is asserted: with a tiny quantum and many tasks the CPU switches far
-//! more often and does less work.
+//! Headless runs of the Models lessons that sweep — `switching` and `cpu-vs-io` — with the real
+//! `conlab` binary, asserted on the JSON report's rows (one per point) and on the event stream
+//! that drew them. What the lessons claim is what is asserted: with a tiny quantum and many
+//! tasks the CPU switches far more often and does less work; IO-bound work wants more workers
+//! than CPU-bound work; CPython's threads do not speed up CPU-bound work.
 //!
 //! Timing claims on 2 shared, noisy cores get tolerant bounds and a few bounded attempts; a
 //! failure prints every attempt. What follows from the code (rows, counts, the order of the
@@ -9,7 +10,7 @@
 
 mod common;
 
-use common::{Conlab, Orphans, float, int, read_lines, run_args, wait_bounded};
+use common::{Conlab, Orphans, float, int, python3_on_path, read_lines, run_args, wait_bounded};
 use conlab::event::{Body, Event, Reassembler};
 use serde_json::Value;
 use std::time::Duration;
@@ -238,5 +239,104 @@ fn switching_refuses_a_quanta_count_it_has_not_got() {
     CONLAB.assert_usage_error(
         &run_args("switching", &[], &["quanta=5"]),
         &["quanta", "from 1 to 4"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// cpu-vs-io
+
+/// Every cpu-vs-io report: a row per set and worker count, CPU-bound first; each IO-bound task
+/// was one request the service answered.
+fn cpu_vs_io_contract(report: &Value, counts: &[f64]) {
+    assert_eq!(report["ok"], true, "{report}");
+    let rows = rows(report);
+    assert_eq!(rows.len(), counts.len() * 2, "{report}");
+    let mut io_tasks = 0.0;
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r.get("workers"), counts[i / 2], "{report}");
+        assert_eq!(r.get("series"), (i % 2) as f64, "CPU-bound first: {report}");
+        assert!(r.get("tasks") > 0.0, "point {i} did some tasks: {report}");
+        if i % 2 == 1 {
+            io_tasks += r.get("tasks");
+        }
+    }
+    assert_eq!(
+        float(report, "requests_answered"),
+        io_tasks,
+        "every IO-bound task waited for one answer: {report}"
+    );
+}
+
+fn best_workers(report: &Value) -> Result<(i64, i64), String> {
+    let (cpu, io) = (
+        int(report, "cpu_best_workers"),
+        int(report, "io_best_workers"),
+    );
+    if io > cpu {
+        Ok((cpu, io))
+    } else {
+        Err(format!("best workers: CPU-bound {cpu}, IO-bound {io}"))
+    }
+}
+
+#[test]
+fn io_bound_work_wants_more_workers_than_cpu_bound_work() {
+    let counts = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+    let report = until(
+        "cpu-vs-io",
+        &["max_workers=32", "point_ms=150", "io_ms=20", "cpu_us=500"],
+        |r| cpu_vs_io_contract(r, &counts),
+        |r| best_workers(r).map(drop),
+    );
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("CPU-bound: best from") && notes.contains("IO-bound: best from"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn python_cpu_bound_threads_do_not_speed_up_and_io_bound_ones_do() {
+    if !python3_on_path() {
+        println!("python3 is not on the PATH: the CPython claims cannot be checked here");
+        return;
+    }
+    let counts = [1.0, 2.0, 4.0, 8.0, 16.0];
+    let report = until(
+        "cpu-vs-io",
+        &[
+            "mode=python",
+            "max_workers=16",
+            "point_ms=300",
+            "io_ms=20",
+            "cpu_us=500",
+        ],
+        |r| cpu_vs_io_contract(r, &counts),
+        |r| {
+            // The GIL lets one thread compute at a time: four threads use about one core and
+            // do no more work per CPU-second than one. (Tasks per wall-clock second can still
+            // rise on a busy machine, where four threads win the scheduler more often than one
+            // — not parallelism: the cores used say so.)
+            let (one, four) = (row(r, 0, "workers", 1.0), row(r, 0, "workers", 4.0));
+            let per_cpu = four.get("tasks_per_cpu_sec") / one.get("tasks_per_cpu_sec");
+            let cores = four.get("cpu_cores_used");
+            let wall = four.get("tasks_per_sec") / one.get("tasks_per_sec");
+            let shown = format!(
+                "CPU-bound, 4 threads against 1: {per_cpu:.2}× the tasks per CPU-second, {cores:.2} cores used, {wall:.2}× the tasks per second"
+            );
+            println!("{shown}");
+            if !(1.0 / 1.3..=1.3).contains(&per_cpu) || cores > 1.3 {
+                return Err(shown);
+            }
+            best_workers(r).map(drop)
+        },
+    );
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("CPython 3"), "{notes}");
+    assert!(
+        report["processes"].as_array().is_some_and(|p| p
+            .iter()
+            .any(|p| p["role"] == "python" && p["exit"] == "code 0")),
+        "{report}"
     );
 }

@@ -17,7 +17,9 @@
 
 mod common;
 
-use common::{Conlab, Orphans, Outcome, float, has_metric, int, proc_stat_cores, stat};
+use common::{
+    Conlab, Orphans, Outcome, float, has_metric, int, proc_stat_cores, python3_on_path, stat,
+};
 use serde_json::Value;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -149,17 +151,6 @@ fn assert_gone(pid: u32, role: &str, comm: &str) {
         }
         panic!("{role} {pid} is still there after conlab returned: {description}");
     }
-}
-
-/// Whether `python3` can be found on this process's PATH.
-fn python3_on_path() -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join("python3"))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
 }
 
 // ---------------------------------------------------------------------------------------

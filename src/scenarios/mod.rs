@@ -1,6 +1,7 @@
 //! The scenario registry: every lesson that can run, with its parameters and its natural
 //! comparison. Only built scenarios are listed; the menu and `conlab list` show exactly these.
 
+mod cpu_vs_io;
 mod fork;
 mod lock;
 mod multicore;
@@ -174,7 +175,7 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal; then the models: switching.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models: switching, CPU- vs IO-bound.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -187,6 +188,7 @@ static SCENARIOS: &[&Scenario] = &[
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
     &switching::SCENARIO,
+    &cpu_vs_io::SCENARIO,
 ];
 
 impl Scenario {
@@ -563,6 +565,7 @@ mod tests {
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
         ("switching", "mode", reads::<switching::Mode>),
+        ("cpu-vs-io", "mode", reads::<cpu_vs_io::Mode>),
     ];
 
     #[test]
