@@ -9,10 +9,10 @@ mod common;
 use common::pty::{ENTER, Tui, serial};
 use std::cell::RefCell;
 
-/// `7 of 14 points` → 7; `14 points` (done) → 14.
+/// `SWEEP useful work by tasks · 7 of 14 points` → 7; `… · 14 points` (done) → 14.
 fn points_shown(text: &str) -> Option<usize> {
     let line = text.lines().find(|l| l.contains("SWEEP "))?;
-    let after = &line[line.find("SWEEP ")? + "SWEEP ".len()..];
+    let after = &line[line.find(" · ")? + " · ".len()..];
     after.split_whitespace().next()?.parse().ok()
 }
 
@@ -62,7 +62,7 @@ fn switching_draws_its_sweep_point_by_point() {
         if let Some(n) = points_shown(t) {
             seen.borrow_mut().push((n, dots(t)));
         }
-        t.contains("✓ done in") && t.contains("SWEEP 14 points")
+        t.contains("✓ done in") && points_shown(t) == Some(14) && t.contains("14 points")
     });
     let seen = seen.into_inner();
     let mut counts: Vec<usize> = seen.iter().map(|(n, _)| *n).collect();
