@@ -2,9 +2,10 @@
 //! PIPE_BUF (4096 bytes) so lines written by many processes with one `write` never interleave.
 //!
 //! A run is a trace: what a panel draws arrives as typed events — a process or thread joined,
-//! a span began or ended, a mark, a count — never as prose parsed back. Each maps onto the
-//! Chrome trace event format (`M`, `B`/`E` or `X`, `i`, `C`), so recording and exporting a run
-//! are transformations of the stream. An item's trip between lanes (a task submitted, run and
+//! a span began or ended, a mark, a count, a sweep's point — never as prose parsed back. Each
+//! maps onto the Chrome trace event format (`M`, `B`/`E` or `X`, `i`, `C`; a point is a `C`
+//! named by its series with its figures as the args), so recording and exporting a run are
+//! transformations of the stream. An item's trip between lanes (a task submitted, run and
 //! reported; an item put and got) is a *flow*: the spans and marks that are its steps carry its
 //! id, which is how the Chrome format binds a flow to the slices it passes through. Times are on
 //! the run's clock, whichever process of the run wrote them (see [`crate::probe`]).
@@ -78,6 +79,14 @@ pub enum Body {
     },
     /// A value over time: a queue's depth, workers alive.
     Count { name: String, value: f64 },
+    /// One measured point of a sweep: the figures of `series` at `x` of the swept parameter
+    /// (a task count, a worker count). The series and the figures are the writer's words
+    /// (see [`crate::lab::sweep`]); a Sweep panel draws one line per series.
+    Point {
+        series: String,
+        x: f64,
+        figures: Metrics,
+    },
     /// A piece of an event too long for one line; [`Reassembler`] joins the pieces.
     Part {
         /// Unique per writing process (its PID in the high bits).
@@ -100,6 +109,7 @@ impl Body {
                 | Body::End { .. }
                 | Body::Mark { .. }
                 | Body::Count { .. }
+                | Body::Point { .. }
         )
     }
 }
@@ -127,6 +137,9 @@ struct Wire {
     cat: Option<String>,
     flow: Option<u64>,
     value: Option<f64>,
+    series: Option<String>,
+    x: Option<f64>,
+    figures: Option<Metrics>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +156,7 @@ enum Kind {
     End,
     Mark,
     Count,
+    Point,
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -195,6 +209,11 @@ impl<'de> Deserialize<'de> for Event {
             Kind::Count => Body::Count {
                 name: w.name.ok_or_else(|| need("name"))?,
                 value: w.value.ok_or_else(|| need("value"))?,
+            },
+            Kind::Point => Body::Point {
+                series: w.series.ok_or_else(|| need("series"))?,
+                x: w.x.ok_or_else(|| need("x"))?,
+                figures: w.figures.ok_or_else(|| need("figures"))?,
             },
         };
         Ok(Event {
@@ -371,6 +390,27 @@ mod tests {
         let text = std::str::from_utf8(&line).unwrap();
         assert!(text.starts_with("{\"v\":2,"), "{text}");
         assert!(text.contains("\"kind\":\"live\""), "{text}");
+        assert_eq!(Event::decode(&line).unwrap(), e);
+    }
+
+    #[test]
+    fn a_sweep_point_round_trips_with_its_figures() {
+        let mut figures = Metrics::default();
+        figures.set("throughput_pct", 42.5);
+        figures.set("handoffs", 1024u64);
+        let e = Event::new(
+            9.0,
+            3,
+            Body::Point {
+                series: "10 µs".into(),
+                x: 64.0,
+                figures,
+            },
+        );
+        let line = e.encode().unwrap();
+        let text = std::str::from_utf8(&line).unwrap();
+        assert!(text.contains("\"kind\":\"point\""), "{text}");
+        assert!(e.body.is_trace());
         assert_eq!(Event::decode(&line).unwrap(), e);
     }
 
@@ -555,6 +595,11 @@ mod tests {
                 text(5000).prop_map(|text| Body::Log { text }),
                 report().prop_map(|report| Body::Report {
                     report: Box::new(report)
+                }),
+                (text(20), finite(), metrics()).prop_map(|(series, x, figures)| Body::Point {
+                    series,
+                    x,
+                    figures
                 }),
             ]
         }

@@ -207,6 +207,30 @@ fn status_field(status: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// This process's resident memory (`VmRSS`), in KiB.
+pub fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    kib_field(&status, "VmRSS:")
+}
+
+/// The memory only `pid` holds — private pages, resident or swapped, not the pages it
+/// shares with its parent since a fork — in KiB (`smaps_rollup`); 0 once it is gone.
+pub fn private_kib(pid: u32) -> u64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    ["Private_Clean:", "Private_Dirty:", "Swap:"]
+        .iter()
+        .map(|key| kib_field(&rollup, key))
+        .sum()
+}
+
+/// `VmRSS:     4512 kB` → 4512.
+fn kib_field(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Clock ticks per second, for turning `cpu_ticks` into time.
 pub fn ticks_per_second() -> f64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
@@ -297,6 +321,15 @@ mod tests {
         let me = memory(std::process::id()).expect("this process's memory");
         assert!(me.rss_kib > 0 && me.peak_kib >= me.rss_kib, "{me:?}");
         assert_eq!(memory(u32::MAX), None);
+    }
+
+    #[test]
+    fn memory_figures_read_their_kib() {
+        assert_eq!(kib_field("Name:\tx\nVmRSS:\t    4512 kB\n", "VmRSS:"), 4512);
+        assert_eq!(kib_field("VmRSS: 7 kB", "VmHWM:"), 0);
+        assert!(resident_kib() > 0);
+        assert!(private_kib(std::process::id()) > 0);
+        assert_eq!(private_kib(u32::MAX), 0);
     }
 
     #[test]

@@ -219,6 +219,39 @@ pub const METRIC_LABELS: &[(&str, Phrase)] = &[
         Phrase::new("rerun after", "多久后重跑"),
     ),
     ("steps", Phrase::new("steps", "步数")),
+    (
+        "two_tasks_handoff_us",
+        Phrase::new("hand-off, 2", "交接耗时(2个)"),
+    ),
+    (
+        "most_tasks_handoff_us",
+        Phrase::new("hand-off, most", "交接耗时(最多)"),
+    ),
+    (
+        "most_tasks_useful_pct",
+        Phrase::new("useful, most", "有效占比(最多)"),
+    ),
+    (
+        "most_tasks_plain_useful_pct",
+        Phrase::new("plain useful", "不交接有效占比"),
+    ),
+    (
+        "most_tasks_switches_per_sec",
+        Phrase::new("switches/s", "切换/秒"),
+    ),
+    (
+        "cpu_best_workers",
+        Phrase::new("CPU-bound best", "计算密集最佳"),
+    ),
+    (
+        "io_best_workers",
+        Phrase::new("IO-bound best", "IO密集最佳"),
+    ),
+    (
+        "cpu_best_speedup",
+        Phrase::new("CPU speed-up", "计算密集加速"),
+    ),
+    ("io_best_speedup", Phrase::new("IO speed-up", "IO密集加速")),
 ];
 
 /// A metric's name for people: `wall_ms` → `wall time` (耗时), `owner_changes` → `hand-offs`.

@@ -190,3 +190,18 @@ fn master_worker_threads_while_they_take_tasks() {
         2,
     );
 }
+
+#[test]
+fn switching_as_threads_and_as_processes() {
+    cancel_at_every_moment("switching", &["mode=threads", "work_ms=2000"], 2);
+    // The runner, the parent of the point's tasks, and its first task.
+    cancel_at_every_moment("switching", &["mode=processes", "work_ms=2000"], 4);
+}
+
+#[test]
+fn cpu_vs_io_in_threads_and_in_python() {
+    cancel_at_every_moment("cpu-vs-io", &["mode=threads", "point_ms=10000"], 2);
+    if common::python3_on_path() {
+        cancel_at_every_moment("cpu-vs-io", &["mode=python", "point_ms=10000"], 3);
+    }
+}

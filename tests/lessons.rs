@@ -29,6 +29,8 @@ const PROSE_SECTIONS: &[(&str, &str)] = &[
     ("master-worker", "进程 vs 线程"),
     ("async-io", "异步IO"),
     ("costs", "线程切换"),
+    ("switching", "线程切换"),
+    ("cpu-vs-io", "计算密集型 vs IO密集型"),
 ];
 
 /// Lessons of the menu written and checked with their own scenario's work.

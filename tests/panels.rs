@@ -7,12 +7,14 @@ use conlab::event::{Body, Event};
 use conlab::exit::Exit;
 use conlab::i18n::{Lang, Phrase};
 use conlab::lab::channel::{DEPTH, GET, PUT};
+use conlab::lab::sweep;
 use conlab::metrics::Metrics;
 use conlab::panels::channel::Channel;
+use conlab::panels::sweep::Sweep;
 use conlab::panels::timeline::Timeline;
-use conlab::panels::{Figures, channel, lock, multicore, timeline};
+use conlab::panels::{Figures, channel, lock, multicore, sweep as sweep_panel, timeline};
 use conlab::params::Params;
-use conlab::scenarios::{ChannelSpec, TimelineSpec};
+use conlab::scenarios::{ChannelSpec, Figure, Plot, SweepSpec, TimelineSpec};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::text::Line;
@@ -562,4 +564,170 @@ fn lock_rounds_deadlock_and_python_figures() {
         3,
     );
     insta::assert_snapshot!("lock_python_60x3", terminal.backend());
+}
+
+/// A sweep in another scenario's words: a cache's hit rate and throughput against its size.
+const CACHE: SweepSpec = SweepSpec {
+    x: Phrase::new("entries", "条目数"),
+    plots: &[
+        Plot {
+            figure: HITS,
+            log: false,
+        },
+        Plot {
+            figure: Figure {
+                name: "lookups_per_sec",
+                label: Phrase::new("lookups", "查找"),
+            },
+            log: true,
+        },
+    ],
+    series: &[("lru", Phrase::new("least recently used", "最近最少使用"))],
+    latest: &[HITS],
+};
+
+const HITS: Figure = Figure {
+    name: "hit_pct",
+    label: Phrase::new("hits", "命中率"),
+};
+
+/// Sizes 1 … 4096 for two policies: LRU's hits climb faster than FIFO's.
+fn cache_points() -> Vec<Event> {
+    let mut events = Vec::new();
+    for k in 0..=12 {
+        let size = f64::from(1u32 << k);
+        for (series, reach) in [("lru", 8.0), ("fifo", 10.0)] {
+            let mut figures = Metrics::default();
+            figures.set("hit_pct", 100.0 * (f64::from(k) / reach).min(1.0));
+            figures.set("lookups_per_sec", 1e3 * 2f64.powi(k));
+            events.push(Event::new(
+                f64::from(k),
+                10,
+                Body::Point {
+                    series: series.into(),
+                    x: size,
+                    figures,
+                },
+            ));
+        }
+    }
+    events
+}
+
+fn sweep_plan(planned: usize) -> Metrics {
+    let mut m = Metrics::default();
+    sweep::plan(&mut m, planned, 1.0, 4096.0);
+    m
+}
+
+/// Braille dots drawn: each set bit of a braille cell is one.
+fn dots(text: &str) -> u32 {
+    text.chars()
+        .filter(|c| ('\u{2801}'..='\u{28ff}').contains(c))
+        .map(|c| (c as u32 - 0x2800).count_ones())
+        .sum()
+}
+
+#[test]
+fn sweep_draws_each_point_as_it_arrives_in_another_scenarios_words() {
+    let events = cache_points();
+    let params = Params::defaults(&[]);
+    let metrics = sweep_plan(events.len());
+    let mut state = Sweep::default();
+    let mut drawn = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        state.observe(e);
+        let fig = figures(&params, &metrics, false, e.t_ms);
+        let lines = sweep_panel::lines(Some((&fig, &state)), &CACHE, Lang::En, 60, 9);
+        let text = format!("{:?}", draw(lines, 60, 9).backend());
+        let count = match i + 1 {
+            26 => "26 points".to_string(),
+            n => format!("{n} of 26 points"),
+        };
+        assert!(text.contains(&count), "{text}");
+        drawn.push(dots(&text));
+        if i == 7 {
+            insta::assert_snapshot!(
+                "sweep_cache_running_60x9",
+                draw(
+                    sweep_panel::lines(Some((&fig, &state)), &CACHE, Lang::En, 60, 9),
+                    60,
+                    9
+                )
+                .backend()
+            );
+        }
+    }
+    // Every point after a series' first draws a stretch of line: the chart only grows.
+    assert!(drawn.windows(2).all(|w| w[1] >= w[0]), "{drawn:?}");
+    assert!(drawn[2] > drawn[0] && drawn[25] > drawn[12], "{drawn:?}");
+
+    let done = figures(&params, &metrics, true, 12.0);
+    let lines = sweep_panel::lines(Some((&done, &state)), &CACHE, Lang::En, 60, 20);
+    let terminal = draw(lines, 60, 20);
+    let text = format!("{:?}", terminal.backend());
+    for wanted in [
+        "26 points",
+        "least recently used",
+        "fifo",
+        "hits by entries",
+        "lookups",
+        "4096",
+        "100%",
+    ] {
+        assert!(text.contains(wanted), "no `{wanted}`:\n{text}");
+    }
+    assert!(!text.contains("task") && !text.contains("switch"), "{text}");
+    assert!(
+        !text.contains("latest"),
+        "a finished sweep shows no latest point: {text}"
+    );
+    insta::assert_snapshot!("sweep_cache_done_60x20", terminal.backend());
+}
+
+#[test]
+fn sweep_speaks_chinese_with_the_words_its_scenario_gives() {
+    let mut state = Sweep::default();
+    for e in cache_points().iter().take(4) {
+        state.observe(e);
+    }
+    let params = Params::defaults(&[]);
+    let metrics = sweep_plan(26);
+    let fig = figures(&params, &metrics, false, 2.0);
+    let lines = sweep_panel::lines(Some((&fig, &state)), &CACHE, Lang::Zh, 60, 9);
+    let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+    for wanted in ["扫描", "最近最少使用", "命中率", "条目数", "最新"] {
+        assert!(text.contains(wanted), "no `{wanted}`:\n{text}");
+    }
+}
+
+#[test]
+fn sweep_before_a_run_and_before_its_first_point() {
+    let terminal = draw(sweep_panel::lines(None, &CACHE, Lang::En, 60, 9), 60, 3);
+    insta::assert_snapshot!("sweep_not_run_60x3", terminal.backend());
+    let params = Params::defaults(&[]);
+    let empty = Metrics::default();
+    let fig = figures(&params, &empty, false, 0.0);
+    let lines = sweep_panel::lines(Some((&fig, &Sweep::default())), &CACHE, Lang::En, 60, 9);
+    let text: String = lines.iter().map(|l| l.to_string()).collect();
+    assert!(text.contains("waiting for the first point"), "{text}");
+}
+
+/// A panel never draws past its width, however narrow or wide, with or without points.
+#[test]
+fn sweep_lines_fit_their_width() {
+    let mut state = Sweep::default();
+    for e in cache_points() {
+        state.observe(&e);
+    }
+    let params = Params::defaults(&[]);
+    let metrics = sweep_plan(26);
+    for width in [20u16, 40, 58, 80, 200] {
+        for done in [false, true] {
+            let fig = figures(&params, &metrics, done, 12.0);
+            for line in sweep_panel::lines(Some((&fig, &state)), &CACHE, Lang::En, width, 12) {
+                assert!(line.width() <= usize::from(width), "{width}: {line}");
+            }
+        }
+    }
 }

@@ -171,7 +171,8 @@ impl Run {
                     | Body::Begin { .. }
                     | Body::End { .. }
                     | Body::Mark { .. }
-                    | Body::Count { .. } => None,
+                    | Body::Count { .. }
+                    | Body::Point { .. } => None,
                     Body::Report { report } => {
                         self.report = Some((**report).clone());
                         let ended = if report.cancelled {

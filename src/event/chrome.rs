@@ -278,6 +278,15 @@ impl<'a> Trace<'a> {
                 self.instant(t, thread, cat, name, args);
             }
             Body::Count { name, value } => self.counter(t, main.0, name, "value", *value),
+            // A sweep's point: each of its figures on a counter of its series.
+            Body::Point {
+                series, figures, ..
+            } => {
+                for (name, value) in figures.iter() {
+                    let counter = format!("{series} {name}");
+                    self.counter(t, main.0, &counter, "value", value.as_f64());
+                }
+            }
             Body::Live { metrics } => {
                 for (name, value) in metrics.iter() {
                     self.counter(t, main.0, name, "value", value.as_f64());

@@ -1,5 +1,6 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod busy;
 pub mod calibrate;
 pub mod channel;
 pub mod children;
@@ -7,7 +8,9 @@ pub mod control;
 pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod crash;
+pub mod delayed_echo;
 pub mod fd_limit;
+pub mod futex;
 pub mod gil;
 pub mod join;
 pub mod latency;
@@ -16,4 +19,6 @@ pub mod per_thread;
 pub mod python;
 pub mod rounds;
 pub mod run_clock;
+pub mod sweep;
 pub mod ticks;
+pub mod turns;

@@ -9,6 +9,7 @@
 //! - [`channel`]: puts, gets, depth and latency of a channel between a producer and a consumer;
 //! - [`counts`]: values counted over time (`count` events), each a sparkline;
 //! - [`table`]: measured costs, one row each, with their spread and a published figure;
+//! - [`sweep`]: figures against a swept parameter, one line per series, point by point;
 //! - [`lock`], [`multicore`]: the figures of those lessons, drawn their way;
 //! - the plain highlights list is drawn by the scenario panel itself.
 
@@ -16,6 +17,7 @@ pub mod channel;
 pub mod counts;
 pub mod lock;
 pub mod multicore;
+pub mod sweep;
 pub mod table;
 pub mod timeline;
 
@@ -48,6 +50,7 @@ pub enum PanelState {
     Timeline(timeline::Timeline),
     Channel(channel::Channel),
     Counts(counts::Counts),
+    Sweep(sweep::Sweep),
 }
 
 impl PanelState {
@@ -56,6 +59,7 @@ impl PanelState {
             Panel::Timeline(_) => PanelState::Timeline(timeline::Timeline::default()),
             Panel::Channel(_) => PanelState::Channel(channel::Channel::default()),
             Panel::Counts(_) => PanelState::Counts(counts::Counts::default()),
+            Panel::Sweep(_) => PanelState::Sweep(sweep::Sweep::default()),
             Panel::Highlights | Panel::Lock | Panel::Multicore | Panel::Table(_) => {
                 PanelState::Figures
             }
@@ -68,6 +72,7 @@ impl PanelState {
             (PanelState::Timeline(state), Panel::Timeline(spec)) => state.observe(&spec, event),
             (PanelState::Channel(state), _) => state.observe(event),
             (PanelState::Counts(state), _) => state.observe(event),
+            (PanelState::Sweep(state), _) => state.observe(event),
             _ => {}
         }
     }

@@ -3,6 +3,7 @@
 
 mod async_io;
 mod costs;
+mod cpu_vs_io;
 mod fork;
 pub mod lock;
 mod master_worker;
@@ -12,6 +13,7 @@ pub mod pool;
 mod process;
 mod queue;
 mod subprocess;
+mod switching;
 mod thread_local;
 mod threads;
 
@@ -86,6 +88,38 @@ pub enum Panel {
     Counts(CountsSpec),
     /// Measured costs, one row each: median, spread, and a published figure beside it.
     Table(TableSpec),
+    /// Figures against a swept parameter, one line per series, built from the run's points.
+    Sweep(SweepSpec),
+}
+
+/// What a sweep panel draws, in the scenario's words (both languages): the swept parameter,
+/// the figures plotted against it, the names of the series, and the figures of the latest
+/// point. The points themselves say which series and which figures they carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepSpec {
+    /// The swept parameter, as the x axis calls it (`tasks`); the axis is logarithmic.
+    pub x: Phrase,
+    /// One chart per figure, as many as the panel has room for, the first always.
+    pub plots: &'static [Plot],
+    /// Names for the series words the points carry; a word not listed is shown as it is.
+    pub series: &'static [(&'static str, Phrase)],
+    /// The figures of the latest point, shown under the charts while the sweep runs.
+    pub latest: &'static [Figure],
+}
+
+/// A figure a sweep panel plots, and its scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plot {
+    pub figure: Figure,
+    /// Logarithmic: for a figure that spans powers of ten (context switches per second).
+    pub log: bool,
+}
+
+/// A figure of a point (named as in its metrics; the unit is in the name) and its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figure {
+    pub name: &'static str,
+    pub label: Phrase,
 }
 
 /// Which counts a counts panel draws, in order, and what it calls them.
@@ -201,8 +235,8 @@ pub struct Comparison {
 }
 
 /// In the tutorial's order: fork, Process, Pool, subprocess, Queue and Pipe; then threads,
-/// Lock, multi-core and the GIL, ThreadLocal; then the models: processes vs threads, async
-/// IO, and what each step of multitasking costs.
+/// Lock, multi-core and the GIL, ThreadLocal; then the models in the tutorial's order:
+/// processes vs threads, task switching (and what each step costs), CPU- vs IO-bound, async IO.
 static SCENARIOS: &[&Scenario] = &[
     &fork::SCENARIO,
     &process::SCENARIO,
@@ -215,8 +249,10 @@ static SCENARIOS: &[&Scenario] = &[
     &multicore::SCENARIO,
     &thread_local::SCENARIO,
     &master_worker::SCENARIO,
-    &async_io::SCENARIO,
+    &switching::SCENARIO,
     &costs::SCENARIO,
+    &cpu_vs_io::SCENARIO,
+    &async_io::SCENARIO,
 ];
 
 impl Scenario {
@@ -408,6 +444,7 @@ static INTERNAL: &[&Scenario] = &[
     &async_io::SERVER,
     &async_io::CLIENT,
     &master_worker::WORKER,
+    &switching::TASKS,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -614,6 +651,8 @@ mod tests {
             "crash",
             reads::<master_worker::Crash>,
         ),
+        ("switching", "mode", reads::<switching::Mode>),
+        ("cpu-vs-io", "mode", reads::<cpu_vs_io::Mode>),
     ];
 
     #[test]

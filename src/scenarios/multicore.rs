@@ -4,6 +4,7 @@
 
 use super::{Findings, Group, Panel, Scenario};
 use crate::i18n::Text;
+use crate::lab::busy::busy_ops;
 use crate::lab::children;
 use crate::lab::control::{Control, Received};
 use crate::lab::cpu_stat::{CoreTimes, LoadWatch, thread_cpu_time};
@@ -13,7 +14,6 @@ use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 use crate::report::Metrics;
 use crossbeam_utils::CachePadded;
-use std::hint::black_box;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -137,17 +137,6 @@ struct WorkerStats {
     held_ns: CachePadded<AtomicU64>,
     waited_ns: CachePadded<AtomicU64>,
     cpu_ns: CachePadded<AtomicU64>,
-}
-
-/// `ops` "bytecodes": arithmetic the compiler cannot remove.
-#[inline]
-fn busy_ops(x: &mut u64, ops: u64) {
-    for _ in 0..ops {
-        *x = black_box(
-            x.wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407),
-        );
-    }
 }
 
 struct Plan {
@@ -745,36 +734,10 @@ fn work(probe: &Probe) -> Result<Findings, String> {
 
 /// Python mode: the shipped script in real CPython threads; its CPU is measured once reaped.
 fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<Text>) -> Result<u64, String> {
-    use std::process::{Command, Stdio};
     let seconds = plan
         .deadline
         .saturating_duration_since(Instant::now())
         .as_secs_f64();
-    let mut command = Command::new("python3");
-    command
-        .arg("-c")
-        .arg(include_str!("../../assets/python/multicore.py"))
-        .arg(plan.workers.to_string())
-        .arg(format!("{seconds:.3}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    crate::lifeline::die_with_parent(&mut command);
-    let child = command.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            "mode=python needs python3 on the PATH, and there is none here; threads, gil and processes work without it"
-                .to_string()
-        }
-        _ => format!("could not start python3: {e}"),
-    })?;
-    let pid = child.id();
-    probe.emit_as(
-        pid,
-        crate::event::Body::Process {
-            ppid: std::process::id(),
-            role: "python".into(),
-        },
-    );
     let started = Instant::now();
     let snapshot = |m: &mut Metrics| {
         m.set(
@@ -782,34 +745,20 @@ fn in_python(probe: &Probe, plan: &Plan, notes: &mut Vec<Text>) -> Result<u64, S
             (started.elapsed().as_secs_f64() / seconds.max(1e-9) * 100.0).min(100.0),
         );
     };
-    let output = probe.with_live(snapshot, || {
-        let done = std::sync::atomic::AtomicBool::new(false);
-        let watcher = std::thread::scope(|s| {
-            s.spawn(|| {
-                while !done.load(Relaxed) {
-                    if probe.cancelled() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid as i32),
-                            nix::sys::signal::Signal::SIGTERM,
-                        );
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            });
-            let output = child.wait_with_output();
-            done.store(true, Relaxed);
-            output
-        });
-        watcher.map_err(|e| format!("python3 failed: {e}"))
+    let mut last = String::new();
+    let ended = probe.with_live(snapshot, || {
+        crate::lab::python::run_lines(
+            probe,
+            include_str!("../../assets/python/multicore.py"),
+            &[plan.workers.to_string(), format!("{seconds:.3}")],
+            "threads, gil and processes work without it",
+            |line| last = line.to_string(),
+        )
     })?;
-    let exit = crate::exit::Exit::of(output.status);
-    probe.emit_as(pid, crate::event::Body::ProcessExit { exit });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: serde_json::Value = serde_json::from_str(stdout.trim()).map_err(|_| {
+    let result: serde_json::Value = serde_json::from_str(last.trim()).map_err(|_| {
         format!(
-            "python3 ended ({exit}) without a result: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
+            "python3 ended ({}) without a result: {}",
+            ended.exit, ended.stderr
         )
     })?;
     if let Some(version) = result.get("python").and_then(|v| v.as_str()) {

@@ -18,6 +18,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+/// Rows kept for the verdict under figures that choose their height; a longer verdict runs
+/// on below, as far as the panel goes.
+const VERDICT_ROWS: u16 = 1;
+
 crate::phrases! {
     pub WORDS {
         error: "error: {error}" => "错误：{error}",
@@ -58,17 +62,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
 
     let mut lines = vec![params_line(app), status_line(run, lang), Line::raw("")];
-    lines.extend(body(scenario, run, inner.width, lang));
+    // The verdict, errors and stderr come after the figures.
+    let mut after = Vec::new();
     if let Some(report) = run.and_then(|r| r.report.as_ref()) {
         for note in report.notes_in(lang) {
-            lines.push(Line::from(vec![
+            after.push(Line::from(vec![
                 Span::styled("→ ", LABEL),
                 Span::raw(note.to_string()),
             ]));
         }
         if let Some(error) = &report.error {
             let text = WORDS.error.with(lang, &[("error", error)]);
-            lines.push(Line::from(Span::styled(text, WRONG)));
+            after.push(Line::from(Span::styled(text, WRONG)));
         }
     }
     for line in run
@@ -80,8 +85,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .rev()
     {
         let text = WORDS.stderr.with(lang, &[("line", line)]);
-        lines.push(Line::from(Span::styled(text, WRONG)));
+        after.push(Line::from(Span::styled(text, WRONG)));
     }
+    // The rows the figures may take and still leave the start of the verdict in view.
+    let rows = |l: &[Line<'static>]| {
+        Paragraph::new(breakable_lines(l.to_vec()))
+            .wrap(Wrap { trim: false })
+            .line_count(inner.width) as u16
+    };
+    let room = inner
+        .height
+        .saturating_sub(rows(&lines))
+        .saturating_sub(rows(&after).min(VERDICT_ROWS));
+    lines.extend(body(scenario, run, inner.width, room, lang));
+    lines.extend(after);
     let figures = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let used = (figures.line_count(inner.width) as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
@@ -158,8 +175,15 @@ fn status_line(run: Option<&Run>, lang: Lang) -> Line<'static> {
     }
 }
 
-/// The scenario's own figures; scenarios without a dedicated view list their highlights.
-fn body(scenario: &Scenario, run: Option<&Run>, width: u16, lang: Lang) -> Vec<Line<'static>> {
+/// The scenario's own figures, in about `room` rows where the kind can choose its height;
+/// scenarios without a dedicated view list their highlights.
+fn body(
+    scenario: &Scenario,
+    run: Option<&Run>,
+    width: u16,
+    room: u16,
+    lang: Lang,
+) -> Vec<Line<'static>> {
     match scenario.panel() {
         Panel::Lock => panels::lock::lines(run.map(Run::figures).as_ref(), width, lang),
         Panel::Multicore => panels::multicore::lines(run.map(Run::figures).as_ref(), width, lang),
@@ -190,6 +214,14 @@ fn body(scenario: &Scenario, run: Option<&Run>, width: u16, lang: Lang) -> Vec<L
                 lines.extend(highlights(scenario, run, lang));
             }
             lines
+        }
+        Panel::Sweep(spec) => {
+            let figures = run.map(Run::figures);
+            let state = run.and_then(|r| match &r.panel {
+                PanelState::Sweep(s) => Some(s),
+                _ => None,
+            });
+            panels::sweep::lines(figures.as_ref().zip(state), &spec, lang, width, room)
         }
         Panel::Table(spec) => {
             panels::table::lines(run.map(Run::figures).as_ref(), &spec, lang, width)

@@ -411,6 +411,17 @@ pub fn is_conlab(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains("(conlab"))
 }
 
+/// Whether `python3` can be found on this process's PATH (the python modes need it).
+pub fn python3_on_path() -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join("python3"))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
 /// The cores `/proc/stat` lists (`cpu0`, `cpu1`, ...): what `core_N_busy_pct` covers.
 pub fn proc_stat_cores() -> usize {
     std::fs::read_to_string("/proc/stat")
@@ -563,15 +574,4 @@ pub fn wait_marked(mark: &str, count: usize, within: Duration, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Whether `python3` can be found on this process's PATH.
-pub fn python3_on_path() -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::metadata(dir.join("python3"))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
 }
