@@ -35,6 +35,8 @@ def main():
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
         )
         try:
+            writer.write(b"+")  # the welcome: this coroutine holds the connection now
+            await writer.drain()
             while True:
                 request = await reader.readexactly(8)
                 if blocks:

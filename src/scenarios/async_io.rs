@@ -46,6 +46,12 @@ choice_enum! {
     }
 }
 
+/// The byte a server's handler sends first, once a thread or task of its own holds the
+/// connection: the load generator counts a connection open only when it has it, so every
+/// connection is held by the server at once before any request starts (a finished TCP
+/// handshake alone only means the kernel queued it).
+pub(super) const WELCOME: u8 = b'+';
+
 const MODE: ParamSpec = Mode::spec(
     "mode",
     Mode::Loop,

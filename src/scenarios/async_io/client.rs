@@ -1,7 +1,8 @@
 //! The load generator of `async-io`, a child process of the run (conlab again), so the
 //! server's threads, memory and CPU time are the server's own. It is an event loop too (tokio's
 //! current-thread runtime, on one thread): it opens `connections` connections to the server —
-//! at most [`CONNECTING`] handshakes at once — then every connection makes `requests` requests
+//! at most [`CONNECTING`] handshakes at once, each open once the server's welcome byte says a
+//! thread or task of the server holds it — then every connection makes `requests` requests
 //! one after another, each timed from the write of its 8 bytes to the read of the answer
 //! (into a fixed-size histogram). Refused connections and connections that broke off are
 //! counted, never retried.
@@ -10,7 +11,7 @@
 //! answered a second and the requests answered so far: the dashboard draws the first two, the
 //! runner follows the third.
 
-use super::{CONNECTIONS, REQUESTS};
+use super::{CONNECTIONS, REQUESTS, WELCOME};
 use crate::i18n::Text;
 use crate::lab::latency::LatencyHistogram;
 use crate::params::{ParamKind, ParamSpec};
@@ -241,19 +242,45 @@ async fn connect(load: Rc<Load>) {
             break;
         }
         load.next.set(i + 1);
-        match TcpStream::connect(load.addr).await {
+        match welcomed(load.addr).await {
             Ok(stream) => {
-                let _ = stream.set_nodelay(true);
                 load.opened_one();
                 load.opened.borrow_mut().push(stream);
             }
-            Err(e) => {
+            Err(Unwelcome::Refused(e)) => {
                 load.refused.set(load.refused.get() + 1);
                 load.first_refusal.borrow_mut().get_or_insert(e.to_string());
+            }
+            Err(Unwelcome::BrokeOff(why)) => {
+                load.reset.set(load.reset.get() + 1);
+                load.first_reset.borrow_mut().get_or_insert(why);
             }
         }
     }
     load.connecting.set(load.connecting.get() - 1);
+}
+
+enum Unwelcome {
+    Refused(std::io::Error),
+    BrokeOff(String),
+}
+
+/// Connects, then waits for the server's welcome: only then does a thread or task of the
+/// server hold the connection.
+async fn welcomed(addr: SocketAddr) -> Result<TcpStream, Unwelcome> {
+    use tokio::io::AsyncReadExt;
+    let mut stream = TcpStream::connect(addr).await.map_err(Unwelcome::Refused)?;
+    let _ = stream.set_nodelay(true);
+    let mut welcome = [0u8; 1];
+    match stream.read_exact(&mut welcome).await {
+        Ok(_) if welcome[0] == WELCOME => Ok(stream),
+        Ok(_) => Err(Unwelcome::BrokeOff(
+            "the server's welcome was not its welcome byte".into(),
+        )),
+        Err(e) => Err(Unwelcome::BrokeOff(format!(
+            "no welcome from the server: {e}"
+        ))),
+    }
 }
 
 /// One connection's requests, one after another; the connection closes at the end.

@@ -12,7 +12,7 @@
 //! stdin: `ready` with its port, then `stop`, then `stopped` with its counts. The Python server
 //! (`assets/python/async_io.py`) speaks the same messages.
 
-use super::{BLOCK, DELAY, Mode};
+use super::{BLOCK, DELAY, Mode, WELCOME};
 use crate::lab::control::{Control, Received};
 use crate::probe::Probe;
 use crate::report::Metrics;
@@ -246,11 +246,14 @@ fn thread_per_connection(
     Ok(())
 }
 
-/// A connection's thread: read a request, wait, answer, until the client closes.
+/// A connection's thread: welcome, then read a request, wait, answer, until the client closes.
 fn answer_blocking(mut stream: TcpStream, blocks: bool, service: Service, tally: &Tally) {
     // Blocking, whatever the listening socket was.
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
+    if stream.write_all(&[WELCOME]).is_err() {
+        return;
+    }
     let mut request = [0u8; 8];
     while stream.read_exact(&mut request).is_ok() {
         if blocks {
@@ -317,7 +320,8 @@ async fn accept_all(listener: tokio::net::TcpListener, service: Service, tally: 
     }
 }
 
-/// A connection's task: read a request, wait on a timer, answer, until the client closes.
+/// A connection's task: welcome, then read a request, wait on a timer, answer, until the
+/// client closes.
 async fn answer(
     mut stream: tokio::net::TcpStream,
     blocks: bool,
@@ -325,6 +329,9 @@ async fn answer(
     tally: Arc<Tally>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if stream.write_all(&[WELCOME]).await.is_err() {
+        return;
+    }
     let mut request = [0u8; 8];
     while stream.read_exact(&mut request).await.is_ok() {
         if blocks {
