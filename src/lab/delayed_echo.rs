@@ -93,17 +93,15 @@ fn serve(listener: TcpListener, delay: Duration, stop: &AtomicBool, answered: &A
                 break;
             }
             due.pop();
-            let sent = clients
-                .get_mut(&id)
-                .map(|c| c.stream.write_all(&answer).is_ok());
-            match sent {
-                Some(true) => {
-                    answered.fetch_add(1, Ordering::Relaxed);
-                }
-                Some(false) => {
-                    clients.remove(&id);
-                }
-                None => {}
+            let Some(client) = clients.get_mut(&id) else {
+                continue;
+            };
+            // Counted before the write, so a caller that has read its answer always finds
+            // it counted; a write that fails takes it back.
+            answered.fetch_add(1, Ordering::Relaxed);
+            if client.stream.write_all(&answer).is_err() {
+                answered.fetch_sub(1, Ordering::Relaxed);
+                clients.remove(&id);
             }
         }
         let wait = due
