@@ -420,7 +420,8 @@ fn a_queue_run_exports_a_flow_from_each_put_to_its_get_and_the_depth() {
 fn a_lock_run_exports_each_threads_progress_as_a_counter_of_its_own() {
     let iterations = 2_000_000;
     let set = format!("iterations={iterations}");
-    let recording = record_run("lock", &["mode=lock", "threads=2", &set]);
+    // One round (`seconds=0`): each thread's counter ends at its round's iterations.
+    let recording = record_run("lock", &["mode=lock", "threads=2", &set, "seconds=0"]);
     let trace = checked(&export(&recording));
     let runner = trace.pids_of("runner")[0];
     for thread in 0..2 {

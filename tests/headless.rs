@@ -430,10 +430,15 @@ fn compare_text_shows_columns_marks_ratios_and_summary() {
             lines[summary + 1].trim_start().starts_with("mode="),
             "{text}"
         );
+        // Lock runs last `seconds` (rounds repeat until then), so they rank by throughput.
+        assert!(
+            lines[summary + 1].contains("did the most ops_per_sec (every run lasted seconds="),
+            "{text}"
+        );
         assert_eq!(
             lines[summary + 2..]
                 .iter()
-                .filter(|l| l.contains("× faster than mode="))
+                .filter(|l| l.contains("× the ops_per_sec of mode="))
                 .count(),
             2,
             "{text}"

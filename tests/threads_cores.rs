@@ -877,9 +877,9 @@ fn unnamed_threads_are_thread_n_to_python_and_nameless_to_rust() {
         assert_eq!(kernel_of(described), kernel_of(main_note), "{report}");
     }
     assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("Thread-N (thr) to Python") && n.contains("Rust gives it no name")),
+        notes.iter().any(|n| n.contains("Thread-N to Python")
+            && n.contains("Thread-1 (thr)")
+            && n.contains("Rust gives it no name")),
         "{notes:#?}"
     );
 

@@ -739,6 +739,25 @@ mod tests {
         }
     }
 
+    /// The panel's lines, 60 columns wide, of a run that ended at `t_ms`.
+    fn finished_text(t: &Timeline, t_ms: f64, lang: Lang) -> String {
+        let params = crate::params::Params::defaults(&[]);
+        let metrics = crate::metrics::Metrics::default();
+        let figures = Figures {
+            params: &params,
+            metrics: &metrics,
+            live: &metrics,
+            done: true,
+            active: false,
+            t_ms,
+        };
+        let text: Vec<String> = lines(Some((&figures, t)), &SPEC, 60, lang)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        text.join("\n")
+    }
+
     #[test]
     fn lanes_items_waits_and_crashes_come_from_typed_events() {
         let mut t = Timeline::default();
@@ -787,21 +806,7 @@ mod tests {
             500.0,
             "the chart ends with the last bar, not the result"
         );
-        let figures_params = crate::params::Params::defaults(&[]);
-        let metrics = crate::metrics::Metrics::default();
-        let figures = Figures {
-            params: &figures_params,
-            metrics: &metrics,
-            live: &metrics,
-            done: true,
-            active: false,
-            t_ms: 501.0,
-        };
-        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::En)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let text = text.join("\n");
+        let text = finished_text(&t, 501.0, Lang::En);
         assert!(
             text.contains("task 4 waited 299 ms for a free worker"),
             "{text}"
@@ -810,11 +815,7 @@ mod tests {
             text.contains("1 worker crashed") && text.contains(CRASH),
             "{text}"
         );
-        let zh: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::Zh)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let zh = zh.join("\n");
+        let zh = finished_text(&t, 501.0, Lang::Zh);
         assert!(
             zh.contains("任务 4 等了 299 ms 才等到空闲的工作进程"),
             "{zh}"
@@ -954,21 +955,7 @@ mod tests {
             "a lost item waits for nothing"
         );
         assert_eq!(t.marks.len(), 2);
-        let figures_params = crate::params::Params::defaults(&[]);
-        let metrics = crate::metrics::Metrics::default();
-        let figures = Figures {
-            params: &figures_params,
-            metrics: &metrics,
-            live: &metrics,
-            done: true,
-            active: false,
-            t_ms: 90.0,
-        };
-        let text: Vec<String> = lines(Some((&figures, &t)), &SPEC, 60, Lang::En)
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect();
-        let text = text.join("\n");
+        let text = finished_text(&t, 90.0, Lang::En);
         assert!(
             text.contains("task 5 ran again") && text.contains("task 6 lost"),
             "{text}"
