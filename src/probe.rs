@@ -2,6 +2,7 @@
 //! reporter that publishes live counters every 100 ms (hot loops never emit per iteration).
 
 use crate::event::{Body, Event, write_line};
+use crate::lab::cpu_stat;
 use crate::params::Params;
 use crate::report::Metrics;
 use std::os::fd::{IntoRawFd, OwnedFd};
@@ -125,7 +126,7 @@ impl Probe {
         Probe {
             params,
             started,
-            cpu_at_start: cpu_time(),
+            cpu_at_start: cpu_stat::cpu_time(),
             emit_events,
         }
     }
@@ -168,7 +169,10 @@ impl Probe {
 
     /// CPU time (user + system) of this process and its reaped children since the start.
     pub fn cpu_ms(&self) -> f64 {
-        cpu_time().saturating_sub(self.cpu_at_start).as_secs_f64() * 1000.0
+        cpu_stat::cpu_time()
+            .saturating_sub(self.cpu_at_start)
+            .as_secs_f64()
+            * 1000.0
     }
 
     /// CLOCK_MONOTONIC at the run's start: what a child of the run needs to share its clock
@@ -357,11 +361,4 @@ impl Relay {
             CANCELLED.store(true, Ordering::SeqCst);
         }
     }
-}
-
-/// User + system CPU time of this process plus its waited-for children.
-pub fn cpu_time() -> Duration {
-    use crate::lab::cpu_stat::rusage_cpu_time;
-    use nix::sys::resource::UsageWho;
-    rusage_cpu_time(UsageWho::RUSAGE_SELF) + rusage_cpu_time(UsageWho::RUSAGE_CHILDREN)
 }

@@ -59,7 +59,7 @@ impl LoadWatch {
     pub fn start() -> LoadWatch {
         LoadWatch {
             cores: CoreTimes::now(),
-            own: crate::probe::cpu_time(),
+            own: cpu_time(),
             at: Instant::now(),
         }
     }
@@ -67,7 +67,7 @@ impl LoadWatch {
     /// The load from the start until now. `/proc/stat` counts in ticks (10 ms on most
     /// kernels), so a run of a second or more reads to within a few hundredths of a core.
     pub fn until_now(&self) -> LoadShare {
-        let own = crate::probe::cpu_time().saturating_sub(self.own);
+        let own = cpu_time().saturating_sub(self.own);
         LoadShare::between(
             &self.cores,
             &CoreTimes::now(),
@@ -121,6 +121,12 @@ fn parse_cores(stat: &str) -> Vec<(u64, u64)> {
             (total - idle, total)
         })
         .collect()
+}
+
+/// User + system CPU time of this process plus its waited-for children.
+pub fn cpu_time() -> Duration {
+    use nix::sys::resource::UsageWho;
+    rusage_cpu_time(UsageWho::RUSAGE_SELF) + rusage_cpu_time(UsageWho::RUSAGE_CHILDREN)
 }
 
 /// CPU time (user + system) of this process (`RUSAGE_SELF`) or of every child it has reaped,
