@@ -340,12 +340,20 @@ pub fn final_report(
                     Body::Live { metrics } if from_runner => {
                         last_live = Some((metrics.clone(), event.t_ms));
                     }
-                    Body::Process { ppid, role } => processes.push(ProcessRecord {
-                        pid: event.pid,
-                        ppid: *ppid,
-                        role: role.clone(),
-                        exit: None,
-                    }),
+                    // A live process that announces itself again (after an exec) has a
+                    // new role, not a second record.
+                    Body::Process { ppid, role } => match processes
+                        .iter_mut()
+                        .find(|p| p.pid == event.pid && p.exit.is_none())
+                    {
+                        Some(known) => known.role.clone_from(role),
+                        None => processes.push(ProcessRecord {
+                            pid: event.pid,
+                            ppid: *ppid,
+                            role: role.clone(),
+                            exit: None,
+                        }),
+                    },
                     Body::ProcessExit { exit } => {
                         if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
                             p.exit = Some(*exit);
