@@ -285,7 +285,7 @@ fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang, record: Option<&
         Ok(recorder) => recorder,
         Err(e) => return usage_error(&e),
     };
-    match crate::tui::run_dashboard(interval, selected, lang, recorder) {
+    match crate::tui::run_dashboard(interval, selected, lang, recorder, None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conlab: {e}");
@@ -355,8 +355,13 @@ fn watch_headless(params: &Params) -> ExitCode {
 
 /// `conlab watch` with a terminal: the dashboard, watching.
 fn watch_dashboard(interval: u64, lang: Lang, params: Params) -> ExitCode {
-    let _ = (interval, lang, params);
-    usage_error("the watch dashboard is not built yet; use --json")
+    match crate::tui::run_dashboard(interval, 0, lang, None, Some(params)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("conlab: {e}");
+            ExitCode::from(FAILED)
+        }
+    }
 }
 
 /// A scenario and its parameters from the command line, or the message for exit code 2.

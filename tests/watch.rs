@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::programs::{FORKS_AND_THREADS, comm_of, python3};
 use common::pty::{EXIT, LONG, serial};
 use common::{Conlab, MARK_VAR, Orphans, assert_none_marked, int, new_mark, wait_marked};
 use nix::sys::signal::{Signal, kill};
@@ -17,46 +18,6 @@ const CONLAB: Conlab = Conlab {
     deadline: Duration::from_secs(60),
     orphans: Orphans::Reaped,
 };
-
-/// The real python3 (not a shim that runs programs of its own), or `None` without one.
-fn python3() -> Option<String> {
-    let out = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let path = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !path.is_empty()).then_some(path)
-}
-
-/// Three threads in the first process; two children with a thread each, exiting 5 and 6; a
-/// grandchild ended by SIGTERM (its parent, not conlab, waits for it); then exit 3.
-pub const FORKS_AND_THREADS: &str = r#"
-import os, signal, sys, threading, time
-def pause():
-    time.sleep(0.05)
-def threads(n):
-    ts = [threading.Thread(target=pause) for _ in range(n)]
-    for t in ts: t.start()
-    for t in ts: t.join()
-threads(3)
-children = []
-for code in (5, 6):
-    pid = os.fork()
-    if pid == 0:
-        threads(1)
-        if code == 6:
-            g = os.fork()
-            if g == 0:
-                os.kill(os.getpid(), signal.SIGTERM)
-            os.waitpid(g, 0)
-        os._exit(code)
-    children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
-print("forked and joined", flush=True)
-sys.exit(3)
-"#;
 
 /// Each process's role and exit, in the order they were seen.
 fn exits(report: &Value) -> Vec<(String, String)> {
@@ -94,13 +55,7 @@ fn a_program_that_forks_and_starts_threads_is_seen_whole() {
     assert_eq!(int(&report, "left_running"), 0, "{report}");
     let mut seen = exits(&report);
     seen.sort();
-    let role = python
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .chars()
-        .take(15)
-        .collect::<String>();
+    let role = comm_of(&python);
     let want = |exit: &str| (role.clone(), exit.to_string());
     assert_eq!(
         seen,

@@ -12,6 +12,7 @@ mod attach;
 mod counts;
 pub mod summary;
 mod trace;
+pub mod tutorial;
 
 use crate::params::{ParamKind, ParamSpec, Params};
 use crate::probe::Probe;
@@ -24,6 +25,9 @@ pub const ID: &str = "watch";
 pub const COMMAND: &str = "command";
 /// The parameter holding the PID to attach to (0: run the command instead).
 pub const PID: &str = "pid";
+
+/// How long a stopped program gets to end on SIGTERM before SIGKILL.
+pub const TERM_GRACE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The longest command line a watch takes, in characters.
 const COMMAND_MAX: usize = 8192;

@@ -13,6 +13,7 @@
 //! - when the command's first process ends, whatever it left running is killed (counted in
 //!   `left_running`).
 
+use super::TERM_GRACE;
 use super::counts::Counts;
 use super::summary::Summary;
 use crate::event::Body;
@@ -30,9 +31,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How long a cancelled command gets to end on SIGTERM before SIGKILL.
-const TERM_GRACE: Duration = Duration::from_millis(300);
 
 /// Lines of the command's output longer than this are cut (an event is one pipe write).
 const LINE_MAX: usize = 2000;
