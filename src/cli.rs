@@ -355,6 +355,11 @@ fn watch_headless(params: &Params) -> ExitCode {
 
 /// `conlab watch` with a terminal: the dashboard, watching.
 fn watch_dashboard(interval: u64, lang: Lang, params: Params) -> ExitCode {
+    if !crossterm::tty::IsTty::is_tty(&std::io::stdout()) {
+        return usage_error(
+            "conlab watch shows the dashboard, which needs a terminal; add --json to watch headless",
+        );
+    }
     match crate::tui::run_dashboard(interval, 0, lang, None, Some(params)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -111,6 +111,7 @@ fn a_missing_command_is_bad_usage() {
         &["./not/a/program", "no such program"],
     );
     CONLAB.assert_usage_error(&["watch", "--json"], &["conlab watch -- CMD", "--pid"]);
+    CONLAB.assert_usage_error(&["watch", "--", "true"], &["needs a terminal", "--json"]);
     CONLAB.assert_usage_error(&["watch", "--pid", "999999999"], &["999999999"]);
     CONLAB.assert_usage_error(&["watch", "--pid", "1", "--", "true"], &["not both"]);
 }
