@@ -90,7 +90,7 @@ pub fn watch(probe: &Probe, words: &[String]) -> Result<Summary, String> {
             .into_iter()
             .flatten()
         {
-            scope.spawn(move || relay_output(probe, root, pipe));
+            scope.spawn(move || relay_output(probe, pipe));
         }
         scope.spawn(|| cancel_when_asked(probe, &live, &done));
         let end = probe.with_live(|m| counts.snapshot(m), || tracer.follow(started));
@@ -122,15 +122,16 @@ fn box_read(pipe: impl Read + Send + 'static) -> Box<dyn Read + Send> {
     Box::new(pipe)
 }
 
-/// The command's output, line by line, as log lines of its first process.
-fn relay_output(probe: &Probe, root: u32, pipe: Box<dyn Read + Send>) {
+/// The command's output, line by line, as the runner's log lines: every process of the
+/// command writes to the one pipe, so which of them wrote a line is not known.
+fn relay_output(probe: &Probe, pipe: Box<dyn Read + Send>) {
     let mut reader = BufReader::new(pipe);
     let mut line = Vec::new();
     while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
         let text = String::from_utf8_lossy(&line);
         let text: String = text.trim_end().chars().take(LINE_MAX).collect();
         line.clear();
-        probe.emit_as(root, Body::Log { text });
+        probe.emit(Body::Log { text });
     }
 }
 
