@@ -94,6 +94,18 @@ fn every_exit_of_a_shell_is_seen_without_python() {
 }
 
 #[test]
+fn a_process_that_execs_takes_its_new_programs_name() {
+    let outcome = CONLAB.invoke(&["watch", "--json", "--", "sh", "-c", "exec sleep 0"]);
+    let report = outcome.json();
+    assert_eq!(
+        exits(&report),
+        [("sleep".to_string(), "code 0".to_string())],
+        "one process, named after what it runs now: {report}"
+    );
+    assert_eq!(int(&report, "processes_seen"), 1, "{report}");
+}
+
+#[test]
 fn a_program_killed_by_a_signal_exits_128_plus_it() {
     let outcome = CONLAB.invoke(&["watch", "--json", "--", "sh", "-c", "kill -SEGV $$"]);
     assert_eq!(outcome.code, Some(128 + 11), "{outcome:?}");

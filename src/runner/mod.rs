@@ -499,6 +499,45 @@ mod tests {
     }
 
     #[test]
+    fn a_process_announced_again_after_an_exec_is_one_record_with_its_new_role() {
+        let params = Params::defaults(&[]);
+        let announce = |pid, role: &str| {
+            event(
+                0.0,
+                pid,
+                Body::Process {
+                    ppid: 1,
+                    role: role.into(),
+                },
+            )
+        };
+        let messages = [
+            announce(100, RUNNER),
+            announce(101, "sh"),
+            announce(101, "sleep"),
+            event(
+                1.0,
+                101,
+                Body::ProcessExit {
+                    exit: Exit::Code(0),
+                },
+            ),
+            // The PID used again by a new process after the first ended: a record of its own.
+            announce(101, "sh"),
+            RunnerMsg::Exited {
+                exit: Some(Exit::Code(0)),
+            },
+        ];
+        let report = final_report("watch", &params, &messages);
+        let roles: Vec<(u32, &str)> = report
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.role.as_str()))
+            .collect();
+        assert_eq!(roles, [(100, RUNNER), (101, "sleep"), (101, "sh")]);
+    }
+
+    #[test]
     fn a_runner_that_died_before_any_figures_says_only_how_it_ended() {
         let params = Params::defaults(&[]);
         let messages = [
