@@ -90,6 +90,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Watch a program: run CMD in a process group of its own under the dashboard (every
+    /// process and thread it starts, the cores, context switches, exits), or attach read-only
+    /// to a running process with --pid. When it ends its summary stays, as `time -v` prints.
+    Watch {
+        /// Attach read-only to this running process and its descendants: never signalled,
+        /// left running when conlab stops watching.
+        #[arg(long, value_name = "PID")]
+        pid: Option<u32>,
+        /// Run headless and print the summary as one JSON object; the program's output goes
+        /// to stderr. The exit code is the program's (128 + N for signal N).
+        #[arg(long)]
+        json: bool,
+        /// The program and its arguments: conlab watch -- CMD ARGS…
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        command: Vec<String>,
+    },
     /// Export a recording (made with --record) as a trace to open in ui.perfetto.dev or
     /// chrome://tracing.
     Export {
@@ -153,9 +173,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
         e.kind(),
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
     ) && !args.first().is_some_and(|a| {
-        a.starts_with('-') || ["run", "list", "compare", "export"].contains(&a.as_str())
+        a.starts_with('-') || ["run", "list", "compare", "export", "watch"].contains(&a.as_str())
     }) {
-        eprintln!("\ncommands: list, run, compare, export — or none, to open the dashboard");
+        eprintln!("\ncommands: list, run, compare, export, watch — or none, to open the dashboard");
     }
     code
 }
@@ -236,6 +256,16 @@ pub fn main() -> ExitCode {
             recording,
             chrome_trace,
         }) => export(&recording, &chrome_trace),
+        Some(Command::Watch { pid, json, command }) => {
+            let params = match watch_params(&command, pid) {
+                Ok(params) => params,
+                Err(e) => return usage_error(&e),
+            };
+            match json {
+                true => watch_headless(&params),
+                false => watch_dashboard(cli.interval, lang, params),
+            }
+        }
     }
 }
 
@@ -255,7 +285,82 @@ fn dashboard(interval: u64, scenario: Option<&str>, lang: Lang, record: Option<&
         Ok(recorder) => recorder,
         Err(e) => return usage_error(&e),
     };
-    match crate::tui::run_dashboard(interval, selected, lang, recorder) {
+    match crate::tui::run_dashboard(interval, selected, lang, recorder, None) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("conlab: {e}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+/// What `conlab watch` was asked to watch, or the message for exit code 2.
+fn watch_params(command: &[String], pid: Option<u32>) -> Result<Params, String> {
+    match (pid, command.is_empty()) {
+        (Some(pid), true) => crate::watch::pid_params(pid),
+        (None, _) => crate::watch::command_params(command),
+        (Some(_), false) => {
+            Err("watch either a command (conlab watch -- CMD ARGS…) or a running process (--pid PID), not both".to_string())
+        }
+    }
+}
+
+/// `conlab watch --json`: the program's output to stderr as it comes, then the summary. The
+/// exit code is the program's: its own code, 128 + N when signal N ended it (as a shell says
+/// it), 1 when it could not be watched, 0 when it was attached to and still runs.
+fn watch_headless(params: &Params) -> ExitCode {
+    use crate::exit::Exit;
+    let signals = forward_ending_signals();
+    const RUN: runner::RunId = 1;
+    let messages = runner::run_to_end(RUN, crate::watch::ID, params, &signals, |msg| {
+        let mut err = std::io::stderr();
+        let _ = match msg {
+            RunnerMsg::Event(event) => match &event.body {
+                Body::Log { text } => writeln!(err, "{}", printable(text)),
+                _ => Ok(()),
+            },
+            RunnerMsg::Stderr(line) => writeln!(err, "{}", printable(line)),
+            RunnerMsg::BadLine(line) => writeln!(err, "conlab: {}", printable(line)),
+            RunnerMsg::Exited { .. } => Ok(()),
+        };
+    });
+    let mut report = match messages {
+        Ok(messages) => runner::final_report(crate::watch::ID, params, &messages),
+        Err(e) => {
+            eprintln!("conlab: could not start the runner: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    // The runner is conlab's own process, not the program's.
+    if report
+        .processes
+        .first()
+        .is_some_and(|p| p.role == runner::RUNNER)
+    {
+        report.processes.remove(0);
+    }
+    println!(
+        "{}",
+        serde_json::to_string(&report).expect("reports serialize")
+    );
+    let first = report.processes.first().and_then(|p| p.exit);
+    let code = match first {
+        _ if report.error.is_some() => FAILED,
+        Some(Exit::Code(code)) => code.clamp(0, 255) as u8,
+        Some(Exit::Signal(signal)) => (128 + signal).clamp(0, 255) as u8,
+        _ => 0,
+    };
+    ExitCode::from(code)
+}
+
+/// `conlab watch` with a terminal: the dashboard, watching.
+fn watch_dashboard(interval: u64, lang: Lang, params: Params) -> ExitCode {
+    if !crossterm::tty::IsTty::is_tty(&std::io::stdout()) {
+        return usage_error(
+            "conlab watch shows the dashboard, which needs a terminal; add --json to watch headless",
+        );
+    }
+    match crate::tui::run_dashboard(interval, 0, lang, None, Some(params)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conlab: {e}");

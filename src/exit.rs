@@ -15,6 +15,12 @@ pub enum Exit {
     Signal(i32),
     /// A descendant that was never seen to end: its run ended and took its group with it.
     KilledWithGroup,
+    /// It ended, but its parent (not conlab) reaped it before its status could be read: what
+    /// `conlab watch --pid` says of a process it only looks at.
+    Unseen,
+    /// It was still running when conlab stopped looking (`conlab watch --pid` leaves what it
+    /// attached to running).
+    StillRunning,
 }
 
 impl Exit {
@@ -65,6 +71,8 @@ impl From<std::process::ExitStatus> for Exit {
 }
 
 const KILLED_WITH_GROUP: &str = "killed with its group";
+const UNSEEN: &str = "ended, status not seen";
+const STILL_RUNNING: &str = "still running";
 
 impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -75,6 +83,8 @@ impl fmt::Display for Exit {
                 Err(_) => write!(f, "signal {signal}"),
             },
             Exit::KilledWithGroup => f.write_str(KILLED_WITH_GROUP),
+            Exit::Unseen => f.write_str(UNSEEN),
+            Exit::StillRunning => f.write_str(STILL_RUNNING),
         }
     }
 }
@@ -87,6 +97,10 @@ impl std::str::FromStr for Exit {
         let number = |rest: &str| rest.split(' ').next().and_then(|n| n.parse().ok());
         if text == KILLED_WITH_GROUP {
             Ok(Exit::KilledWithGroup)
+        } else if text == UNSEEN {
+            Ok(Exit::Unseen)
+        } else if text == STILL_RUNNING {
+            Ok(Exit::StillRunning)
         } else if let Some(code) = text.strip_prefix("code ").and_then(number) {
             Ok(Exit::Code(code))
         } else if let Some(signal) = text.strip_prefix("signal ").and_then(number) {
@@ -125,6 +139,8 @@ mod tests {
             (Exit::Signal(6), "signal 6 (SIGABRT)"),
             (Exit::Signal(64), "signal 64"),
             (Exit::KilledWithGroup, "killed with its group"),
+            (Exit::Unseen, "ended, status not seen"),
+            (Exit::StillRunning, "still running"),
         ] {
             assert_eq!(exit.to_string(), text);
             assert_eq!(text.parse::<Exit>(), Ok(exit));

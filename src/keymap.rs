@@ -8,7 +8,8 @@
 //! It sits below both model and view and imports neither, so both read it without the model
 //! importing the view (which is why it is not in `tui/`, above them both). Figures the words
 //! mention are placeholders the view fills from where they are defined: `{grace}` (the
-//! cancel grace period) and `{kept}` (how many events the log keeps).
+//! cancel grace period), `{kept}` (how many events the log keeps) and `{term}` (how long a
+//! watched program gets to end on SIGTERM).
 
 use crate::i18n::{Lang, Phrase};
 use Action as A;
@@ -27,6 +28,8 @@ pub enum Context {
     Main,
     /// The compare view.
     Compare,
+    /// A watched program's panel (`conlab watch`, or a lesson's tutorial code).
+    Watch,
     /// The parameter form.
     Form,
     Help,
@@ -35,11 +38,12 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Anywhere,
         Context::TooSmall,
         Context::Main,
         Context::Compare,
+        Context::Watch,
         Context::Form,
         Context::Help,
         Context::Lesson,
@@ -74,6 +78,8 @@ pub enum Action {
     /// In compare: stop the running variants, or close the view when none runs.
     StopOrClose,
     CloseCompare,
+    /// Watch python3 running the selected lesson's tutorial program.
+    TutorialCode,
     /// In a scrolling view: a line, or ten.
     ScrollUp,
     ScrollDown,
@@ -184,12 +190,13 @@ const fn code(code: KeyCode) -> Key {
     Key::Code(code)
 }
 
-const DASHBOARD: &[Context] = &[C::Main, C::Compare];
+const DASHBOARD: &[Context] = &[C::Main, C::Compare, C::Watch];
 /// The form types every character into its field, so a letter cannot work there.
 const ALL_BUT_THE_FORM: &[Context] = &[
     C::TooSmall,
     C::Main,
     C::Compare,
+    C::Watch,
     C::Help,
     C::Lesson,
     C::EventLog,
@@ -248,6 +255,36 @@ pub const KEYMAP: &[Binding] = &[
             "并排比较各个变体（会逐一运行）",
         ),
         hint: words("c", "compare", "比较"),
+    },
+    Binding {
+        contexts: &[C::Main],
+        keys: &[(letter('p'), A::TutorialCode)],
+        help: words(
+            "p",
+            "run this lesson's tutorial code in python3, watched",
+            "用 python3 运行本课的教程代码，并观察它",
+        ),
+        hint: words("p", "tutorial code", "教程代码"),
+    },
+    Binding {
+        contexts: &[C::Watch],
+        keys: &[(letter('s'), A::Stop)],
+        help: words(
+            "  s",
+            "watching: stop the program (SIGTERM, SIGKILL after {term})",
+            "观察中：停止程序（先 SIGTERM，{term} 后 SIGKILL）",
+        ),
+        hint: words("s", "stop", "停止"),
+    },
+    Binding {
+        contexts: &[C::Watch],
+        keys: &[(code(Esc), A::StopOrClose)],
+        help: words(
+            "  Esc",
+            "watching: stop; once it has ended, back to the lessons",
+            "观察中：停止；程序结束后回到课程",
+        ),
+        hint: words("Esc", "close", "关闭"),
     },
     Binding {
         contexts: &[C::Compare],
@@ -375,7 +412,14 @@ pub const KEYMAP: &[Binding] = &[
         hint: None,
     },
     Binding {
-        contexts: &[C::Main, C::Compare, C::Help, C::Lesson, C::EventLog],
+        contexts: &[
+            C::Main,
+            C::Compare,
+            C::Watch,
+            C::Help,
+            C::Lesson,
+            C::EventLog,
+        ],
         keys: &[(letter('q'), A::Quit)],
         help: None,
         hint: words("q", "quit", "退出"),

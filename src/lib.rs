@@ -40,3 +40,4 @@ pub mod style;
 pub mod text_safe;
 pub mod tui;
 pub mod view;
+pub mod watch;

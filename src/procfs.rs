@@ -35,6 +35,40 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
+/// User and system time of a process (all its threads, living and ended), in clock ticks.
+pub fn user_system_ticks(pid: u32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields = fields_after_name(&text)?;
+    Some((
+        fields.get(14 - 3)?.parse().ok()?,
+        fields.get(15 - 3)?.parse().ok()?,
+    ))
+}
+
+/// How a zombie ended (`exit_code`, field 52, as `waitpid` encodes it); `None` while it runs,
+/// once it is reaped, or on a kernel older than 3.5.
+pub fn zombie_exit(pid: u32) -> Option<crate::exit::Exit> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields = fields_after_name(&text)?;
+    if fields.first()? != &"Z" {
+        return None;
+    }
+    let status: i32 = fields.get(52 - 3)?.parse().ok()?;
+    Some(match status & 0x7f {
+        0 => crate::exit::Exit::Code((status >> 8) & 0xff),
+        signal => crate::exit::Exit::Signal(signal),
+    })
+}
+
+/// The fields of a stat line after the command name, which may hold spaces and parentheses.
+fn fields_after_name(text: &str) -> Option<Vec<&str>> {
+    Some(
+        text.get(text.rfind(')')? + 2..)?
+            .split_whitespace()
+            .collect(),
+    )
+}
+
 pub fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }

@@ -66,9 +66,44 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// One line that [`split`] turns back into `words`: a word that is not plain is put in single
+/// quotes (a `'` inside as `'\''`), so an argument vector survives a trip through one string.
+pub fn join(words: &[String]) -> String {
+    let plain = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c))
+    };
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| match plain(w) {
+            true => w.clone(),
+            false => format!("'{}'", w.replace('\'', "'\\''")),
+        })
+        .collect();
+    quoted.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{join, split};
+
+    #[test]
+    fn join_is_undone_by_split() {
+        let words: Vec<String> = [
+            "python3",
+            "-c",
+            "print('a b')",
+            "",
+            "it's",
+            "$HOME \\ \"x\"",
+        ]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+        assert_eq!(split(&join(&words)), Ok(words.clone()));
+        assert_eq!(join(&words[..1]), "python3");
+    }
 
     fn ok(line: &str) -> Vec<String> {
         split(line).unwrap_or_else(|e| panic!("{line:?}: {e}"))

@@ -65,6 +65,21 @@ fn compared() -> App {
     app
 }
 
+/// A program being watched (`conlab watch -- true`), its runner going.
+fn watching() -> App {
+    let mut app = dashboard("lock", 80, 24);
+    let params = conlab::params::Params::defaults(conlab::watch::WATCH.params);
+    assert_eq!(app.update(Msg::Watch(params)), vec![Effect::Start(1)]);
+    app
+}
+
+/// The watched program has ended: its summary stays.
+fn watched() -> App {
+    let mut app = watching();
+    exited(&mut app, 1, "code 0");
+    app
+}
+
 /// A dashboard in `context`, in the states that together let every bound key show.
 fn states(context: Context) -> Vec<App> {
     let opened = |key: char| {
@@ -82,6 +97,7 @@ fn states(context: Context) -> Vec<App> {
         }
         Context::Main => vec![running()],
         Context::Compare => vec![comparing(), compared()],
+        Context::Watch => vec![watching(), watched()],
         Context::Form => vec![opened('e')],
         Context::Help => vec![opened('?')],
         Context::Lesson => vec![opened('l')],

@@ -7,20 +7,22 @@ use conlab::i18n::Lang;
 use conlab::scenarios::{self, Scenario};
 use conlab::view::overlay;
 use conlab::view::scroll::ScrollState;
+use conlab::watch::tutorial;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-/// Each lesson, its tutorial section's heading as the tutorial writes it, and its program.
-const LESSONS: &[(&str, &str, &str)] = &[
-    ("fork", "多进程(multiprocessing)", "fork.py"),
-    ("process", "多进程(multiprocessing)", "process.py"),
-    ("pool", "进程池Pool", "pool.py"),
-    ("subprocess", "子进程", "subprocess_call.py"),
-    ("queue", "进程间通信", "queue_ipc.py"),
-    ("pipe", "进程间通信", "pipe_ipc.py"),
-    ("threads", "多线程", "threads.py"),
-    ("multicore", "多核CPU", "multicore.py"),
-    ("thread-local", "ThreadLocal", "thread_local.py"),
+/// Each lesson with code, and its tutorial section's heading as the tutorial writes it; its
+/// program is the one the dashboard runs ([`tutorial::PROGRAMS`]).
+const LESSONS: &[(&str, &str)] = &[
+    ("fork", "多进程(multiprocessing)"),
+    ("process", "多进程(multiprocessing)"),
+    ("pool", "进程池Pool"),
+    ("subprocess", "子进程"),
+    ("queue", "进程间通信"),
+    ("pipe", "进程间通信"),
+    ("threads", "多线程"),
+    ("multicore", "多核CPU"),
+    ("thread-local", "ThreadLocal"),
 ];
 
 /// Lessons of sections the tutorial argues in prose, with no code to correct: each still opens
@@ -37,9 +39,11 @@ const PROSE_SECTIONS: &[(&str, &str)] = &[
 const ELSEWHERE: &[&str] = &["lock"];
 
 fn lessons() -> impl Iterator<Item = (&'static Scenario, &'static str, &'static str)> {
-    LESSONS.iter().map(|&(id, heading, program)| {
+    LESSONS.iter().map(|&(id, heading)| {
         let scenario = scenarios::find(id).unwrap_or_else(|e| panic!("{e}"));
-        (scenario, heading, program)
+        let program = tutorial::for_scenario(id)
+            .unwrap_or_else(|| panic!("{id}: no program in watch::tutorial::PROGRAMS"));
+        (scenario, heading, program.file)
     })
 }
 
@@ -54,9 +58,24 @@ fn every_lesson_of_the_menu_is_checked_here() {
             LESSONS.iter().any(|(id, ..)| *id == s.id)
                 || PROSE_SECTIONS.iter().any(|(id, _)| *id == s.id)
                 || ELSEWHERE.contains(&s.id),
-            "{}: add it to LESSONS, with its tutorial heading and its program",
+            "{}: add it to LESSONS with its tutorial heading, and its program to watch::tutorial",
             s.id
         );
+    }
+}
+
+#[test]
+fn every_program_belongs_to_a_lesson_with_code() {
+    for program in tutorial::PROGRAMS {
+        assert!(
+            LESSONS.iter().any(|(id, _)| *id == program.scenario),
+            "{}: {} is run for a lesson this file does not check",
+            program.scenario,
+            program.file
+        );
+    }
+    for (id, _) in PROSE_SECTIONS {
+        assert!(tutorial::for_scenario(id).is_none(), "{id} argues in prose");
     }
 }
 
@@ -164,6 +183,13 @@ fn every_lesson_ends_with_its_sections_code_corrected_the_program_that_runs() {
                 s.id
             );
         }
+        let embedded = tutorial::for_scenario(s.id).map(|p| p.source);
+        assert_eq!(
+            embedded,
+            Some(file.as_str()),
+            "{}: the program run is the file",
+            s.id
+        );
         // The English lesson shows the program itself, comments and all.
         assert_eq!(
             last_code_block(s, s.lesson_text_in(Lang::En)),

@@ -10,6 +10,7 @@ pub mod form;
 pub mod processes;
 pub mod run;
 pub mod scroll;
+pub mod watch;
 
 use crate::event::Body;
 use crate::i18n::Lang;
@@ -54,6 +55,8 @@ pub enum Msg {
     Resize(u16, u16),
     Sample(Box<Sample>),
     Runner(RunnerUpdate),
+    /// Watch a program (`conlab watch`): these are the watch's parameters.
+    Watch(Params),
     /// SIGINT, SIGTERM or SIGHUP: leave cleanly.
     Terminate,
 }
@@ -72,6 +75,8 @@ pub enum Effect {
     /// Start a runner for this run (its scenario and parameters are in `App::runs`).
     Start(RunId),
     Cancel(RunId),
+    /// Write out the tutorial program of this scenario's lesson and watch python3 run it.
+    WatchTutorial(&'static str),
     /// Give the terminal back and stop until continued (Ctrl-Z).
     Suspend,
     Quit,
@@ -129,6 +134,8 @@ pub struct App {
     pub show_threads: bool,
     /// The language the dashboard speaks (`L` switches it).
     pub lang: Lang,
+    /// The watched program's run, while its panel is open.
+    pub watching: Option<RunId>,
     /// Scroll requests since the view last took them, oldest first.
     scroll_requests: Vec<ScrollRequest>,
     next_run: RunId,
@@ -165,6 +172,7 @@ impl App {
             quitting: false,
             show_threads: false,
             lang: Lang::En,
+            watching: None,
             scroll_requests: Vec::new(),
             next_run: 1,
         }
@@ -182,12 +190,13 @@ impl App {
             .find(|r| std::ptr::eq(r.scenario, self.scenario()) && !r.compared)
     }
 
-    /// PIDs of runners still alive, for the sampler.
+    /// PIDs of runners still alive, and of processes watches attached to, for the sampler.
     pub fn live_runner_pids(&self) -> Vec<u32> {
         self.runs
             .values()
             .filter(|r| r.is_active())
             .filter_map(|r| r.pid)
+            .chain(self.attached_pids())
             .collect()
     }
 
@@ -260,6 +269,7 @@ impl App {
                 vec![]
             }
             Msg::Runner(update) => self.runner(update),
+            Msg::Watch(params) => self.start_watch(params),
             Msg::Terminate => self.quit(),
         }
     }
@@ -285,6 +295,7 @@ impl App {
             Overlay::Help => Context::Help,
             Overlay::Lesson => Context::Lesson,
             Overlay::Log => Context::EventLog,
+            Overlay::None if self.watching.is_some() => Context::Watch,
             Overlay::None if self.compare.is_some() => Context::Compare,
             Overlay::None => Context::Main,
         }
@@ -336,8 +347,10 @@ impl App {
                 vec![]
             }
             Action::Stop if context == Context::Compare => self.stop_compare(),
+            Action::Stop if context == Context::Watch => self.stop_watch(),
             Action::Stop => self.stop_current(),
             Action::OpenCompare => self.open_compare(),
+            Action::TutorialCode => vec![Effect::WatchTutorial(self.scenario().id)],
             Action::Lesson => {
                 self.overlay = Overlay::Lesson;
                 self.scroll(Scrollable::Lesson, Scroll::Reset);
@@ -372,6 +385,7 @@ impl App {
             }
             Action::Rerun => self.rerun_compare(),
             Action::RaceMode => self.toggle_race_mode(),
+            Action::StopOrClose if context == Context::Watch => self.stop_or_close_watch(),
             Action::StopOrClose if self.compare_active_runs().is_empty() => self.close_compare(),
             Action::StopOrClose => self.stop_compare(),
             Action::CloseCompare => self.close_compare(),
@@ -477,11 +491,15 @@ impl App {
     }
 
     fn new_run(&mut self, params: Params) -> RunId {
+        self.new_run_of(self.scenario(), params)
+    }
+
+    fn new_run_of(&mut self, scenario: &'static Scenario, params: Params) -> RunId {
         let id = self.next_run;
         self.next_run += 1;
         // The new run's processes come first in the panel: show them.
         self.scroll(Scrollable::Processes, Scroll::Reset);
-        self.runs.insert(id, Run::new(id, self.scenario(), params));
+        self.runs.insert(id, Run::new(id, scenario, params));
         id
     }
 
@@ -615,10 +633,13 @@ impl App {
             return vec![];
         };
         let scenario = run.scenario.id;
+        let listed = watch::lists_process(run);
         let line = run.apply(&msg, self.lang);
         match &msg {
             RunnerMsg::Event(event) => match &event.body {
-                Body::Process { ppid, role } => self.processes.started(id, event.pid, *ppid, role),
+                Body::Process { ppid, role } if listed(role) => {
+                    self.processes.started(id, event.pid, *ppid, role)
+                }
                 Body::ProcessExit { exit } => self.processes.exited(event.pid, *exit),
                 _ => {}
             },

@@ -23,7 +23,10 @@ pub struct ProcRow {
 impl ProcRow {
     fn mark_exited(&mut self, exit: Exit) {
         self.exit = Some(exit);
-        self.state = 'X';
+        // One conlab stopped watching runs on as it was last seen.
+        if exit != Exit::StillRunning {
+            self.state = 'X';
+        }
         self.cpu_pct = 0.0;
         self.tasks.clear();
     }

@@ -340,12 +340,20 @@ pub fn final_report(
                     Body::Live { metrics } if from_runner => {
                         last_live = Some((metrics.clone(), event.t_ms));
                     }
-                    Body::Process { ppid, role } => processes.push(ProcessRecord {
-                        pid: event.pid,
-                        ppid: *ppid,
-                        role: role.clone(),
-                        exit: None,
-                    }),
+                    // A live process that announces itself again (after an exec) has a
+                    // new role, not a second record.
+                    Body::Process { ppid, role } => match processes
+                        .iter_mut()
+                        .find(|p| p.pid == event.pid && p.exit.is_none())
+                    {
+                        Some(known) => known.role.clone_from(role),
+                        None => processes.push(ProcessRecord {
+                            pid: event.pid,
+                            ppid: *ppid,
+                            role: role.clone(),
+                            exit: None,
+                        }),
+                    },
                     Body::ProcessExit { exit } => {
                         if let Some(p) = processes.iter_mut().find(|p| p.pid == event.pid) {
                             p.exit = Some(*exit);
@@ -488,6 +496,45 @@ mod tests {
             report.notes
         );
         assert_eq!(report.processes[0].exit, Some(Exit::Signal(6)));
+    }
+
+    #[test]
+    fn a_process_announced_again_after_an_exec_is_one_record_with_its_new_role() {
+        let params = Params::defaults(&[]);
+        let announce = |pid, role: &str| {
+            event(
+                0.0,
+                pid,
+                Body::Process {
+                    ppid: 1,
+                    role: role.into(),
+                },
+            )
+        };
+        let messages = [
+            announce(100, RUNNER),
+            announce(101, "sh"),
+            announce(101, "sleep"),
+            event(
+                1.0,
+                101,
+                Body::ProcessExit {
+                    exit: Exit::Code(0),
+                },
+            ),
+            // The PID used again by a new process after the first ended: a record of its own.
+            announce(101, "sh"),
+            RunnerMsg::Exited {
+                exit: Some(Exit::Code(0)),
+            },
+        ];
+        let report = final_report("watch", &params, &messages);
+        let roles: Vec<(u32, &str)> = report
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.role.as_str()))
+            .collect();
+        assert_eq!(roles, [(100, RUNNER), (101, "sleep"), (101, "sh")]);
     }
 
     #[test]

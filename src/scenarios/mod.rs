@@ -445,6 +445,7 @@ static INTERNAL: &[&Scenario] = &[
     &async_io::CLIENT,
     &master_worker::WORKER,
     &switching::TASKS,
+    &crate::watch::WATCH,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.

@@ -281,6 +281,8 @@ fn notes(seen: &Seen, cancelled: bool) -> Vec<Text> {
             "the child was gone before the parent could wait for it: it ended with its process group",
             "父进程还没等到子进程，它就随着所在的进程组一起结束了",
         )),
+        // Only `conlab watch --pid` says these, of processes it does not wait for.
+        Exit::Unseen | Exit::StillRunning => {}
     }
     if let (Target::ReadGlobal, Some(saw)) = (seen.target, seen.child_global) {
         notes.push(global_note(saw));

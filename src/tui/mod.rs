@@ -32,12 +32,13 @@ pub const FRAME: Duration = Duration::from_millis(50);
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Opens the dashboard, speaking `lang`, and runs it until the user quits or a signal ends it;
-/// with a `recorder`, the session is recorded.
+/// with a `recorder`, the session is recorded; with `watch`, it watches that program first.
 pub fn run_dashboard(
     interval_ms: u64,
     selected: usize,
     lang: Lang,
     recorder: Option<Recorder>,
+    watch: Option<crate::params::Params>,
 ) -> io::Result<()> {
     let signals = forward_dashboard_signals();
     if !crossterm::tty::IsTty::is_tty(&io::stdout()) {
@@ -59,10 +60,10 @@ pub fn run_dashboard(
         event_loop(
             &mut terminal,
             interval_ms,
-            selected,
-            lang,
+            (selected, lang),
             signals,
             &mut recorder,
+            watch.map(Msg::Watch),
         )
     });
     modes::give_back();
@@ -161,10 +162,10 @@ fn panic_if_asked(msg: &Msg) {
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     interval_ms: u64,
-    selected: usize,
-    lang: Lang,
+    (selected, lang): (usize, Lang),
     signals: Receiver<Signal>,
     recorder: &mut SessionRecorder,
+    first: Option<Msg>,
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -197,9 +198,9 @@ where
         terminal,
         &mut app,
         &channels,
-        &tracked,
-        &mut handles,
+        (&tracked, &mut handles),
         recorder,
+        first,
     );
     // However the loop ended (quit, a signal, a terminal that went away), every run is
     // cancelled first, so each runner ends what it started; killed only if it does not end
@@ -209,6 +210,7 @@ where
     for update in channels.runner_updates.try_iter() {
         recorder.runner(&update);
     }
+    crate::watch::tutorial::remove_dir(&crate::watch::tutorial::session_dir());
     result
 }
 
@@ -227,9 +229,9 @@ fn drive<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     channels: &Channels,
-    tracked: &Tracked,
-    handles: &mut HashMap<RunId, RunnerHandle>,
+    (tracked, handles): (&Tracked, &mut HashMap<RunId, RunnerHandle>),
     recorder: &mut SessionRecorder,
+    mut first: Option<Msg>,
 ) -> io::Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -263,7 +265,10 @@ where
         } else {
             Duration::from_secs(3600)
         };
-        let msg = select! {
+        let msg = if let Some(msg) = first.take() {
+            msg
+        } else {
+            select! {
             recv(input) -> event => match event.ok().and_then(|e| input_msg(e, &view_state)) {
                 Some(msg) => msg,
                 None => continue,
@@ -299,6 +304,7 @@ where
                 _ => Msg::Terminate,
             },
             default(wait) => continue,
+            }
         };
         panic_if_asked(&msg);
         let reaped = match &msg {
@@ -308,19 +314,19 @@ where
             }) => Some(*run),
             _ => None,
         };
-        for effect in app.update(msg) {
+        let mut effects: std::collections::VecDeque<Effect> = app.update(msg).into();
+        while let Some(effect) = effects.pop_front() {
             match effect {
                 Effect::Start(id) => {
                     let Some(run) = app.runs.get(&id) else {
                         continue;
                     };
-                    match runner::spawn(
-                        id,
-                        run.scenario.id,
-                        &run.params,
-                        runner::RUNNER_NICE,
-                        runner_tx.clone(),
-                    ) {
+                    // A watched program runs as it would unwatched; lessons give way to the UI.
+                    let nice = match run.scenario.id {
+                        crate::watch::ID => 0,
+                        _ => runner::RUNNER_NICE,
+                    };
+                    match runner::spawn(id, run.scenario.id, &run.params, nice, runner_tx.clone()) {
                         Ok(handle) => {
                             recorder.run_started(id, run.scenario.id, &run.params);
                             app.runner_started(id, handle.pid);
@@ -332,6 +338,16 @@ where
                 Effect::Cancel(id) => {
                     if let Some(handle) = handles.get(&id) {
                         handle.cancel();
+                    }
+                }
+                Effect::WatchTutorial(scenario) => {
+                    use crate::watch::tutorial;
+                    let prepared = tutorial::for_scenario(scenario)
+                        .ok_or(tutorial::Unavailable::NoProgram)
+                        .and_then(|p| tutorial::watch_params(p, &tutorial::session_dir()));
+                    match prepared {
+                        Ok(params) => effects.extend(app.start_watch(params)),
+                        Err(why) => app.tutorial_unavailable(scenario, why),
                     }
                 }
                 Effect::Suspend if signals::can_be_resumed() => {

@@ -31,8 +31,10 @@ pub fn rows(lang: Lang) -> Vec<(&'static str, String)> {
 /// where those are defined.
 pub fn with_figures(text: &str) -> String {
     let grace = format!("{} s", CANCEL_GRACE.as_secs_f64());
+    let term = format!("{} s", crate::watch::TERM_GRACE.as_secs_f64());
     text.replace("{grace}", &grace)
         .replace("{kept}", &LOG_LINES.to_string())
+        .replace("{term}", &term)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, lang: Lang) {

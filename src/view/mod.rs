@@ -16,6 +16,7 @@ pub mod scroll;
 pub mod state;
 pub mod status;
 pub mod too_small;
+pub mod watch;
 
 use crate::app::{App, MIN_SIZE, Overlay, Target};
 use crate::keymap::{self, Action, Context};
@@ -116,16 +117,18 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     }
     let areas = layout(area, app.cpu.cores.len());
     frame.render_widget(header(app, areas.header.width), areas.header);
-    match &app.compare {
+    match (&app.compare, app.watched()) {
+        // A watched program's panel takes the menu's place too: its lines are long.
+        (_, Some(run)) => watch::draw(frame, areas.main.union(areas.menu), run, lang),
         // Side by side needs the width: the compare view takes the menu's place too.
-        Some(c) => compare::draw(
+        (Some(c), None) => compare::draw(
             frame,
             areas.main.union(areas.menu),
             app,
             c,
             &mut state.compare_summary,
         ),
-        None => {
+        (None, None) => {
             menu::draw(frame, areas.menu, app, &mut state.hits);
             scenario::draw(frame, areas.main, app);
         }

@@ -119,7 +119,7 @@ pub fn lesson_below(scenario: &Scenario, lang: Lang, width: u16) -> Paragraph<'_
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
-fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String], lang: Lang) {
+pub(super) fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String], lang: Lang) {
     let title = WORDS.output.get(lang);
     let rest = usize::from(area.width).saturating_sub(columns(title));
     let rule = Line::from(Span::styled(format!("{title}{}", "─".repeat(rest)), DIM));

@@ -6,6 +6,7 @@
 //! does not leave) behind. The dashboard in a pseudo-terminal is in [`pty`], the fixed models
 //! of the view snapshots in [`view`].
 
+pub mod programs;
 pub mod pty;
 pub mod view;
 

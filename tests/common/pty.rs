@@ -243,6 +243,18 @@ impl Tui {
         tui
     }
 
+    /// `conlab watch ARGS…` in a `cols` x `rows` terminal, once its watch panel is up.
+    pub fn start_watching(args: &[&str], cols: u16, rows: u16) -> Tui {
+        let mut cmd = Tui::command(conlab().as_os_str());
+        cmd.arg("watch");
+        cmd.args(args);
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for("the watch panel", |t| {
+            t.contains("Watch · ") && t.contains("cpu0")
+        });
+        tui
+    }
+
     /// The dashboard opened on `scenario` by an interactive `sh` with job control, as a user
     /// starts it from a shell (`sh` leads the session here, the dashboard is its job). Returns
     /// the dashboard's PID too.

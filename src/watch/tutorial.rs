@@ -1,0 +1,80 @@
+//! The tutorial's own programs, corrected (`assets/python/tutorial/`), one per lesson that has
+//! code: which lesson runs which, embedded in the binary so "run the tutorial's code" works
+//! from any directory. The dashboard and the tests read this one table.
+
+use crate::params::Params;
+use std::path::{Path, PathBuf};
+
+/// A lesson's tutorial program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program {
+    /// The scenario whose lesson it belongs to.
+    pub scenario: &'static str,
+    /// Its file name in `assets/python/tutorial/`.
+    pub file: &'static str,
+    pub source: &'static str,
+}
+
+macro_rules! program {
+    ($scenario:literal, $file:literal) => {
+        Program {
+            scenario: $scenario,
+            file: $file,
+            source: include_str!(concat!("../../assets/python/tutorial/", $file)),
+        }
+    };
+}
+
+/// Every lesson with a program, in the menu's order.
+pub const PROGRAMS: &[Program] = &[
+    program!("fork", "fork.py"),
+    program!("process", "process.py"),
+    program!("pool", "pool.py"),
+    program!("subprocess", "subprocess_call.py"),
+    program!("queue", "queue_ipc.py"),
+    program!("pipe", "pipe_ipc.py"),
+    program!("threads", "threads.py"),
+    program!("multicore", "multicore.py"),
+    program!("thread-local", "thread_local.py"),
+];
+
+/// The program of `scenario`'s lesson, if it has one.
+pub fn for_scenario(scenario: &str) -> Option<&'static Program> {
+    PROGRAMS.iter().find(|p| p.scenario == scenario)
+}
+
+/// Why a lesson's program cannot be watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The lesson argues in prose; there is no program.
+    NoProgram,
+    /// No `python3` on `PATH`.
+    NoPython,
+    /// Writing the program out failed.
+    Write(String),
+}
+
+/// The watch parameters that run `program` with python3, written to `dir` first.
+pub fn watch_params(program: &Program, dir: &Path) -> Result<Params, Unavailable> {
+    super::find_program("python3").map_err(|_| Unavailable::NoPython)?;
+    let path = write(program, dir).map_err(|e| Unavailable::Write(e.to_string()))?;
+    let words = ["python3".to_string(), path.to_string_lossy().into_owned()];
+    super::command_params(&words).map_err(Unavailable::Write)
+}
+
+fn write(program: &Program, dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(program.file);
+    std::fs::write(&path, program.source)?;
+    Ok(path)
+}
+
+/// Where a dashboard writes the programs it runs: one directory of its own, removed when it
+/// ends ([`remove_dir`]).
+pub fn session_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("conlab-tutorial-{}", std::process::id()))
+}
+
+pub fn remove_dir(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir);
+}

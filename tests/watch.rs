@@ -1,0 +1,268 @@
+//! `conlab watch`: any program, followed whole. A program that forks, starts threads and
+//! exits non-zero is seen with every process and thread and how each ended; `--pid` attaches
+//! read-only and leaves the process running; a missing command is bad usage; nothing the
+//! program starts outlives the watch, however it detaches.
+
+mod common;
+
+use common::programs::{FORKS_AND_THREADS, comm_of, python3};
+use common::pty::{EXIT, LONG, serial};
+use common::{Conlab, MARK_VAR, Orphans, assert_none_marked, int, new_mark, wait_marked};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CONLAB: Conlab = Conlab {
+    deadline: Duration::from_secs(60),
+    orphans: Orphans::Reaped,
+};
+
+/// Each process's role and exit, in the order they were seen.
+fn exits(report: &Value) -> Vec<(String, String)> {
+    report["processes"]
+        .as_array()
+        .expect("processes")
+        .iter()
+        .map(|p| {
+            (
+                p["role"].as_str().unwrap_or("?").to_string(),
+                p["exit"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_program_that_forks_and_starts_threads_is_seen_whole() {
+    let Some(python) = python3() else {
+        println!("python3 is not here: the threads of a program cannot be shown with it");
+        return;
+    };
+    let outcome = CONLAB.invoke(&["watch", "--json", "--", &python, "-c", FORKS_AND_THREADS]);
+    outcome.assert_no_panic("watch python3");
+    let report = outcome.json();
+    assert_eq!(
+        outcome.code,
+        Some(3),
+        "the program's exit code: {outcome:?}"
+    );
+    assert_eq!(int(&report, "exit_code"), 3, "{report}");
+    assert_eq!(int(&report, "processes_seen"), 4, "{report}");
+    // 3 + 1 + 1 threads started, and the 4 main threads.
+    assert_eq!(int(&report, "threads_seen"), 9, "{report}");
+    assert_eq!(int(&report, "left_running"), 0, "{report}");
+    let mut seen = exits(&report);
+    seen.sort();
+    let role = comm_of(&python);
+    let want = |exit: &str| (role.clone(), exit.to_string());
+    assert_eq!(
+        seen,
+        [
+            want("code 3"),
+            want("code 5"),
+            want("code 6"),
+            want("signal 15 (SIGTERM)")
+        ],
+        "{report}"
+    );
+    assert!(outcome.stderr.contains("forked and joined"), "{outcome:?}");
+    for figure in ["wall_ms", "cpu_user_ms", "cpu_system_ms", "peak_rss_kib"] {
+        assert!(common::float(&report, figure) > 0.0, "{figure}: {report}");
+    }
+    assert!(int(&report, "voluntary_switches") > 0, "{report}");
+}
+
+#[test]
+fn every_exit_of_a_shell_is_seen_without_python() {
+    // The inner shells are children of the outer one, which waits for them, not conlab.
+    let script = r#"sh -c 'exit 7'; sh -c 'kill -9 $$'; exit 4"#;
+    let outcome = CONLAB.invoke(&["watch", "--json", "--", "sh", "-c", script]);
+    let report = outcome.json();
+    assert_eq!(outcome.code, Some(4), "{outcome:?}");
+    assert_eq!(
+        exits(&report),
+        [
+            ("sh".to_string(), "code 4".to_string()),
+            ("sh".to_string(), "code 7".to_string()),
+            ("sh".to_string(), "signal 9 (SIGKILL)".to_string()),
+        ],
+        "{report}"
+    );
+    assert_eq!(int(&report, "threads_seen"), 3, "{report}");
+}
+
+#[test]
+fn a_process_that_execs_takes_its_new_programs_name() {
+    let outcome = CONLAB.invoke(&["watch", "--json", "--", "sh", "-c", "exec sleep 0"]);
+    let report = outcome.json();
+    assert_eq!(
+        exits(&report),
+        [("sleep".to_string(), "code 0".to_string())],
+        "one process, named after what it runs now: {report}"
+    );
+    assert_eq!(int(&report, "processes_seen"), 1, "{report}");
+}
+
+#[test]
+fn a_program_killed_by_a_signal_exits_128_plus_it() {
+    let outcome = CONLAB.invoke(&["watch", "--json", "--", "sh", "-c", "kill -SEGV $$"]);
+    assert_eq!(outcome.code, Some(128 + 11), "{outcome:?}");
+    assert_eq!(int(&outcome.json(), "exit_signal"), 11);
+}
+
+#[test]
+fn a_missing_command_is_bad_usage() {
+    CONLAB.assert_usage_error(
+        &["watch", "--json", "--", "no-such-program-here", "-x"],
+        &["no-such-program-here", "no such program", "PATH"],
+    );
+    CONLAB.assert_usage_error(
+        &["watch", "--json", "--", "./not/a/program"],
+        &["./not/a/program", "no such program"],
+    );
+    CONLAB.assert_usage_error(&["watch", "--json"], &["conlab watch -- CMD", "--pid"]);
+    CONLAB.assert_usage_error(&["watch", "--", "true"], &["needs a terminal", "--json"]);
+    CONLAB.assert_usage_error(&["watch", "--pid", "999999999"], &["999999999"]);
+    CONLAB.assert_usage_error(&["watch", "--pid", "1", "--", "true"], &["not both"]);
+}
+
+/// Starts `sleep 30` as this test's own child.
+fn sleeper() -> std::process::Child {
+    Command::new("sleep")
+        .arg("30")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start sleep")
+}
+
+fn state(pid: u32) -> Option<char> {
+    common::stat(pid as i32).map(|s| s.state)
+}
+
+#[test]
+fn attached_read_only_the_process_is_left_running() {
+    let _serial = serial();
+    let mut sleep = sleeper();
+    let pid = sleep.id().to_string();
+    let args = ["watch", "--json", "--pid", &pid];
+    let started = CONLAB.start(&args, &[]);
+    // The sampler has seen it once it publishes its live figures; a second is plenty.
+    std::thread::sleep(Duration::from_millis(1000));
+    kill(Pid::from_raw(started.pid as i32), Signal::SIGINT).expect("interrupt conlab");
+    let outcome = CONLAB.finish(started, &args);
+    let alive = state(sleep.id());
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+    assert!(
+        matches!(alive, Some('S' | 'R')),
+        "the attached process must still run, not {alive:?}"
+    );
+    let report = outcome.json();
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert_eq!(
+        exits(&report),
+        [("sleep".to_string(), "still running".to_string())],
+        "{report}"
+    );
+    assert_eq!(int(&report, "processes_seen"), 1, "{report}");
+    assert_eq!(int(&report, "left_running"), 1, "{report}");
+    assert!(
+        !common::has_metric(&report, "exit_code"),
+        "it never ended: {report}"
+    );
+}
+
+#[test]
+fn attached_the_exit_is_read_from_the_zombie() {
+    // This test, its parent, waits for it only after conlab has seen it end.
+    // Registered, so no other test takes its zombie for an orphan and reaps it first.
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "sleep 0.5; exit 4"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let shell = common::spawn_registered(&mut command);
+    let pid = shell.pid.to_string();
+    let outcome = CONLAB.invoke(&["watch", "--json", "--pid", &pid]);
+    shell.finish(EXIT, "the shell attached to");
+    let report = outcome.json();
+    assert_eq!(outcome.code, Some(4), "{outcome:?}");
+    let roles = exits(&report);
+    assert_eq!(
+        roles[0],
+        ("sh".to_string(), "code 4".to_string()),
+        "{report}"
+    );
+    // `sleep` is the shell's to reap: seen, and its status only if it was caught a zombie.
+    assert!(
+        roles[1..].iter().all(|(role, exit)| role == "sleep"
+            && ["ended, status not seen", "code 0"].contains(&exit.as_str())),
+        "{report}"
+    );
+}
+
+/// A shell that leaves one sleep in a new session, one double-forked, and waits on a third.
+const DETACHING: &str = "setsid sleep 1012 & (sleep 1014 &); sleep 1008; true";
+
+fn headless_watch_ends_everything_on(signal: Signal) {
+    let _serial = serial();
+    let mark = new_mark("watch");
+    let args = ["watch", "--json", "--", "sh", "-c", DETACHING];
+    let started = common::spawn_registered(common::command(&args).env(MARK_VAR, &mark));
+    // conlab, its runner, the shell and its three sleeps.
+    wait_marked(&mark, 6, LONG, "the detaching command");
+    kill(Pid::from_raw(started.pid as i32), signal).expect("signal conlab watch");
+    let outcome = started.finish(EXIT, "conlab watch, signalled");
+    if signal != Signal::SIGKILL {
+        let report = outcome.json();
+        assert_eq!(report["cancelled"], true, "{report}");
+        // The shell ended on the cancel's SIGTERM.
+        assert_eq!(outcome.code, Some(128 + 15), "{outcome:?}");
+        // The shell, its three sleeps, and the subshell that double-forked one of them.
+        assert_eq!(int(&report, "processes_seen"), 5, "{report}");
+    }
+    assert_none_marked(&mark, EXIT, &format!("conlab watch, then {signal}"));
+}
+
+#[test]
+fn an_interrupted_watch_leaves_nothing() {
+    headless_watch_ends_everything_on(Signal::SIGINT);
+}
+
+#[test]
+fn a_killed_watch_leaves_nothing() {
+    headless_watch_ends_everything_on(Signal::SIGKILL);
+}
+
+#[test]
+fn what_the_program_leaves_running_is_ended_with_it() {
+    let _serial = serial();
+    let mark = new_mark("watch-left");
+    let args = [
+        "watch",
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        "(setsid sleep 1016 &); exit 0",
+    ];
+    let begun = Instant::now();
+    let started = common::spawn_registered(common::command(&args).env(MARK_VAR, &mark));
+    let outcome = started.finish(EXIT, "conlab watch of a detaching shell");
+    let report = outcome.json();
+    assert_eq!(outcome.code, Some(0), "{outcome:?}");
+    assert!(
+        begun.elapsed() < Duration::from_secs(100),
+        "it did not wait for the sleep"
+    );
+    assert_eq!(int(&report, "left_running"), 1, "{report}");
+    // The shell, the subshell that forked and left, and what it left: `setsid`, or `sleep`
+    // if it had exec'd by then, killed.
+    let left = exits(&report);
+    assert_eq!(left.len(), 3, "{report}");
+    assert_eq!(left[2].1, "signal 9 (SIGKILL)", "{report}");
+    assert_none_marked(&mark, EXIT, "conlab watch of a detaching shell");
+}
