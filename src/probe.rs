@@ -6,7 +6,7 @@ use crate::lab::cpu_stat;
 use crate::params::Params;
 use crate::report::Metrics;
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -249,12 +249,20 @@ impl Probe {
 
     /// Emits an event about another process (a child's exit, which only its parent sees).
     pub fn emit_as(&self, pid: u32, body: Body) {
-        self.emit_at(self.elapsed_ms(), pid, body);
+        // Stamped and written under one lock, so events stamped now leave in time order
+        // whichever thread writes them.
+        let _in_order = InOrder::take();
+        self.write_event(self.elapsed_ms(), pid, body);
     }
 
     /// Emits an event stamped `t_ms` on the run's clock (something that is known only after it
     /// happened: when a wait that just ended began).
     fn emit_at(&self, t_ms: f64, pid: u32, body: Body) {
+        let _in_order = InOrder::take();
+        self.write_event(t_ms, pid, body);
+    }
+
+    fn write_event(&self, t_ms: f64, pid: u32, body: Body) {
         if !self.emit_events {
             return;
         }
@@ -329,6 +337,45 @@ pub fn mono_ns() -> u64 {
 pub const RUN_EPOCH_VAR: &str = "CONLAB_RUN_EPOCH_NS";
 
 /// Span IDs of this process (a span is known by its process and this number).
+/// The PID of the process one of whose threads is stamping and writing an event, or 0.
+static STAMPING: AtomicU32 = AtomicU32::new(0);
+
+/// Held while an event is stamped and written. Not a `Mutex`: a child forked while another
+/// thread of its parent held it would wait for ever; here a holder that is not this process
+/// is such a parent, and the child takes the lock over.
+struct InOrder;
+
+impl InOrder {
+    fn take() -> InOrder {
+        let me = std::process::id();
+        let mut holder = 0;
+        for tries in 0u32.. {
+            match STAMPING.compare_exchange_weak(holder, me, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => break,
+                // Another thread is writing: rarely for long, unless the reader has fallen
+                // behind and the pipe is full, when sleeping keeps the waiters off the CPU.
+                Err(now) if now == me => {
+                    holder = 0;
+                    if tries < 64 {
+                        std::thread::yield_now();
+                    } else {
+                        std::thread::sleep(Duration::from_micros(50));
+                    }
+                }
+                // Free (0), or held by the process this one was forked from.
+                Err(now) => holder = now,
+            }
+        }
+        InOrder
+    }
+}
+
+impl Drop for InOrder {
+    fn drop(&mut self) {
+        STAMPING.store(0, Ordering::Release);
+    }
+}
+
 static NEXT_SPAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The calling thread's kernel TID.
