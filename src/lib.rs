@@ -12,7 +12,8 @@
 //!   makes every child die with its parent.
 //! - [`style`] holds the colours and number formats every drawing shares; [`markdown`] draws
 //!   the lessons, written in Markdown, as styled text.
-//! - [`exit`] says how a process ended, in the words every output uses.
+//! - [`exit`] says how a process ended, in the words every output uses; [`stats`] is the
+//!   arithmetic of repeated runs (mean, σ, the interval of a ratio, outliers).
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
 
@@ -36,6 +37,7 @@ pub mod sampler;
 pub mod scenarios;
 pub mod shell_words;
 pub mod signals;
+pub mod stats;
 pub mod style;
 pub mod text_safe;
 pub mod tui;
