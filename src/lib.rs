@@ -5,7 +5,8 @@
 //!   is how scenario code reports; [`params`] types and validates their parameters
 //!   ([`shell_words`] splits the command lines some of them take).
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
-//!   [`report`] is the result of a run, printed as text or JSON.
+//!   [`report`] is the result of a run, printed as text or JSON; [`repeats`] sums up the runs
+//!   of a comparison that ran each variant more than once.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
 //!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
@@ -31,6 +32,7 @@ pub mod panels;
 pub mod params;
 pub mod probe;
 pub mod procfs;
+pub mod repeats;
 pub mod report;
 pub mod runner;
 pub mod sampler;

@@ -163,6 +163,7 @@ fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'s
             key: compare.key.to_string(),
             values: compare.values.clone(),
             runs: reports,
+            variants: vec![],
         };
         summary.push(Line::from(vec![
             Span::styled(WORDS.summary.get(lang), LABEL),
