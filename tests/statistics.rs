@@ -173,3 +173,143 @@ fn one_run_each_has_no_statistics() {
     assert_eq!(c["runs"].as_array().map(Vec::len), Some(2), "{c}");
     assert_nothing_left(&c);
 }
+
+// ---------------------------------------------------------------------------------------
+// The compare view's repeat key, on a fixed model (no runner, clock or sampler)
+
+mod view_model {
+    use super::common::view::{draw, event, exited, idle, press, rows, runner_up, sample};
+    use conlab::app::{App, Effect};
+    use conlab::event::Body;
+    use conlab::report::{Metrics, Report};
+    use conlab::runner::RunId;
+    use crossterm::event::KeyCode;
+
+    /// A lock run that took `wall_ms`, from its runner's start to its reaping.
+    fn finish(app: &mut App, run: RunId, mode: &str, wall_ms: f64) -> Vec<Effect> {
+        let pid = 6000 + run as u32;
+        runner_up(app, run, pid);
+        let mut metrics = Metrics::default();
+        metrics.set("balance", 0i64);
+        metrics.set("expected_balance", 0i64);
+        metrics.set("ops_per_sec", 2e9 / wall_ms);
+        metrics.set("wall_ms", wall_ms);
+        let mut params = serde_json::Map::new();
+        params.insert("mode".into(), mode.into());
+        let report = Report {
+            scenario: "lock".into(),
+            params,
+            ok: true,
+            wall_ms,
+            metrics,
+            notes: vec![],
+            notes_zh: vec![],
+            cancelled: false,
+            error: None,
+            processes: vec![],
+        };
+        event(
+            app,
+            run,
+            wall_ms,
+            pid,
+            Body::Report {
+                report: Box::new(report),
+            },
+        );
+        exited(app, run, "code 0")
+    }
+
+    const MODES: [&str; 3] = ["nolock", "lock", "atomic"];
+
+    /// `c` runs each variant once; `n` runs them in rounds — the first timed to choose how
+    /// many (300 ms a round: 4 fill a second) — and the columns show mean ± σ over min…max,
+    /// the summary ratios with their intervals, and a run that stood out while the sampler saw
+    /// other programs busy is flagged with that cause.
+    #[test]
+    fn the_repeat_key_runs_rounds_and_shows_mean_sigma_and_outliers() {
+        let mut app = idle("lock", 120, 40);
+        assert_eq!(press(&mut app, KeyCode::Char('c')), vec![Effect::Start(1)]);
+        assert_eq!(finish(&mut app, 1, "nolock", 100.0), vec![Effect::Start(2)]);
+        assert_eq!(finish(&mut app, 2, "lock", 150.0), vec![Effect::Start(3)]);
+        assert_eq!(finish(&mut app, 3, "atomic", 50.0), vec![]);
+        let once = rows(draw(&app, 120, 40).backend().buffer()).join("\n");
+        assert!(!once.contains(" ± "), "one run each:\n{once}");
+
+        assert_eq!(press(&mut app, KeyCode::Char('n')), vec![Effect::Start(4)]);
+        let screen = rows(draw(&app, 120, 40).backend().buffer()).join("\n");
+        assert!(
+            screen.contains("· timing the first round to choose how many runs"),
+            "{screen}"
+        );
+        assert!(screen.contains("1/?"), "{screen}");
+        // Each round's wall times, by mode; lock's third stands out.
+        let walls = [
+            [100.0, 150.0, 50.0],
+            [102.0, 153.0, 51.0],
+            [98.0, 240.0, 49.0],
+            [100.0, 147.0, 50.0],
+        ];
+        let mut run: RunId = 4;
+        for (round, walls) in walls.iter().enumerate() {
+            for (v, (mode, wall)) in MODES.iter().zip(walls).enumerate() {
+                // The sampler looks while the run goes: two cores busy, none of them ours, during
+                // lock's slow run; the machine idle otherwise.
+                let busy = if (v, round) == (1, 2) { 100.0 } else { 0.0 };
+                app.update(sample(&[busy, busy], vec![]));
+                let effects = finish(&mut app, run, mode, *wall);
+                let last = round == 3 && v == 2;
+                let expected = if last {
+                    vec![]
+                } else {
+                    vec![Effect::Start(run + 1)]
+                };
+                assert_eq!(effects, expected, "after run {run} ({mode}, round {round})");
+                run += 1;
+            }
+        }
+        let compare = app.compare.as_ref().expect("the compare view is open");
+        assert_eq!(
+            compare.wanted,
+            Some(4),
+            "300 ms a round: four fill a second"
+        );
+        assert!(compare.runs.iter().all(|r| r.len() == 4));
+
+        let screen = rows(draw(&app, 120, 40).backend().buffer()).join("\n");
+        assert!(screen.contains("· 4 runs each"), "{screen}");
+        assert!(screen.contains("4/4"), "{screen}");
+        // nolock's wall time: mean 100 ms, σ 1.63 ms, 98…102 ms; the first column is 1.00×.
+        assert!(screen.contains("100 ms ± 1.63 ms 1.00×"), "{screen}");
+        assert!(screen.contains("98.0 ms…102 ms"), "{screen}");
+        assert!(screen.contains("50.0 ms ± 816 µs 0.50 ± 0.01×"), "{screen}");
+        // The same in every run: one figure, no spread, one line.
+        assert!(!screen.contains("0.00 ± 0.00"), "{screen}");
+        let summary = screen
+            .lines()
+            .find(|l| l.contains("Summary: "))
+            .unwrap_or_else(|| panic!("no summary:\n{screen}"));
+        assert!(summary.contains("mode=atomic fastest"), "{summary}");
+        // Each mean known to 0.816/√4 of 100 (and of 50); t(6 df) = 2.447.
+        assert!(summary.contains("nolock 2.00 ± 0.06× slower"), "{summary}");
+        assert!(summary.contains("4 runs each"), "{summary}");
+        assert!(
+            screen.contains("lock: outlier, run 3 is an outlier: wall_ms 240"),
+            "{screen}"
+        );
+        assert!(screen.contains("likely other load:"), "{screen}");
+        assert!(
+            screen
+                .contains("other programs kept 1.99 cores busy during it (0.00 during the others)"),
+            "{screen}"
+        );
+
+        // `r` runs the comparison again the same way: repeated.
+        assert_eq!(
+            press(&mut app, KeyCode::Char('r')),
+            vec![Effect::Start(run)]
+        );
+        let compare = app.compare.as_ref().unwrap();
+        assert!(compare.repeated && compare.wanted.is_none());
+    }
+}
