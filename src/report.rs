@@ -217,7 +217,7 @@ impl Place {
             ),
         };
         match interval {
-            Some(r) => format!("{ratio:.2} ± {:.2}", r.plus_minus()),
+            Some(r) => r.shown(),
             None => format!("{ratio:.2}"),
         }
     }
@@ -704,9 +704,9 @@ pub fn mean_sigma(s: &Summary) -> String {
     )
 }
 
-/// `2.01 ± 0.06×`.
+/// `2.01 ± 0.06×`, or `6.26 (2.71…14.5)×` for a wide interval.
 pub fn ratio_with_interval(r: &Ratio) -> String {
-    format!("{:.2} ± {:.2}×", r.ratio, r.plus_minus())
+    format!("{}×", r.shown())
 }
 
 /// `ops_per_sec` → `ops/s`.

@@ -5,6 +5,8 @@
 //! comparison repeats each variant a handful of times (3 to 30), where resampling three values
 //! knows only ten distinct resamples and says less than the normal approximation, and the same
 //! runs always give the same interval, so a verdict can be checked against the figures it quotes.
+//! The errors propagate on a log scale: a ratio of times is a factor, its interval a factor
+//! either way — never below 0 however noisy the runs, and `b / a`'s is `a / b`'s turned round.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,10 +64,29 @@ pub struct Ratio {
     pub high: f64,
 }
 
+/// The widest interval, as a factor either way (10 %), still written `1.93 ± 0.05`; a wider
+/// one is lopsided enough to be written as its ends, `6.26 (2.71…14.5)`.
+const SHOWN_AS_PLUS_MINUS: f64 = 0.1;
+
 impl Ratio {
     /// Half the interval's width: the `± 0.05` of `1.93 ± 0.05`.
     pub fn plus_minus(&self) -> f64 {
         (self.high - self.low) / 2.0
+    }
+
+    /// `1.93 ± 0.05` for a narrow interval, `6.26 (2.71…14.5)` for a wide one.
+    pub fn shown(&self) -> String {
+        let factor = (self.high / self.low.max(f64::MIN_POSITIVE)).ln() / 2.0;
+        if factor <= SHOWN_AS_PLUS_MINUS {
+            format!("{:.2} ± {:.2}", self.ratio, self.plus_minus())
+        } else {
+            format!(
+                "{:.2} ({}…{})",
+                self.ratio,
+                short(self.low),
+                short(self.high)
+            )
+        }
     }
 
     pub fn contains(&self, x: f64) -> bool {
@@ -90,28 +111,37 @@ impl Ratio {
 }
 
 /// `a.mean / b.mean` with its 95 % interval: the relative standard errors of the two means
-/// add in quadrature, and Student's t for the Welch–Satterthwaite degrees of freedom widens
-/// the interval as few runs deserve. None when either side has under two runs (no spread is
-/// known) or `b`'s mean is 0.
+/// add in quadrature (the standard error of the ratio's logarithm), and Student's t for the
+/// Welch–Satterthwaite degrees of freedom widens the interval as few runs deserve. None when
+/// either side has under two runs (no spread is known), or a mean is not above 0.
 pub fn ratio(a: &Summary, b: &Summary) -> Option<Ratio> {
-    if a.runs < 2 || b.runs < 2 || b.mean == 0.0 || a.mean == 0.0 {
+    if a.runs < 2 || b.runs < 2 || a.mean <= 0.0 || b.mean <= 0.0 {
         return None;
     }
     let value = a.mean / b.mean;
     let (ea, eb) = (a.relative_error(), b.relative_error());
     let variance = ea * ea + eb * eb;
-    let half = if variance > 0.0 {
+    let factor = if variance > 0.0 {
         let df = variance * variance
             / (ea.powi(4) / (a.runs - 1) as f64 + eb.powi(4) / (b.runs - 1) as f64);
-        t_975(df) * value.abs() * variance.sqrt()
+        (t_975(df) * variance.sqrt()).exp()
     } else {
-        0.0
+        1.0
     };
     Some(Ratio {
         ratio: value,
-        low: (value - half).max(0.0),
-        high: value + half,
+        low: value / factor,
+        high: value * factor,
     })
+}
+
+/// Three significant digits: `2.71`, `14.5`, `131`.
+fn short(x: f64) -> String {
+    match x.abs() {
+        x if x >= 100.0 => format!("{x:.0}"),
+        x if x >= 10.0 => format!("{x:.1}"),
+        _ => format!("{x:.2}"),
+    }
 }
 
 /// Student's t at 97.5 % (a two-sided 95 % interval) for `df` degrees of freedom, rounded down
@@ -189,8 +219,13 @@ mod tests {
         let r = ratio(&a, &b).unwrap();
         assert!(close(r.ratio, 2.0), "{r:?}");
         let rel = a.stddev / 2.0 / 200.0;
-        let half = 2.447 * 2.0 * (2.0 * rel * rel).sqrt();
-        assert!(close(r.plus_minus(), half), "{r:?} vs ±{half}");
+        let factor = (2.447 * (2.0 * rel * rel).sqrt()).exp();
+        assert!(
+            close(r.low, 2.0 / factor) && close(r.high, 2.0 * factor),
+            "{r:?}"
+        );
+        // Narrow: written as hyperfine writes it.
+        assert_eq!(r.shown(), "2.00 ± 0.20");
         assert!(
             r.contains(2.0) && !r.contains(1.8) && r.clear_of(0.05),
             "{r:?}"
@@ -223,6 +258,33 @@ mod tests {
         let b = Summary::of(&[100.0, 100.0, 100.0]).unwrap();
         let r = ratio(&a, &b).unwrap();
         assert!(close(r.ratio, 1.1) && !r.clear_of(0.05), "{r:?}");
+    }
+
+    #[test]
+    fn a_wide_interval_stays_above_zero_and_is_written_as_its_ends() {
+        // Six times slower, but three runs each on a busy machine: ±35 %.
+        let a = Summary::of(&[2.41, 2.45, 4.28]).unwrap();
+        let b = Summary::of(&[0.397, 0.41, 0.656]).unwrap();
+        let r = ratio(&a, &b).unwrap();
+        assert!(
+            r.low > 1.05 && r.clear_of(0.05),
+            "every slow run is slower: {r:?}"
+        );
+        assert!(
+            close(r.ratio * r.ratio, r.low * r.high),
+            "a factor either way: {r:?}"
+        );
+        assert!(
+            r.shown().starts_with(&format!("{:.2} (", r.ratio)),
+            "{}",
+            r.shown()
+        );
+        assert!(r.shown().contains('…'), "{}", r.shown());
+        // And never below 0, however noisy.
+        let wild = Summary::of(&[1.0, 50.0, 100.0]).unwrap();
+        let steady = Summary::of(&[49.0, 50.0, 51.0]).unwrap();
+        let r = ratio(&wild, &steady).unwrap();
+        assert!(r.low > 0.0 && !r.clear_of(0.05), "{r:?}");
     }
 
     #[test]

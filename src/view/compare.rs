@@ -9,7 +9,9 @@ use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Num, is_ratio_metric, mark_wrong, ratio, ratio_with_interval};
-use crate::style::{DIM, LABEL, WRONG, breakable_lines, metric, metric_label, scroll_position};
+use crate::style::{
+    DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, scroll_position,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -29,6 +31,9 @@ crate::phrases! {
         outlier: "outlier, " => "离群，",
     }
 }
+
+/// The figures' names' column.
+const LABEL_WIDTH: u16 = 16;
 
 /// `scroll`: lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll: &mut ScrollState) {
@@ -89,7 +94,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
         )));
     }
     frame.render_widget(block, area);
-    frame.render_widget(table(compare, &runs, &stats, lang), table_area);
+    frame.render_widget(
+        table(compare, &runs, &stats, lang, table_area.width),
+        table_area,
+    );
 
     let used = u16::try_from(lines).map_or(summary_area.height, |l| l.min(summary_area.height));
     let [top, rest] =
@@ -145,8 +153,12 @@ fn table<'a>(
     runs: &[Option<&Run>],
     stats: &Comparison,
     lang: Lang,
+    width: u16,
 ) -> Table<'a> {
     let first = runs.first().copied().flatten();
+    let n = compare.values.len() as u16;
+    // What each variant's column gets: the label's 16, a space before each column, the rest.
+    let column = usize::from(width.saturating_sub(LABEL_WIDTH + n) / n.max(1));
     let mut header = vec![Cell::from("")];
     header.extend(
         (0..compare.values.len())
@@ -167,15 +179,15 @@ fn table<'a>(
     for (name, height) in compare.scenario.highlights().iter().zip(heights) {
         let mut cells = vec![Cell::from(Span::styled(metric_label(name, lang), LABEL))];
         for (i, run) in runs.iter().enumerate() {
-            cells.push(match spread_cell(stats, i, name) {
+            cells.push(match spread_cell(stats, i, name, column) {
                 Some(cell) => cell,
                 None => cell(name, *run, first),
             });
         }
         rows.push(Row::new(cells).height(height));
     }
-    let n = compare.values.len() as u32;
-    let mut widths = vec![Constraint::Length(16)];
+    let n = u32::from(n);
+    let mut widths = vec![Constraint::Length(LABEL_WIDTH)];
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n)));
     Table::new(rows, widths)
         .header(Row::new(header))
@@ -260,25 +272,34 @@ fn summary(
 
 /// `name` over variant `i`'s finished runs, once there are two: `mean ± σ` and the ratio to
 /// the first variant with its interval, and `min…max` under them.
-fn spread_cell(stats: &Comparison, i: usize, name: &str) -> Option<Cell<'static>> {
+/// The ratio goes after the mean where the `column` has room, else after the range, else
+/// it is left to the summary, which gives it too.
+fn spread_cell(stats: &Comparison, i: usize, name: &str, column: usize) -> Option<Cell<'static>> {
     let s = spread_of(stats, i, name)?;
     let figure = |x: f64| metric(name, Num::Float(x));
-    let mut first = vec![Span::raw(format!(
-        "{} ± {}",
-        figure(s.mean),
-        figure(s.stddev)
-    ))];
-    let ratio = stats.variants[i].ratios.get(name);
-    match (i, ratio) {
-        (0, _) if is_ratio_metric(name) => first.push(Span::styled(" 1.00×", DIM)),
-        (_, Some(r)) => first.push(Span::styled(format!(" {}", ratio_with_interval(r)), DIM)),
-        _ => {}
-    }
+    let mean = format!("{} ± {}", figure(s.mean), figure(s.stddev));
     let range = format!("{}…{}", figure(s.min), figure(s.max));
-    Some(Cell::from(Text::from(vec![
-        Line::from(first),
-        Line::from(Span::styled(range, DIM)),
-    ])))
+    let ratio = match (i, stats.variants[i].ratios.get(name)) {
+        (0, _) if is_ratio_metric(name) => Some("1.00×".to_string()),
+        (_, Some(r)) => Some(ratio_with_interval(r)),
+        _ => None,
+    };
+    let mut lines = [
+        vec![Span::raw(mean.clone())],
+        vec![Span::styled(range.clone(), DIM)],
+    ];
+    if let Some(ratio) = ratio {
+        let room = |text: &str| columns(text) + 1 + columns(&ratio) <= column;
+        let line = match (room(&mean), room(&range)) {
+            (true, _) => Some(0),
+            (false, true) => Some(1),
+            (false, false) => None,
+        };
+        if let Some(line) = line {
+            lines[line].push(Span::styled(format!(" {ratio}"), DIM));
+        }
+    }
+    Some(Cell::from(Text::from(lines.map(Line::from).to_vec())))
 }
 
 /// One figure: live while running, final when done; wrong values marked; ratios for time
