@@ -683,11 +683,11 @@ impl Comparison {
                 ),
                 (Lang::En, true) => write!(
                     out,
-                    "\n  ({each}, interleaved; ± is the ratio's 95% interval, and one that reaches within ±{pct:.0}% is no clear difference)"
+                    "\n  ({each}, taking turns; ± or (low…high) is the ratio's 95% interval, and one that reaches within ±{pct:.0}% of 1 is no clear difference)"
                 ),
                 (Lang::Zh, true) => write!(
                     out,
-                    "\n  （{each}，轮流运行；± 是比值的 95% 区间，区间伸进 ±{pct:.0}% 以内就算不上差别）"
+                    "\n  （{each}，轮流运行；± 或（下限…上限）是比值的 95% 区间，区间伸进 1 的 ±{pct:.0}% 以内就算不上差别）"
                 ),
             };
         }
@@ -999,7 +999,7 @@ mod tests {
         assert!(!text.contains("— no clear difference"), "{text}");
         assert!(text.contains("20.0 ± 0.40 (2.00 ± 0.09×)"), "{text}");
         assert!(text.contains("19.6…20.4"), "{text}");
-        assert!(text.contains("3 runs each, interleaved"), "{text}");
+        assert!(text.contains("3 runs each, taking turns"), "{text}");
         let line = c.summary_line(Lang::En);
         assert_eq!(
             line,
