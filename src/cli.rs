@@ -5,8 +5,10 @@
 use crate::event::Body;
 use crate::event::record::{self, Header, Recorder, Source};
 use crate::i18n::Lang;
+use crate::lab::cpu_stat::LoadWatch;
 use crate::params::{Params, VALUE_SEPARATOR, find_spec, split_assignment};
-use crate::report::{Comparison, Report};
+use crate::repeats::Repeat;
+use crate::report::Report;
 use crate::runner::{self, RunnerMsg};
 use crate::scenarios::{self, Group, Scenario};
 use crate::signals::forward_ending_signals;
@@ -86,6 +88,12 @@ pub enum Command {
         /// group digits with `_`; a comma only ever separates values.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Run each variant N times, taking turns (a, b, a, b, …), and show every figure as
+        /// mean ± σ with min…max, each ratio with its 95% interval. Without it: as many as
+        /// make the whole comparison last about a second at the pace of the first round (each
+        /// variant once), at least 3 and at most 30. --runs 1 is one run each.
+        #[arg(long, value_name = "N", value_parser = runs_count, allow_hyphen_values = true)]
+        runs: Option<usize>,
         /// Print the comparison as one JSON object.
         #[arg(long)]
         json: bool,
@@ -135,6 +143,15 @@ const FAILED: u8 = 1;
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("conlab: {}", printable_lines(message));
     ExitCode::from(USAGE)
+}
+
+/// `compare --runs`: any text is taken, so that every bad value, `-3` too, gets the range.
+fn runs_count(text: &str) -> Result<usize, String> {
+    let most = crate::repeats::MAX_RUNS;
+    text.parse()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| format!("the runs of each variant are a whole number in 1..={most}"))
 }
 
 /// `--interval`: any text is taken, so that every bad value, `-1` too, gets the valid range.
@@ -250,8 +267,9 @@ pub fn main() -> ExitCode {
             scenario,
             vary,
             set,
+            runs,
             json,
-        }) => compare(&scenario, vary.as_deref(), &set, json, lang),
+        }) => compare(&scenario, vary.as_deref(), &set, runs, json, lang),
         Some(Command::Export {
             recording,
             chrome_trace,
@@ -564,10 +582,12 @@ fn parse_vary(scenario: &Scenario, vary: Option<&str>) -> Result<(String, Vec<St
     Ok((key.to_string(), values))
 }
 
+/// `runs`: of each variant, or None to choose (see [`crate::repeats::runs_for`]).
 fn compare(
     id: &str,
     vary: Option<&str>,
     assignments: &[String],
+    runs: Option<usize>,
     json: bool,
     lang: Lang,
 ) -> ExitCode {
@@ -583,36 +603,59 @@ fn compare(
         return usage_error(&e);
     }
     let signals = forward_ending_signals();
-    let mut runs = Vec::new();
-    for value in &values {
-        let mut params = base.clone();
-        params
-            .set(scenario.params, &key, value)
-            .expect("validated by parse_vary");
-        if !json {
-            eprintln!("running {} {}", scenario.id, printable(&params.summary()));
-        }
-        match run_one(scenario, &params, &signals, false, None) {
-            Ok(report) => {
-                let stop = report.cancelled;
-                runs.push(report);
-                if stop {
-                    break;
+    // Rounds of every variant in turn, so what changes on the machine meanwhile falls on all.
+    let mut repeats: Vec<Vec<Repeat>> = vec![Vec::new(); values.len()];
+    let (mut wanted, mut round, mut cancelled) = (runs, 0, false);
+    while !cancelled && wanted.is_none_or(|n| round < n) {
+        let started = std::time::Instant::now();
+        for (value, runs) in values.iter().zip(&mut repeats) {
+            let mut params = base.clone();
+            params
+                .set(scenario.params, &key, value)
+                .expect("validated by parse_vary");
+            if !json {
+                let params = printable(&params.summary()).into_owned();
+                eprintln!(
+                    "running {} {params}{}",
+                    scenario.id,
+                    progress(round, wanted)
+                );
+            }
+            // Other programs' load during this run, to explain it if it stands out.
+            let load = LoadWatch::start();
+            match run_one(scenario, &params, &signals, false, None) {
+                Ok(report) => {
+                    cancelled = report.cancelled;
+                    let others_cores = (load.elapsed() >= crate::repeats::LOAD_READABLE)
+                        .then(|| load.until_now().others_cores);
+                    runs.push(Repeat {
+                        report,
+                        others_cores,
+                    });
+                    if cancelled {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("conlab: could not start the runner: {e}");
+                    return ExitCode::from(FAILED);
                 }
             }
-            Err(e) => {
-                eprintln!("conlab: could not start the runner: {e}");
-                return ExitCode::from(FAILED);
-            }
+        }
+        round += 1;
+        wanted = wanted.or_else(|| Some(crate::repeats::runs_for(started.elapsed())));
+    }
+    if cancelled {
+        // A comparison cut short: each variant's last run, as far as it got.
+        for runs in &mut repeats {
+            *runs = runs.split_off(runs.len().saturating_sub(1));
         }
     }
-    let all_ok = runs.len() == values.len() && runs.iter().all(|r| r.ok && !r.cancelled);
-    let comparison = Comparison {
-        scenario: scenario.id.to_string(),
-        key,
-        values,
-        runs,
-    };
+    let all_ok = !cancelled
+        && repeats
+            .iter()
+            .all(|runs| !runs.is_empty() && runs.iter().all(|r| r.report.ok));
+    let comparison = crate::repeats::comparison(scenario.id, &key, values, repeats);
     if json {
         println!(
             "{}",
@@ -625,6 +668,15 @@ fn compare(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)
+    }
+}
+
+/// ` (run 2 of 5)` after a run's parameters; nothing for one run each.
+fn progress(round: usize, wanted: Option<usize>) -> String {
+    match wanted {
+        None => format!(" (run {}, timed to choose how many)", round + 1),
+        Some(1) => String::new(),
+        Some(n) => format!(" (run {} of {n})", round + 1),
     }
 }
 

@@ -73,6 +73,8 @@ pub enum Action {
     ProcessesPageDown,
     /// In compare: run every variant again.
     Rerun,
+    /// In compare: run every variant several times, for statistics.
+    Repeat,
     /// In compare: one after another, or all at once.
     RaceMode,
     /// In compare: stop the running variants, or close the view when none runs.
@@ -291,6 +293,16 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(letter('r'), A::Rerun), (code(Enter), A::Rerun)],
         help: words("  r", "in compare: run again", "比较中：重新运行"),
         hint: words("r", "rerun", "重跑"),
+    },
+    Binding {
+        contexts: &[C::Compare],
+        keys: &[(letter('n'), A::Repeat)],
+        help: words(
+            "  n",
+            "in compare: each variant several times: mean ± σ, ratios ± 95%",
+            "比较中：每个变体运行多次：平均值 ± σ，比值带 95% 区间",
+        ),
+        hint: words("n", "×N runs", "×N 次"),
     },
     Binding {
         contexts: &[C::Compare],

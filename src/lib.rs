@@ -5,14 +5,16 @@
 //!   is how scenario code reports; [`params`] types and validates their parameters
 //!   ([`shell_words`] splits the command lines some of them take).
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
-//!   [`report`] is the result of a run, printed as text or JSON.
+//!   [`report`] is the result of a run, printed as text or JSON; [`repeats`] sums up the runs
+//!   of a comparison that ran each variant more than once.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
 //!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
 //!   makes every child die with its parent.
 //! - [`style`] holds the colours and number formats every drawing shares; [`markdown`] draws
 //!   the lessons, written in Markdown, as styled text.
-//! - [`exit`] says how a process ended, in the words every output uses.
+//! - [`exit`] says how a process ended, in the words every output uses; [`stats`] is the
+//!   arithmetic of repeated runs (mean, σ, the interval of a ratio, outliers).
 //! - [`text_safe`] is how every text output shows what came from outside: control characters
 //!   visible, never obeyed, and quoted input cut short.
 
@@ -30,12 +32,14 @@ pub mod panels;
 pub mod params;
 pub mod probe;
 pub mod procfs;
+pub mod repeats;
 pub mod report;
 pub mod runner;
 pub mod sampler;
 pub mod scenarios;
 pub mod shell_words;
 pub mod signals;
+pub mod stats;
 pub mod style;
 pub mod text_safe;
 pub mod tui;

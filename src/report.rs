@@ -4,6 +4,8 @@
 use crate::exit::Exit;
 use crate::i18n::{Lang, Text};
 pub use crate::metrics::{Metrics, Num, group_thousands};
+use crate::repeats::VariantStats;
+use crate::stats::{self, Ratio, Summary};
 use crate::text_safe::printable_lines;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -147,7 +149,12 @@ pub struct Comparison {
     pub scenario: String,
     pub key: String,
     pub values: Vec<String>,
+    /// One run of each variant: its only run, or the middle one when it ran several times.
     pub runs: Vec<Report>,
+    /// Each variant's statistics when the variants ran more than once (`--runs`); then the
+    /// ranking and its verdicts use them. Empty for one run each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<VariantStats>,
 }
 
 /// A metric whose ratio against the first column is worth printing (time or throughput).
@@ -164,8 +171,11 @@ pub fn ratio(value: f64, first: f64) -> String {
     }
 }
 
-/// How far apart two single runs must be to call one better: a shared machine moves a run's
-/// time by a few percent from one run to the next, so a ratio within ±5 % is no clear difference.
+/// How far apart two variants must be to call one better: a shared machine moves a run's time
+/// by a few percent from one run to the next, so a ratio within ±5 % is no clear difference.
+/// With repeated runs the whole 95 % interval of the ratio must lie beyond it: the spread of
+/// runs made in a row does not show what moves all of them alike (a neighbour's build, the
+/// clock's frequency), and a difference smaller than that is not worth a verdict.
 pub const NOISE: f64 = 0.05;
 
 /// Parameters that fix how long a run lasts whatever it does (multicore's `seconds`): runs that
@@ -191,11 +201,32 @@ struct Place {
     run: usize,
     /// Its wall time over the best's (≥ 1), or its throughput over the best's (≤ 1).
     ratio: f64,
+    /// The same ratio's 95 % interval, when every variant ran more than once.
+    interval: Option<Ratio>,
 }
 
 impl Place {
-    /// Whether it is within [`NOISE`] of the best.
+    /// `1.93` for one run each, `1.93 ± 0.05` with an interval; `inverse`: the best's over
+    /// this one's (a throughput seen from the best).
+    fn times(self, inverse: bool) -> String {
+        let (ratio, interval) = match inverse {
+            false => (self.ratio, self.interval),
+            true => (
+                1.0 / self.ratio.max(1e-12),
+                self.interval.map(|r| r.inverse()),
+            ),
+        };
+        match interval {
+            Some(r) => r.shown(),
+            None => format!("{ratio:.2}"),
+        }
+    }
+
+    /// Whether it is within [`NOISE`] of the best: by its interval when the runs repeated.
     fn close(self) -> bool {
+        if let Some(interval) = self.interval {
+            return !interval.clear_of(NOISE);
+        }
         let apart = if self.ratio >= 1.0 {
             self.ratio
         } else {
@@ -205,7 +236,43 @@ impl Place {
     }
 }
 
+impl Measure {
+    /// The figure it ranks by.
+    pub fn metric(&self) -> &str {
+        match self {
+            Measure::WallTime => "wall_ms",
+            Measure::Throughput { metric, .. } => metric,
+        }
+    }
+}
+
 impl Comparison {
+    /// Variant `i`'s statistics of `name`, when the variants ran more than once.
+    pub fn summary_of(&self, i: usize, name: &str) -> Option<Summary> {
+        self.variants.get(i)?.metrics.get(name).copied()
+    }
+
+    /// How many runs each variant had: `(fewest, most)`; `(1, 1)` for one run each.
+    pub fn runs_each(&self) -> (usize, usize) {
+        let counts = self.variants.iter().map(|v| v.runs);
+        match (counts.clone().min(), counts.max()) {
+            (Some(least), Some(most)) => (least, most),
+            _ => (1, 1),
+        }
+    }
+
+    /// `3 runs each`, `3–5 runs each`.
+    fn runs_each_words(&self, lang: Lang) -> String {
+        let n = match self.runs_each() {
+            (least, most) if least == most => least.to_string(),
+            (least, most) => format!("{least}–{most}"),
+        };
+        match lang {
+            Lang::En => format!("{n} runs each"),
+            Lang::Zh => format!("每种跑了 {n} 次"),
+        }
+    }
+
     /// Metric names in first-seen order across all runs, `wall_ms` first.
     pub fn metric_names(&self) -> Vec<String> {
         let mut names = vec!["wall_ms".to_string()];
@@ -252,25 +319,38 @@ impl Comparison {
     }
 
     /// Every run, best first, by [`Comparison::measure`].
+    /// Each variant's mean when the runs repeated, else its single run's figure.
     fn ranking(&self, measure: &Measure) -> Vec<Place> {
-        let score = |run: &Report| match measure {
-            Measure::WallTime => run.wall_ms,
-            Measure::Throughput { metric, .. } => run.metrics.get(metric).map_or(0.0, Num::as_f64),
+        let metric = measure.metric();
+        let repeated = self.variants.len() == self.runs.len();
+        let score = |i: usize| match (repeated, measure) {
+            (true, _) => self.summary_of(i, metric).map_or(0.0, |s| s.mean),
+            (false, Measure::WallTime) => self.runs[i].wall_ms,
+            (false, Measure::Throughput { metric, .. }) => {
+                self.runs[i].metrics.get(metric).map_or(0.0, Num::as_f64)
+            }
         };
         let mut order: Vec<usize> = (0..self.runs.len()).collect();
         order.sort_by(|a, b| {
-            let (a, b) = (score(&self.runs[*a]), score(&self.runs[*b]));
+            let (a, b) = (score(*a), score(*b));
             match measure {
                 Measure::WallTime => a.total_cmp(&b),
                 Measure::Throughput { .. } => b.total_cmp(&a),
             }
         });
-        let best = order.first().map_or(1.0, |&i| score(&self.runs[i]));
+        let Some(&best) = order.first() else {
+            return Vec::new();
+        };
+        let best_score = score(best);
         order
             .into_iter()
             .map(|run| Place {
                 run,
-                ratio: score(&self.runs[run]) / if best == 0.0 { 1e-9 } else { best },
+                ratio: score(run) / if best_score == 0.0 { 1e-9 } else { best_score },
+                interval: match (self.summary_of(run, metric), self.summary_of(best, metric)) {
+                    (Some(this), Some(best)) if repeated => stats::ratio(&this, &best),
+                    _ => None,
+                },
             })
             .collect()
     }
@@ -290,47 +370,77 @@ impl Comparison {
     fn table(&self, lang: Lang) -> String {
         let mut out = String::new();
         let n = self.runs.len();
+        let (once, each) = match self.runs_each() {
+            (1, 1) => ("", String::new()),
+            _ => (" ", format!(", {}", self.runs_each_words(Lang::En))),
+        };
         let _ = match lang {
             Lang::En => writeln!(
                 out,
-                "{} — {n} variants of `{}`, run one after another\n",
+                "{} — {n} variants of `{}`, run one after another{each}\n",
                 self.scenario, self.key
             ),
-            Lang::Zh => writeln!(
+            Lang::Zh if once.is_empty() => writeln!(
                 out,
                 "{} —— `{}` 的 {n} 种取值，依次运行\n",
                 self.scenario, self.key
             ),
+            Lang::Zh => writeln!(
+                out,
+                "{} —— `{}` 的 {n} 种取值，轮流运行，{}\n",
+                self.scenario,
+                self.key,
+                self.runs_each_words(Lang::Zh)
+            ),
         };
         let names = self.metric_names();
         let label_w = names.iter().map(|n| n.len()).max().unwrap_or(8).max(8);
-        let col_w = 22;
+        let rows: Vec<(String, Vec<String>)> = if self.variants.is_empty() {
+            names
+                .iter()
+                .map(|name| (name.clone(), self.single_cells(name)))
+                .collect()
+        } else {
+            names
+                .iter()
+                .flat_map(|name| {
+                    let (figures, ranges) = self.repeated_cells(name);
+                    // No range line where every run of every variant agreed.
+                    let spread = ranges.iter().any(|r| !r.is_empty());
+                    std::iter::once((name.clone(), figures))
+                        .chain(spread.then(|| (String::new(), ranges)))
+                })
+                .collect()
+        };
+        // One run each keeps its fixed columns; statistics take what they need.
+        let widest = rows
+            .iter()
+            .flat_map(|(_, cells)| cells.iter().map(|c| c.chars().count()))
+            .max()
+            .unwrap_or(0);
+        let col_w = if self.variants.is_empty() {
+            22
+        } else {
+            widest.max(22)
+        };
         let mut header = format!("  {:<label_w$}", "");
         for v in &self.values {
             let _ = write!(header, "  {:>col_w$}", format!("{}={v}", self.key));
         }
         let _ = writeln!(out, "{}", header.trim_end());
-        for name in &names {
+        for (name, cells) in rows {
             let mut line = format!("  {name:<label_w$}");
-            let first = self.runs.first().and_then(|r| Self::value(r, name));
-            for run in &self.runs {
-                let cell = match Self::value(run, name) {
-                    None => "—".to_string(),
-                    Some(v) => {
-                        let mark = if mark_wrong(run, name) { " ✗" } else { "" };
-                        match first.filter(|_| is_ratio_metric(name)) {
-                            Some(f) => {
-                                format!("{}{mark} ({})", v.human(), ratio(v.as_f64(), f.as_f64()))
-                            }
-                            None => format!("{}{mark}", v.human_for(name)),
-                        }
-                    }
-                };
+            for cell in cells {
                 let _ = write!(line, "  {cell:>col_w$}");
             }
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         let _ = writeln!(out, "\n{}", self.summary(lang));
+        for (value, stats) in self.values.iter().zip(&self.variants) {
+            for outlier in &stats.outliers {
+                let _ = writeln!(out, "  {}={value}: {}", self.key, outlier.describe(lang));
+            }
+        }
         for (value, run) in self.values.iter().zip(&self.runs) {
             for note in run.notes_in(lang) {
                 let _ = writeln!(out, "  {}={value}: {note}", self.key);
@@ -339,32 +449,114 @@ impl Comparison {
         out
     }
 
+    /// `name` in each variant's single run: `2.0 (1.00×)` for time and throughput.
+    fn single_cells(&self, name: &str) -> Vec<String> {
+        let first = self.runs.first().and_then(|r| Self::value(r, name));
+        self.runs
+            .iter()
+            .map(|run| match Self::value(run, name) {
+                None => "—".to_string(),
+                Some(v) => {
+                    let mark = if mark_wrong(run, name) { " ✗" } else { "" };
+                    match first.filter(|_| is_ratio_metric(name)) {
+                        Some(f) => {
+                            format!("{}{mark} ({})", v.human(), ratio(v.as_f64(), f.as_f64()))
+                        }
+                        None => format!("{}{mark}", v.human_for(name)),
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// `name` over each variant's runs: `mean ± σ (ratio ± interval)`, and under it `min…max`.
+    fn repeated_cells(&self, name: &str) -> (Vec<String>, Vec<String>) {
+        (0..self.values.len())
+            .map(|i| {
+                let Some(s) = self.summary_of(i, name) else {
+                    return ("—".to_string(), String::new());
+                };
+                let mark = if self.wrong_in_some_run(i, name) {
+                    " ✗"
+                } else {
+                    ""
+                };
+                let ratio = match (i, self.variants[i].ratios.get(name)) {
+                    (0, _) if is_ratio_metric(name) => " (1.00×)".to_string(),
+                    (_, Some(r)) => format!(" ({})", ratio_with_interval(r)),
+                    _ => String::new(),
+                };
+                // The same in every run: the figure as one run shows it, no spread to give.
+                if s.min == s.max
+                    && let Some(v) = Self::value(&self.runs[i], name)
+                {
+                    return (format!("{}{mark}{ratio}", v.human_for(name)), String::new());
+                }
+                (
+                    format!("{}{mark}{ratio}", mean_sigma(&s)),
+                    format!(
+                        "{}…{}",
+                        Num::Float(s.min).human(),
+                        Num::Float(s.max).human()
+                    ),
+                )
+            })
+            .unzip()
+    }
+
+    /// Whether some run of variant `i` had `name` differ from its `expected_` twin.
+    fn wrong_in_some_run(&self, i: usize, name: &str) -> bool {
+        match (
+            self.summary_of(i, name),
+            self.summary_of(i, &format!("expected_{name}")),
+        ) {
+            (Some(actual), Some(expected)) => {
+                actual.min != expected.min || actual.max != expected.max || actual.min != actual.max
+            }
+            _ => false,
+        }
+    }
+
     /// One line: `mode=atomic fastest, then lock 1.38× slower, nolock 1.01× slower (no clear
-    /// difference) · one run each`; by throughput when the runs lasted a fixed time.
+    /// difference) · one run each`; by throughput when the runs lasted a fixed time; with
+    /// repeated runs, each ratio with its interval (`1.38 ± 0.04×`).
     pub fn summary_line(&self, lang: Lang) -> String {
         let measure = self.measure();
         let order = self.ranking(&measure);
         let Some(&best) = order.first() else {
             return Text::new("no runs", "没有运行").get(lang).to_string();
         };
+        let repeated = order.iter().skip(1).any(|p| p.interval.is_some());
         // Where a difference is called unclear, say why: one run each is all there is.
-        let once = match (lang, order[1..].iter().any(|p| p.close())) {
-            (_, false) => "",
-            (Lang::En, true) => " · one run each",
-            (Lang::Zh, true) => "（每种只跑了一次）",
+        let once = match (lang, repeated, order[1..].iter().any(|p| p.close())) {
+            (Lang::En, true, _) => format!(" · {}", self.runs_each_words(lang)),
+            (Lang::Zh, true, _) => format!("（{}）", self.runs_each_words(lang)),
+            (_, false, false) => String::new(),
+            (Lang::En, false, true) => " · one run each".to_string(),
+            (Lang::Zh, false, true) => "（每种只跑了一次）".to_string(),
         };
         if order.len() > 1 && order.iter().all(|p| p.close()) {
             // No order to give: the variants as they were asked for.
             let names: Vec<&str> = self.values.iter().map(String::as_str).collect();
             let pct = NOISE * 100.0;
-            return match lang {
-                Lang::En => format!(
+            return match (lang, repeated) {
+                (Lang::En, false) => format!(
                     "no clear difference between {}={}: all within {pct:.0}% of one another{once}",
                     self.key,
                     english_list(&names)
                 ),
-                Lang::Zh => format!(
+                (Lang::En, true) => format!(
+                    "no clear difference between {}={}: every interval reaches within {pct:.0}% of the best{once}",
+                    self.key,
+                    english_list(&names)
+                ),
+                (Lang::Zh, false) => format!(
                     "{}={} 之间看不出差别：彼此相差不到 {pct:.0}%{once}",
+                    self.key,
+                    names.join("、")
+                ),
+                (Lang::Zh, true) => format!(
+                    "{}={} 之间看不出差别：每个区间都伸进了与最好者相差 {pct:.0}% 以内{once}",
                     self.key,
                     names.join("、")
                 ),
@@ -379,18 +571,17 @@ impl Comparison {
                     (Lang::En, true) => " (no clear difference)",
                     (Lang::Zh, true) => "（差别不明显）",
                 };
+                let times = p.times(false);
                 match (&measure, lang) {
-                    (Measure::WallTime, Lang::En) => {
-                        format!("{value} {:.2}× slower{unclear}", p.ratio)
-                    }
+                    (Measure::WallTime, Lang::En) => format!("{value} {times}× slower{unclear}"),
                     (Measure::WallTime, Lang::Zh) => {
-                        format!("{value} 用时是它的 {:.2} 倍{unclear}", p.ratio)
+                        format!("{value} 用时是它的 {times} 倍{unclear}")
                     }
                     (Measure::Throughput { .. }, Lang::En) => {
-                        format!("{value} {:.2}× of that{unclear}", p.ratio)
+                        format!("{value} {times}× of that{unclear}")
                     }
                     (Measure::Throughput { .. }, Lang::Zh) => {
-                        format!("{value} 是它的 {:.2} 倍{unclear}", p.ratio)
+                        format!("{value} 是它的 {times} 倍{unclear}")
                     }
                 }
             })
@@ -415,7 +606,8 @@ impl Comparison {
 
     /// "mode=atomic ran 3.10× faster than mode=lock" by wall time, or "mode=threads did the
     /// most ops_per_sec: 2.00× the ops_per_sec of mode=gil" when the runs lasted a fixed time;
-    /// within the noise it says there is no clear difference.
+    /// within the noise it says there is no clear difference. With repeated runs, as
+    /// hyperfine says it: "1.93 ± 0.05 times faster than mode=lock".
     pub fn summary(&self, lang: Lang) -> String {
         let measure = self.measure();
         let order = self.ranking(&measure);
@@ -424,6 +616,7 @@ impl Comparison {
                 .get(lang)
                 .to_string();
         };
+        let repeated = order.iter().skip(1).any(|p| p.interval.is_some());
         let mut out = match lang {
             Lang::En => "Summary".to_string(),
             Lang::Zh => "小结".to_string(),
@@ -443,6 +636,11 @@ impl Comparison {
                 lasted.0, lasted.1
             ),
         };
+        // `1.93×` for one run each, `1.93 ± 0.05 times` with an interval.
+        let times = |place: Place, inverse: bool| match place.interval {
+            Some(_) => format!("{} times", place.times(inverse)),
+            None => format!("{}×", place.times(inverse)),
+        };
         for &place in &order[1..] {
             let other = self.variant(place);
             let unclear = match (lang, place.close()) {
@@ -453,41 +651,62 @@ impl Comparison {
             let _ = match (&measure, lang) {
                 (Measure::WallTime, Lang::En) => write!(
                     out,
-                    "\n    {:>8.2}× faster than {other}{unclear}",
-                    place.ratio
+                    "\n    {:>9} faster than {other}{unclear}",
+                    times(place, false)
                 ),
                 (Measure::WallTime, Lang::Zh) => write!(
                     out,
-                    "\n    {other} 用时是它的 {:.2} 倍{unclear}",
-                    place.ratio
+                    "\n    {other} 用时是它的 {} 倍{unclear}",
+                    place.times(false)
                 ),
                 (Measure::Throughput { metric, .. }, Lang::En) => write!(
                     out,
-                    "\n    {:>8.2}× the {metric} of {other}{unclear}",
-                    1.0 / place.ratio.max(1e-12)
+                    "\n    {:>9} the {metric} of {other}{unclear}",
+                    times(place, true)
                 ),
-                (Measure::Throughput { .. }, Lang::Zh) => write!(
-                    out,
-                    "\n    是 {other} 的 {:.2} 倍{unclear}",
-                    1.0 / place.ratio.max(1e-12)
-                ),
+                (Measure::Throughput { .. }, Lang::Zh) => {
+                    write!(out, "\n    是 {other} 的 {} 倍{unclear}", place.times(true))
+                }
             };
         }
         if order.len() > 1 {
             let pct = NOISE * 100.0;
-            let _ = match lang {
-                Lang::En => write!(
+            let each = self.runs_each_words(lang);
+            let _ = match (lang, repeated) {
+                (Lang::En, false) => write!(
                     out,
                     "\n  (one run each: a difference within ±{pct:.0}% is no clear difference)"
                 ),
-                Lang::Zh => write!(
+                (Lang::Zh, false) => write!(
                     out,
                     "\n  （每种只跑了一次：相差在 ±{pct:.0}% 以内算不上差别）"
+                ),
+                (Lang::En, true) => write!(
+                    out,
+                    "\n  ({each}, taking turns; ± or (low…high) is the ratio's 95% interval, and one that reaches within ±{pct:.0}% of 1 is no clear difference)"
+                ),
+                (Lang::Zh, true) => write!(
+                    out,
+                    "\n  （{each}，轮流运行；± 或（下限…上限）是比值的 95% 区间，区间伸进 1 的 ±{pct:.0}% 以内就算不上差别）"
                 ),
             };
         }
         out
     }
+}
+
+/// `12.3 ± 0.4`.
+pub fn mean_sigma(s: &Summary) -> String {
+    format!(
+        "{} ± {}",
+        Num::Float(s.mean).human(),
+        Num::Float(s.stddev).human()
+    )
+}
+
+/// `2.01 ± 0.06×`, or `6.26 (2.71…14.5)×` for a wide interval.
+pub fn ratio_with_interval(r: &Ratio) -> String {
+    format!("{}×", r.shown())
 }
 
 /// `ops_per_sec` → `ops/s`.
@@ -556,6 +775,7 @@ mod tests {
             key: "mode".into(),
             values: vec!["nolock".into(), "lock".into()],
             runs: vec![report(2.0, 13), report(8.0, 0)],
+            variants: vec![],
         };
         let text = c.to_text(Lang::En);
         assert!(text.contains("13 ✗"), "{text}");
@@ -577,6 +797,7 @@ mod tests {
             key: "name".into(),
             values: vec!["x\u{1b}[H".into(), "y".into()],
             runs: vec![r.clone(), report(3.0, 0)],
+            variants: vec![],
         };
         for text in [r.to_text(Lang::En), c.to_text(Lang::En)] {
             assert!(
@@ -606,6 +827,7 @@ mod tests {
                 .map(|v| v.to_string())
                 .collect(),
             runs,
+            variants: vec![],
         }
     }
 
@@ -651,6 +873,7 @@ mod tests {
             key: "mode".into(),
             values: vec!["nolock".into(), "lock".into(), "atomic".into()],
             runs: vec![report(10.4, 0), report(13.8, 0), report(10.0, 0)],
+            variants: vec![],
         };
         let line = c.summary_line(Lang::En);
         assert!(line.starts_with("mode=atomic fastest"), "{line}");
@@ -724,6 +947,72 @@ mod tests {
     }
 
     #[test]
+    fn repeated_runs_rank_by_their_means_and_judge_by_their_intervals() {
+        use crate::repeats::{Repeat, comparison};
+        let runs = |walls: &[f64]| -> Vec<Repeat> {
+            walls
+                .iter()
+                .map(|w| Repeat {
+                    report: report(*w, 0),
+                    others_cores: None,
+                })
+                .collect()
+        };
+        let values = || vec!["a".to_string(), "b".to_string()];
+        // The middle runs are 10 % apart, but b's runs spread wide: no clear difference.
+        let c = comparison(
+            "lock",
+            "mode",
+            values(),
+            vec![runs(&[10.0, 10.1, 9.9]), runs(&[7.0, 11.0, 15.0])],
+        );
+        let line = c.summary_line(Lang::En);
+        assert_eq!(
+            line,
+            "no clear difference between mode=a and b: every interval reaches within 5% of the best · 3 runs each"
+        );
+        assert!(c.to_text(Lang::En).contains("— no clear difference"));
+        // The same two middle runs alone would have been called apart.
+        let single = Comparison {
+            variants: vec![],
+            ..c.clone()
+        };
+        assert!(
+            !single.summary_line(Lang::En).contains("no clear"),
+            "{}",
+            single.summary_line(Lang::En)
+        );
+        // Twice the time, tightly: a clear 2×, with its interval, hyperfine's way.
+        let c = comparison(
+            "lock",
+            "mode",
+            values(),
+            vec![runs(&[10.0, 10.2, 9.8]), runs(&[20.0, 20.4, 19.6])],
+        );
+        let text = c.to_text(Lang::En);
+        assert!(text.contains("mode=a ran"), "{text}");
+        // Each mean known to 0.2/√3/10; the ratio to √2 times that; t(4 df) = 2.776.
+        assert!(
+            text.contains("2.00 ± 0.09 times faster than mode=b\n"),
+            "{text}"
+        );
+        assert!(!text.contains("— no clear difference"), "{text}");
+        assert!(text.contains("20.0 ± 0.40 (2.00 ± 0.09×)"), "{text}");
+        assert!(text.contains("19.6…20.4"), "{text}");
+        assert!(text.contains("3 runs each, taking turns"), "{text}");
+        let line = c.summary_line(Lang::En);
+        assert_eq!(
+            line,
+            "mode=a fastest, then b 2.00 ± 0.09× slower · 3 runs each"
+        );
+        let zh = c.to_text(Lang::Zh);
+        assert!(
+            zh.contains("用时是它的 2.00 ± 0.09 倍") && zh.contains("每种跑了 3 次"),
+            "{zh}"
+        );
+    }
+
+    #[test]
     fn compare_prints_ids_as_they_are() {
         let mut with_pid = report(2.0, 0);
         with_pid.metrics.set("child_pid", 29748i64);
@@ -733,6 +1022,7 @@ mod tests {
             key: "mode".into(),
             values: vec!["a".into()],
             runs: vec![with_pid],
+            variants: vec![],
         };
         let text = c.to_text(Lang::En);
         let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();

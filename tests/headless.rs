@@ -374,7 +374,16 @@ fn compare_without_vary_uses_the_natural_comparison() {
 fn compare_text_shows_columns_marks_ratios_and_summary() {
     let mut nolock_balances = Vec::new();
     for _ in 0..ATTEMPTS {
-        let outcome = CONLAB.invoke(&["compare", "lock", "--set", "iterations=2000000"]);
+        // One run each: the cells are single figures with their ratios (statistics are
+        // tests/statistics.rs's).
+        let outcome = CONLAB.invoke(&[
+            "compare",
+            "lock",
+            "--set",
+            "iterations=2000000",
+            "--runs",
+            "1",
+        ]);
         assert_eq!(outcome.code, Some(0), "{outcome:?}");
         let text = &outcome.stdout;
         let lines: Vec<&str> = text.lines().collect();

@@ -262,6 +262,10 @@ impl App {
             }
             Msg::Sample(sample) => {
                 self.cpu.record(&sample);
+                let active = self.compare_active_runs();
+                if let Some(c) = &mut self.compare {
+                    c.sampled(&sample, &active);
+                }
                 self.processes.sampled(&sample.processes);
                 for (pid, exit) in &sample.reaped {
                     self.processes.exited(*pid, *exit);
@@ -383,7 +387,8 @@ impl App {
                 self.scroll(Scrollable::Processes, Scroll::Pages(1));
                 vec![]
             }
-            Action::Rerun => self.rerun_compare(),
+            Action::Rerun => self.rerun_compare(None),
+            Action::Repeat => self.rerun_compare(Some(true)),
             Action::RaceMode => self.toggle_race_mode(),
             Action::StopOrClose if context == Context::Watch => self.stop_or_close_watch(),
             Action::StopOrClose if self.compare_active_runs().is_empty() => self.close_compare(),
@@ -414,12 +419,15 @@ impl App {
         vec![]
     }
 
-    fn rerun_compare(&mut self) -> Vec<Effect> {
+    /// Runs the comparison again, `repeated` or not (None: as it was).
+    fn rerun_compare(&mut self, repeated: Option<bool>) -> Vec<Effect> {
         if !self.compare_active_runs().is_empty() {
             return vec![];
         }
         let simultaneous = self.compare.as_ref().is_some_and(|c| c.simultaneous);
-        self.new_compare(simultaneous);
+        let repeated =
+            repeated.unwrap_or_else(|| self.compare.as_ref().is_some_and(|c| c.repeated));
+        self.new_compare(simultaneous, repeated);
         self.start_compare_runs()
     }
 
@@ -544,7 +552,7 @@ impl App {
     }
 
     fn open_compare(&mut self) -> Vec<Effect> {
-        self.new_compare(self.race_mode);
+        self.new_compare(self.race_mode, false);
         if self.compare.is_none() {
             let id = self.scenario().id;
             self.push_log(WORDS.no_comparison.with(self.lang, &[("id", &id)]));
@@ -554,24 +562,26 @@ impl App {
 
     /// A fresh comparison of the selected scenario (none if it has no comparison), its
     /// verdicts shown from the top.
-    fn new_compare(&mut self, simultaneous: bool) {
+    fn new_compare(&mut self, simultaneous: bool, repeated: bool) {
         self.compare = Compare::new(
             self.scenario(),
             self.params[self.selected].clone(),
             simultaneous,
+            repeated,
         );
         self.scroll(Scrollable::CompareSummary, Scroll::Reset);
     }
 
-    /// Starts every variant (race) or the next waiting one (one after another).
+    /// Starts every variant of the next round (race) or the next waiting one (one after
+    /// another).
     fn start_compare_runs(&mut self) -> Vec<Effect> {
-        let Some(compare) = &self.compare else {
+        let idle = self.compare_active_runs().is_empty();
+        let Some(compare) = &mut self.compare else {
             return vec![];
         };
+        compare.choose_runs(&self.runs);
         let indices: Vec<usize> = if compare.simultaneous {
-            (0..compare.values.len())
-                .filter(|i| compare.runs[*i].is_none())
-                .collect()
+            compare.next_race(idle)
         } else {
             compare.next_waiting().into_iter().collect()
         };
@@ -587,7 +597,7 @@ impl App {
                 run.compared = true;
             }
             if let Some(c) = &mut self.compare {
-                c.runs[i] = Some(id);
+                c.runs[i].push(id);
             }
             effects.push(Effect::Start(id));
         }
@@ -598,11 +608,8 @@ impl App {
         let Some(c) = &self.compare else {
             return vec![];
         };
-        c.runs
-            .iter()
-            .flatten()
+        c.all_runs()
             .filter(|id| self.runs.get(id).is_some_and(Run::is_active))
-            .copied()
             .collect()
     }
 
@@ -654,12 +661,13 @@ impl App {
         if let Some(line) = line {
             self.push_log(format!("#{id} {scenario}: {line}"));
         }
-        // One after another: the next variant starts when the previous one is reaped.
+        // One after another: the next variant starts when the previous one is reaped; in a
+        // race, the next round when the last of this one is.
         let compare_turn = matches!(msg, RunnerMsg::Exited { .. })
             && self
                 .compare
                 .as_ref()
-                .is_some_and(|c| !c.simultaneous && c.variant_of(id).is_some());
+                .is_some_and(|c| c.variant_of(id).is_some());
         if compare_turn {
             self.start_compare_runs()
         } else {

@@ -64,6 +64,11 @@ impl LoadWatch {
         }
     }
 
+    /// How long it has watched.
+    pub fn elapsed(&self) -> Duration {
+        self.at.elapsed()
+    }
+
     /// The load from the start until now. `/proc/stat` counts in ticks (10 ms on most
     /// kernels), so a run of a second or more reads to within a few hundredths of a core.
     pub fn until_now(&self) -> LoadShare {

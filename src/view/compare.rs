@@ -8,12 +8,14 @@ use crate::app::compare::Compare;
 use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
-use crate::report::{Comparison, Report, is_ratio_metric, mark_wrong, ratio};
-use crate::style::{DIM, LABEL, WRONG, breakable_lines, metric, metric_label, scroll_position};
+use crate::report::{Comparison, Num, is_ratio_metric, mark_wrong, ratio, ratio_with_interval};
+use crate::style::{
+    DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, scroll_position,
+};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 crate::phrases! {
@@ -24,8 +26,14 @@ crate::phrases! {
         status: "status" => "状态",
         waiting: "· waiting" => "· 等待中",
         summary: "Summary: " => "总结：",
+        runs_each: "{n} runs each" => "每种 {n} 次",
+        choosing: "timing the first round to choose how many runs" => "先为第一轮计时，再定运行次数",
+        outlier: "outlier, " => "离群，",
     }
 }
+
+/// The figures' names' column.
+const LABEL_WIDTH: u16 = 16;
 
 /// `scroll`: lines of the summary and verdicts scrolled past (↑↓), when they do not fit.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll: &mut ScrollState) {
@@ -36,36 +44,42 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
         WORDS.one_by_one
     };
     let runs = runs_of(app, compare);
-    let (table_area, summary_area) = split(area, compare);
-    let summary = summary(compare, &runs, lang);
+    // What the finished runs add up to, when some variant ran more than once.
+    let stats = crate::repeats::comparison(
+        compare.scenario.id,
+        compare.key,
+        compare.values.clone(),
+        compare.repeats(&app.runs),
+    );
+    let (table_area, summary_area) = split(area, compare, &stats);
+    let summary = summary(compare, &runs, &stats, lang);
     let (lines, overflow) = fit(&summary, summary_area);
     let scroll = scroll.settle(overflow, usize::from(summary_area.height));
+    let each = match (compare.repeated, compare.wanted) {
+        (false, _) => String::new(),
+        (true, Some(n)) => format!("· {} ", WORDS.runs_each.with(lang, &[("n", &n)])),
+        (true, None) => format!("· {} ", WORDS.choosing.get(lang)),
+    };
     let mut block = Block::bordered()
-        .title(Line::from(Span::styled(
-            WORDS.title.with(
-                lang,
-                &[
-                    ("id", &compare.scenario.id),
-                    ("key", &compare.key),
-                    ("how", &how.get(lang)),
-                ],
+        .title(Line::from(vec![
+            Span::styled(
+                WORDS.title.with(
+                    lang,
+                    &[
+                        ("id", &compare.scenario.id),
+                        ("key", &compare.key),
+                        ("how", &how.get(lang)),
+                    ],
+                ),
+                Style::new().add_modifier(Modifier::BOLD),
             ),
-            Style::new().add_modifier(Modifier::BOLD),
-        )))
+            Span::styled(each, DIM),
+        ]))
         .title_bottom(
             Line::from(Span::styled(
                 format!(
                     " {} ",
-                    keymap::hints(
-                        Context::Compare,
-                        &[
-                            Action::Rerun,
-                            Action::RaceMode,
-                            Action::Stop,
-                            Action::StopOrClose
-                        ],
-                        lang
-                    )
+                    keymap::hints(Context::Compare, &footer_actions(area.width), lang)
                 ),
                 DIM,
             ))
@@ -80,7 +94,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
         )));
     }
     frame.render_widget(block, area);
-    frame.render_widget(table(compare, &runs, lang), table_area);
+    frame.render_widget(
+        table(compare, &runs, &stats, lang, table_area.width),
+        table_area,
+    );
 
     let used = u16::try_from(lines).map_or(summary_area.height, |l| l.min(summary_area.height));
     let [top, rest] =
@@ -96,6 +113,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     }
 }
 
+/// The keys the footer names; the repeat key only where there is room beside the verdicts'
+/// position (the help always lists it).
+fn footer_actions(width: u16) -> Vec<Action> {
+    let mut actions = vec![Action::Rerun];
+    if width >= 100 {
+        actions.push(Action::Repeat);
+    }
+    actions.extend([Action::RaceMode, Action::Stop, Action::StopOrClose]);
+    actions
+}
+
 /// The summary's lines in `area`, and how many of them do not fit.
 fn fit(summary: &Paragraph, area: Rect) -> (usize, usize) {
     let lines = summary.line_count(area.width);
@@ -104,24 +132,33 @@ fn fit(summary: &Paragraph, area: Rect) -> (usize, usize) {
 
 fn runs_of<'a>(app: &'a App, compare: &Compare) -> Vec<Option<&'a Run>> {
     compare
-        .runs
-        .iter()
+        .latest()
+        .into_iter()
         .map(|id| id.and_then(|id| app.runs.get(&id)))
         .collect()
 }
 
 /// The table's place and the summary's, inside the view's border.
-fn split(area: Rect, compare: &Compare) -> (Rect, Rect) {
-    // A header, the status row, and a row per highlighted figure.
-    let table_h = compare.scenario.highlights().len() as u16 + 2;
+fn split(area: Rect, compare: &Compare, stats: &Comparison) -> (Rect, Rect) {
+    // A header, the status row, and the highlighted figures' rows.
+    let table_h = figure_heights(compare, stats).iter().sum::<u16>() + 2;
     let inner = Block::bordered().inner(area);
     let [table, summary] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
     (table, summary)
 }
 
-fn table<'a>(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Table<'a> {
+fn table<'a>(
+    compare: &Compare,
+    runs: &[Option<&Run>],
+    stats: &Comparison,
+    lang: Lang,
+    width: u16,
+) -> Table<'a> {
     let first = runs.first().copied().flatten();
+    let n = compare.values.len() as u16;
+    // What each variant's column gets: the label's 16, a space before each column, the rest.
+    let column = usize::from(width.saturating_sub(LABEL_WIDTH + n) / n.max(1));
     let mut header = vec![Cell::from("")];
     header.extend(
         (0..compare.values.len())
@@ -129,45 +166,94 @@ fn table<'a>(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Table<'a> 
     );
     let mut rows = vec![Row::new(
         std::iter::once(Cell::from(WORDS.status.get(lang)))
-            .chain(runs.iter().map(|r| match r {
-                Some(run) => Cell::from(Line::from(short_status(run, lang))),
+            .chain(runs.iter().enumerate().map(|(i, r)| match r {
+                Some(run) => Cell::from(Line::from(vec![
+                    short_status(run, lang),
+                    Span::styled(run_count(compare, i), DIM),
+                ])),
                 None => Cell::from(Span::styled(WORDS.waiting.get(lang), DIM)),
             }))
             .collect::<Vec<_>>(),
     )];
-    for name in compare.scenario.highlights() {
+    let heights = figure_heights(compare, stats);
+    for (name, height) in compare.scenario.highlights().iter().zip(heights) {
         let mut cells = vec![Cell::from(Span::styled(metric_label(name, lang), LABEL))];
-        for run in runs {
-            cells.push(cell(name, *run, first));
+        for (i, run) in runs.iter().enumerate() {
+            cells.push(match spread_cell(stats, i, name, column) {
+                Some(cell) => cell,
+                None => cell(name, *run, first),
+            });
         }
-        rows.push(Row::new(cells));
+        rows.push(Row::new(cells).height(height));
     }
-    let n = compare.values.len() as u32;
-    let mut widths = vec![Constraint::Length(16)];
+    let n = u32::from(n);
+    let mut widths = vec![Constraint::Length(LABEL_WIDTH)];
     widths.extend((0..n).map(|_| Constraint::Ratio(1, n)));
     Table::new(rows, widths)
         .header(Row::new(header))
         .column_spacing(1)
 }
 
-/// The hyperfine-style summary once every variant is done, then each variant's verdicts.
-fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'static> {
-    let reports: Vec<Report> = runs
+/// Each highlighted figure's rows: two where some variant's runs spread (min…max goes under
+/// the mean), one elsewhere.
+fn figure_heights(compare: &Compare, stats: &Comparison) -> Vec<u16> {
+    compare
+        .scenario
+        .highlights()
         .iter()
-        .filter_map(|r| r.and_then(|r| r.report.clone()))
-        .collect();
+        .map(|name| {
+            let spread = (0..compare.values.len()).any(|i| spread_of(stats, i, name).is_some());
+            if spread { 2 } else { 1 }
+        })
+        .collect()
+}
+
+/// Variant `i`'s statistics of `name`, once two finished runs differ in it.
+fn spread_of(stats: &Comparison, i: usize, name: &str) -> Option<crate::stats::Summary> {
+    stats
+        .summary_of(i, name)
+        .filter(|s| s.runs >= 2 && s.min != s.max)
+}
+
+/// ` 2/5`: how many runs of variant `i` have started, of how many; nothing for one run each.
+fn run_count(compare: &Compare, i: usize) -> String {
+    match (compare.repeated, compare.wanted) {
+        (false, _) => String::new(),
+        (true, Some(n)) => format!(" {}/{n}", compare.runs[i].len()),
+        (true, None) => format!(" {}/?", compare.runs[i].len()),
+    }
+}
+
+/// The hyperfine-style summary once every variant is done (every run of every variant, when
+/// they repeat), then the runs that stand out, then each variant's verdicts.
+fn summary(
+    compare: &Compare,
+    runs: &[Option<&Run>],
+    stats: &Comparison,
+    lang: Lang,
+) -> Paragraph<'static> {
+    let done =
+        |r: &Option<&Run>| r.is_some_and(|r| r.report.as_ref().is_some_and(|r| !r.cancelled));
+    let all_done = runs.iter().all(done)
+        && compare.wanted.is_some_and(|n| {
+            stats.runs.len() == compare.values.len()
+                && (n == 1 || stats.variants.iter().all(|v| v.runs == n))
+        });
     let mut summary = Vec::new();
-    if reports.len() == compare.values.len() && reports.iter().all(|r| !r.cancelled) {
-        let comparison = Comparison {
-            scenario: compare.scenario.id.to_string(),
-            key: compare.key.to_string(),
-            values: compare.values.clone(),
-            runs: reports,
-        };
+    if all_done {
         summary.push(Line::from(vec![
             Span::styled(WORDS.summary.get(lang), LABEL),
-            Span::raw(comparison.summary_line(lang)),
+            Span::raw(stats.summary_line(lang)),
         ]));
+    }
+    for (value, variant) in compare.values.iter().zip(&stats.variants) {
+        for outlier in &variant.outliers {
+            summary.push(Line::from(vec![
+                Span::styled(format!("{value}: "), LABEL),
+                Span::styled(WORDS.outlier.get(lang), WRONG),
+                Span::raw(outlier.describe(lang)),
+            ]));
+        }
     }
     for (value, run) in compare.values.iter().zip(runs) {
         let notes = run
@@ -182,6 +268,38 @@ fn summary(compare: &Compare, runs: &[Option<&Run>], lang: Lang) -> Paragraph<'s
         }
     }
     Paragraph::new(breakable_lines(summary)).wrap(Wrap { trim: false })
+}
+
+/// `name` over variant `i`'s finished runs, once there are two: `mean ± σ` and the ratio to
+/// the first variant with its interval, and `min…max` under them.
+/// The ratio goes after the mean where the `column` has room, else after the range, else
+/// it is left to the summary, which gives it too.
+fn spread_cell(stats: &Comparison, i: usize, name: &str, column: usize) -> Option<Cell<'static>> {
+    let s = spread_of(stats, i, name)?;
+    let figure = |x: f64| metric(name, Num::Float(x));
+    let mean = format!("{} ± {}", figure(s.mean), figure(s.stddev));
+    let range = format!("{}…{}", figure(s.min), figure(s.max));
+    let ratio = match (i, stats.variants[i].ratios.get(name)) {
+        (0, _) if is_ratio_metric(name) => Some("1.00×".to_string()),
+        (_, Some(r)) => Some(ratio_with_interval(r)),
+        _ => None,
+    };
+    let mut lines = [
+        vec![Span::raw(mean.clone())],
+        vec![Span::styled(range.clone(), DIM)],
+    ];
+    if let Some(ratio) = ratio {
+        let room = |text: &str| columns(text) + 1 + columns(&ratio) <= column;
+        let line = match (room(&mean), room(&range)) {
+            (true, _) => Some(0),
+            (false, true) => Some(1),
+            (false, false) => None,
+        };
+        if let Some(line) = line {
+            lines[line].push(Span::styled(format!(" {ratio}"), DIM));
+        }
+    }
+    Some(Cell::from(Text::from(lines.map(Line::from).to_vec())))
 }
 
 /// One figure: live while running, final when done; wrong values marked; ratios for time
