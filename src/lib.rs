@@ -21,6 +21,7 @@ pub mod cli;
 pub mod event;
 pub mod exit;
 pub mod i18n;
+pub mod insights;
 pub mod keymap;
 pub mod lab;
 pub mod lifeline;
