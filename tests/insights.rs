@@ -208,24 +208,24 @@ fn a_queue_that_fills_has_a_consumer_too_slow_one_that_never_does_has_not() {
     );
     assert_eq!(figure(&found, "capacity"), 1.0);
     assert_eq!(figure(&found, "depth_max"), 1.0);
-    // The tutorial's three items, with pauses, in a queue of ten: never full.
+    // Sixteen items, with pauses the reader keeps up with, in a queue of ten: never full.
     silent(
         "consumer_too_slow",
         "queue",
-        &["mode=items", "max_delay_ms=50"],
+        &["mode=items", &sixteen_items(), "max_delay_ms=50"],
     );
+}
+
+/// `items=A,B,…,P`: more than any queue holds.
+fn sixteen_items() -> String {
+    let items: Vec<String> = (b'A'..=b'P').map(|c| (c as char).to_string()).collect();
+    format!("items={}", items.join(","))
 }
 
 #[test]
 fn a_queue_that_fills_says_how_often_it_was_full_from_its_trace() {
     // Sixteen items put without a pause into a queue of one: the trace counts the depth.
-    let items = format!(
-        "items={}",
-        (b'A'..=b'P')
-            .map(|c| (c as char).to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let items = sixteen_items();
     let (found, _) = fires(
         "consumer_too_slow",
         "queue",
