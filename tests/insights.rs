@@ -417,6 +417,25 @@ fn io_bound_needs_waits_and_idle_cores() {
 fn gil_bound_needs_a_gil_and_about_one_core() {
     let gil = report(json!({"gil_handoffs": 500, "workers": 4}));
     assert_eq!(fired(&gil, &seen(1000.0, 100, 100)), ["gil_bound"]);
+    let alone = &check(&gil, &seen(1000.0, 100, 100))[0];
+    assert!(
+        alone
+            .text
+            .starts_with("4 threads kept only 1 of 2 cores busy: they take turns"),
+        "{}",
+        alone.text
+    );
+    // Other programs took cores too: the sentence does not blame the GIL alone.
+    let mut loaded = seen(400.0, 100, 100);
+    loaded.others_cores = Some(1.5);
+    let found = check(&gil, &loaded);
+    assert!(
+        found[0]
+            .text
+            .starts_with("4 threads kept only 0.4 of 2 cores busy, while other programs took 1.5:"),
+        "{}",
+        found[0].text
+    );
     // Four threads on both cores: whatever the figures say, the GIL did not hold them.
     assert!(fired(&gil, &seen(1950.0, 100, 100)).is_empty());
     // A Python interpreter with threads that mostly wait is not held by its GIL.

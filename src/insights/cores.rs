@@ -12,6 +12,7 @@ crate::phrases! {
         title_oversubscribed: "more threads than cores" => "线程多于核",
         title_gil: "GIL-bound" => "受 GIL 所限",
         gil: "{threads} threads kept only {used} of {cores} cores busy: they take turns holding one interpreter lock (a GIL), so more threads cannot use more cores; processes can" => "{threads} 个线程只用了 {cores} 个核中的 {used} 个：它们轮流持有同一把解释器锁（GIL），线程再多也用不上更多的核；多进程可以",
+        gil_loaded: "{threads} threads kept only {used} of {cores} cores busy, while other programs took {others}: they take turns holding one interpreter lock (a GIL), so more threads cannot use more cores; processes can" => "{threads} 个线程只用了 {cores} 个核中的 {used} 个，其他程序同时占了 {others} 个：它们轮流持有同一把解释器锁（GIL），线程再多也用不上更多的核；多进程可以",
         oversubscribed: "{runnable} threads on average were ready to run on {cores} cores, and the kernel took the CPU from them {involuntary} times a second: past the core count, more threads only add switching" => "平均有 {runnable} 个线程等着在 {cores} 个核上运行，内核每秒从它们手里收回 CPU {involuntary} 次：线程数超过核数以后，再加线程只会多出切换",
         io_bound: "the run mostly waited: it gave up the CPU {voluntary} times and had it taken {involuntary} times, and kept {used} of {cores} cores busy; more workers, or an event loop, would overlap the waits" => "这次运行大多在等待：主动让出 CPU {voluntary} 次，被收回 {involuntary} 次，只用了 {cores} 个核中的 {used} 个；多开 worker 或用事件循环，可以让这些等待重叠起来",
         other_load: "other programs kept about {others} of {cores} cores busy during the run: times and cores used here are worse than on an idle machine" => "运行期间其他程序占用了约 {others} 个核（共 {cores} 个）：这里的耗时和用核数都比空闲的机器上差",
@@ -57,15 +58,30 @@ impl Lint for GilBound {
         if threads < 2.0 || cores < 2 || used > GIL_MAX_CORES || used < GIL_MIN_SHARE * one_core {
             return None;
         }
-        Some(Finding {
-            text: say(
+        // Where other programs took cores, the sentence says so: the GIL is not all that held
+        // the run back.
+        let text = if others >= OTHERS_CORES {
+            say(
+                WORDS.gil_loaded,
+                &[
+                    ("threads", &threads),
+                    ("used", &short(used)),
+                    ("cores", &cores),
+                    ("others", &format!("{others:.1}")),
+                ],
+            )
+        } else {
+            say(
                 WORDS.gil,
                 &[
                     ("threads", &threads),
                     ("used", &short(used)),
                     ("cores", &cores),
                 ],
-            ),
+            )
+        };
+        Some(Finding {
+            text,
             figures: vec![
                 ("threads", Num::Int(threads as i64)),
                 ("cores_used", Num::Float(round2(used))),
