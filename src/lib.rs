@@ -5,7 +5,8 @@
 //!   is how scenario code reports; [`params`] types and validates their parameters
 //!   ([`shell_words`] splits the command lines some of them take).
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
-//!   [`report`] is the result of a run, printed as text or JSON.
+//!   [`report`] is the result of a run, printed as text or JSON; [`insights`] are small lints
+//!   over a finished run that add what its figures suggest to it.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
 //!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
