@@ -339,7 +339,7 @@ fn watch_headless(params: &Params) -> ExitCode {
             },
             RunnerMsg::Stderr(line) => writeln!(err, "{}", printable(line)),
             RunnerMsg::BadLine(line) => writeln!(err, "conlab: {}", printable(line)),
-            RunnerMsg::Exited { .. } => Ok(()),
+            RunnerMsg::Observed(_) | RunnerMsg::Exited { .. } => Ok(()),
         };
     });
     let mut report = match messages {
@@ -529,7 +529,7 @@ fn forward(msg: &RunnerMsg, echo: bool, out: &mut impl Write, err: &mut impl Wri
         },
         RunnerMsg::Stderr(line) => writeln!(err, "{}", printable(line)),
         RunnerMsg::BadLine(line) => writeln!(err, "conlab: {}", printable(line)),
-        RunnerMsg::Exited { .. } => Ok(()),
+        RunnerMsg::Observed(_) | RunnerMsg::Exited { .. } => Ok(()),
     };
 }
 

@@ -573,6 +573,7 @@ mod tests {
                             cancelled,
                             error,
                             processes,
+                            warnings: vec![],
                         }
                     },
                 )

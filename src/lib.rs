@@ -6,7 +6,8 @@
 //!   ([`shell_words`] splits the command lines some of them take).
 //! - [`runner`] starts scenarios in child processes and reads their [`event`] streams;
 //!   [`report`] is the result of a run, printed as text or JSON; [`repeats`] sums up the runs
-//!   of a comparison that ran each variant more than once.
+//!   of a comparison that ran each variant more than once; [`insights`] are small lints over a
+//!   finished run that add what its figures suggest to it.
 //! - The dashboard: [`tui`] owns the terminal and the event loop, [`app`] the model,
 //!   [`view`] draws it, [`keymap`] is the one table of keys both read, [`sampler`]
 //!   measures CPU and processes, [`signals`] turns signals into messages; [`lifeline`]
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod event;
 pub mod exit;
 pub mod i18n;
+pub mod insights;
 pub mod keymap;
 pub mod lab;
 pub mod lifeline;

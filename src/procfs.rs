@@ -166,6 +166,20 @@ fn has_children_files() -> bool {
     *HAS.get_or_init(|| std::path::Path::new("/proc/thread-self/children").exists())
 }
 
+/// The state letter of each thread of `pid` (empty if the process is gone): one small read
+/// a thread, for sampling many often.
+pub fn task_states(pid: u32) -> Vec<char> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| {
+            let text = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            Some(parse_stat(&text)?.state)
+        })
+        .collect()
+}
+
 /// One thread of a process, as `/proc/<pid>/task/<tid>/` shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskInfo {

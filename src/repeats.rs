@@ -277,6 +277,7 @@ mod tests {
                 cancelled: false,
                 error: None,
                 processes: vec![],
+                warnings: vec![],
             },
             others_cores: Some(others),
         }

@@ -40,6 +40,34 @@ pub struct Report {
     pub error: Option<String>,
     #[serde(default)]
     pub processes: Vec<ProcessRecord>,
+    /// What the run's figures, trace and processes suggest beyond its verdict (`insights`):
+    /// filled in by whoever reaped the runner, absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// One insight about a run: which lint found it, the lesson that explains it, one sentence
+/// with the figures that triggered it (English in `text`, Chinese in `text_zh`), and those
+/// figures by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub id: String,
+    /// The scenario whose lesson explains it.
+    pub lesson: String,
+    pub text: String,
+    #[serde(default)]
+    pub text_zh: String,
+    pub figures: Metrics,
+}
+
+impl Warning {
+    /// The sentence in `lang`, in English where there is no translation.
+    pub fn text_in(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh if !self.text_zh.is_empty() => &self.text_zh,
+            _ => &self.text,
+        }
+    }
 }
 
 impl Report {
@@ -116,6 +144,9 @@ impl Report {
         }
         for note in self.notes_in(lang) {
             let _ = writeln!(out, "  → {note}");
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "  ! {}", warning.text_in(lang));
         }
         if !self.processes.is_empty() {
             let _ = writeln!(out, "  {}", Text::new("processes:", "进程：").get(lang));
@@ -757,6 +788,7 @@ mod tests {
             cancelled: false,
             error: None,
             processes: vec![],
+            warnings: vec![],
         }
     }
 

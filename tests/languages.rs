@@ -42,6 +42,15 @@ fn tables() -> Vec<(&'static str, Vec<(&'static str, Phrase)>)> {
         ("panels::multicore", panels::multicore::WORDS.all()),
         ("panels::timeline", panels::timeline::WORDS.all()),
         ("style", style::WORDS.all()),
+        ("insights", conlab::insights::WORDS.all()),
+        ("insights::races", conlab::insights::races::WORDS.all()),
+        ("insights::cores", conlab::insights::cores::WORDS.all()),
+        ("insights::queues", conlab::insights::queues::WORDS.all()),
+        (
+            "insights::children",
+            conlab::insights::children::WORDS.all(),
+        ),
+        ("view::insights", view::insights::WORDS.all()),
         ("style::METRIC_LABELS", style::METRIC_LABELS.to_vec()),
     ];
     let groups = Group::ALL
@@ -200,6 +209,7 @@ fn the_text_report_prints_its_notes_in_the_language_asked_for() {
         cancelled: false,
         error: None,
         processes: vec![],
+        warnings: vec![],
     };
     let zh = report.to_text(Lang::Zh);
     assert!(

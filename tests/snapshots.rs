@@ -106,6 +106,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
             cancelled: false,
             error: None,
             processes: vec![],
+            warnings: vec![],
         }),
     }
 }

@@ -45,6 +45,7 @@ fn report(app: &mut App, run: RunId, scenario: &str, wall_ms: f64, m: Metrics, n
             cancelled: false,
             error: None,
             processes: vec![],
+            warnings: vec![],
         }),
     };
     event(app, run, wall_ms, RUNNER, body);

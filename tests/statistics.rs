@@ -213,6 +213,7 @@ mod view_model {
             cancelled: false,
             error: None,
             processes: vec![],
+            warnings: vec![],
         };
         event(
             app,

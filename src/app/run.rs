@@ -192,6 +192,12 @@ impl Run {
                 Some(WORDS.stderr.with(lang, &[("line", line)]))
             }
             RunnerMsg::BadLine(line) => Some(WORDS.bad_line.with(lang, &[("line", line)])),
+            RunnerMsg::Observed(observed) => {
+                if let Some(report) = &mut self.report {
+                    report.warnings = crate::insights::check(report, observed);
+                }
+                None
+            }
             RunnerMsg::Exited { exit } => {
                 self.status = RunStatus::Ended { exit: *exit };
                 // A runner that died without a report (a crash that took the whole process)

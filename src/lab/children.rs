@@ -211,6 +211,7 @@ mod tests {
             cancelled: false,
             error: None,
             processes: Vec::new(),
+            warnings: vec![],
         };
         let mut input = line(
             CHILD,

@@ -4,6 +4,7 @@
 //! The dashboard and the headless CLI both drive scenarios through this module, so a scenario
 //! that crashes, forks or pins every core never takes its caller down with it.
 
+mod observe;
 mod side;
 
 pub use side::run_in_runner;
@@ -41,6 +42,9 @@ pub enum RunnerMsg {
     Stderr(String),
     /// A stdout line that is not a valid event.
     BadLine(String),
+    /// What was seen of the run from outside it, for the insights: sent once the runner is
+    /// reaped, just before [`RunnerMsg::Exited`].
+    Observed(Box<crate::insights::Observed>),
     /// The runner was reaped (`None`: its status could not be had). Always the run's last
     /// message.
     Exited {
@@ -54,8 +58,8 @@ impl RunnerMsg {
         match self {
             RunnerMsg::Event(event) => recorder.event(run, event),
             RunnerMsg::Exited { exit } => recorder.ended(run, *exit),
-            // Text for people, not part of the run's trace.
-            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) => {}
+            // Text for people, and what a replay works out again: not part of the run's trace.
+            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) | RunnerMsg::Observed(_) => {}
         }
     }
 }
@@ -123,6 +127,7 @@ pub fn spawn(
     let stdout = child.stdout.take().expect("stdout was piped");
     let stderr = child.stderr.take().expect("stderr was piped");
     let exited = Arc::new(AtomicBool::new(false));
+    let watch = observe::Watch::start(run, pid);
 
     let (status_tx, status_rx) = crossbeam_channel::bounded(1);
     std::thread::Builder::new()
@@ -150,9 +155,16 @@ pub fn spawn(
     let reader = std::thread::Builder::new()
         .name(format!("runner-{run}-events"))
         .spawn(move || {
-            read_events(run, stdout, &updates);
+            let mut trace = crate::insights::observed::TraceSeen::default();
+            read_events(run, stdout, &updates, &mut trace);
             let _ = stderr_reader.join();
-            let exit = status_rx.recv().ok().map(Exit::of);
+            let reaped = status_rx.recv().ok();
+            let exit = reaped.map(|(status, _)| Exit::of(status));
+            let observed = watch.finish(reaped.map(|(_, usage)| usage), trace);
+            let _ = updates.send(RunnerUpdate {
+                run,
+                msg: RunnerMsg::Observed(Box::new(observed)),
+            });
             flag.store(true, Ordering::SeqCst);
             let _ = updates.send(RunnerUpdate {
                 run,
@@ -171,7 +183,10 @@ pub fn spawn(
 /// Reaps the runner, then ends anything it left: its group, and whatever detached from the
 /// group (a new session, a double fork), which came to this process, a subreaper, when the
 /// runner died. A runner ends its own tree before it exits; this is for one that was killed.
-fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
+fn wait_and_clean_group(
+    child: Child,
+    status: Sender<(ExitStatus, crate::insights::observed::Usage)>,
+) {
     use nix::sys::wait::{Id, WaitPidFlag, waitid};
     let pid = child.id() as i32;
     // Wait for the exit without reaping: the zombie keeps its PID, and so the group's ID, from
@@ -181,15 +196,42 @@ fn wait_and_clean_group(mut child: Child, status: Sender<ExitStatus>) {
         WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
     );
     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-    let result = child.wait();
+    let result = reap_with_usage(pid);
+    // Reaped here, not through `child`, whose drop neither waits nor kills.
+    drop(child);
     crate::lifeline::release(pid as u32);
     crate::lifeline::end_descendants(Duration::from_secs(2));
-    if let Ok(s) = result {
+    if let Some(s) = result {
         let _ = status.send(s);
     }
 }
 
-fn read_events(run: RunId, stdout: impl io::Read, updates: &Sender<RunnerUpdate>) {
+/// Waits for `pid` and reaps it with `wait4`, which also tells what the kernel charged it and
+/// every descendant it reaped: the whole run's CPU time and context switches.
+fn reap_with_usage(pid: i32) -> Option<(ExitStatus, crate::insights::observed::Usage)> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut raw = 0;
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct wait4 fills in.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are to live locals of the types wait4 expects.
+        let got = unsafe { nix::libc::wait4(pid, &mut raw, 0, &mut usage) };
+        if got == pid {
+            return Some((ExitStatus::from_raw(raw), observe::usage_of(&usage)));
+        }
+        if got == -1 && nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+            continue;
+        }
+        return None;
+    }
+}
+
+fn read_events(
+    run: RunId,
+    stdout: impl io::Read,
+    updates: &Sender<RunnerUpdate>,
+    trace: &mut crate::insights::observed::TraceSeen,
+) {
     let mut reader = BufReader::new(stdout);
     let mut line = Vec::with_capacity(512);
     let mut joiner = crate::event::Reassembler::default();
@@ -201,7 +243,10 @@ fn read_events(run: RunId, stdout: impl io::Read, updates: &Sender<RunnerUpdate>
         }
         let msg = match joiner.feed_line(&line) {
             Ok(None) => continue,
-            Ok(Some(event)) => RunnerMsg::Event(event),
+            Ok(Some(event)) => {
+                trace.observe(&event);
+                RunnerMsg::Event(event)
+            }
             Err(e) => RunnerMsg::BadLine(format!(
                 "{e}: {}",
                 String::from_utf8_lossy(&line).trim_end()
@@ -329,6 +374,7 @@ pub fn final_report(
     let mut runner_exit = None;
     let mut stderr = Vec::new();
     let mut last_live = None;
+    let mut observed = None;
     for msg in messages {
         match msg {
             RunnerMsg::Event(event) => {
@@ -364,6 +410,7 @@ pub fn final_report(
                 }
             }
             RunnerMsg::Exited { exit } => runner_exit = *exit,
+            RunnerMsg::Observed(seen) => observed = Some(seen),
             RunnerMsg::Stderr(line) => stderr.push(line.clone()),
             RunnerMsg::BadLine(_) => {}
         }
@@ -391,6 +438,9 @@ pub fn final_report(
         p.exit = Some(Exit::KilledWithGroup);
     }
     report.processes = processes;
+    if let Some(observed) = observed {
+        report.warnings = crate::insights::check(&report, observed);
+    }
     report
 }
 
@@ -437,6 +487,7 @@ pub fn dead_run_report(
             stderr_last.map(|l| format!(": {l}")).unwrap_or_default()
         )),
         processes: vec![],
+        warnings: vec![],
     }
 }
 

@@ -75,6 +75,7 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
         cancelled: probe.cancelled(),
         error,
         processes: vec![],
+        warnings: vec![],
     };
     probe.emit(Body::Report {
         report: Box::new(report),

@@ -682,6 +682,7 @@ mod tests {
                 cancelled: true,
                 error: None,
                 processes: vec![],
+                warnings: vec![],
             }),
         };
         let (mut m, mut notes) = (Metrics::default(), Vec::new());

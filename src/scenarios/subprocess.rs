@@ -716,6 +716,7 @@ mod tests {
                 cancelled: true,
                 error: None,
                 processes: vec![],
+                warnings: vec![],
             };
             assert!(report.notes_zh.iter().all(|n| !n.is_empty()), "{report:?}");
             let line = Event::new(

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod form;
 pub mod help;
 pub mod hits;
+pub mod insights;
 pub mod log;
 pub mod menu;
 pub mod overlay;

@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let lang = app.lang;
     let scenario = app.scenario();
     let run = app.current_run();
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::from(Span::styled(
             format!(" {} ", scenario.title_in(lang)),
             Style::new().add_modifier(Modifier::BOLD),
@@ -59,14 +59,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             .right_aligned(),
         );
     let inner = block.inner(area);
-    frame.render_widget(block, area);
 
     let mut lines = vec![params_line(app), status_line(run, lang), Line::raw("")];
-    // The verdict, errors and stderr come after the figures.
+    // The verdict, insights, errors and stderr come after the figures.
+    let report = run.and_then(|r| r.report.as_ref());
+    let mut verdict = Vec::new();
     let mut after = Vec::new();
-    if let Some(report) = run.and_then(|r| r.report.as_ref()) {
+    if let Some(report) = report {
         for note in report.notes_in(lang) {
-            after.push(Line::from(vec![
+            verdict.push(Line::from(vec![
                 Span::styled("→ ", LABEL),
                 Span::raw(note.to_string()),
             ]));
@@ -96,9 +97,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let room = inner
         .height
         .saturating_sub(rows(&lines))
-        .saturating_sub(rows(&after).min(VERDICT_ROWS));
+        .saturating_sub(rows(&[&verdict[..], &after[..]].concat()).min(VERDICT_ROWS));
     lines.extend(body(scenario, run, inner.width, room, lang));
+    lines.extend(verdict);
+    if let Some(report) = report {
+        let left = inner
+            .height
+            .saturating_sub(rows(&lines))
+            .saturating_sub(rows(&after));
+        let (insights, whole) = super::insights::lines(&report.warnings, inner.width, left, lang);
+        lines.extend(insights);
+        // Out of room: the border at least says there is more to read.
+        if !whole && let Some(count) = super::insights::count(&report.warnings, lang) {
+            block = block.title(Line::from(count).right_aligned());
+        }
+    }
     lines.extend(after);
+    frame.render_widget(block, area);
     let figures = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let used = (figures.line_count(inner.width) as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
