@@ -13,7 +13,10 @@
 use crate::i18n::{Lang, Phrase};
 use Action as A;
 use Context as C;
-use KeyCode::{BackTab, Backspace, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
+use KeyCode::{
+    BackTab, Backspace, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up,
+};
+use ReplayAction as R;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the dashboard is when a key arrives; one context at a time.
@@ -32,10 +35,12 @@ pub enum Context {
     Help,
     Lesson,
     EventLog,
+    /// A recording played back (`conlab replay`): its panels, with time controls.
+    Replay,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Anywhere,
         Context::TooSmall,
         Context::Main,
@@ -44,6 +49,7 @@ impl Context {
         Context::Help,
         Context::Lesson,
         Context::EventLog,
+        Context::Replay,
     ];
 }
 
@@ -82,6 +88,21 @@ pub enum Action {
     /// Close the overlay.
     Close,
     Form(FormAction),
+    Replay(ReplayAction),
+}
+
+/// What a key asks of a replay's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayAction {
+    PlayPause,
+    /// To just after the next event (pauses).
+    StepForward,
+    /// To just after the previous event (pauses).
+    StepBack,
+    Faster,
+    Slower,
+    ToStart,
+    ToEnd,
 }
 
 /// What a key asks of the parameter form.
@@ -184,7 +205,9 @@ const fn code(code: KeyCode) -> Key {
     Key::Code(code)
 }
 
-const DASHBOARD: &[Context] = &[C::Main, C::Compare];
+/// Where the panels are in view: keys that only look (threads, scrolling, the event log,
+/// help) work in a replay too.
+const DASHBOARD: &[Context] = &[C::Main, C::Compare, C::Replay];
 /// The form types every character into its field, so a letter cannot work there.
 const ALL_BUT_THE_FORM: &[Context] = &[
     C::TooSmall,
@@ -193,6 +216,7 @@ const ALL_BUT_THE_FORM: &[Context] = &[
     C::Help,
     C::Lesson,
     C::EventLog,
+    C::Replay,
 ];
 const SCROLLING_OVERLAYS: &[Context] = &[C::Lesson, C::EventLog];
 
@@ -299,6 +323,53 @@ pub const KEYMAP: &[Binding] = &[
         hint: None,
     },
     Binding {
+        contexts: &[C::Replay],
+        keys: &[(letter(' '), A::Replay(R::PlayPause))],
+        help: words("Space", "in a replay: pause ⇄ play", "回放中：暂停 ⇄ 播放"),
+        hint: words("Space", "pause/play", "暂停/播放"),
+    },
+    Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (code(Left), A::Replay(R::StepBack)),
+            (code(Right), A::Replay(R::StepForward)),
+        ],
+        help: words(
+            "← →",
+            "in a replay: step to the previous / next event (pauses)",
+            "回放中：后退/前进到上一个/下一个事件（并暂停）",
+        ),
+        hint: words("←→", "step", "单步"),
+    },
+    Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (letter('-'), A::Replay(R::Slower)),
+            (letter('+'), A::Replay(R::Faster)),
+            // `+` without Shift.
+            (letter('='), A::Replay(R::Faster)),
+        ],
+        help: words(
+            "- +",
+            "in a replay: slower / faster (0.1× to 10×)",
+            "回放中：减速/加速（0.1× 到 10×）",
+        ),
+        hint: words("-/+", "speed", "速度"),
+    },
+    Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (code(Home), A::Replay(R::ToStart)),
+            (code(End), A::Replay(R::ToEnd)),
+        ],
+        help: words(
+            "Home End",
+            "in a replay: jump to the start / the end",
+            "回放中：跳到开头/结尾",
+        ),
+        hint: words("Home End", "", ""),
+    },
+    Binding {
         contexts: DASHBOARD,
         keys: &[(letter('t'), A::ToggleThreads)],
         help: words(
@@ -322,7 +393,7 @@ pub const KEYMAP: &[Binding] = &[
         hint: words("PgUp PgDn", "", ""),
     },
     Binding {
-        contexts: &[C::Main],
+        contexts: &[C::Main, C::Replay],
         keys: &[(letter('l'), A::Lesson)],
         help: words("l", "read the whole lesson", "阅读整篇课程"),
         hint: words("l", "lesson", "课程"),
@@ -375,7 +446,14 @@ pub const KEYMAP: &[Binding] = &[
         hint: None,
     },
     Binding {
-        contexts: &[C::Main, C::Compare, C::Help, C::Lesson, C::EventLog],
+        contexts: &[
+            C::Main,
+            C::Compare,
+            C::Help,
+            C::Lesson,
+            C::EventLog,
+            C::Replay,
+        ],
         keys: &[(letter('q'), A::Quit)],
         help: None,
         hint: words("q", "quit", "退出"),
@@ -522,6 +600,9 @@ mod tests {
                 "Tab" => vec![code(Tab)],
                 "PgUp" => vec![code(PageUp)],
                 "PgDn" => vec![code(PageDown)],
+                "Home" => vec![code(Home)],
+                "End" => vec![code(End)],
+                "Space" => vec![letter(' ')],
                 "Ctrl-C" => vec![Key::Ctrl('c')],
                 "Ctrl-Z" => vec![Key::Ctrl('z')],
                 arrows if arrows.chars().all(|c| "↑↓←→".contains(c)) => arrows

@@ -11,6 +11,7 @@ pub mod log;
 pub mod menu;
 pub mod overlay;
 pub mod processes;
+pub mod replay;
 pub mod scenario;
 pub mod scroll;
 pub mod state;

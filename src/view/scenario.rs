@@ -5,7 +5,7 @@ use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
 use crate::i18n::Lang;
-use crate::keymap::{self, Action, Context};
+use crate::keymap::{self, Action};
 use crate::markdown;
 use crate::panels::{self, PanelState};
 use crate::params::Value;
@@ -53,7 +53,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                format!(" {} ", keymap::hints(Context::Main, PANEL_KEYS, lang)),
+                format!(
+                    " {} ",
+                    keymap::hints(app.panels_context(), PANEL_KEYS, lang)
+                ),
                 DIM,
             ))
             .right_aligned(),
