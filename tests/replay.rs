@@ -386,6 +386,12 @@ fn the_time_controls_work_in_a_terminal() {
         let line = readout(t);
         line.contains(" 0.0 s /") && line.contains("paused") && line.contains("event 0/")
     });
+    // Before its run began, the status line offers no Enter to run it.
+    let start = tui.text();
+    assert!(
+        start.contains("○ not started yet in the recording") && !start.contains("○ ready"),
+        "{start}"
+    );
     tui.send("\x1b[C"); // →
     tui.wait_for("one event on", |t| readout(t).contains("event 1/"));
     tui.send("\x1b[C\x1b[C");
