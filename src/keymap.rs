@@ -324,22 +324,17 @@ pub const KEYMAP: &[Binding] = &[
     },
     Binding {
         contexts: &[C::Replay],
-        keys: &[(letter(' '), A::Replay(R::PlayPause))],
-        help: words("Space", "in a replay: pause ⇄ play", "回放中：暂停 ⇄ 播放"),
-        hint: words("Space", "pause/play", "暂停/播放"),
-    },
-    Binding {
-        contexts: &[C::Replay],
         keys: &[
+            (letter(' '), A::Replay(R::PlayPause)),
             (code(Left), A::Replay(R::StepBack)),
             (code(Right), A::Replay(R::StepForward)),
         ],
         help: words(
-            "← →",
-            "in a replay: step to the previous / next event (pauses)",
-            "回放中：后退/前进到上一个/下一个事件（并暂停）",
+            "Space ← →",
+            "in a replay: pause ⇄ play; step to the previous / next event",
+            "回放中：暂停 ⇄ 播放；后退/前进到上一个/下一个事件",
         ),
-        hint: words("←→", "step", "单步"),
+        hint: words("Space ←→", "pause, step", "暂停、单步"),
     },
     Binding {
         contexts: &[C::Replay],

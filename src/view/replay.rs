@@ -26,9 +26,8 @@ crate::phrases! {
 /// The keys the readout names when it is wide enough for all of them.
 const KEYS: &[Action] = &[
     Action::Replay(ReplayAction::PlayPause),
-    Action::Replay(ReplayAction::StepForward),
     Action::Replay(ReplayAction::Faster),
-    Action::Replay(ReplayAction::ToStart),
+    Action::Replay(ReplayAction::ToEnd),
     Action::Help,
     Action::Quit,
     Action::SwitchLanguage,
