@@ -127,6 +127,12 @@ pub enum Command {
         #[arg(long, value_name = "OUT.json", required = true)]
         chrome_trace: PathBuf,
     },
+    /// Play a recording (made with --record) back in the dashboard: pause, step, speed,
+    /// jump to the start or the end.
+    Replay {
+        /// The recording.
+        recording: PathBuf,
+    },
 }
 
 /// The grammar of values, said once for `run --set` (and in short for `compare`).
@@ -190,9 +196,12 @@ fn clap_error(e: clap::Error) -> ExitCode {
         e.kind(),
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
     ) && !args.first().is_some_and(|a| {
-        a.starts_with('-') || ["run", "list", "compare", "export", "watch"].contains(&a.as_str())
+        a.starts_with('-')
+            || ["run", "list", "compare", "export", "watch", "replay"].contains(&a.as_str())
     }) {
-        eprintln!("\ncommands: list, run, compare, export, watch — or none, to open the dashboard");
+        eprintln!(
+            "\ncommands: list, run, compare, export, watch, replay — or none, to open the dashboard"
+        );
     }
     code
 }
@@ -284,6 +293,7 @@ pub fn main() -> ExitCode {
                 false => watch_dashboard(cli.interval, lang, params),
             }
         }
+        Some(Command::Replay { recording }) => replay(&recording, lang),
     }
 }
 
@@ -516,6 +526,37 @@ fn export(recording: &Path, chrome_trace: &Path) -> ExitCode {
         printable(&shown)
     );
     ExitCode::SUCCESS
+}
+
+/// `conlab replay FILE`: a file that cannot be read, is not a recording this conlab reads
+/// (cut short, of a newer version, ...) or holds a run it cannot show is bad usage (2),
+/// named before the terminal is taken.
+fn replay(recording: &Path, lang: Lang) -> ExitCode {
+    let shown = recording.display().to_string();
+    let loaded = std::fs::File::open(recording)
+        .map_err(|e| format!("cannot read {shown}: {e}"))
+        .and_then(|file| {
+            record::read(std::io::BufReader::new(file)).map_err(|e| format!("{shown}: {e}"))
+        })
+        .and_then(|read| {
+            let name = recording
+                .file_name()
+                .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+            crate::app::replay::Replay::new(read, &name, crate::app::MIN_SIZE)
+                .map_err(|e| format!("{shown}: {e}"))
+        });
+    let mut replay = match loaded {
+        Ok(replay) => replay,
+        Err(e) => return usage_error(&e),
+    };
+    replay.app.lang = lang;
+    match crate::tui::run_replay(replay) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("conlab: {e}");
+            ExitCode::from(FAILED)
+        }
+    }
 }
 
 /// Passes on what a runner says, printable (a scenario's output may hold any byte): with

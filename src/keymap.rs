@@ -14,7 +14,10 @@
 use crate::i18n::{Lang, Phrase};
 use Action as A;
 use Context as C;
-use KeyCode::{BackTab, Backspace, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
+use KeyCode::{
+    BackTab, Backspace, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up,
+};
+use ReplayAction as R;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Where the dashboard is when a key arrives; one context at a time.
@@ -35,10 +38,12 @@ pub enum Context {
     Help,
     Lesson,
     EventLog,
+    /// A recording played back (`conlab replay`): its panels, with time controls.
+    Replay,
 }
 
 impl Context {
-    pub const ALL: [Context; 9] = [
+    pub const ALL: [Context; 10] = [
         Context::Anywhere,
         Context::TooSmall,
         Context::Main,
@@ -48,6 +53,7 @@ impl Context {
         Context::Help,
         Context::Lesson,
         Context::EventLog,
+        Context::Replay,
     ];
 }
 
@@ -90,6 +96,21 @@ pub enum Action {
     /// Close the overlay.
     Close,
     Form(FormAction),
+    Replay(ReplayAction),
+}
+
+/// What a key asks of a replay's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayAction {
+    PlayPause,
+    /// To just after the next event (pauses).
+    StepForward,
+    /// To just after the previous event (pauses).
+    StepBack,
+    Faster,
+    Slower,
+    ToStart,
+    ToEnd,
 }
 
 /// What a key asks of the parameter form.
@@ -192,7 +213,9 @@ const fn code(code: KeyCode) -> Key {
     Key::Code(code)
 }
 
-const DASHBOARD: &[Context] = &[C::Main, C::Compare, C::Watch];
+/// Where the panels are in view: keys that only look (threads, scrolling, the event log,
+/// help) work while watching a program and in a replay too.
+const DASHBOARD: &[Context] = &[C::Main, C::Compare, C::Watch, C::Replay];
 /// The form types every character into its field, so a letter cannot work there.
 const ALL_BUT_THE_FORM: &[Context] = &[
     C::TooSmall,
@@ -202,6 +225,7 @@ const ALL_BUT_THE_FORM: &[Context] = &[
     C::Help,
     C::Lesson,
     C::EventLog,
+    C::Replay,
 ];
 const SCROLLING_OVERLAYS: &[Context] = &[C::Lesson, C::EventLog];
 
@@ -348,6 +372,48 @@ pub const KEYMAP: &[Binding] = &[
         hint: None,
     },
     Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (letter(' '), A::Replay(R::PlayPause)),
+            (code(Left), A::Replay(R::StepBack)),
+            (code(Right), A::Replay(R::StepForward)),
+        ],
+        help: words(
+            "Space ← →",
+            "in a replay: pause ⇄ play; step to the previous / next event",
+            "回放中：暂停 ⇄ 播放；后退/前进到上一个/下一个事件",
+        ),
+        hint: words("Space ←→", "pause, step", "暂停、单步"),
+    },
+    Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (letter('-'), A::Replay(R::Slower)),
+            (letter('+'), A::Replay(R::Faster)),
+            // `+` without Shift.
+            (letter('='), A::Replay(R::Faster)),
+        ],
+        help: words(
+            "- +",
+            "in a replay: slower / faster (0.1× to 10×)",
+            "回放中：减速/加速（0.1× 到 10×）",
+        ),
+        hint: words("-/+", "speed", "速度"),
+    },
+    Binding {
+        contexts: &[C::Replay],
+        keys: &[
+            (code(Home), A::Replay(R::ToStart)),
+            (code(End), A::Replay(R::ToEnd)),
+        ],
+        help: words(
+            "Home End",
+            "in a replay: jump to the start / the end",
+            "回放中：跳到开头/结尾",
+        ),
+        hint: words("Home End", "", ""),
+    },
+    Binding {
         contexts: DASHBOARD,
         keys: &[(letter('t'), A::ToggleThreads)],
         help: words(
@@ -371,7 +437,7 @@ pub const KEYMAP: &[Binding] = &[
         hint: words("PgUp PgDn", "", ""),
     },
     Binding {
-        contexts: &[C::Main],
+        contexts: &[C::Main, C::Replay],
         keys: &[(letter('l'), A::Lesson)],
         help: words("l", "read the whole lesson", "阅读整篇课程"),
         hint: words("l", "lesson", "课程"),
@@ -431,6 +497,7 @@ pub const KEYMAP: &[Binding] = &[
             C::Help,
             C::Lesson,
             C::EventLog,
+            C::Replay,
         ],
         keys: &[(letter('q'), A::Quit)],
         help: None,
@@ -553,9 +620,13 @@ pub fn hints(context: Context, actions: &[Action], lang: Lang) -> String {
         .join(" · ")
 }
 
-/// The help's lines, in the table's order; figures still as placeholders.
-pub fn help() -> impl Iterator<Item = Words> {
-    KEYMAP.iter().filter_map(|b| b.help)
+/// The help's lines for `context` (where `?` was pressed: the keys that work there, and those
+/// that work everywhere), in the table's order; figures still as placeholders.
+pub fn help(context: Context) -> impl Iterator<Item = Words> {
+    KEYMAP
+        .iter()
+        .filter(move |b| b.contexts.contains(&context) || b.contexts.contains(&Context::Anywhere))
+        .filter_map(|b| b.help)
 }
 
 #[cfg(test)]
@@ -578,6 +649,9 @@ mod tests {
                 "Tab" => vec![code(Tab)],
                 "PgUp" => vec![code(PageUp)],
                 "PgDn" => vec![code(PageDown)],
+                "Home" => vec![code(Home)],
+                "End" => vec![code(End)],
+                "Space" => vec![letter(' ')],
                 "Ctrl-C" => vec![Key::Ctrl('c')],
                 "Ctrl-Z" => vec![Key::Ctrl('z')],
                 arrows if arrows.chars().all(|c| "↑↓←→".contains(c)) => arrows

@@ -3,14 +3,15 @@
 //! and sends one boxed snapshot to the UI thread.
 
 use crossbeam_channel::{Receiver, Sender};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
-/// One process as the sampler saw it.
-#[derive(Debug, Clone, PartialEq)]
+/// One process as the sampler saw it (a dashboard recording keeps it as it is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcSample {
     pub pid: u32,
     pub ppid: u32,
@@ -22,12 +23,13 @@ pub struct ProcSample {
     /// Percent of one core.
     pub cpu_pct: f32,
     pub threads: u32,
-    /// Its threads, with their own CPU% and context switches.
+    /// Its threads, with their own CPU% and context switches (only while they are shown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<ThreadSample>,
 }
 
 /// One thread of a watched process.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThreadSample {
     pub tid: u32,
     pub name: String,

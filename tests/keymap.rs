@@ -102,6 +102,11 @@ fn states(context: Context) -> Vec<App> {
         Context::Help => vec![opened('?')],
         Context::Lesson => vec![opened('l')],
         Context::EventLog => vec![opened('v')],
+        Context::Replay => {
+            let mut app = running();
+            app.replaying = true;
+            vec![app]
+        }
     };
     for app in &apps {
         assert_eq!(app.key_context(), context);

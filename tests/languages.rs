@@ -34,6 +34,7 @@ fn tables() -> Vec<(&'static str, Vec<(&'static str, Phrase)>)> {
         ("view::menu", view::menu::WORDS.all()),
         ("view::overlay", view::overlay::WORDS.all()),
         ("view::processes", view::processes::WORDS.all()),
+        ("view::replay", view::replay::WORDS.all()),
         ("view::scenario", view::scenario::WORDS.all()),
         ("view::status", view::status::WORDS.all()),
         ("view::too_small", view::too_small::WORDS.all()),

@@ -14,6 +14,7 @@ use common::view::{
 };
 use conlab::app::{App, Effect, Msg};
 use conlab::event::Body;
+use conlab::keymap::Context;
 use conlab::report::{Metrics, Report, group_thousands};
 use conlab::runner::RunId;
 use conlab::sampler::{ProcSample, ThreadSample};
@@ -368,7 +369,7 @@ fn help_overlay() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::En) {
+        for (key, what) in conlab::view::help::rows(Context::Main, conlab::i18n::Lang::En) {
             let start: String = what.chars().take(24).collect();
             assert!(
                 screen.contains(&format!(" {key:<11}{start}")),
@@ -441,6 +442,24 @@ fn compare_summary_is_visible_at_80x24() {
     assert!(screen.contains("lock 10.69× slower"), "{screen}");
 }
 
+/// The help describes the view it covers: in compare, compare's keys, and not the menu's.
+#[test]
+fn help_lists_the_keys_of_the_view_under_it() {
+    let mut app = compare_done();
+    press(&mut app, KeyCode::Char('?'));
+    let screen = rows(draw(&app, 80, 24).backend().buffer()).join("\n");
+    for (key, what) in conlab::view::help::rows(Context::Compare, conlab::i18n::Lang::En) {
+        assert!(screen.contains(&what), "in compare, `{key}` cut:\n{screen}");
+    }
+    assert!(screen.contains("in compare: run again"), "{screen}");
+    assert!(!screen.contains("edit its parameters"), "{screen}");
+    let mut app = idle("lock", 80, 24);
+    press(&mut app, KeyCode::Char('?'));
+    let screen = rows(draw(&app, 80, 24).backend().buffer()).join("\n");
+    assert!(screen.contains("edit its parameters"), "{screen}");
+    assert!(!screen.contains("in compare: run again"), "{screen}");
+}
+
 #[test]
 fn help_overlay_is_whole() {
     for (w, h) in [(200, 60), (80, 24)] {
@@ -448,7 +467,7 @@ fn help_overlay_is_whole() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::En) {
+        for (key, what) in conlab::view::help::rows(Context::Main, conlab::i18n::Lang::En) {
             assert!(screen.contains(&what), "{w}x{h}: `{key}` cut:\n{screen}");
         }
         assert!(screen.contains("Any key closes this help."), "{screen}");
@@ -584,7 +603,7 @@ fn help_overlay_in_chinese() {
         press(&mut app, KeyCode::Char('?'));
         let terminal = draw(&app, w, h);
         let screen = rows(terminal.backend().buffer()).join("\n");
-        for (key, what) in conlab::view::help::rows(conlab::i18n::Lang::Zh) {
+        for (key, what) in conlab::view::help::rows(Context::Main, conlab::i18n::Lang::Zh) {
             // The keys' column is padded by columns, so what they do starts in one column.
             assert!(
                 screen.contains(&format!(" {key:<11}{what}")),

@@ -8,13 +8,14 @@ pub mod cpu;
 pub mod field;
 pub mod form;
 pub mod processes;
+pub mod replay;
 pub mod run;
 pub mod scroll;
 pub mod watch;
 
 use crate::event::Body;
 use crate::i18n::Lang;
-use crate::keymap::{self, Action, Context};
+use crate::keymap::{self, Action, Context, ReplayAction};
 use crate::params::Params;
 use crate::runner::{RunId, RunnerMsg, RunnerUpdate};
 use crate::sampler::Sample;
@@ -79,6 +80,8 @@ pub enum Effect {
     WatchTutorial(&'static str),
     /// Give the terminal back and stop until continued (Ctrl-Z).
     Suspend,
+    /// Move a replay's clock (see [`replay::Replay`]).
+    Replay(ReplayAction),
     Quit,
 }
 
@@ -136,6 +139,8 @@ pub struct App {
     pub lang: Lang,
     /// The watched program's run, while its panel is open.
     pub watching: Option<RunId>,
+    /// A recording played back: keys move its clock, none starts a run.
+    pub replaying: bool,
     /// Scroll requests since the view last took them, oldest first.
     scroll_requests: Vec<ScrollRequest>,
     next_run: RunId,
@@ -173,6 +178,7 @@ impl App {
             show_threads: false,
             lang: Lang::En,
             watching: None,
+            replaying: false,
             scroll_requests: Vec::new(),
             next_run: 1,
         }
@@ -288,6 +294,15 @@ impl App {
         vec![Effect::Quit]
     }
 
+    /// Where the panels' own keys come from: the dashboard's rows, or a replay's.
+    pub fn panels_context(&self) -> Context {
+        if self.replaying {
+            Context::Replay
+        } else {
+            Context::Main
+        }
+    }
+
     /// Where keys go now: which rows of the [`keymap`] apply.
     pub fn key_context(&self) -> Context {
         if !self.fits_screen() {
@@ -299,9 +314,18 @@ impl App {
             Overlay::Help => Context::Help,
             Overlay::Lesson => Context::Lesson,
             Overlay::Log => Context::EventLog,
-            Overlay::None if self.watching.is_some() => Context::Watch,
-            Overlay::None if self.compare.is_some() => Context::Compare,
-            Overlay::None => Context::Main,
+            Overlay::None => self.panels_key_context(),
+        }
+    }
+
+    /// Where keys would go with no overlay open: the view the help describes.
+    pub fn panels_key_context(&self) -> Context {
+        if self.watching.is_some() {
+            Context::Watch
+        } else if self.compare.is_some() {
+            Context::Compare
+        } else {
+            self.panels_context()
         }
     }
 
@@ -404,6 +428,7 @@ impl App {
             }
             // The form's keys go to the form (see `key`).
             Action::Form(_) => vec![],
+            Action::Replay(action) => vec![Effect::Replay(action)],
         }
     }
 
@@ -482,8 +507,9 @@ impl App {
 
     fn click(&mut self, target: Target) {
         // The menu is only live when nothing covers it: an open form edits the selected
-        // scenario's parameters, and the compare view draws over the menu.
-        let menu_live = self.overlay == Overlay::None && self.compare.is_none();
+        // scenario's parameters, and the compare view draws over the menu. A replay's
+        // selection follows the recording.
+        let menu_live = self.overlay == Overlay::None && self.compare.is_none() && !self.replaying;
         if let Target::Scenario(index) = target
             && menu_live
         {

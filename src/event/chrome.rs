@@ -208,6 +208,7 @@ impl<'a> Trace<'a> {
                 cores,
                 total,
                 conlab,
+                ..
             } => {
                 self.cpu_samples = true;
                 let t = ns(*t_ms);

@@ -13,13 +13,19 @@
 
 use super::{EVENT_VERSION, Event};
 use crate::exit::Exit;
+use crate::sampler::{ProcSample, Sample};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Write};
 use std::path::Path;
 use std::time::Instant;
 
-/// Bumped whenever the header or an item changes shape; readers reject other versions.
-pub const RECORDING_VERSION: u32 = 1;
+/// Bumped whenever the header or an item changes shape; readers reject versions they do not
+/// know. Version 2 added the processes to each sample.
+pub const RECORDING_VERSION: u32 = 2;
+
+/// The oldest version this conlab still reads: what version 1 lacks (processes in a sample)
+/// reads as empty.
+pub const OLDEST_READ: u32 = 1;
 
 /// Identifies one run within the recorded session (as the session numbered it).
 pub type RunId = u64;
@@ -90,13 +96,19 @@ pub enum Item {
         t_ms: f64,
         exit: Option<Exit>,
     },
-    /// The dashboard's CPU sample at `t_ms`: busy percent of each core, of all of them, and
-    /// the dashboard's own CPU (percent of one core) — what the CPU panel draws.
+    /// The dashboard's sample at `t_ms`: busy percent of each core, of all of them, and the
+    /// dashboard's own CPU (percent of one core) — what the CPU panel draws; and (since
+    /// version 2) the runs' processes and the orphans the dashboard reaped — what the
+    /// processes panel draws.
     Cpu {
         t_ms: f64,
         cores: Vec<f32>,
         total: f32,
         conlab: f32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        processes: Vec<ProcSample>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reaped: Vec<(u32, Exit)>,
     },
 }
 
@@ -180,15 +192,29 @@ impl Recorder {
         self.write(&item);
     }
 
-    /// A CPU sample taken now (percentages kept to a tenth: what the panel shows, and less
-    /// than half the bytes of every digit an `f32` has).
-    pub fn cpu(&mut self, cores: &[f32], total: f32, conlab: f32) {
+    /// The dashboard's sample, taken now (percentages kept to a tenth: what the panels
+    /// show, and less than half the bytes of every digit an `f32` has).
+    pub fn sample(&mut self, sample: &Sample) {
         let tenth = |pct: f32| (pct * 10.0).round() / 10.0;
+        let processes = sample
+            .processes
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.cpu_pct = tenth(p.cpu_pct);
+                p.tasks
+                    .iter_mut()
+                    .for_each(|t| t.cpu_pct = tenth(t.cpu_pct));
+                p
+            })
+            .collect();
         let item = Item::Cpu {
             t_ms: self.now_ms(),
-            cores: cores.iter().copied().map(tenth).collect(),
-            total: tenth(total),
-            conlab: tenth(conlab),
+            cores: sample.cores.iter().copied().map(tenth).collect(),
+            total: tenth(sample.total),
+            conlab: tenth(sample.self_cpu_pct),
+            processes,
+            reaped: sample.reaped.clone(),
         };
         self.write(&item);
         // Samples come every few hundred milliseconds: a recording that ends by SIGKILL
@@ -297,14 +323,15 @@ fn read_header(text: &str) -> Result<Header, String> {
         .as_u64()
         .ok_or_else(|| not_a_recording("\"conlab_recording\" is not a version number"))?;
     let this = env!("CARGO_PKG_VERSION");
-    if version != u64::from(RECORDING_VERSION) {
+    let known = u64::from(OLDEST_READ)..=u64::from(RECORDING_VERSION);
+    if !known.contains(&version) {
         let age = if version > u64::from(RECORDING_VERSION) {
             "newer"
         } else {
             "older"
         };
         return Err(format!(
-            "the recording is format version {version}, {age} than this conlab ({this}) reads: version {RECORDING_VERSION}"
+            "the recording is format version {version}, {age} than this conlab ({this}) reads: versions {OLDEST_READ} to {RECORDING_VERSION}"
         ));
     }
     match value.get("events_version").and_then(|v| v.as_u64()) {
@@ -402,9 +429,37 @@ mod tests {
             recorder.event(1, &Event::new(0.25, 42, body));
         }
         recorder.ended(1, Some(Exit::Code(0)));
-        recorder.cpu(&[12.34, 99.96], 56.15, 0.25);
+        recorder.sample(&Sample {
+            cores: vec![12.34, 99.96],
+            total: 56.15,
+            self_cpu_pct: 0.25,
+            processes: vec![process()],
+            reaped: vec![(43, Exit::Code(1))],
+        });
         recorder.finish().unwrap();
         out.0.lock().unwrap().clone()
+    }
+
+    /// The runner as a sample saw it, with one thread.
+    fn process() -> ProcSample {
+        ProcSample {
+            pid: 42,
+            ppid: 1,
+            pgrp: 42,
+            name: "conlab".into(),
+            state: 'S',
+            cpu_pct: 12.345,
+            threads: 1,
+            tasks: vec![crate::sampler::ThreadSample {
+                tid: 42,
+                name: "conlab".into(),
+                state: 'R',
+                cpu_pct: 3.21,
+                core: 1,
+                voluntary_switches: 5,
+                involuntary_switches: 2,
+            }],
+        }
     }
 
     fn read_bytes(bytes: &[u8]) -> Result<Recording, ReadError> {
@@ -461,6 +516,8 @@ mod tests {
             cores,
             total,
             conlab,
+            processes,
+            reaped,
             ..
         } = &recording.items[6]
         else {
@@ -470,6 +527,28 @@ mod tests {
             (cores.as_slice(), *total, *conlab),
             (&[12.3, 100.0][..], 56.2, 0.3)
         );
+        let mut kept = process();
+        kept.cpu_pct = 12.3;
+        kept.tasks[0].cpu_pct = 3.2;
+        assert_eq!(processes, &[kept]);
+        assert_eq!(reaped, &[(43, Exit::Code(1))]);
+    }
+
+    /// A version 1 recording, before samples held processes, reads with none.
+    #[test]
+    fn a_version_1_recording_is_still_read() {
+        let text = concat!(
+            r#"{"conlab_recording":1,"events_version":2,"conlab":"0.1.0","cores":64,"started":1.0,"source":"dashboard","interval_ms":500}"#,
+            "\n",
+            r#"{"item":"cpu","t_ms":500.0,"cores":[1.0,2.0],"total":1.5,"conlab":0.2}"#,
+            "\n"
+        );
+        let recording = read_bytes(text.as_bytes()).unwrap();
+        assert_eq!(recording.header.cores, 64);
+        assert!(matches!(
+            &recording.items[0],
+            Item::Cpu { processes, reaped, .. } if processes.is_empty() && reaped.is_empty()
+        ));
     }
 
     #[test]
@@ -506,9 +585,13 @@ mod tests {
             (
                 "conlab_recording",
                 RECORDING_VERSION + 1,
-                "format version 2, newer",
+                "format version 3, newer",
             ),
-            ("conlab_recording", 0, "format version 0, older"),
+            (
+                "conlab_recording",
+                OLDEST_READ - 1,
+                "format version 0, older",
+            ),
             (
                 "events_version",
                 EVENT_VERSION + 1,

@@ -5,6 +5,7 @@
 
 mod modes;
 mod recorder;
+mod replay;
 
 use crate::app::{App, Effect, Msg};
 use crate::event::record::Recorder;
@@ -24,6 +25,8 @@ use recorder::SessionRecorder;
 use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
+
+pub use replay::run_replay;
 
 /// Shortest time between two frames (~20 frames a second).
 pub const FRAME: Duration = Duration::from_millis(50);
@@ -359,6 +362,8 @@ where
                     app.push_log(line);
                 }
                 Effect::Quit => return Ok(()),
+                // Only a replay's keys ask for these, and a replay has its own loop.
+                Effect::Replay(_) => {}
             }
         }
         if let Some(handle) = reaped.and_then(|id| handles.remove(&id)) {

@@ -1,6 +1,7 @@
 //! What the dashboard keeps of a session when asked to record it (`conlab --record FILE`):
 //! each run as it starts (its scenario and parameters), every message of its runner that a
-//! recording holds, and every CPU sample. Nothing is written when no recording was asked for.
+//! recording holds, and every sample (CPU and processes). Nothing is written when no
+//! recording was asked for.
 
 use crate::event::record::Recorder;
 use crate::params::Params;
@@ -30,7 +31,7 @@ impl SessionRecorder {
 
     pub fn sample(&mut self, sample: &Sample) {
         if let Some(recorder) = &mut self.0 {
-            recorder.cpu(&sample.cores, sample.total, sample.self_cpu_pct);
+            recorder.sample(sample);
         }
     }
 

@@ -19,10 +19,10 @@ crate::phrases! {
 /// Columns of the keys, before what they do.
 const KEYS_WIDTH: usize = 11;
 
-/// The help's rows in `lang`: the keys as written, and what they do with every figure
-/// filled in.
-pub fn rows(lang: Lang) -> Vec<(&'static str, String)> {
-    keymap::help()
+/// The help's rows for `context` in `lang`: the keys as written, and what they do with every
+/// figure filled in.
+pub fn rows(context: Context, lang: Lang) -> Vec<(&'static str, String)> {
+    keymap::help(context)
         .map(|w| (w.keys.get(lang), with_figures(w.does.get(lang))))
         .collect()
 }
@@ -37,8 +37,9 @@ pub fn with_figures(text: &str) -> String {
         .replace("{term}", &term)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, lang: Lang) {
-    let mut lines: Vec<Line> = rows(lang)
+/// The help for the keys of `context`, the view under the overlay.
+pub fn draw(frame: &mut Frame, area: Rect, context: Context, lang: Lang) {
+    let mut lines: Vec<Line> = rows(context, lang)
         .into_iter()
         .map(|(key, what)| {
             Line::from(vec![
@@ -86,7 +87,10 @@ mod tests {
                 ],
             ),
         ] {
-            let rows = rows(lang);
+            let rows: Vec<_> = Context::ALL
+                .into_iter()
+                .flat_map(|context| rows(context, lang))
+                .collect();
             for (keys, does) in &rows {
                 assert!(!does.contains(['{', '}']), "`{keys}`: {does}");
             }

@@ -98,6 +98,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, hits: &mut Hits) {
         (true, true) => WORDS.more_both.get(lang).to_string(),
         (true, false) => WORDS.more_above.get(lang).to_string(),
         (false, true) => WORDS.more_below.get(lang).to_string(),
+        // A replay's selection follows the recording: no keys to name.
+        (false, false) if app.replaying => String::new(),
         // Everything shows: how to pick and run instead.
         (false, false) => {
             let key = |action| keymap::key_for(Context::Main, action);

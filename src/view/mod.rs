@@ -12,6 +12,7 @@ pub mod log;
 pub mod menu;
 pub mod overlay;
 pub mod processes;
+pub mod replay;
 pub mod scenario;
 pub mod scroll;
 pub mod state;
@@ -150,7 +151,7 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
     state.logged_seen = app.logged;
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => help::draw(frame, area, lang),
+        Overlay::Help => help::draw(frame, area, app.panels_key_context(), lang),
         Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), lang, &mut state.lesson),
         Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log, lang),
         Overlay::Form(form) => {

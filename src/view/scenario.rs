@@ -5,7 +5,7 @@ use super::status::status;
 use crate::app::App;
 use crate::app::run::Run;
 use crate::i18n::Lang;
-use crate::keymap::{self, Action, Context};
+use crate::keymap::{self, Action};
 use crate::markdown;
 use crate::panels::{self, PanelState};
 use crate::params::Value;
@@ -28,6 +28,7 @@ crate::phrases! {
         stderr: "runner stderr: {line}" => "runner 的 stderr：{line}",
         output: "─ output " => "─ 输出 ",
         ready: "○ ready — Enter runs it" => "○ 就绪——按 Enter 运行",
+        not_yet: "○ not started yet in the recording" => "○ 录制中此时还没开始运行",
         run: "  run #{id}{pid}" => "  运行 #{id}{pid}",
         runner_pid: " · runner pid {pid}" => " · runner 进程 {pid}",
         not_run: "Not run yet. Enter runs it with these parameters." => "还没运行。按 Enter 用这些参数运行。",
@@ -53,14 +54,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         )))
         .title_bottom(
             Line::from(Span::styled(
-                format!(" {} ", keymap::hints(Context::Main, PANEL_KEYS, lang)),
+                format!(
+                    " {} ",
+                    keymap::hints(app.panels_context(), PANEL_KEYS, lang)
+                ),
                 DIM,
             ))
             .right_aligned(),
         );
     let inner = block.inner(area);
 
-    let mut lines = vec![params_line(app), status_line(run, lang), Line::raw("")];
+    let mut lines = vec![params_line(app), status_line(app, run), Line::raw("")];
     // The verdict, insights, errors and stderr come after the figures.
     let report = run.and_then(|r| r.report.as_ref());
     let mut verdict = Vec::new();
@@ -176,8 +180,10 @@ fn params_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-fn status_line(run: Option<&Run>, lang: Lang) -> Line<'static> {
+fn status_line(app: &App, run: Option<&Run>) -> Line<'static> {
+    let lang = app.lang;
     match run {
+        None if app.replaying => Line::from(Span::styled(WORDS.not_yet.get(lang), DIM)),
         None => Line::from(Span::styled(WORDS.ready.get(lang), DIM)),
         Some(run) => {
             let pid = run

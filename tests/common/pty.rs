@@ -255,6 +255,20 @@ impl Tui {
         tui
     }
 
+    /// `conlab replay FILE` in a `cols` x `rows` terminal, once its first frame is up.
+    pub fn start_replay(recording: &Path, cols: u16, rows: u16) -> Tui {
+        let mut cmd = Tui::command(conlab().as_os_str());
+        cmd.arg("replay");
+        cmd.arg(recording.as_os_str());
+        let mut tui = Tui::open(cmd, cols, rows);
+        tui.wait_for("the replay's first frame", |t| t.contains("replay ·"));
+        assert!(
+            tui.is_raw(),
+            "the replay is up but the terminal is not in raw mode"
+        );
+        tui
+    }
+
     /// The dashboard opened on `scenario` by an interactive `sh` with job control, as a user
     /// starts it from a shell (`sh` leads the session here, the dashboard is its job). Returns
     /// the dashboard's PID too.
