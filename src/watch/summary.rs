@@ -104,7 +104,12 @@ impl Summary {
         let left = self.left_running;
         if left > 0 && !self.attached {
             notes.push(Text::new(
-                format!("{left} process(es) it left running were ended, so nothing outlives it"),
+                match left {
+                    1 => "the 1 process it left running was ended, so nothing outlives it".into(),
+                    n => format!(
+                        "the {n} processes it left running were ended, so nothing outlives it"
+                    ),
+                },
                 format!("它结束时还有 {left} 个进程在跑，已全部结束，什么也没留下"),
             ));
         }
