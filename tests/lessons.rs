@@ -31,6 +31,7 @@ const PROSE_SECTIONS: &[(&str, &str)] = &[
     ("costs", "线程切换"),
     ("switching", "线程切换"),
     ("cpu-vs-io", "计算密集型 vs IO密集型"),
+    ("distributed", "分布式进程"),
 ];
 
 /// Lessons of the menu written and checked with their own scenario's work.

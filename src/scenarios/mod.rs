@@ -4,6 +4,7 @@
 mod async_io;
 mod costs;
 mod cpu_vs_io;
+mod distributed;
 mod fork;
 pub mod lock;
 mod master_worker;
@@ -253,6 +254,7 @@ static SCENARIOS: &[&Scenario] = &[
     &costs::SCENARIO,
     &cpu_vs_io::SCENARIO,
     &async_io::SCENARIO,
+    &distributed::SCENARIO,
 ];
 
 impl Scenario {
@@ -445,6 +447,7 @@ static INTERNAL: &[&Scenario] = &[
     &async_io::CLIENT,
     &master_worker::WORKER,
     &switching::TASKS,
+    &distributed::WORKER,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -653,6 +656,8 @@ mod tests {
         ),
         ("switching", "mode", reads::<switching::Mode>),
         ("cpu-vs-io", "mode", reads::<cpu_vs_io::Mode>),
+        ("distributed", "fault", reads::<distributed::Fault>),
+        ("distributed", "backend", reads::<distributed::Backend>),
     ];
 
     #[test]
