@@ -130,17 +130,29 @@ pub struct MasterArgs {
     /// Seed of the random numbers.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Put the tasks in Redis Streams at this URL instead of serving them here.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// With --redis: the prefix of the Redis keys workers meet at.
+    #[arg(long, value_name = "NAME", default_value = crate::dist::redis_backend::DEFAULT_QUEUE)]
+    queue: String,
 }
 
 /// `conlab worker`'s flags.
 #[derive(clap::Args, Debug)]
 pub struct WorkerArgs {
     /// The master's address.
-    #[arg(long, value_name = "HOST:PORT")]
-    connect: String,
+    #[arg(long, value_name = "HOST:PORT", required_unless_present = "redis")]
+    connect: Option<String>,
     /// A file holding the authkey (one line); without it, CONLAB_AUTHKEY.
     #[arg(long, value_name = "FILE")]
     authkey_file: Option<PathBuf>,
+    /// Take tasks from Redis Streams at this URL instead of from a conlab master.
+    #[arg(long, value_name = "URL", conflicts_with = "connect")]
+    redis: Option<String>,
+    /// With --redis: the prefix of the Redis keys the master put the tasks under.
+    #[arg(long, value_name = "NAME", default_value = crate::dist::redis_backend::DEFAULT_QUEUE)]
+    queue: String,
 }
 
 /// The grammar of values, said once for `run --set` (and in short for `compare`).
@@ -289,12 +301,15 @@ pub fn main() -> ExitCode {
                 lease_ms: a.lease_ms,
                 max_attempts: a.max_attempts,
                 seed: a.seed,
+                redis: a.redis.map(|url| (url, a.queue)),
             },
             a.authkey_file.as_deref(),
         ),
-        Some(Command::Worker(a)) => {
-            crate::dist::commands::worker(&a.connect, a.authkey_file.as_deref())
-        }
+        Some(Command::Worker(a)) => crate::dist::commands::worker(
+            a.connect.as_deref(),
+            a.redis.map(|url| (url, a.queue)).as_ref(),
+            a.authkey_file.as_deref(),
+        ),
     }
 }
 

@@ -3,7 +3,8 @@
 //! `CONLAB_AUTHKEY`, never from the command line, where `ps` shows it to every user.
 
 use super::handshake::AuthKey;
-use super::master::{self, Happening, Master, Plan, Watcher};
+use super::master::{self, Happening, Master, Outcome, Plan, Watcher};
+use super::redis_backend::{self, RedisMaster};
 use super::wire;
 use super::worker::{self, Hooks};
 use std::path::Path;
@@ -20,6 +21,8 @@ pub struct MasterOptions {
     pub lease_ms: u64,
     pub max_attempts: u32,
     pub seed: u64,
+    /// Through Redis Streams: its URL and the keys' prefix.
+    pub redis: Option<(String, String)>,
 }
 
 /// Prints what the master sees, one line each, as task_master.py prints its progress.
@@ -67,10 +70,6 @@ impl Watcher for Print {
 /// `conlab master`: puts the tasks, serves them until every one has its result (or is set
 /// aside), prints the results, and exits (0 when every task has its result).
 pub fn master(options: &MasterOptions, key_file: Option<&Path>) -> ExitCode {
-    let key = match AuthKey::load(key_file) {
-        Ok(key) => key,
-        Err(e) => return usage(&e),
-    };
     if options.lease_ms <= options.work_ms {
         return usage(&format!(
             "--lease-ms {} is not longer than --work-ms {}: every task would be taken back before its worker could finish it",
@@ -86,6 +85,13 @@ pub fn master(options: &MasterOptions, key_file: Option<&Path>) -> ExitCode {
         work_ms: options.work_ms,
         lease: Duration::from_millis(options.lease_ms),
         max_attempts: options.max_attempts,
+    };
+    if let Some((url, queue)) = &options.redis {
+        return redis_master(url, queue, plan);
+    }
+    let key = match AuthKey::load(key_file) {
+        Ok(key) => key,
+        Err(e) => return usage(&e),
     };
     let master = match Master::start(&options.bind, key, plan, Arc::new(Print)) {
         Ok(m) => m,
@@ -108,7 +114,38 @@ pub fn master(options: &MasterOptions, key_file: Option<&Path>) -> ExitCode {
         master.wait_for_change(Duration::from_millis(100));
     }
     let secs = started.elapsed().as_secs_f64();
-    let outcome = master.shut_down();
+    finish(&numbers, master.shut_down(), secs)
+}
+
+/// The tasks put in Redis at `url` under `queue`; the results read back until each task has one.
+fn redis_master(url: &str, queue: &str, plan: Plan) -> ExitCode {
+    let numbers = plan.numbers.clone();
+    let mut master = match RedisMaster::start(url, queue, plan) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("conlab: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!(
+        "master {} put {} tasks on {queue}:tasks at {url}",
+        std::process::id(),
+        numbers.len()
+    );
+    println!("Try get results...");
+    let started = Instant::now();
+    while !master.finished() {
+        if let Err(e) = master.poll(Duration::from_millis(100), &Print) {
+            eprintln!("conlab: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    finish(&numbers, master.shut_down(), secs)
+}
+
+/// Prints what the master counted; success when every task has its right result.
+fn finish(numbers: &[i64], outcome: Outcome, secs: f64) -> ExitCode {
     let s = &outcome.stats;
     println!(
         "{} results in {secs:.2} s ({:.0} tasks/s); leases expired {}, lost {}, retried {}, duplicates dropped {}, dead letters {}; refused: wrong key {}, oversize {}, garbage {}, timed out {}",
@@ -152,12 +189,26 @@ impl Hooks for Say {
 }
 
 /// `conlab worker`: works for the master at `connect` until it has no more tasks.
-pub fn worker(connect: &str, key_file: Option<&Path>) -> ExitCode {
-    let key = match AuthKey::load(key_file) {
-        Ok(key) => key,
-        Err(e) => return usage(&e),
+/// With `redis` (its URL and the keys' prefix), through Redis Streams instead.
+pub fn worker(
+    connect: Option<&str>,
+    redis: Option<&(String, String)>,
+    key_file: Option<&Path>,
+) -> ExitCode {
+    let worked = match (redis, connect) {
+        (Some((url, queue)), _) => {
+            let consumer = format!("worker-{}", std::process::id());
+            redis_backend::work(url, queue, &consumer, &mut Say)
+        }
+        (None, Some(connect)) => match AuthKey::load(key_file) {
+            Ok(key) => worker::run(connect, &key, &mut Say),
+            Err(e) => return usage(&e),
+        },
+        (None, None) => {
+            return usage("give the master's address with --connect HOST:PORT, or --redis URL");
+        }
     };
-    match worker::run(connect, &key, &mut Say) {
+    match worked {
         Ok(done) => {
             println!("worker done: {done} tasks.");
             ExitCode::SUCCESS

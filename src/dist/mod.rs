@@ -6,5 +6,6 @@ pub mod commands;
 pub mod frame;
 pub mod handshake;
 pub mod master;
+pub mod redis_backend;
 pub mod wire;
 pub mod worker;

@@ -12,8 +12,10 @@
 use super::{Findings, Group, Panel, Scenario, TimelineSpec};
 use crate::dist::handshake::{AuthKey, Refusal};
 use crate::dist::master::{self, Happening, Master, Plan, Watcher};
+use crate::dist::redis_backend::{self, RedisMaster};
 use crate::dist::wire;
 use crate::dist::worker::{self, Hooks};
+use crate::event::{Body, Event};
 use crate::i18n::{Phrase, Text};
 use crate::lab::children::{self, Worker};
 use crate::lab::join::{has_ended, wait_until_ended};
@@ -27,7 +29,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 choice_enum! {
@@ -46,6 +48,7 @@ choice_enum! {
     /// Where the queues live.
     pub(super) enum Backend {
         Embedded = "embedded",
+        Redis = "redis",
     }
 }
 
@@ -77,8 +80,14 @@ const PARAMS: &[ParamSpec] = &[
     Backend::spec(
         "backend",
         Backend::Embedded,
-        "embedded: conlab's own master over TCP",
+        "embedded: conlab's own master over TCP; redis: the same tasks through Redis Streams",
     ),
+    ParamSpec {
+        key: "redis",
+        kind: ParamKind::Text { max_len: 200 },
+        default: "redis://127.0.0.1:6379/",
+        help: "the Redis server's URL, with backend=redis",
+    },
     Fault::spec(
         "fault",
         Fault::Nothing,
@@ -163,12 +172,27 @@ pub const INTRUDER_ROLE: &str = "intruder";
 pub static WORKER: Scenario = Scenario::child(
     "distributed-worker",
     "Distributed worker",
-    &[ParamSpec {
-        key: "connect",
-        kind: ParamKind::Text { max_len: 128 },
-        default: "127.0.0.1:5000",
-        help: "the master's HOST:PORT",
-    }],
+    &[
+        ParamSpec {
+            key: "connect",
+            kind: ParamKind::Text { max_len: 128 },
+            default: "127.0.0.1:5000",
+            help: "the master's HOST:PORT",
+        },
+        Backend::spec("backend", Backend::Embedded, "where the queues live"),
+        ParamSpec {
+            key: "redis",
+            kind: ParamKind::Text { max_len: 200 },
+            default: "redis://127.0.0.1:6379/",
+            help: "the Redis server's URL, with backend=redis",
+        },
+        ParamSpec {
+            key: "queue",
+            kind: ParamKind::Text { max_len: 100 },
+            default: crate::dist::redis_backend::DEFAULT_QUEUE,
+            help: "the Redis keys' prefix, with backend=redis",
+        },
+    ],
     work,
 );
 
@@ -215,7 +239,15 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let local = p.int("workers") as usize;
     let work_ms = p.int("work_ms") as u64;
     let fault: Fault = p.choice("fault")?;
-    let _backend: Backend = p.choice("backend")?;
+    let backend: Backend = p.choice("backend")?;
+    if backend == Backend::Redis
+        && matches!(fault, Fault::WrongKey | Fault::Garbage | Fault::SlowClient)
+    {
+        return Err(format!(
+            "fault={} tests conlab's own master; with backend=redis, Redis does the talking: choose fault=none, kill-worker or stop-worker",
+            fault.word()
+        ));
+    }
     let bind = p.word("bind").to_string();
     if matches!(fault, Fault::KillWorker | Fault::StopWorker) && local < 2 {
         return Err(format!(
@@ -244,39 +276,69 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         None => AuthKey::new(fresh_key())?,
     };
     let (tx, rx) = crossbeam_channel::unbounded();
+    let forward = Arc::new(Forward(tx.clone()));
     let started = Instant::now();
-    let master = Master::start(&bind, key.clone(), plan, Arc::new(Forward(tx)))?;
-    let addr = master.addr();
-    probe.log(format!(
-        "master {} serves {tasks} tasks on {addr} (task queue and result queue)",
-        std::process::id()
-    ));
-    if !master::is_loopback(&addr) {
-        probe.log(master::exposure_warning(&addr.to_string()));
-    }
+    let redis_url = p.word("redis").to_string();
+    let queue = format!("conlab:run:{}", std::process::id());
+    let mut queues = match backend {
+        Backend::Embedded => {
+            Queues::Embedded(Master::start(&bind, key.clone(), plan, forward.clone())?)
+        }
+        Backend::Redis => Queues::Redis(Box::new(RedisMaster::start(&redis_url, &queue, plan)?)),
+    };
+    let assignments = match &queues {
+        Queues::Embedded(master) => {
+            let addr = master.addr();
+            probe.log(format!(
+                "master {} serves {tasks} tasks on {addr} (task queue and result queue)",
+                std::process::id()
+            ));
+            if !master::is_loopback(&addr) {
+                probe.log(master::exposure_warning(&addr.to_string()));
+            }
+            vec![format!("connect={addr}")]
+        }
+        Queues::Redis(_) => {
+            probe.log(format!(
+                "master {} put {tasks} tasks on the Redis stream {queue}:tasks at {redis_url}",
+                std::process::id()
+            ));
+            vec![
+                "backend=redis".to_string(),
+                format!("redis={redis_url}"),
+                format!("queue={queue}"),
+            ]
+        }
+    };
+    let addr = match &queues {
+        Queues::Embedded(master) => Some(master.addr()),
+        Queues::Redis(_) => None,
+    };
+    // Through Redis the master does not see who takes what: the workers' own spans say it.
+    let told = (backend == Backend::Redis).then_some(tx);
     for task in 0..(tasks as u64).min(TRACED_TASKS) {
         let _put = probe.span_in(PUT, format!("put {}", numbers[task as usize]), Some(task));
     }
     let mut workers = Vec::with_capacity(local);
     for i in 0..local {
         workers.push(
-            spawn_worker(probe, WORKER_ROLE, &addr.to_string(), &key)
+            spawn_worker(probe, WORKER_ROLE, &assignments, Some(&key), told.clone())
                 .map_err(|e| format!("could not start worker {i}: {e}"))?,
         );
     }
     let mut intruders = Vec::new();
     let mut pests = Vec::new();
     let pests_done = Arc::new(AtomicBool::new(false));
-    match fault {
-        Fault::WrongKey => {
+    match (fault, addr) {
+        (Fault::WrongKey, _) => {
             let wrong = AuthKey::new(fresh_key())?;
             intruders.push(
-                spawn_worker(probe, INTRUDER_ROLE, &addr.to_string(), &wrong)
+                spawn_worker(probe, INTRUDER_ROLE, &assignments, Some(&wrong), None)
                     .map_err(|e| format!("could not start the worker with the wrong key: {e}"))?,
             );
         }
-        Fault::Garbage => pests.push(std::thread::spawn(move || send_garbage(addr))),
-        Fault::SlowClient => {
+        (Fault::Garbage, Some(addr)) => pests.push(std::thread::spawn(move || send_garbage(addr))),
+        (Fault::SlowClient, Some(addr)) => {
             let done = pests_done.clone();
             pests.push(std::thread::spawn(move || trickle(addr, &done)));
         }
@@ -291,17 +353,21 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         resumed: false,
     };
 
+    let live = Live::default();
     let snapshot = |m: &mut Metrics| {
-        let v = master.view();
-        m.set("tasks_queued", v.queued as u64);
-        m.set("tasks_leased", v.leased as u64);
-        m.set("results", v.results as u64);
-        m.set("workers_connected", v.workers.len() as u64);
-        m.set("progress_pct", v.results as f64 * 100.0 / tasks as f64);
-        probe.count(TASK_QUEUE, v.queued as f64);
-        probe.count(RESULT_QUEUE, v.results as f64);
+        let (queued, results) = (
+            live.queued.load(Ordering::Relaxed),
+            live.results.load(Ordering::Relaxed),
+        );
+        m.set("tasks_queued", queued);
+        m.set("results", results);
+        m.set("workers_connected", live.workers.load(Ordering::Relaxed));
+        m.set("progress_pct", results as f64 * 100.0 / tasks as f64);
+        probe.count(TASK_QUEUE, queued as f64);
+        probe.count(RESULT_QUEUE, results as f64);
     };
     let mut stuck = None;
+    let mut failure = None;
     probe.with_live(snapshot, || {
         loop {
             while let Ok(h) = rx.try_recv() {
@@ -309,18 +375,19 @@ fn run(probe: &Probe) -> Result<Findings, String> {
                 armed.notice(&h);
             }
             armed.strike(probe);
-            if master.finished() || probe.cancelled() {
+            let connected = queues.publish(&live);
+            if queues.finished() || probe.cancelled() {
                 break;
             }
             // With local workers only, all of them gone means nobody will finish the rest.
-            if local > 0
-                && workers.iter().all(|w| has_ended(w.pid))
-                && master.view().workers.is_empty()
-            {
-                stuck = Some(master.view());
+            if local > 0 && workers.iter().all(|w| has_ended(w.pid)) && connected == 0 {
+                stuck = Some(live.queued.load(Ordering::Relaxed));
                 break;
             }
-            master.wait_for_change(Duration::from_millis(20));
+            if let Err(e) = queues.wait(Duration::from_millis(20), &*forward) {
+                failure = Some(e);
+                break;
+            }
         }
     });
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -350,7 +417,9 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     for pest in pests {
         let _ = pest.join();
     }
-    let outcome = master.shut_down();
+    // Late results (a stopped worker's, let go) still count, as duplicates.
+    let _ = queues.wait(Duration::from_millis(1), &*forward);
+    let outcome = queues.shut_down();
     while let Ok(h) = rx.try_recv() {
         trace(probe, &h, &numbers);
     }
@@ -399,10 +468,16 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 
     let complete = correct == tasks && outcome.dead.is_empty();
     let mut notes = vec![verdict(fault, &m, complete, armed.struck.is_some())];
-    if let Some(view) = stuck {
+    if let Some(queued) = stuck {
         notes.push(Text::new(
-            format!("every local worker ended with {} tasks queued and {} leased: nobody was left to do them", view.queued, view.leased),
-            format!("所有本地 worker 都结束了，还有 {} 个任务在队列中、{} 个已借出：没有人来做了", view.queued, view.leased),
+            format!("every local worker ended with {queued} tasks still to do: nobody was left to do them"),
+            format!("所有本地 worker 都结束了，还有 {queued} 个任务没做：没有人来做了"),
+        ));
+    }
+    if let Some(e) = &failure {
+        notes.push(Text::new(
+            format!("the master stopped: {e}"),
+            format!("master 停止了：{e}"),
         ));
     }
     if !outcome.dead.is_empty() {
@@ -563,23 +638,111 @@ fn fresh_key() -> String {
 }
 
 /// Starts a worker process that reads `key` from its stdin (a pipe holding just the key).
-fn spawn_worker(probe: &Probe, role: &str, addr: &str, key: &AuthKey) -> Result<Worker, String> {
+/// With `told`, each task it begins is told there as it reads it from the worker's events.
+fn spawn_worker(
+    probe: &Probe,
+    role: &str,
+    assignments: &[String],
+    key: Option<&AuthKey>,
+    told: Option<crossbeam_channel::Sender<Happening>>,
+) -> Result<Worker, String> {
     let (theirs, ours) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| format!("no pipe for the key: {e}"))?;
     let mut writer = std::fs::File::from(ours);
     writer
-        .write_all(key.bytes())
+        .write_all(key.map_or(&[][..], AuthKey::bytes))
         .map_err(|e| format!("could not pass the key: {e}"))?;
     drop(writer);
+    let watch = move |event: &Event| {
+        if let (
+            Some(told),
+            Body::Begin {
+                cat,
+                flow: Some(task),
+                ..
+            },
+        ) = (&told, &event.body)
+            && cat == TASK
+        {
+            let _ = told.send(Happening::Leased {
+                task: *task,
+                n: 0,
+                conn: 0,
+                pid: event.pid,
+                attempt: 1,
+            });
+        }
+    };
     children::spawn_with(
         probe,
         WORKER.id,
         role,
-        &[format!("connect={addr}")],
+        assignments,
         Stdio::from(theirs),
-        |_| {},
+        watch,
     )
     .map_err(|e| e.to_string())
+}
+
+/// Figures the live reporter reads while the main loop runs.
+#[derive(Default)]
+struct Live {
+    queued: AtomicU64,
+    results: AtomicU64,
+    workers: AtomicU64,
+}
+
+/// Where the queues live: in this process, or in Redis.
+enum Queues {
+    Embedded(Master),
+    /// Boxed: its connection is large, and there is one of these a run.
+    Redis(Box<RedisMaster>),
+}
+
+impl Queues {
+    fn finished(&self) -> bool {
+        match self {
+            Queues::Embedded(m) => m.finished(),
+            Queues::Redis(r) => r.finished(),
+        }
+    }
+
+    /// Puts the current figures in `live`; returns how many workers are connected (through
+    /// Redis, unknown: said to be one while tasks remain, so nothing looks stuck).
+    fn publish(&self, live: &Live) -> usize {
+        let (queued, results, workers) = match self {
+            Queues::Embedded(m) => {
+                let v = m.view();
+                (v.queued, v.results, v.workers.len())
+            }
+            Queues::Redis(r) => {
+                let (results, left) = r.progress();
+                (left, results, usize::from(left > 0))
+            }
+        };
+        live.queued.store(queued as u64, Ordering::Relaxed);
+        live.results.store(results as u64, Ordering::Relaxed);
+        live.workers.store(workers as u64, Ordering::Relaxed);
+        workers
+    }
+
+    /// Waits up to `wait` for something to happen (through Redis: results to arrive).
+    fn wait(&mut self, wait: Duration, watcher: &dyn Watcher) -> Result<(), String> {
+        match self {
+            Queues::Embedded(m) => {
+                m.wait_for_change(wait);
+                Ok(())
+            }
+            Queues::Redis(r) => r.poll(wait, watcher),
+        }
+    }
+
+    fn shut_down(self) -> master::Outcome {
+        match self {
+            Queues::Embedded(m) => m.shut_down(),
+            Queues::Redis(r) => (*r).shut_down(),
+        }
+    }
 }
 
 /// A client that sends junk: an HTTP request (its first four bytes read as a huge length),
@@ -636,6 +799,16 @@ fn verdict(fault: Fault, m: &Metrics, complete: bool, struck: bool) -> Text {
         format!("全部 {tasks} 个结果都到了，每个只有一次"),
     );
     let how = match fault {
+        Fault::KillWorker if struck && get("leases_lost") == 0 => Text::new(
+            format!(
+                "; the killed worker's entry sat unacknowledged past its lease and another worker claimed it ({} reclaimed)",
+                get("leases_expired")
+            ),
+            format!(
+                "；被杀死的 worker 的条目超过租约仍未确认，被另一个 worker 认领（回收 {} 次）",
+                get("leases_expired")
+            ),
+        ),
         Fault::KillWorker if struck => Text::new(
             format!(
                 "; the killed worker's task went back to the queue when its connection ended ({} lost lease, {} retried)",
@@ -736,15 +909,23 @@ impl Hooks for Traced<'_> {
 }
 
 fn work(probe: &Probe) -> Result<Findings, String> {
-    let mut key = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut key)
-        .map_err(|e| format!("could not read the key from stdin: {e}"))?;
-    let key = AuthKey::new(key)?;
+    let p = probe.params();
     let started = Instant::now();
-    let master = probe.params().word("connect").to_string();
     let mut hooks = Traced { probe, open: None };
-    let done = worker::run(&master, &key, &mut hooks)?;
+    let done = match p.choice::<Backend>("backend")? {
+        Backend::Redis => {
+            let consumer = format!("worker-{}", std::process::id());
+            redis_backend::work(p.word("redis"), p.word("queue"), &consumer, &mut hooks)?
+        }
+        Backend::Embedded => {
+            let mut key = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut key)
+                .map_err(|e| format!("could not read the key from stdin: {e}"))?;
+            let key = AuthKey::new(key)?;
+            worker::run(p.word("connect"), &key, &mut hooks)?
+        }
+    };
     let mut metrics = Metrics::default();
     metrics.set("tasks_done", done);
     Ok(Findings {

@@ -658,6 +658,11 @@ mod tests {
         ("cpu-vs-io", "mode", reads::<cpu_vs_io::Mode>),
         ("distributed", "fault", reads::<distributed::Fault>),
         ("distributed", "backend", reads::<distributed::Backend>),
+        (
+            "distributed-worker",
+            "backend",
+            reads::<distributed::Backend>,
+        ),
     ];
 
     #[test]
