@@ -118,3 +118,26 @@ fn killing_the_only_worker_is_refused_with_the_reason() {
         "{r}"
     );
 }
+
+/// The tutorial's BaseManager timed on the same work, beside ours; without python3, the
+/// message names the backends that need none.
+#[test]
+fn python_backend_times_basemanager_on_the_same_tasks() {
+    let (r, outcome) =
+        CONLAB.run_json("distributed", &["backend=python", "tasks=300", "work_ms=0"]);
+    if !common::python3_on_path() {
+        assert_eq!(outcome.code, Some(1), "{outcome:?}");
+        assert!(
+            r["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("backend=embedded")),
+            "{r}"
+        );
+        return;
+    }
+    outcome.assert_success("distributed backend=python");
+    assert_eq!(int(&r, "results"), 300, "{r}");
+    assert!(common::float(&r, "tasks_per_sec") > 0.0, "{r}");
+    let note = r["notes"][0].as_str().unwrap_or_default();
+    assert!(note.contains("BaseManager"), "{r}");
+}

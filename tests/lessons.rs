@@ -21,6 +21,7 @@ const LESSONS: &[(&str, &str, &str)] = &[
     ("threads", "多线程", "threads.py"),
     ("multicore", "多核CPU", "multicore.py"),
     ("thread-local", "ThreadLocal", "thread_local.py"),
+    ("distributed", "分布式进程", "task_worker.py"),
 ];
 
 /// Lessons of sections the tutorial argues in prose, with no code to correct: each still opens
@@ -31,7 +32,6 @@ const PROSE_SECTIONS: &[(&str, &str)] = &[
     ("costs", "线程切换"),
     ("switching", "线程切换"),
     ("cpu-vs-io", "计算密集型 vs IO密集型"),
-    ("distributed", "分布式进程"),
 ];
 
 /// Lessons of the menu written and checked with their own scenario's work.
