@@ -133,6 +133,60 @@ pub enum Command {
         /// The recording.
         recording: PathBuf,
     },
+    /// Serve the distributed lesson's tasks over TCP to `conlab worker`s (task_master.py).
+    Master(MasterArgs),
+    /// Take tasks from a `conlab master`, here or on another machine (task_worker.py).
+    Worker(WorkerArgs),
+}
+
+/// `conlab master`'s flags. The key is read from a file or CONLAB_AUTHKEY: on the command
+/// line, `ps` would show it to every user.
+#[derive(clap::Args, Debug)]
+pub struct MasterArgs {
+    /// Where to listen. Anything but loopback is reachable from other machines (a warning says so).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5000")]
+    bind: String,
+    /// A file holding the authkey (one line); without it, CONLAB_AUTHKEY.
+    #[arg(long, value_name = "FILE")]
+    authkey_file: Option<PathBuf>,
+    /// Random numbers to square.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    tasks: u32,
+    /// How long each task takes a worker, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    work_ms: u64,
+    /// How long a worker may hold a task before it goes back to the queue, in milliseconds.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    lease_ms: u64,
+    /// A task that loses this many leases is set aside (dead letter).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    max_attempts: u32,
+    /// Seed of the random numbers.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Put the tasks in Redis Streams at this URL instead of serving them here.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// With --redis: the prefix of the Redis keys workers meet at.
+    #[arg(long, value_name = "NAME", default_value = crate::dist::redis_backend::DEFAULT_QUEUE)]
+    queue: String,
+}
+
+/// `conlab worker`'s flags.
+#[derive(clap::Args, Debug)]
+pub struct WorkerArgs {
+    /// The master's address.
+    #[arg(long, value_name = "HOST:PORT", required_unless_present = "redis")]
+    connect: Option<String>,
+    /// A file holding the authkey (one line); without it, CONLAB_AUTHKEY.
+    #[arg(long, value_name = "FILE")]
+    authkey_file: Option<PathBuf>,
+    /// Take tasks from Redis Streams at this URL instead of from a conlab master.
+    #[arg(long, value_name = "URL", conflicts_with = "connect")]
+    redis: Option<String>,
+    /// With --redis: the prefix of the Redis keys the master put the tasks under.
+    #[arg(long, value_name = "NAME", default_value = crate::dist::redis_backend::DEFAULT_QUEUE)]
+    queue: String,
 }
 
 /// The grammar of values, said once for `run --set` (and in short for `compare`).
@@ -197,10 +251,13 @@ fn clap_error(e: clap::Error) -> ExitCode {
         ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
     ) && !args.first().is_some_and(|a| {
         a.starts_with('-')
-            || ["run", "list", "compare", "export", "watch", "replay"].contains(&a.as_str())
+            || [
+                "run", "list", "compare", "export", "watch", "replay", "master", "worker",
+            ]
+            .contains(&a.as_str())
     }) {
         eprintln!(
-            "\ncommands: list, run, compare, export, watch, replay — or none, to open the dashboard"
+            "\ncommands: list, run, compare, export, watch, replay, master, worker — or none, to open the dashboard"
         );
     }
     code
@@ -294,6 +351,23 @@ pub fn main() -> ExitCode {
             }
         }
         Some(Command::Replay { recording }) => replay(&recording, lang),
+        Some(Command::Master(a)) => crate::dist::commands::master(
+            &crate::dist::commands::MasterOptions {
+                bind: a.bind,
+                tasks: a.tasks,
+                work_ms: a.work_ms,
+                lease_ms: a.lease_ms,
+                max_attempts: a.max_attempts,
+                seed: a.seed,
+                redis: a.redis.map(|url| (url, a.queue)),
+            },
+            a.authkey_file.as_deref(),
+        ),
+        Some(Command::Worker(a)) => crate::dist::commands::worker(
+            a.connect.as_deref(),
+            a.redis.map(|url| (url, a.queue)).as_ref(),
+            a.authkey_file.as_deref(),
+        ),
     }
 }
 

@@ -21,6 +21,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod dist;
 pub mod event;
 pub mod exit;
 pub mod i18n;

@@ -252,6 +252,23 @@ pub const METRIC_LABELS: &[(&str, Phrase)] = &[
         Phrase::new("CPU speed-up", "计算密集加速"),
     ),
     ("io_best_speedup", Phrase::new("IO speed-up", "IO密集加速")),
+    // The distributed lesson.
+    ("results", Phrase::new("results", "结果数")),
+    (
+        "duplicates_dropped",
+        Phrase::new("duplicates", "丢弃的重复"),
+    ),
+    ("leases_expired", Phrase::new("leases expired", "租约到期")),
+    ("leases_lost", Phrase::new("leases lost", "租约丢失")),
+    ("tasks_retried", Phrase::new("tasks retried", "重试的任务")),
+    ("dead_letters", Phrase::new("dead letters", "死信")),
+    (
+        "handshakes_accepted",
+        Phrase::new("handshakes ok", "握手成功"),
+    ),
+    ("handshakes_refused", Phrase::new("refused", "被拒绝")),
+    ("handshakes_timed_out", Phrase::new("timed out", "握手超时")),
+    ("tasks_per_sec", Phrase::new("tasks/s", "任务/秒")),
 ];
 
 /// A metric's name for people: `wall_ms` → `wall time` (耗时), `owner_changes` → `hand-offs`.

@@ -205,3 +205,13 @@ fn cpu_vs_io_in_threads_and_in_python() {
         cancel_at_every_moment("cpu-vs-io", &["mode=python", "point_ms=10000"], 3);
     }
 }
+
+/// The master serving two workers, one of them stopped mid-task or killed, or a client
+/// trickling its handshake: the cancel finds them all and leaves nothing behind.
+#[test]
+fn distributed_while_workers_hold_tasks() {
+    for fault in ["fault=none", "fault=stop-worker", "fault=slow-client"] {
+        // The runner and its two workers, besides the CLI.
+        cancel_at_every_moment("distributed", &[fault, "tasks=100", "work_ms=500"], 4);
+    }
+}

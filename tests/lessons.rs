@@ -23,6 +23,7 @@ const LESSONS: &[(&str, &str)] = &[
     ("threads", "多线程"),
     ("multicore", "多核CPU"),
     ("thread-local", "ThreadLocal"),
+    ("distributed", "分布式进程"),
 ];
 
 /// Lessons of sections the tutorial argues in prose, with no code to correct: each still opens

@@ -256,3 +256,104 @@ fn thread_local_finds_aaron_in_thread_a_and_ss_in_thread_b_both_ways() {
     );
     assert_eq!(then, ["aaron in Thread-A", "ss in Thread-B"], "{lines:#?}");
 }
+
+/// Whether something on this machine listens on TCP `port` (state 0A in /proc/net/tcp),
+/// found without connecting, which the manager would take for a client.
+fn listening(port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let wanted = format!(":{port:04X}");
+    table.lines().skip(1).any(|row| {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        cols.get(1).is_some_and(|local| local.ends_with(&wanted)) && cols.get(3) == Some(&"0A")
+    })
+}
+
+/// The distributed section's two programs, run against each other as the tutorial runs them
+/// (with the worker's second of work cut short): every number put is squared and comes back.
+#[test]
+fn task_master_and_task_worker_pass_ten_tasks_through_the_manager() {
+    if !python3_on_path() {
+        println!("python3 is not on the PATH: task_master.py cannot be run here");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let dir = format!("{}/assets/python/tutorial", env!("CARGO_MANIFEST_DIR"));
+    let mark = new_mark("task_master");
+    let program = |name: &str| {
+        let mut command = Command::new("python3");
+        command
+            .arg(format!("{dir}/{name}"))
+            .env("TASK_MASTER_PORT", &port)
+            .env("TASK_SECONDS", "0.05")
+            .env(MARK_VAR, &mark)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        spawn_registered(&mut command)
+    };
+    let master = program("task_master.py");
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while !listening(port.parse().unwrap()) {
+        assert!(
+            std::time::Instant::now() < until,
+            "task_master.py never listened on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let worker = program("task_worker.py").finish(DEADLINE, "task_worker.py");
+    let master = master.finish(DEADLINE, "task_master.py");
+    for (name, outcome) in [("task_worker.py", &worker), ("task_master.py", &master)] {
+        assert_eq!(
+            outcome.code,
+            Some(0),
+            "{name}:\n{}\n{}",
+            outcome.stdout,
+            outcome.stderr
+        );
+    }
+    let put: Vec<i64> = master
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("Put task ")?
+                .strip_suffix("...")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let mut got: Vec<String> = master
+        .stdout
+        .lines()
+        .filter_map(|l| Some(l.strip_prefix("Result: ")?.to_string()))
+        .collect();
+    let mut expected: Vec<String> = put
+        .iter()
+        .map(|n| format!("{n} * {n} = {}", n * n))
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(put.len(), 10, "{}", master.stdout);
+    assert_eq!(got, expected, "{}", master.stdout);
+    assert!(
+        master.stdout.ends_with("master exit.\n"),
+        "{}",
+        master.stdout
+    );
+    assert_eq!(
+        count(
+            &worker
+                .stdout
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+            |l| l.starts_with("run task")
+        ),
+        10
+    );
+    assert_none_marked(&mark, Duration::from_secs(5), "task_master.py");
+}

@@ -4,6 +4,7 @@
 mod async_io;
 mod costs;
 mod cpu_vs_io;
+mod distributed;
 mod fork;
 pub mod lock;
 mod master_worker;
@@ -253,6 +254,7 @@ static SCENARIOS: &[&Scenario] = &[
     &costs::SCENARIO,
     &cpu_vs_io::SCENARIO,
     &async_io::SCENARIO,
+    &distributed::SCENARIO,
 ];
 
 impl Scenario {
@@ -446,6 +448,7 @@ static INTERNAL: &[&Scenario] = &[
     &master_worker::WORKER,
     &switching::TASKS,
     &crate::watch::WATCH,
+    &distributed::WORKER,
 ];
 
 /// What a runner may run: every scenario, and the internal ones children of runners run.
@@ -654,6 +657,13 @@ mod tests {
         ),
         ("switching", "mode", reads::<switching::Mode>),
         ("cpu-vs-io", "mode", reads::<cpu_vs_io::Mode>),
+        ("distributed", "fault", reads::<distributed::Fault>),
+        ("distributed", "backend", reads::<distributed::Backend>),
+        (
+            "distributed-worker",
+            "backend",
+            reads::<distributed::Backend>,
+        ),
     ];
 
     #[test]

@@ -13,6 +13,9 @@ pub struct Program {
     /// Its file name in `assets/python/tutorial/`.
     pub file: &'static str,
     pub source: &'static str,
+    /// A program it needs running beside it, started first (the distributed lesson's worker
+    /// needs its master): its file name and source.
+    pub beside: Option<(&'static str, &'static str)>,
 }
 
 macro_rules! program {
@@ -21,6 +24,16 @@ macro_rules! program {
             scenario: $scenario,
             file: $file,
             source: include_str!(concat!("../../assets/python/tutorial/", $file)),
+            beside: None,
+        }
+    };
+    ($scenario:literal, $file:literal, beside $first:literal) => {
+        Program {
+            beside: Some((
+                $first,
+                include_str!(concat!("../../assets/python/tutorial/", $first)),
+            )),
+            ..program!($scenario, $file)
         }
     };
 }
@@ -36,6 +49,7 @@ pub const PROGRAMS: &[Program] = &[
     program!("threads", "threads.py"),
     program!("multicore", "multicore.py"),
     program!("thread-local", "thread_local.py"),
+    program!("distributed", "task_worker.py", beside "task_master.py"),
 ];
 
 /// The program of `scenario`'s lesson, if it has one.
@@ -57,15 +71,29 @@ pub enum Unavailable {
 /// The watch parameters that run `program` with python3, written to `dir` first.
 pub fn watch_params(program: &Program, dir: &Path) -> Result<Params, Unavailable> {
     super::find_program("python3").map_err(|_| Unavailable::NoPython)?;
-    let path = write(program, dir).map_err(|e| Unavailable::Write(e.to_string()))?;
-    let words = ["python3".to_string(), path.to_string_lossy().into_owned()];
+    let path =
+        write(program.file, program.source, dir).map_err(|e| Unavailable::Write(e.to_string()))?;
+    let path = path.to_string_lossy().into_owned();
+    let words = match program.beside {
+        None => vec!["python3".to_string(), path],
+        Some((file, source)) => {
+            let first = write(file, source, dir).map_err(|e| Unavailable::Write(e.to_string()))?;
+            // The first program in the background, a second for it to listen, then the other.
+            let script = format!(
+                "python3 {} & sleep 1; python3 {}; wait",
+                crate::shell_words::join(&[first.to_string_lossy().into_owned()]),
+                crate::shell_words::join(&[path])
+            );
+            vec!["sh".to_string(), "-c".to_string(), script]
+        }
+    };
     super::command_params(&words).map_err(Unavailable::Write)
 }
 
-fn write(program: &Program, dir: &Path) -> std::io::Result<PathBuf> {
+fn write(file: &str, source: &str, dir: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join(program.file);
-    std::fs::write(&path, program.source)?;
+    let path = dir.join(file);
+    std::fs::write(&path, source)?;
     Ok(path)
 }
 

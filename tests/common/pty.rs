@@ -269,6 +269,14 @@ impl Tui {
         tui
     }
 
+    /// `conlab args...` that is not the dashboard (`master`, `worker`), in a `cols` x `rows`
+    /// terminal of its own, as a user types it; nothing is awaited.
+    pub fn start_command(args: &[&str], cols: u16, rows: u16) -> Tui {
+        let mut cmd = Tui::command(conlab().as_os_str());
+        cmd.args(args);
+        Tui::open(cmd, cols, rows)
+    }
+
     /// The dashboard opened on `scenario` by an interactive `sh` with job control, as a user
     /// starts it from a shell (`sh` leads the session here, the dashboard is its job). Returns
     /// the dashboard's PID too.
