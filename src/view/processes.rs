@@ -75,6 +75,25 @@ const COLUMNS: [Column; 8] = [
     ),
 ];
 
+/// A line of the panel: a process, or one of its threads under it.
+enum Entry<'a> {
+    Process(&'a ProcRow),
+    Thread(&'a ThreadSample),
+}
+
+/// Every line of the panel in order, each process followed by its threads with `t`, the
+/// busiest threads first: with little room, those are the ones worth seeing.
+fn entries(table: &ProcessTable, show_threads: bool) -> impl Iterator<Item = Entry<'_>> {
+    table.rows.iter().flat_map(move |r| {
+        let mut tasks: Vec<&ThreadSample> = Vec::new();
+        if show_threads {
+            tasks.extend(&r.tasks);
+            tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
+        }
+        std::iter::once(Entry::Process(r)).chain(tasks.into_iter().map(Entry::Thread))
+    })
+}
+
 /// Rows of processes the panel has room for: inside its border, under its header.
 fn rows_room(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(3))
@@ -111,29 +130,29 @@ pub fn draw(
         .collect();
     let header = Row::new(shown.iter().map(|c| c.0.get(lang)))
         .style(Style::new().add_modifier(Modifier::BOLD));
-    let mut rows = Vec::new();
-    for r in &table.rows {
-        let row = Row::new(shown.iter().map(|c| (c.2)(r)));
-        rows.push(if r.exit.is_some() {
-            row.style(DIM)
-        } else {
-            row
-        });
-        if show_threads {
-            // The busiest threads first: with little room, those are the ones worth seeing.
-            let mut tasks: Vec<&ThreadSample> = r.tasks.iter().collect();
-            tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
-            for t in tasks {
-                rows.push(
-                    Row::new(shown.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
-                );
-            }
-        }
-    }
-    debug_assert_eq!(rows.len(), table.line_count(show_threads));
     let room = rows_room(area);
-    let scroll = scroll.settle(rows.len().saturating_sub(room), room);
-    let below = rows.len().saturating_sub(scroll + room);
+    let total = table.line_count(show_threads);
+    let scroll = scroll.settle(total.saturating_sub(room), room);
+    let below = total.saturating_sub(scroll + room);
+    // Only the lines in view become rows: a table of hundreds of processes costs a frame
+    // no more than the page it shows.
+    let rows: Vec<Row> = entries(table, show_threads)
+        .skip(scroll)
+        .take(room)
+        .map(|line| match line {
+            Entry::Process(r) => {
+                let row = Row::new(shown.iter().map(|c| (c.2)(r)));
+                if r.exit.is_some() {
+                    row.style(DIM)
+                } else {
+                    row
+                }
+            }
+            Entry::Thread(t) => {
+                Row::new(shown.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray))
+            }
+        })
+        .collect();
     let note = match crate::style::scroll_position(scroll, below, lang) {
         Some(position) => {
             let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown], lang);
@@ -143,7 +162,6 @@ pub fn draw(
     };
     let block =
         block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned());
-    let rows = rows.into_iter().skip(scroll);
     // Thread names like `changer-0` want a ninth cell when there is width to spare; a
     // header wider than its column (状态 over `ST`) widens it.
     let widths = shown.iter().map(|(header, width, _, _)| {

@@ -107,14 +107,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if !output.is_empty() && rest.height >= 2 {
         draw_output_tail(frame, rest, output, lang);
     } else if rest.height >= 2 {
-        frame.render_widget(lesson_below(scenario, lang, rest.width), rest);
+        frame.render_widget(lesson_below(scenario, lang, rest), rest);
     }
 }
 
-/// The lesson in `lang` under a panel's figures, after a blank line, broken to `width`.
-pub fn lesson_below(scenario: &Scenario, lang: Lang, width: u16) -> Paragraph<'_> {
+/// The start of the lesson in `lang` under a panel's figures, after a blank line, broken to
+/// the width of `area`, as much as its height holds.
+pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_> {
     let mut lines = vec![Line::default()];
-    lines.extend(markdown::wrap(scenario.lesson_in(lang), width));
+    let rows = usize::from(area.height.saturating_sub(1));
+    lines.extend(markdown::wrap_at_most(
+        scenario.lesson_in(lang),
+        area.width,
+        rows,
+    ));
     Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
