@@ -182,6 +182,15 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     fn screen(table: &ProcessTable, height: u16, scroll: usize) -> Vec<String> {
+        screen_with(table, false, height, scroll)
+    }
+
+    fn screen_with(
+        table: &ProcessTable,
+        show_threads: bool,
+        height: u16,
+        scroll: usize,
+    ) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(70, height)).unwrap();
         terminal
             .draw(|f| {
@@ -189,7 +198,7 @@ mod tests {
                     f,
                     f.area(),
                     table,
-                    false,
+                    show_threads,
                     &mut ScrollState::at(scroll),
                     Lang::En,
                 )
@@ -199,6 +208,27 @@ mod tests {
         (0..height)
             .map(|y| (0..70).map(|x| buffer[(x, y)].symbol()).collect())
             .collect()
+    }
+
+    #[test]
+    fn scrolled_into_a_process_its_threads_show_busiest_first() {
+        let mut table = ProcessTable::default();
+        table.started(1, 100, 1, "runner");
+        table.started(1, 200, 100, "worker");
+        let thread = |tid: u32, cpu_pct: f32| ThreadSample {
+            tid,
+            name: format!("t{tid}"),
+            state: 'R',
+            cpu_pct,
+            core: 0,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
+        };
+        table.rows[0].tasks = vec![thread(101, 5.0), thread(102, 90.0), thread(103, 40.0)];
+        // Lines: 100, └102, └103, └101, 200. Room for two, scrolled by two: └103 and └101.
+        let lines = screen_with(&table, true, 5, 2);
+        assert!(lines[2].contains("└103"), "{lines:#?}");
+        assert!(lines[3].contains("└101"), "{lines:#?}");
     }
 
     #[test]

@@ -88,19 +88,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         after.push(Line::from(Span::styled(text, WRONG)));
     }
     // The rows the figures may take and still leave the start of the verdict in view.
-    let rows = |l: &[Line<'static>]| {
-        Paragraph::new(breakable_lines(l.to_vec()))
-            .wrap(Wrap { trim: false })
-            .line_count(inner.width) as u16
-    };
+    let rows = |l: &[Line<'static>]| wrapped(l.to_vec(), inner.width).1 as u16;
     let room = inner
         .height
         .saturating_sub(rows(&lines))
         .saturating_sub(rows(&after).min(VERDICT_ROWS));
     lines.extend(body(scenario, run, inner.width, room, lang));
     lines.extend(after);
-    let figures = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
-    let used = (figures.line_count(inner.width) as u16).min(inner.height);
+    let (figures, figure_rows) = wrapped(lines, inner.width);
+    let used = (figure_rows as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
     let output = run.map(|r| r.output.as_slice()).unwrap_or_default();
@@ -124,24 +120,45 @@ pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_
     Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
+/// `lines` as a paragraph `width` columns wide, and the rows it takes. Wrapping walks every
+/// grapheme of every line, twice (to count, then to draw), so it is left out when every line
+/// fits, as the lines of a panel laid out to the width (a timeline's lanes) do.
+fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Paragraph<'static>, usize) {
+    if lines.iter().all(|l| l.width() <= usize::from(width)) {
+        let rows = lines.len();
+        return (Paragraph::new(lines), rows);
+    }
+    let paragraph = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(width);
+    (paragraph, rows)
+}
+
+/// Rows one line of output takes wrapped to `width`: one when it fits, as most do.
+fn output_rows(line: &str, width: u16) -> usize {
+    let line = Line::raw(line);
+    if line.width() <= usize::from(width) {
+        1
+    } else {
+        Paragraph::new(line)
+            .wrap(Wrap { trim: false })
+            .line_count(width)
+    }
+}
+
 /// The newest output lines that fit, newest at the bottom, under a rule.
 fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String], lang: Lang) {
     let title = WORDS.output.get(lang);
     let rest = usize::from(area.width).saturating_sub(columns(title));
     let rule = Line::from(Span::styled(format!("{title}{}", "─".repeat(rest)), DIM));
+    // One row goes to the rule; the newest lines take the rest, each wrapped on its own.
     let mut first = output.len();
-    // One row goes to the rule; the lines from `from` on must fit in the rest.
-    let fits = |from: usize| {
-        let lines: Vec<Line> = output[from..]
-            .iter()
-            .map(|l| Line::raw(l.clone()))
-            .collect();
-        let rows = Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .line_count(area.width);
-        rows < usize::from(area.height)
-    };
-    while first > 0 && fits(first - 1) {
+    let mut used = 0;
+    while first > 0 {
+        let rows = output_rows(&output[first - 1], area.width);
+        if used + rows >= usize::from(area.height) {
+            break;
+        }
+        used += rows;
         first -= 1;
     }
     let mut lines = vec![rule];
