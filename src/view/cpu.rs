@@ -4,6 +4,9 @@
 //! a small cell per core, or a character per core. Plus the total and the dashboard's own
 //! CPU%, and, on big screens or with many cores, a summary: the average, the busiest core and
 //! how many are above 90%.
+//!
+//! Lines are laid out to the panel's width, so they are drawn as `Text`, never through a
+//! `Paragraph`'s wrapping or truncating, which walks every grapheme once more each frame.
 
 use super::braille;
 use crate::app::cpu::CpuHistory;
@@ -12,8 +15,8 @@ use crate::style::{DIM, bar, load_color, sparkline};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::Block;
 
 crate::phrases! {
     pub WORDS {
@@ -252,7 +255,7 @@ fn draw_columns(
             .filter(|i| *i < cores)
             .map(|i| line(i, usize::from(column.width)))
             .collect();
-        frame.render_widget(Paragraph::new(lines), *column);
+        frame.render_widget(Text::from(lines), *column);
     }
 }
 
@@ -372,7 +375,7 @@ fn draw_graphs(frame: &mut Frame, inner: Rect, cpu: &CpuHistory, cols: usize, gr
                 lines.push(Line::from(spans));
             }
         }
-        frame.render_widget(Paragraph::new(lines), *column);
+        frame.render_widget(Text::from(lines), *column);
     }
 }
 
@@ -422,7 +425,7 @@ fn draw_strip(frame: &mut Frame, inner: Rect, cpu: &CpuHistory, per_row: usize) 
             Line::from(spans)
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Text::from(lines), inner);
 }
 
 #[cfg(test)]

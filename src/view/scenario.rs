@@ -13,10 +13,11 @@ use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
 use crate::style::{DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, pad};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 /// Rows kept for the verdict under figures that choose their height; a longer verdict runs
 /// on below, as far as the panel goes.
@@ -123,14 +124,29 @@ pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_
 /// `lines` as a paragraph `width` columns wide, and the rows it takes. Wrapping walks every
 /// grapheme of every line, twice (to count, then to draw), so it is left out when every line
 /// fits, as the lines of a panel laid out to the width (a timeline's lanes) do.
-fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Paragraph<'static>, usize) {
+fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Figures, usize) {
     if lines.iter().all(|l| l.width() <= usize::from(width)) {
         let rows = lines.len();
-        return (Paragraph::new(lines), rows);
+        return (Figures::Laid(Text::from(lines)), rows);
     }
     let paragraph = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let rows = paragraph.line_count(width);
-    (paragraph, rows)
+    (Figures::Wrapped(Box::new(paragraph)), rows)
+}
+
+/// The figures, drawn line for line when each fits, else wrapped.
+enum Figures {
+    Laid(Text<'static>),
+    Wrapped(Box<Paragraph<'static>>),
+}
+
+impl Widget for Figures {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        match self {
+            Figures::Laid(text) => text.render(area, buf),
+            Figures::Wrapped(paragraph) => paragraph.render(area, buf),
+        }
+    }
 }
 
 /// Rows one line of output takes wrapped to `width`: one when it fits, as most do.
