@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Measures a terminal program at idle: starts it in a detached tmux session (120x40) on a
-# private tmux server, lets it start up, then prints its average CPU (percent of one core,
-# from utime+stime in /proc/<pid>/stat) over the measuring window and its peak RSS (VmHWM).
+# Measures a terminal program at idle, or in a session it is driven through by keys: starts
+# it in a detached tmux session (120x40, or -s COLSxROWS) on a private tmux server, lets it
+# start up, sends the keys of -k (tmux send-keys names, separated by spaces) and waits
+# SETTLE_SECONDS, then prints its average CPU (percent of one core, from utime+stime in
+# /proc/<pid>/stat) over the measuring window and its peak RSS (VmHWM). Only the program's
+# own process is measured, not its children.
 #
-#   scripts/measure-idle.sh [-n NAME] COMMAND [ARG...]
+#   scripts/measure-idle.sh [-n NAME] [-s COLSxROWS] [-k KEYS] COMMAND [ARG...]
 #   scripts/measure-idle.sh target/release/conlab
 #   scripts/measure-idle.sh -n htop htop -d 5
+#   scripts/measure-pool64.sh          (the dashboard watching a pool of 64 processes)
 #
 # Output: `NAME: cpu X.XX% of one core, peak RSS Y.Y MiB` (NAME defaults to the command line).
-# Environment: STARTUP_SECONDS (default 2), MEASURE_SECONDS (default 20).
+# Environment: STARTUP_SECONDS (default 2), SETTLE_SECONDS (default 2, only with -k),
+# MEASURE_SECONDS (default 20).
 # The CPU figure has the resolution of one clock tick (1/CLK_TCK s) over the window, e.g.
 # 0.05% of one core for 100 ticks/s over 20 s. Run by hand, on a machine that is otherwise
 # quiet; the tmux session and the program are ended on exit, including on Ctrl-C.
@@ -16,17 +21,24 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 [-n NAME] COMMAND [ARG...]" >&2
+    echo "usage: $0 [-n NAME] [-s COLSxROWS] [-k KEYS] COMMAND [ARG...]" >&2
     exit 2
 }
 
 name=""
-while getopts "n:h" opt; do
+size="120x40"
+keys=""
+while getopts "n:s:k:h" opt; do
     case $opt in
     n) name=$OPTARG ;;
+    s) size=$OPTARG ;;
+    k) keys=$OPTARG ;;
     *) usage ;;
     esac
 done
+[[ $size =~ ^([0-9]+)x([0-9]+)$ ]] || usage
+cols=${BASH_REMATCH[1]}
+rows=${BASH_REMATCH[2]}
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 [ -n "$name" ] || name="$*"
@@ -94,7 +106,7 @@ trap cleanup EXIT
 trap on_signal INT TERM HUP
 
 # remain-on-exit keeps the pane (and what it printed) if the program fails to start.
-pid=$(tmux -L "$socket" -f /dev/null new-session -d -x 120 -y 40 -s measure \
+pid=$(tmux -L "$socket" -f /dev/null new-session -d -x "$cols" -y "$rows" -s measure \
     -P -F '#{pane_pid}' -- "$@" \; set-option -t measure remain-on-exit on)
 
 # Sleep in the background and wait, so a signal runs the trap at once.
@@ -106,6 +118,12 @@ if [ -z "$state" ] || [ "$state" = Z ]; then
     echo "$0: '$*' exited during start-up; its screen:" >&2
     tmux -L "$socket" capture-pane -p -t measure 2>/dev/null | sed '/^$/d' >&2 || true
     exit 1
+fi
+if [ -n "$keys" ]; then
+    # shellcheck disable=SC2086 # one tmux key name a word, on purpose
+    tmux -L "$socket" send-keys -t measure $keys
+    sleep "${SETTLE_SECONDS:-2}" &
+    wait $!
 fi
 echo "measuring pid $pid ($(cat "/proc/$pid/comm")) for ${window} s" >&2
 

@@ -63,9 +63,18 @@ impl StyleSheet for Look {
 /// space for it to see, and at such breaks it lets a wide character run one column past the
 /// width, where it is cut off.
 pub fn wrap<'a>(text: &'a Text<'a>, width: u16) -> Vec<Line<'a>> {
+    wrap_at_most(text, width, usize::MAX)
+}
+
+/// The first `rows` lines of [`wrap`], the rest of the text left unbroken: a panel that shows
+/// the start of a lesson pays only for what fits, every frame.
+pub fn wrap_at_most<'a>(text: &'a Text<'a>, width: u16, rows: usize) -> Vec<Line<'a>> {
     let width = usize::from(width.max(1));
-    let mut lines = Vec::with_capacity(text.lines.len());
+    let mut lines = Vec::with_capacity(text.lines.len().min(rows));
     for line in &text.lines {
+        if lines.len() >= rows {
+            break;
+        }
         if line.width() <= width {
             lines.push(line.clone().patch_style(text.style));
         } else {
@@ -73,6 +82,7 @@ pub fn wrap<'a>(text: &'a Text<'a>, width: u16) -> Vec<Line<'a>> {
             wrap_graphemes(&graphemes, width, &mut lines);
         }
     }
+    lines.truncate(rows);
     lines
 }
 
@@ -185,6 +195,18 @@ mod tests {
 
     fn plain(lines: &[Line]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn wrapping_at_most_some_rows_is_the_start_of_wrapping_it_all() {
+        let text = render(
+            "A long first paragraph, broken over several lines.\n\n进程池里的工作进程\n\nlast",
+        );
+        let all = plain(&wrap(&text, 12));
+        for rows in [0, 1, 3, all.len(), all.len() + 5] {
+            let start = plain(&wrap_at_most(&text, 12, rows));
+            assert_eq!(start, all[..rows.min(all.len())], "{rows} rows");
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 use crate::sampler::Sample;
 use std::collections::VecDeque;
 
-/// Samples kept per core: enough for the widest history graph.
-pub const HISTORY: usize = 200;
+/// Samples kept per core: enough for the widest history graph, a braille graph (two samples a
+/// cell) across the CPU panel of a 400-column terminal.
+pub const HISTORY: usize = 512;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CpuHistory {

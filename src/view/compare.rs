@@ -107,7 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
     // With room to spare, the lesson explains what the columns show.
     if rest.height >= 3 {
         frame.render_widget(
-            super::scenario::lesson_below(compare.scenario, lang, rest.width),
+            super::scenario::lesson_below(compare.scenario, lang, rest),
             rest,
         );
     }

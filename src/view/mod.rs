@@ -2,6 +2,7 @@
 //! [`ViewState`] (scroll positions, where the mouse can act), generic over the ratatui
 //! backend, so snapshot tests draw into a `TestBackend` from a fixed model.
 
+pub mod braille;
 pub mod compare;
 pub mod cpu;
 pub mod form;
@@ -47,15 +48,22 @@ pub struct Areas {
     pub cpu: Rect,
     pub processes: Rect,
     pub log: Rect,
+    /// A big screen (see [`BIG`]): the CPU panel draws graphs, the bottom panels take their
+    /// whole share.
+    pub big: bool,
 }
 
 /// Width of the scenario menu.
 const MENU_WIDTH: u16 = 20;
 /// From this width on, the CPU and processes panels sit side by side.
 const SIDE_BY_SIDE: u16 = 100;
+/// From this size on (columns, rows) the screen is big: each core's history is a graph
+/// several rows tall, and the processes panel takes the height the bottom panels are given.
+pub const BIG: (u16, u16) = (160, 50);
 
 pub fn layout(area: Rect, cores: usize) -> Areas {
     let tall = area.height >= 40;
+    let big = area.width >= BIG.0 && area.height >= BIG.1;
     let log_h = if tall { 6 } else { 1 };
     let side_by_side = area.width >= SIDE_BY_SIDE;
     let cpu_w = if side_by_side {
@@ -71,9 +79,12 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
     } else {
         bottom_max.saturating_sub(3).max(3)
     };
-    let cpu_h = cpu::height(cores, cpu_w, cpu_max);
-    let procs_h: u16 = if tall { 10 } else { 5 };
-    let bottom_h = if side_by_side {
+    let cpu_h = cpu::height(cores, cpu_w, cpu_max, big);
+    // A taller terminal shows more processes: a quarter of its rows.
+    let procs_h: u16 = if tall { (area.height / 4).max(10) } else { 5 };
+    let bottom_h = if big {
+        bottom_max
+    } else if side_by_side {
         cpu_h.max(procs_h)
     } else {
         cpu_h + procs_h
@@ -105,6 +116,7 @@ pub fn layout(area: Rect, cores: usize) -> Areas {
         cpu,
         processes,
         log,
+        big,
     }
 }
 
@@ -135,7 +147,7 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
             scenario::draw(frame, areas.main, app);
         }
     }
-    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms, lang);
+    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms, lang, areas.big);
     processes::draw(
         frame,
         areas.processes,

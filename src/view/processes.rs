@@ -75,6 +75,25 @@ const COLUMNS: [Column; 8] = [
     ),
 ];
 
+/// A line of the panel: a process, or one of its threads under it.
+enum Entry<'a> {
+    Process(&'a ProcRow),
+    Thread(&'a ThreadSample),
+}
+
+/// Every line of the panel in order, each process followed by its threads with `t`, the
+/// busiest threads first: with little room, those are the ones worth seeing.
+fn entries(table: &ProcessTable, show_threads: bool) -> impl Iterator<Item = Entry<'_>> {
+    table.rows.iter().flat_map(move |r| {
+        let mut tasks: Vec<&ThreadSample> = Vec::new();
+        if show_threads {
+            tasks.extend(&r.tasks);
+            tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
+        }
+        std::iter::once(Entry::Process(r)).chain(tasks.into_iter().map(Entry::Thread))
+    })
+}
+
 /// Rows of processes the panel has room for: inside its border, under its header.
 fn rows_room(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(3))
@@ -111,29 +130,29 @@ pub fn draw(
         .collect();
     let header = Row::new(shown.iter().map(|c| c.0.get(lang)))
         .style(Style::new().add_modifier(Modifier::BOLD));
-    let mut rows = Vec::new();
-    for r in &table.rows {
-        let row = Row::new(shown.iter().map(|c| (c.2)(r)));
-        rows.push(if r.exit.is_some() {
-            row.style(DIM)
-        } else {
-            row
-        });
-        if show_threads {
-            // The busiest threads first: with little room, those are the ones worth seeing.
-            let mut tasks: Vec<&ThreadSample> = r.tasks.iter().collect();
-            tasks.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct).then(a.tid.cmp(&b.tid)));
-            for t in tasks {
-                rows.push(
-                    Row::new(shown.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray)),
-                );
-            }
-        }
-    }
-    debug_assert_eq!(rows.len(), table.line_count(show_threads));
     let room = rows_room(area);
-    let scroll = scroll.settle(rows.len().saturating_sub(room), room);
-    let below = rows.len().saturating_sub(scroll + room);
+    let total = table.line_count(show_threads);
+    let scroll = scroll.settle(total.saturating_sub(room), room);
+    let below = total.saturating_sub(scroll + room);
+    // Only the lines in view become rows: a table of hundreds of processes costs a frame
+    // no more than the page it shows.
+    let rows: Vec<Row> = entries(table, show_threads)
+        .skip(scroll)
+        .take(room)
+        .map(|line| match line {
+            Entry::Process(r) => {
+                let row = Row::new(shown.iter().map(|c| (c.2)(r)));
+                if r.exit.is_some() {
+                    row.style(DIM)
+                } else {
+                    row
+                }
+            }
+            Entry::Thread(t) => {
+                Row::new(shown.iter().map(|c| (c.3)(t))).style(Style::new().fg(Color::Gray))
+            }
+        })
+        .collect();
     let note = match crate::style::scroll_position(scroll, below, lang) {
         Some(position) => {
             let keys = keymap::hints(Context::Main, &[Action::ProcessesPageDown], lang);
@@ -143,7 +162,6 @@ pub fn draw(
     };
     let block =
         block.title_bottom(ratatui::text::Line::from(Span::styled(note, DIM)).right_aligned());
-    let rows = rows.into_iter().skip(scroll);
     // Thread names like `changer-0` want a ninth cell when there is width to spare; a
     // header wider than its column (状态 over `ST`) widens it.
     let widths = shown.iter().map(|(header, width, _, _)| {
@@ -164,6 +182,15 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     fn screen(table: &ProcessTable, height: u16, scroll: usize) -> Vec<String> {
+        screen_with(table, false, height, scroll)
+    }
+
+    fn screen_with(
+        table: &ProcessTable,
+        show_threads: bool,
+        height: u16,
+        scroll: usize,
+    ) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(70, height)).unwrap();
         terminal
             .draw(|f| {
@@ -171,7 +198,7 @@ mod tests {
                     f,
                     f.area(),
                     table,
-                    false,
+                    show_threads,
                     &mut ScrollState::at(scroll),
                     Lang::En,
                 )
@@ -181,6 +208,27 @@ mod tests {
         (0..height)
             .map(|y| (0..70).map(|x| buffer[(x, y)].symbol()).collect())
             .collect()
+    }
+
+    #[test]
+    fn scrolled_into_a_process_its_threads_show_busiest_first() {
+        let mut table = ProcessTable::default();
+        table.started(1, 100, 1, "runner");
+        table.started(1, 200, 100, "worker");
+        let thread = |tid: u32, cpu_pct: f32| ThreadSample {
+            tid,
+            name: format!("t{tid}"),
+            state: 'R',
+            cpu_pct,
+            core: 0,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
+        };
+        table.rows[0].tasks = vec![thread(101, 5.0), thread(102, 90.0), thread(103, 40.0)];
+        // Lines: 100, └102, └103, └101, 200. Room for two, scrolled by two: └103 and └101.
+        let lines = screen_with(&table, true, 5, 2);
+        assert!(lines[2].contains("└103"), "{lines:#?}");
+        assert!(lines[3].contains("└101"), "{lines:#?}");
     }
 
     #[test]

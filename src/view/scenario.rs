@@ -13,10 +13,11 @@ use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
 use crate::style::{DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, pad};
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 /// Rows kept for the verdict under figures that choose their height; a longer verdict runs
 /// on below, as far as the panel goes.
@@ -93,11 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         after.push(Line::from(Span::styled(text, WRONG)));
     }
     // The rows the figures may take and still leave the start of the verdict in view.
-    let rows = |l: &[Line<'static>]| {
-        Paragraph::new(breakable_lines(l.to_vec()))
-            .wrap(Wrap { trim: false })
-            .line_count(inner.width) as u16
-    };
+    let rows = |l: &[Line<'static>]| wrapped(l.to_vec(), inner.width).1 as u16;
     let room = inner
         .height
         .saturating_sub(rows(&lines))
@@ -118,23 +115,69 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.extend(after);
     frame.render_widget(block, area);
-    let figures = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
-    let used = (figures.line_count(inner.width) as u16).min(inner.height);
+    let (figures, figure_rows) = wrapped(lines, inner.width);
+    let used = (figure_rows as u16).min(inner.height);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
     let output = run.map(|r| r.output.as_slice()).unwrap_or_default();
     if !output.is_empty() && rest.height >= 2 {
         draw_output_tail(frame, rest, output, lang);
     } else if rest.height >= 2 {
-        frame.render_widget(lesson_below(scenario, lang, rest.width), rest);
+        frame.render_widget(lesson_below(scenario, lang, rest), rest);
     }
 }
 
-/// The lesson in `lang` under a panel's figures, after a blank line, broken to `width`.
-pub fn lesson_below(scenario: &Scenario, lang: Lang, width: u16) -> Paragraph<'_> {
+/// The start of the lesson in `lang` under a panel's figures, after a blank line, broken to
+/// the width of `area`, as much as its height holds.
+pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_> {
     let mut lines = vec![Line::default()];
-    lines.extend(markdown::wrap(scenario.lesson_in(lang), width));
+    let rows = usize::from(area.height.saturating_sub(1));
+    lines.extend(markdown::wrap_at_most(
+        scenario.lesson_in(lang),
+        area.width,
+        rows,
+    ));
     Paragraph::new(lines).style(Style::new().fg(Color::Gray))
+}
+
+/// `lines` as a paragraph `width` columns wide, and the rows it takes. Wrapping walks every
+/// grapheme of every line, twice (to count, then to draw), so it is left out when every line
+/// fits, as the lines of a panel laid out to the width (a timeline's lanes) do.
+fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Figures, usize) {
+    if lines.iter().all(|l| l.width() <= usize::from(width)) {
+        let rows = lines.len();
+        return (Figures::Laid(Text::from(lines)), rows);
+    }
+    let paragraph = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(width);
+    (Figures::Wrapped(Box::new(paragraph)), rows)
+}
+
+/// The figures, drawn line for line when each fits, else wrapped.
+enum Figures {
+    Laid(Text<'static>),
+    Wrapped(Box<Paragraph<'static>>),
+}
+
+impl Widget for Figures {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        match self {
+            Figures::Laid(text) => text.render(area, buf),
+            Figures::Wrapped(paragraph) => paragraph.render(area, buf),
+        }
+    }
+}
+
+/// Rows one line of output takes wrapped to `width`: one when it fits, as most do.
+fn output_rows(line: &str, width: u16) -> usize {
+    let line = Line::raw(line);
+    if line.width() <= usize::from(width) {
+        1
+    } else {
+        Paragraph::new(line)
+            .wrap(Wrap { trim: false })
+            .line_count(width)
+    }
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
@@ -142,19 +185,15 @@ pub(super) fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String],
     let title = WORDS.output.get(lang);
     let rest = usize::from(area.width).saturating_sub(columns(title));
     let rule = Line::from(Span::styled(format!("{title}{}", "─".repeat(rest)), DIM));
+    // One row goes to the rule; the newest lines take the rest, each wrapped on its own.
     let mut first = output.len();
-    // One row goes to the rule; the lines from `from` on must fit in the rest.
-    let fits = |from: usize| {
-        let lines: Vec<Line> = output[from..]
-            .iter()
-            .map(|l| Line::raw(l.clone()))
-            .collect();
-        let rows = Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .line_count(area.width);
-        rows < usize::from(area.height)
-    };
-    while first > 0 && fits(first - 1) {
+    let mut used = 0;
+    while first > 0 {
+        let rows = output_rows(&output[first - 1], area.width);
+        if used + rows >= usize::from(area.height) {
+            break;
+        }
+        used += rows;
         first -= 1;
     }
     let mut lines = vec![rule];
