@@ -35,6 +35,8 @@ fn a_watched_program_shows_every_process_thread_and_exit() {
     });
     let text = tui.wait_for("the summary", |t| t.contains("ended with code 3"));
     let _ = std::fs::remove_file(&program);
+    // A watched program runs at the niceness it would have unwatched, and the CPU panel says so.
+    assert!(text.contains("runners at nice 0"), "{text}");
     assert!(
         text.contains("4 processes and 9 threads seen"),
         "{}",

@@ -31,6 +31,15 @@ pub type RunId = u64;
 /// The niceness the dashboard starts runners at, so it answers keys while every core is busy.
 pub const RUNNER_NICE: i32 = 10;
 
+/// The niceness a runner of `scenario` gets: a watched program runs as it would unwatched;
+/// lessons give way to the dashboard.
+pub fn nice_for(scenario: &str) -> i32 {
+    match scenario {
+        crate::watch::ID => 0,
+        _ => RUNNER_NICE,
+    }
+}
+
 /// How long a cancelled runner gets to print its partial report before SIGKILL.
 pub const CANCEL_GRACE: Duration = Duration::from_millis(800);
 

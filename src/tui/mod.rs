@@ -324,11 +324,7 @@ where
                     let Some(run) = app.runs.get(&id) else {
                         continue;
                     };
-                    // A watched program runs as it would unwatched; lessons give way to the UI.
-                    let nice = match run.scenario.id {
-                        crate::watch::ID => 0,
-                        _ => runner::RUNNER_NICE,
-                    };
+                    let nice = runner::nice_for(run.scenario.id);
                     match runner::spawn(id, run.scenario.id, &run.params, nice, runner_tx.clone()) {
                         Ok(handle) => {
                             recorder.run_started(id, run.scenario.id, &run.params);

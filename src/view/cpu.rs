@@ -184,6 +184,8 @@ pub fn draw(
     frame: &mut Frame,
     area: Rect,
     cpu: &CpuHistory,
+    // The niceness the runs on screen got, for the footer.
+    nice: i32,
     interval_ms: u64,
     lang: Lang,
     big: bool,
@@ -204,10 +206,9 @@ pub fn draw(
     };
     let plan = plan(cores, area.width, area.height.saturating_sub(2), big);
     let hidden = cores.saturating_sub(plan.shown);
-    let mut footer = WORDS.footer.with(
-        lang,
-        &[("nice", &crate::runner::RUNNER_NICE), ("ms", &interval_ms)],
-    );
+    let mut footer = WORDS
+        .footer
+        .with(lang, &[("nice", &nice), ("ms", &interval_ms)]);
     if hidden > 0 {
         footer = format!("{}{footer}", WORDS.hidden.with(lang, &[("n", &hidden)]));
     }

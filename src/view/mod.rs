@@ -147,7 +147,19 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
             scenario::draw(frame, areas.main, app);
         }
     }
-    cpu::draw(frame, areas.cpu, &app.cpu, app.interval_ms, lang, areas.big);
+    let nice = match app.watching {
+        Some(_) => crate::runner::nice_for(crate::watch::ID),
+        None => crate::runner::RUNNER_NICE,
+    };
+    cpu::draw(
+        frame,
+        areas.cpu,
+        &app.cpu,
+        nice,
+        app.interval_ms,
+        lang,
+        areas.big,
+    );
     processes::draw(
         frame,
         areas.processes,
