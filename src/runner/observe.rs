@@ -11,11 +11,13 @@ use std::collections::HashMap;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often the tree is sampled, at most.
-const EVERY: Duration = Duration::from_millis(100);
-/// A sample may cost at most this share of the time between samples: a run of thousands of
-/// threads is sampled less often rather than costing a core.
-const MAX_SHARE: u32 = 20;
+/// How often the tree is sampled, at most: often enough to see a zombie that lasts a second
+/// and to average the threads ready to run, rarely enough that the dashboard stays light
+/// (without `/proc/PID/task/TID/children` a sample reads every process on the machine).
+const EVERY: Duration = Duration::from_millis(250);
+/// A sample may cost at most 1/MAX_SHARE of the time between samples: a run of thousands of
+/// threads is sampled less often rather than costing the dashboard a core.
+const MAX_SHARE: u32 = 100;
 
 /// A runner being watched.
 pub struct Watch {
@@ -117,11 +119,16 @@ impl Tree {
                 }
                 continue;
             }
-            let states = procfs::task_states(pid);
+            // A process of one thread is in its thread's state: no need to read the thread.
+            let states = match stat.threads {
+                0 | 1 => vec![stat.state],
+                _ => procfs::task_states(pid),
+            };
             runnable += states.iter().filter(|&&s| s == 'R').count() as u32;
             threads += states.len() as u32;
-            // Read each time: a child is conlab until it execs python3.
-            if is_python(pid) {
+            // Only interpreters with threads matter to the GIL lint. Read each time: a child
+            // is conlab until it execs python3.
+            if states.len() > 1 && is_python(pid) {
                 let n = states.len() as u32;
                 self.seen.python_threads_max = self.seen.python_threads_max.max(n);
             }

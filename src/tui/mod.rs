@@ -1,7 +1,8 @@
 //! The dashboard's terminal side: set-up and restore (on quit, signals and panic), suspend
 //! and resume (Ctrl-Z, SIGTSTP, SIGCONT), the input thread, and the event loop that
 //! `select!`s over input, samples, runner updates and signals, feeds them to
-//! [`App::update`], carries out the effects and redraws at most ~20 times a second.
+//! [`App::update`], carries out the effects and redraws: at once (~20 a second at most) after
+//! a key, ~5 times a second for what runs and the sampler send.
 
 mod modes;
 mod recorder;
@@ -28,8 +29,14 @@ use std::time::{Duration, Instant};
 
 pub use replay::run_replay;
 
-/// Shortest time between two frames (~20 frames a second).
+/// Shortest time between two frames (~20 a second) after a key or a signal: an answer to
+/// the user is drawn at once.
 pub const FRAME: Duration = Duration::from_millis(50);
+
+/// Shortest time between two frames owed only to what runs and the sampler send (~5 a
+/// second): live figures come every 100 ms, more than the eye follows, and each frame of a
+/// big screen costs about 2 ms of CPU.
+pub const QUIET_FRAME: Duration = Duration::from_millis(200);
 
 /// How long quitting waits for each killed runner to be reaped.
 const REAP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -248,23 +255,27 @@ where
     } = channels;
     let mut view_state = ViewState::default();
     let mut dirty = true;
+    // A key or a signal is waiting to be drawn: the next frame comes sooner.
+    let mut urgent = true;
     let mut last_frame = Instant::now() - FRAME;
     // After a stop of our own the SIGCONT that ended it is still to come as a message; the
     // terminal was taken again already.
     let mut continue_expected = false;
 
     loop {
-        if dirty && last_frame.elapsed() >= FRAME {
+        let interval = if urgent { FRAME } else { QUIET_FRAME };
+        if dirty && last_frame.elapsed() >= interval {
             view_state.request(app.take_scroll_requests());
             terminal
                 .draw(|frame| view::draw(frame, app, &mut view_state))
                 .map_err(io::Error::other)?;
             last_frame = Instant::now();
             dirty = false;
+            urgent = false;
         }
         // Sleep until something happens, or until the next frame is allowed if one is owed.
         let wait = if dirty {
-            FRAME.saturating_sub(last_frame.elapsed())
+            interval.saturating_sub(last_frame.elapsed())
         } else {
             Duration::from_secs(3600)
         };
@@ -294,13 +305,13 @@ where
                 Ok(Signal::SIGTSTP) => {
                     suspend(terminal)?;
                     continue_expected = true;
-                    dirty = true;
+                    (dirty, urgent) = (true, true);
                     continue;
                 }
                 Ok(Signal::SIGCONT) => {
                     if !std::mem::take(&mut continue_expected) {
                         resume(terminal)?;
-                        dirty = true;
+                        (dirty, urgent) = (true, true);
                     }
                     continue;
                 }
@@ -310,6 +321,7 @@ where
             }
         };
         panic_if_asked(&msg);
+        urgent |= !matches!(msg, Msg::Runner(_) | Msg::Sample(_));
         let reaped = match &msg {
             Msg::Runner(RunnerUpdate {
                 run,
