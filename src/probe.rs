@@ -6,7 +6,7 @@ use crate::lab::cpu_stat;
 use crate::params::Params;
 use crate::report::Metrics;
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -251,14 +251,14 @@ impl Probe {
     pub fn emit_as(&self, pid: u32, body: Body) {
         // Stamped and written under one lock, so events stamped now leave in time order
         // whichever thread writes them.
-        let _in_order = InOrder::take();
+        let _in_order = in_order();
         self.write_event(self.elapsed_ms(), pid, body);
     }
 
     /// Emits an event stamped `t_ms` on the run's clock (something that is known only after it
     /// happened: when a wait that just ended began).
     fn emit_at(&self, t_ms: f64, pid: u32, body: Body) {
-        let _in_order = InOrder::take();
+        let _in_order = in_order();
         self.write_event(t_ms, pid, body);
     }
 
@@ -337,43 +337,23 @@ pub fn mono_ns() -> u64 {
 pub const RUN_EPOCH_VAR: &str = "CONLAB_RUN_EPOCH_NS";
 
 /// Span IDs of this process (a span is known by its process and this number).
-/// The PID of the process one of whose threads is stamping and writing an event, or 0.
-static STAMPING: AtomicU32 = AtomicU32::new(0);
+/// Held while an event is stamped and written, so events leave in time order. A blocking
+/// lock, not a spinning one: waiting threads must not add CPU time or preemptions to the
+/// figures of the run they belong to.
+static STAMP_AND_WRITE: Mutex<()> = Mutex::new(());
 
-/// Held while an event is stamped and written. Not a `Mutex`: a child forked while another
-/// thread of its parent held it would wait for ever; here a holder that is not this process
-/// is such a parent, and the child takes the lock over.
-struct InOrder;
+/// The process whose threads take [`STAMP_AND_WRITE`]: the first to emit.
+static STAMPING_PROCESS: OnceLock<u32> = OnceLock::new();
 
-impl InOrder {
-    fn take() -> InOrder {
-        let me = std::process::id();
-        let mut holder = 0;
-        for tries in 0u32.. {
-            match STAMPING.compare_exchange_weak(holder, me, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => break,
-                // Another thread is writing: rarely for long, unless the reader has fallen
-                // behind and the pipe is full, when sleeping keeps the waiters off the CPU.
-                Err(now) if now == me => {
-                    holder = 0;
-                    if tries < 64 {
-                        std::thread::yield_now();
-                    } else {
-                        std::thread::sleep(Duration::from_micros(50));
-                    }
-                }
-                // Free (0), or held by the process this one was forked from.
-                Err(now) => holder = now,
-            }
-        }
-        InOrder
+/// Held while an event is stamped and written; `None` in a process forked from the one that
+/// emits, which is single-threaded and may have been forked while another thread of its
+/// parent held the lock (taking it would wait for ever).
+fn in_order() -> Option<std::sync::MutexGuard<'static, ()>> {
+    let me = std::process::id();
+    if *STAMPING_PROCESS.get_or_init(|| me) != me {
+        return None;
     }
-}
-
-impl Drop for InOrder {
-    fn drop(&mut self) {
-        STAMPING.store(0, Ordering::Release);
-    }
+    Some(STAMP_AND_WRITE.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 static NEXT_SPAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

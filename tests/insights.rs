@@ -41,6 +41,13 @@ fn run(scenario: &str, sets: &[&str]) -> Value {
     report
 }
 
+/// The real runs of this file, one at a time: what most lints judge is the machine's cores,
+/// and a busy run of one test beside another's would make both say "other load".
+fn one_run_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The warning `id` of a report, if it fired.
 fn warning<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
     report["warnings"]
@@ -112,6 +119,7 @@ fn figure(warning: &Value, name: &str) -> f64 {
 
 #[test]
 fn updates_lost_without_a_lock_and_none_with_it() {
+    let _alone = one_run_at_a_time();
     let (found, report) = fires(
         "updates_lost",
         "lock",
@@ -131,6 +139,7 @@ fn updates_lost_without_a_lock_and_none_with_it() {
 
 #[test]
 fn threads_behind_a_gil_are_gil_bound_and_native_threads_are_not() {
+    let _alone = one_run_at_a_time();
     let (found, _) = fires(
         "gil_bound",
         "multicore",
@@ -147,6 +156,7 @@ fn threads_behind_a_gil_are_gil_bound_and_native_threads_are_not() {
 
 #[test]
 fn real_python_threads_are_gil_bound() {
+    let _alone = one_run_at_a_time();
     if !common::python3_on_path() {
         eprintln!("skipped: no python3");
         return;
@@ -162,6 +172,7 @@ fn real_python_threads_are_gil_bound() {
 
 #[test]
 fn eight_busy_threads_on_few_cores_are_oversubscribed_one_is_not() {
+    let _alone = one_run_at_a_time();
     let cores = common::proc_stat_cores();
     let workers = format!("workers={}", 4 * cores);
     let (found, _) = fires(
@@ -182,6 +193,7 @@ fn eight_busy_threads_on_few_cores_are_oversubscribed_one_is_not() {
 
 #[test]
 fn threads_that_sleep_are_io_bound_busy_loops_are_not() {
+    let _alone = one_run_at_a_time();
     let (found, _) = fires(
         "io_bound",
         "threads",
@@ -200,6 +212,7 @@ fn threads_that_sleep_are_io_bound_busy_loops_are_not() {
 
 #[test]
 fn a_queue_that_fills_has_a_consumer_too_slow_one_that_never_does_has_not() {
+    let _alone = one_run_at_a_time();
     // As fast as it can into a queue of one: the writer waits for the reader at every put.
     let (found, _) = fires(
         "consumer_too_slow",
@@ -224,6 +237,7 @@ fn sixteen_items() -> String {
 
 #[test]
 fn a_queue_that_fills_says_how_often_it_was_full_from_its_trace() {
+    let _alone = one_run_at_a_time();
     // Sixteen items put without a pause into a queue of one: the trace counts the depth.
     let items = sixteen_items();
     let (found, _) = fires(
@@ -237,6 +251,7 @@ fn a_queue_that_fills_says_how_often_it_was_full_from_its_trace() {
 
 #[test]
 fn a_child_left_a_zombie_is_named_a_child_reaped_at_once_is_not() {
+    let _alone = one_run_at_a_time();
     // The shell starts `sleep 0.1` and becomes `sleep 2`, which never waits for it.
     let (found, _) = fires(
         "child_not_reaped",
@@ -255,6 +270,7 @@ fn a_child_left_a_zombie_is_named_a_child_reaped_at_once_is_not() {
 
 #[test]
 fn busy_loops_beside_the_run_took_cores() {
+    let _alone = one_run_at_a_time();
     /// A shell loop that keeps a core busy until dropped.
     struct Busy(std::process::Child);
     impl Drop for Busy {
@@ -281,6 +297,7 @@ fn busy_loops_beside_the_run_took_cores() {
 
 #[test]
 fn the_text_report_lists_the_insights_in_its_language() {
+    let _alone = one_run_at_a_time();
     let mut tries = 0;
     loop {
         tries += 1;
