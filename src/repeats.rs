@@ -5,8 +5,8 @@
 
 use crate::i18n::{Lang, Text};
 use crate::report::{Comparison, Report, is_ratio_metric};
-use crate::stats::{self, Ratio, Summary};
-use serde::{Deserialize, Serialize};
+use crate::stats::{self, Summary};
+pub use crate::stats::{Outlier, VariantStats};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -39,42 +39,6 @@ pub fn runs_for(first_round: Duration) -> usize {
 pub struct Repeat {
     pub report: Report,
     pub others_cores: Option<f64>,
-}
-
-/// What one variant's runs add up to: the per-variant part of the compare JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantStats {
-    pub value: String,
-    pub runs: usize,
-    /// Every figure all its runs have, `wall_ms` too.
-    pub metrics: BTreeMap<String, Summary>,
-    /// Time and throughput over the first variant's, with a 95 % interval.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ratios: BTreeMap<String, Ratio>,
-    /// Other programs' load during each run, in cores, in the order the runs ran.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub others_cores: Vec<f64>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outliers: Vec<Outlier>,
-}
-
-/// A run further than 3σ from the others, by the figure the comparison ranks on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outlier {
-    /// Which run of the variant, from 1.
-    pub run: usize,
-    pub metric: String,
-    pub value: f64,
-    /// The mean of the other runs.
-    pub others_mean: f64,
-    /// `"other_load"` when other programs took more cores during it than during the rest
-    /// and the run came out worse; absent when nothing seen explains it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub likely_cause: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub others_cores: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub others_cores_elsewhen: Option<f64>,
 }
 
 /// The name of the cause [`Outlier::likely_cause`] gives.

@@ -4,7 +4,7 @@
 use crate::exit::Exit;
 use crate::i18n::{Lang, Text};
 pub use crate::metrics::{Metrics, Num, group_thousands};
-use crate::repeats::VariantStats;
+use crate::stats::VariantStats;
 use crate::stats::{self, Ratio, Summary};
 use crate::text_safe::printable_lines;
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,7 @@
 //! either way — never below 0 however noisy the runs, and `b / a`'s is `a / b`'s turned round.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A run further than this many σ from the mean of the others is an outlier.
 pub const OUTLIER_SIGMAS: f64 = 3.0;
@@ -182,6 +183,42 @@ pub fn outliers(values: &[f64]) -> Vec<usize> {
             spread > 0.0 && (values[i] - rest.mean).abs() > OUTLIER_SIGMAS * spread
         })
         .collect()
+}
+
+/// What one variant's runs add up to: the per-variant part of the compare JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantStats {
+    pub value: String,
+    pub runs: usize,
+    /// Every figure all its runs have, `wall_ms` too.
+    pub metrics: BTreeMap<String, Summary>,
+    /// Time and throughput over the first variant's, with a 95 % interval.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ratios: BTreeMap<String, Ratio>,
+    /// Other programs' load during each run, in cores, in the order the runs ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub others_cores: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outliers: Vec<Outlier>,
+}
+
+/// A run further than 3σ from the others, by the figure the comparison ranks on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outlier {
+    /// Which run of the variant, from 1.
+    pub run: usize,
+    pub metric: String,
+    pub value: f64,
+    /// The mean of the other runs.
+    pub others_mean: f64,
+    /// `"other_load"` when other programs took more cores during it than during the rest
+    /// and the run came out worse; absent when nothing seen explains it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others_cores: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others_cores_elsewhen: Option<f64>,
 }
 
 #[cfg(test)]
