@@ -68,7 +68,7 @@ fn compared() -> App {
 /// A program being watched (`conlab watch -- true`), its runner going.
 fn watching() -> App {
     let mut app = dashboard("lock", 80, 24);
-    let params = conlab::params::Params::defaults(conlab::watch::WATCH.params);
+    let params = conlab::params::Params::defaults(conlab::watch::PARAMS);
     assert_eq!(app.update(Msg::Watch(params)), vec![Effect::Start(1)]);
     app
 }

@@ -21,7 +21,7 @@ crate::phrases! {
 /// Whether the processes panel lists a process of `run` that announces itself as `role`: a
 /// watch's runner is conlab's own, and its threads would crowd out the program's.
 pub(super) fn lists_process(run: &Run) -> impl Fn(&str) -> bool + use<> {
-    let watch = std::ptr::eq(run.scenario, &crate::watch::WATCH);
+    let watch = std::ptr::eq(run.scenario, &crate::scenarios::watch::WATCH);
     move |role| !(watch && role == crate::runner::RUNNER)
 }
 
@@ -32,7 +32,7 @@ impl App {
             0 => params.word(crate::watch::COMMAND).to_string(),
             pid => WORDS.attached.with(self.lang, &[("pid", &pid)]),
         };
-        let id = self.new_run_of(&crate::watch::WATCH, params);
+        let id = self.new_run_of(&crate::scenarios::watch::WATCH, params);
         self.watching = Some(id);
         self.compare = None;
         let line = WORDS
@@ -80,7 +80,7 @@ impl App {
     pub(super) fn attached_pids(&self) -> impl Iterator<Item = u32> + '_ {
         self.runs
             .values()
-            .filter(|r| r.is_active() && std::ptr::eq(r.scenario, &crate::watch::WATCH))
+            .filter(|r| r.is_active() && std::ptr::eq(r.scenario, &crate::scenarios::watch::WATCH))
             .filter_map(|r| u32::try_from(r.params.int(crate::watch::PID)).ok())
             .filter(|&pid| pid > 0)
     }
@@ -121,7 +121,7 @@ mod tests {
     #[test]
     fn a_watch_stops_then_its_ended_panel_closes() {
         let mut app = App::new((80, 24), 500);
-        let params = Params::defaults(crate::watch::WATCH.params);
+        let params = Params::defaults(crate::watch::PARAMS);
         assert_eq!(app.update(Msg::Watch(params)), vec![Effect::Start(1)]);
         assert_eq!(app.key_context(), Context::Watch);
         let announce = |pid, role: &str| {

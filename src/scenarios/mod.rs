@@ -17,6 +17,7 @@ mod subprocess;
 mod switching;
 mod thread_local;
 mod threads;
+pub mod watch;
 
 use crate::i18n::{Lang, Phrase};
 use crate::params::ParamSpec;
@@ -447,7 +448,7 @@ static INTERNAL: &[&Scenario] = &[
     &async_io::CLIENT,
     &master_worker::WORKER,
     &switching::TASKS,
-    &crate::watch::WATCH,
+    &watch::WATCH,
     &distributed::WORKER,
 ];
 

@@ -1,5 +1,5 @@
 //! `conlab watch`: any program under the dashboard, or headless with a `/usr/bin/time -v`
-//! style summary. It runs as a runner like every scenario (an internal one, [`WATCH`]), so the
+//! style summary. It runs as a runner like every scenario (an internal one, `scenarios::watch::WATCH`), so the
 //! dashboard's processes and CPU panels, cancelling and reaping all work as they do for a
 //! lesson, and `--json` is the runner's report.
 //!
@@ -16,7 +16,6 @@ pub mod tutorial;
 
 use crate::params::{ParamKind, ParamSpec, Params};
 use crate::probe::Probe;
-use crate::scenarios::{Findings, Scenario};
 use std::path::{Path, PathBuf};
 
 /// The scenario id a watch runs under.
@@ -32,30 +31,26 @@ pub const TERM_GRACE: std::time::Duration = std::time::Duration::from_millis(300
 /// The longest command line a watch takes, in characters.
 const COMMAND_MAX: usize = 8192;
 
-pub static WATCH: Scenario = Scenario::child(
-    ID,
-    "Watch a program",
-    &[
-        ParamSpec {
-            key: COMMAND,
-            kind: ParamKind::Command {
-                max_len: COMMAND_MAX,
-            },
-            default: "true",
-            help: "the program and its arguments, quoted as in a shell",
+/// A watch's parameters: a command to run, or a process to attach to.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        key: COMMAND,
+        kind: ParamKind::Command {
+            max_len: COMMAND_MAX,
         },
-        ParamSpec {
-            key: PID,
-            kind: ParamKind::Int {
-                min: 0,
-                max: i32::MAX as i64,
-            },
-            default: "0",
-            help: "a running process to attach to, read-only (0: run the command)",
+        default: "true",
+        help: "the program and its arguments, quoted as in a shell",
+    },
+    ParamSpec {
+        key: PID,
+        kind: ParamKind::Int {
+            min: 0,
+            max: i32::MAX as i64,
         },
-    ],
-    run,
-);
+        default: "0",
+        help: "a running process to attach to, read-only (0: run the command)",
+    },
+];
 
 /// The parameters that run `argv` (checked: the program exists), or the message for exit 2.
 pub fn command_params(argv: &[String]) -> Result<Params, String> {
@@ -64,7 +59,7 @@ pub fn command_params(argv: &[String]) -> Result<Params, String> {
         .ok_or("name a command to watch: conlab watch -- CMD ARGS…, or conlab watch --pid PID")?;
     find_program(program)?;
     let line = crate::shell_words::join(argv);
-    Params::from_assignments(WATCH.params, &[format!("{COMMAND}={line}")])
+    Params::from_assignments(PARAMS, &[format!("{COMMAND}={line}")])
 }
 
 /// The parameters that attach to `pid` (checked: it exists), or the message for exit 2.
@@ -75,7 +70,7 @@ pub fn pid_params(pid: u32) -> Result<Params, String> {
     if pid == std::process::id() {
         return Err("conlab cannot watch itself".to_string());
     }
-    Params::from_assignments(WATCH.params, &[format!("{PID}={pid}")])
+    Params::from_assignments(PARAMS, &[format!("{PID}={pid}")])
 }
 
 /// Where `program` is: a path as given, or the first executable of that name on `PATH`.
@@ -105,13 +100,15 @@ pub fn find_program(program: &str) -> Result<PathBuf, String> {
         })
 }
 
-fn run(probe: &Probe) -> Result<Findings, String> {
+/// Watches what the run's parameters name: the process `pid` read-only, or the `command`
+/// traced from its start.
+pub fn summary(probe: &Probe) -> Result<summary::Summary, String> {
     let params = probe.params();
     let pid = params.int(PID);
     if pid > 0 {
-        return attach::watch(probe, pid as u32).map(|s| s.findings());
+        return attach::watch(probe, pid as u32);
     }
     let words = crate::shell_words::split(params.word(COMMAND))?;
     find_program(&words[0])?;
-    trace::watch(probe, &words).map(|s| s.findings())
+    trace::watch(probe, &words)
 }

@@ -4,7 +4,6 @@
 use crate::exit::Exit;
 use crate::i18n::Text;
 use crate::report::Metrics;
-use crate::scenarios::Findings;
 
 /// The figures of one watch. With a command they come from the kernel's accounting of every
 /// process conlab reaped (`getrusage(RUSAGE_CHILDREN)`, as `time` reads it); attached to a PID,
@@ -120,15 +119,6 @@ impl Summary {
             ));
         }
         notes
-    }
-
-    pub fn findings(&self) -> Findings {
-        Findings {
-            ok: true,
-            wall_ms: self.wall_ms,
-            metrics: self.metrics(),
-            notes: self.notes(),
-        }
     }
 }
 
