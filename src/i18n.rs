@@ -159,7 +159,6 @@ impl Phrase {
 /// }
 /// WORDS.idle.get(lang)
 /// ```
-#[macro_export]
 macro_rules! phrases {
     ($vis:vis $name:ident { $($(#[$doc:meta])* $field:ident: $en:literal => $zh:literal,)* }) => {
         /// This module's words in both languages.
@@ -180,6 +179,7 @@ macro_rules! phrases {
         }
     };
 }
+pub(crate) use phrases;
 
 #[cfg(test)]
 mod tests {

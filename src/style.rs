@@ -337,7 +337,7 @@ pub fn load_color(pct: f32) -> Color {
     }
 }
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         above: "+{n} above" => "上方还有 {n} 行",
         below: "+{n} below" => "下方还有 {n} 行",

@@ -91,7 +91,7 @@ impl Capacity {
     }
 }
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         bytes: "at most {n} bytes" => "最多 {n} 字节",
         chars: "at most {n} characters" => "最多 {n} 个字符",

@@ -23,7 +23,7 @@ pub struct Form {
     pub lang: Lang,
 }
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         full: "`{key}` is full ({limit}): `{c}` was not added" => "`{key}` 已满（{limit}）：`{c}` 没有加进去",
         pasted: "pasted {taken} of {offered} characters: `{key}` holds {limit}"

@@ -29,7 +29,7 @@ use run::{Run, RunStatus};
 use scroll::{Scroll, ScrollRequest, Scrollable};
 use std::collections::{BTreeMap, VecDeque};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         parameters_set: "{id}: parameters set: {params}" => "{id}：参数已设为 {params}",
         at_once: "at the same time" => "同时运行",

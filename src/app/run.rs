@@ -10,7 +10,7 @@ use crate::report::{Metrics, Report};
 use crate::runner::{RunId, RunnerMsg};
 use crate::scenarios::Scenario;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         started: "{role} started: pid {pid} (parent {ppid})" => "{role} 已启动：pid {pid}（父进程 {ppid}）",
         exited: "pid {pid} exited: {exit}" => "pid {pid} 已退出：{exit}",

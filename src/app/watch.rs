@@ -6,7 +6,7 @@ use super::{App, Effect};
 use crate::params::Params;
 use crate::watch::tutorial::Unavailable;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         watching: "#{id} watching: {what}" => "#{id} 观察：{what}",
         attached: "PID {pid}, read-only" => "PID {pid}（只读）",

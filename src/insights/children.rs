@@ -4,7 +4,7 @@ use super::{Facts, Finding, Lint, say, short};
 use crate::i18n::Phrase;
 use crate::metrics::Num;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: "a child not reaped" => "子进程没被回收",
         zombie: "process {pid} stayed a zombie for {secs} s: it had exited, but its parent did not wait for it; join or wait for every child you start" => "进程 {pid} 当了 {secs} 秒僵尸进程：它已经退出，父进程却没有 wait 它；启动的每个子进程都要 join 或 wait",

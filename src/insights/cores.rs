@@ -5,7 +5,7 @@ use super::{Facts, Finding, Lint, say, short};
 use crate::i18n::Phrase;
 use crate::metrics::{Num, group_thousands};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title_other: "other programs took cores" => "其他程序占了核",
         title_io: "IO-bound" => "IO 密集",

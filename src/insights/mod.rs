@@ -73,7 +73,7 @@ pub const LINTS: &[&dyn Lint] = &[
     &cores::OtherLoad,
 ];
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         lesson: "{text} (lesson: {lesson})" => "{text}（课程：{lesson}）",
     }

@@ -4,7 +4,7 @@ use super::{Facts, Finding, Lint, say};
 use crate::i18n::Phrase;
 use crate::metrics::Num;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: "consumer too slow" => "读进程太慢",
         full: "the queue filled to its capacity of {capacity}, {full_pct}% of the depth readings: the reader could not keep up, so the writer waited for room; a faster reader or more readers close a steady gap, a bigger queue only delays it" => "队列涨满到容量 {capacity}，{full_pct}% 的深度读数是满的：读进程跟不上，写进程只能等空位；长期的差距要靠更快或更多的读进程来补，队列再大也只是推迟",

@@ -5,7 +5,7 @@ use super::{Facts, Finding, Lint, say};
 use crate::i18n::Phrase;
 use crate::metrics::{Num, group_thousands};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title_convoy: "lock convoy" => "锁护送",
         title_lost: "updates lost" => "更新丢失",

@@ -17,7 +17,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::collections::{BTreeMap, VecDeque};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         not_run: "Not run yet. Enter runs it: who puts and who gets, the {name}'s depth, and each item's time in it show here."
             => "还没运行。按 Enter 运行：谁放入、谁取出、{name}的深度，以及每条数据在其中停留的时间都会显示在这里。",

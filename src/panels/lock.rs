@@ -15,7 +15,7 @@ const YELLOW: Style = Style::new().fg(Color::Yellow);
 /// Threads drawn one a line in a deadlock; more are summed up.
 const THREAD_LINES: usize = 4;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         not_run: "Not run yet. Enter runs it with these parameters; c runs nolock, lock and atomic side by side."
             => "还没运行。按 Enter 用这些参数运行；按 c 把 nolock、lock 和 atomic 并排运行。",

@@ -8,7 +8,7 @@ use crate::style::{DIM, RIGHT, WRONG, bar, columns, duration_ms, label, si};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         not_run: "Not run yet. Enter starts the busy loops; watch the CPU panel. c runs threads, gil and processes in turn."
             => "还没运行。按 Enter 启动死循环，看 CPU 面板；按 c 依次运行 threads、gil 和 processes。",

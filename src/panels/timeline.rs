@@ -220,7 +220,7 @@ pub fn waiting_at(waiters: &[(u64, &Item)], t_ms: f64) -> usize {
         .count()
 }
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         not_run: "Not run yet. Enter runs it; the timeline shows each {lane}'s {items}, and every {item} that waits for {waits_for}."
             => "还没运行。按 Enter 运行；时间线会显示每个{lane}运行的{items}，以及每个等待{waits_for}的{item}。",

@@ -83,7 +83,7 @@ pub fn run_dashboard(
     result.and(recorded)
 }
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         no_resume: "Ctrl-Z ignored: no job-control shell started conlab, so nothing here could resume it ({quit} quits)"
             => "已忽略 Ctrl-Z：conlab 不是由带作业控制的 shell 启动的，挂起后没有谁能让它继续（按 {quit} 退出）",

@@ -18,7 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         race: "all at the same time (a race)" => "同时运行（互相争抢）",
         one_by_one: "one after another" => "依次运行",

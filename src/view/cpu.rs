@@ -18,7 +18,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::Block;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         measuring: " CPU · measuring… " => " CPU · 测量中… ",
         cores: " CPU · {n} cores · total " => " CPU · {n} 核 · 总计 ",

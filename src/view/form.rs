@@ -16,7 +16,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: " Parameters of {id} " => " {id} 的参数 ",
         text: "text, ≤ {n} bytes" => "文本，≤ {n} 字节",

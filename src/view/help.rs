@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: " Keys " => " 按键 ",
     }

@@ -8,7 +8,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         named: "! insights: {titles} (the report has each in full)" => "! 提示：{titles}（报告里有完整的说明）",
         count: " ! {n} insights " => " ! {n} 条提示 ",

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use std::collections::VecDeque;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         empty: " events appear here: select a scenario and press Enter"
             => " 事件会显示在这里：选一个实验，按 Enter",

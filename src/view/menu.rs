@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: " Scenarios " => " 实验 ",
         more_both: " ↑↓ more " => " ↑↓ 更多 ",

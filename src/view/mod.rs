@@ -30,7 +30,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 pub use state::ViewState;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         lab: " concurrency lab · " => " 并发实验室 · ",
         idle: "idle" => "空闲",

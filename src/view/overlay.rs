@@ -11,7 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         lesson: " Lesson: {title} " => " 课程：{title} ",
     }

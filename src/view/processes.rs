@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 /// Below this width the RUN column is left out so EXIT keeps its room.
 const WIDE: u16 = 60;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         threads_key: "└TID name · cN=core · sw=vol/invol switches" => "└TID 名称 · cN=CPU 核 · sw=主动/被动切换",
         title: " Processes · {n} live " => " 进程 · {n} 个在运行 ",

@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         replay: " replay · " => " 回放 · ",
         playing: "playing" => "播放中",

@@ -23,7 +23,7 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 /// on below, as far as the panel goes.
 const VERDICT_ROWS: u16 = 1;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         error: "error: {error}" => "错误：{error}",
         stderr: "runner stderr: {line}" => "runner 的 stderr：{line}",

@@ -6,7 +6,7 @@ use crate::style::{DIM, RIGHT, WRONG, duration_ms};
 use ratatui::style::{Color, Style};
 use ratatui::text::Span;
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         stopped: "■ stopped" => "■ 已停止",
         failed: "✗ failed" => "✗ 失败",

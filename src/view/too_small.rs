@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         message: "conlab needs {need}; this terminal is {size} — enlarge it, or {quit}"
             => "conlab 需要 {need}，终端只有 {size}——请放大窗口，或按 {quit}",

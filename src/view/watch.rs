@@ -14,7 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-crate::phrases! {
+crate::i18n::phrases! {
     pub WORDS {
         title: " Watch · {what} " => " 观察 · {what} ",
         attached: "PID {pid}, read-only" => "PID {pid}（只读）",
