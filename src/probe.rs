@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// How long after a child's channel closes a cancel may still be on its way to the runner.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(200);
+
 /// How often live counters are published.
 pub const LIVE_PERIOD: Duration = Duration::from_millis(100);
 
@@ -140,6 +143,17 @@ impl Probe {
     /// code that blocks must wait with a timeout and look here between waits.
     pub fn cancelled(&self) -> bool {
         CANCELLED.load(Ordering::Relaxed)
+    }
+
+    /// Whether the run is cancelled now or becomes so within `grace`. A cancel signals the
+    /// run's whole process group: a child may die of it, and the runner see the child's
+    /// channel close, a moment before the runner's own handler has set the flag.
+    pub fn cancelled_within(&self, grace: Duration) -> bool {
+        let until = Instant::now() + grace;
+        while !self.cancelled() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.cancelled()
     }
 
     /// Ends the parent-death watch thread, so a scenario that forks does it from a process

@@ -37,14 +37,33 @@ pub fn run_in_runner(scenario: &Scenario, params: Params, role: &str) -> u8 {
         role: role.into(),
     });
 
-    let outcome =
-        catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe))).unwrap_or_else(|panic| {
-            let message = crate::lab::crash::panic_message(&*panic);
-            Err(format!("the scenario panicked: {message}"))
-        });
+    let outcome = catch_unwind(AssertUnwindSafe(|| (scenario.run)(&probe)));
     let (mut findings, error) = match outcome {
-        Ok(findings) => (findings, None),
-        Err(e) => (
+        Ok(Ok(findings)) => (findings, None),
+        Err(panic) => {
+            let message = crate::lab::crash::panic_message(&*panic);
+            (
+                Findings {
+                    wall_ms: probe.elapsed_ms(),
+                    ..Findings::default()
+                },
+                Some(format!("the scenario panicked: {message}")),
+            )
+        }
+        // Whatever broke because the cancel's signal ended the run's children first (a
+        // closed control channel, EPIPE) is the cancel, not the scenario's failure.
+        Ok(Err(e)) if probe.cancelled_within(crate::probe::CANCEL_GRACE) => (
+            Findings {
+                wall_ms: probe.elapsed_ms(),
+                notes: vec![Text::new(
+                    format!("cancelled while it was running: {e}"),
+                    format!("运行中被取消：{e}"),
+                )],
+                ..Findings::default()
+            },
+            None,
+        ),
+        Ok(Err(e)) => (
             Findings {
                 wall_ms: probe.elapsed_ms(),
                 ..Findings::default()

@@ -377,15 +377,6 @@ fn run(probe: &Probe) -> Result<Findings, String> {
 }
 
 /// A run cancelled before any load: it reports that, and nothing else.
-/// Whether the run is cancelled now or within a moment.
-fn cancelled_soon(probe: &Probe) -> bool {
-    let until = Instant::now() + Duration::from_millis(200);
-    while !probe.cancelled() && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    probe.cancelled()
-}
-
 fn cancelled_before_load(probe: &Probe, server_exit: Exit) -> Findings {
     Findings {
         ok: false,
@@ -521,7 +512,7 @@ impl Server {
             Received::Nothing if probe.cancelled() => Ok(None),
             // A cancel signals the whole group: the server may die of it a moment before
             // the runner's own handler has marked the run cancelled.
-            _ if cancelled_soon(probe) => Ok(None),
+            _ if probe.cancelled_within(crate::probe::CANCEL_GRACE) => Ok(None),
             other => {
                 let why = self.why_gone();
                 Err(format!(
