@@ -37,13 +37,15 @@ pub enum Context {
     Form,
     Help,
     Lesson,
+    /// The last run's whole report.
+    Report,
     EventLog,
     /// A recording played back (`conlab replay`): its panels, with time controls.
     Replay,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Anywhere,
         Context::TooSmall,
         Context::Main,
@@ -52,6 +54,7 @@ impl Context {
         Context::Form,
         Context::Help,
         Context::Lesson,
+        Context::Report,
         Context::EventLog,
         Context::Replay,
     ];
@@ -70,6 +73,8 @@ pub enum Action {
     Stop,
     OpenCompare,
     Lesson,
+    /// The last run's whole report: figures, verdict, insights.
+    Report,
     Events,
     Help,
     /// English ⇄ Chinese.
@@ -224,10 +229,11 @@ const ALL_BUT_THE_FORM: &[Context] = &[
     C::Watch,
     C::Help,
     C::Lesson,
+    C::Report,
     C::EventLog,
     C::Replay,
 ];
-const SCROLLING_OVERLAYS: &[Context] = &[C::Lesson, C::EventLog];
+const SCROLLING_OVERLAYS: &[Context] = &[C::Lesson, C::Report, C::EventLog];
 
 /// The table. Rows with help words appear in the help in this order.
 pub const KEYMAP: &[Binding] = &[
@@ -443,6 +449,16 @@ pub const KEYMAP: &[Binding] = &[
         hint: words("l", "lesson", "课程"),
     },
     Binding {
+        contexts: &[C::Main, C::Replay],
+        keys: &[(letter('r'), A::Report)],
+        help: words(
+            "r",
+            "the last run's whole report: figures, verdict, insights",
+            "上次运行的完整报告：数字、结论、提示",
+        ),
+        hint: words("r", "report", "报告"),
+    },
+    Binding {
         contexts: DASHBOARD,
         keys: &[(letter('v'), A::Events)],
         help: words(
@@ -496,6 +512,7 @@ pub const KEYMAP: &[Binding] = &[
             C::Watch,
             C::Help,
             C::Lesson,
+            C::Report,
             C::EventLog,
             C::Replay,
         ],

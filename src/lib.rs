@@ -29,6 +29,7 @@ pub mod insights;
 pub mod keymap;
 pub mod lab;
 pub mod lifeline;
+pub mod line_break;
 pub mod markdown;
 pub mod metrics;
 pub mod panels;

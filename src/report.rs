@@ -104,7 +104,31 @@ impl Report {
         printable_lines(&self.table(lang)).into_owned()
     }
 
+    /// The same as [`Report::to_text`], the verdict and insights first: what the report
+    /// overlay shows, where the figures may be below the screen's fold.
+    pub fn to_text_verdict_first(&self, lang: Lang) -> String {
+        let text = [
+            self.headline(lang),
+            self.findings(lang),
+            self.figures(),
+            self.processes_table(lang),
+        ]
+        .concat();
+        printable_lines(&text).into_owned()
+    }
+
     fn table(&self, lang: Lang) -> String {
+        [
+            self.headline(lang),
+            self.figures(),
+            self.findings(lang),
+            self.processes_table(lang),
+        ]
+        .concat()
+    }
+
+    /// The scenario, its parameters and how it ended; the error, if any.
+    fn headline(&self, lang: Lang) -> String {
         let mut out = String::new();
         let params: Vec<String> = self
             .params
@@ -126,6 +150,12 @@ impl Report {
         if let Some(error) = &self.error {
             let _ = writeln!(out, "{} {error}", Text::new("error:", "错误：").get(lang));
         }
+        out
+    }
+
+    /// Every figure, one a line, names aligned.
+    fn figures(&self) -> String {
+        let mut out = String::new();
         let width = self
             .metrics
             .iter()
@@ -142,12 +172,24 @@ impl Report {
         for (name, value) in self.metrics.iter().filter(|(k, _)| *k != "wall_ms") {
             let _ = writeln!(out, "  {name:<width$}  {:>14}", value.human_for(name));
         }
+        out
+    }
+
+    /// The verdict's notes (→) and the insights (!).
+    fn findings(&self, lang: Lang) -> String {
+        let mut out = String::new();
         for note in self.notes_in(lang) {
             let _ = writeln!(out, "  → {note}");
         }
         for warning in &self.warnings {
             let _ = writeln!(out, "  ! {}", warning.text_in(lang));
         }
+        out
+    }
+
+    /// The processes the run left a record of, with their exits.
+    fn processes_table(&self, lang: Lang) -> String {
+        let mut out = String::new();
         if !self.processes.is_empty() {
             let _ = writeln!(out, "  {}", Text::new("processes:", "进程：").get(lang));
             for p in &self.processes {

@@ -6,8 +6,7 @@
 use crate::i18n::{Lang, Phrase};
 use crate::report::Num;
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use std::borrow::Cow;
+use ratatui::text::Span;
 
 /// Secondary text.
 pub const DIM: Style = Style::new().fg(Color::DarkGray);
@@ -39,40 +38,6 @@ pub fn pad(text: &str, width: usize) -> String {
 pub fn pad_left(text: &str, width: usize) -> String {
     let fill = width.saturating_sub(columns(text));
     format!("{}{text}", " ".repeat(fill))
-}
-
-/// Where a line may break in Chinese, which puts no spaces between words.
-pub const BREAK: char = '\u{200b}';
-/// Punctuation a line must not begin with, and punctuation it must not end with.
-const NO_LINE_START: &str = "，。、：；！？）」』》〉】”’…%";
-const NO_LINE_END: &str = "（「『《〈【“‘";
-
-/// `text` with a zero-width space wherever a line may break next to a wide (CJK) character,
-/// except before closing and after opening punctuation. A paragraph wraps only at
-/// whitespace, so a Chinese sentence, one long "word" to it, would otherwise jump whole to the
-/// next line; the zero-width space takes no column and is never drawn.
-pub fn breakable(text: &str) -> Cow<'_, str> {
-    let wide = |c: char| columns(c.encode_utf8(&mut [0; 4])) > 1;
-    if !text.chars().any(wide) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() * 2);
-    let mut previous: Option<char> = None;
-    for c in text.chars() {
-        if let Some(p) = previous {
-            let may = (wide(p) || wide(c))
-                && !p.is_whitespace()
-                && !c.is_whitespace()
-                && !NO_LINE_START.contains(c)
-                && !NO_LINE_END.contains(p);
-            if may {
-                out.push(BREAK);
-            }
-        }
-        out.push(c);
-        previous = Some(c);
-    }
-    Cow::Owned(out)
 }
 
 /// `450 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
@@ -313,21 +278,6 @@ pub fn sparkline<'a>(
     format!("{line:>width$}")
 }
 
-/// `lines` with every span [`breakable`], for a paragraph that wraps them.
-pub fn breakable_lines(lines: Vec<Line<'static>>) -> Vec<Line<'static>> {
-    lines
-        .into_iter()
-        .map(|mut line| {
-            for span in &mut line.spans {
-                if let Cow::Owned(text) = breakable(&span.content) {
-                    span.content = Cow::Owned(text);
-                }
-            }
-            line
-        })
-        .collect()
-}
-
 /// Green under 50%, yellow under 85%, red above: how loaded a core is.
 pub fn load_color(pct: f32) -> Color {
     match pct {
@@ -394,19 +344,6 @@ mod tests {
         assert_eq!(pad_left("余额", 6), "  余额");
         assert_eq!(pad("丢失的更新", 4), "丢失的更新", "never cut");
         assert_eq!(columns(&pad("丢失的更新", 13)), 13);
-    }
-
-    #[test]
-    fn chinese_may_break_between_characters_but_not_before_closing_punctuation() {
-        assert!(matches!(breakable("plain English"), Cow::Borrowed(_)));
-        let b = breakable("任务，等待（空闲）a b");
-        let pieces: Vec<&str> = b.split(BREAK).collect();
-        assert_eq!(pieces, ["任", "务，", "等", "待", "（空", "闲）", "a b"]);
-        assert_eq!(
-            columns(&b),
-            columns("任务，等待（空闲）a b"),
-            "it takes no column"
-        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use common::pty::{ENTER, Tui, serial};
 const HELP_EN: &str = "Any key closes this help.";
 const HELP_ZH: &str = "任意键 关闭本帮助。";
 /// The scenario panel's footer, in each language.
-const FOOTER_EN: &str = "l lesson · v events · e edit · c compare";
-const FOOTER_ZH: &str = "l 课程 · v 事件 · e 编辑 · c 比较";
+const FOOTER_EN: &str = "l lesson · r report · v events · e edit · c compare";
+const FOOTER_ZH: &str = "l 课程 · r 报告 · v 事件 · e 编辑 · c 比较";
 
 #[test]
 fn the_language_key_switches_a_live_dashboard() {

@@ -101,6 +101,7 @@ fn states(context: Context) -> Vec<App> {
         Context::Form => vec![opened('e')],
         Context::Help => vec![opened('?')],
         Context::Lesson => vec![opened('l')],
+        Context::Report => vec![opened('r')],
         Context::EventLog => vec![opened('v')],
         Context::Replay => {
             let mut app = running();

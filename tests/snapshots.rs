@@ -708,3 +708,70 @@ fn below_80x24_in_chinese() {
     );
     insta::assert_snapshot!("too_small_zh_60x20", terminal.backend());
 }
+
+/// A finished nolock run whose report carries an insight, in English and Chinese: `r` shows
+/// the whole report, the verdict and the insight whole and before the figures, and no row of
+/// it runs over the overlay's right border (Chinese breaks between characters).
+#[test]
+fn report_overlay_puts_the_verdict_and_insights_first() {
+    let insight = conlab::report::Warning {
+        id: "updates_lost".into(),
+        lesson: "lock".into(),
+        text: "2 threads changed the balance without a lock and 231,791 of 2,000,000 updates \
+               were lost (lesson: lock)"
+            .into(),
+        text_zh: "2 个线程不加锁地修改余额，2,000,000 次更新中丢失了 231,791 次，余额不再是 0\
+                  （课程：lock）"
+            .into(),
+        figures: Metrics::default(),
+    };
+    for chinese in [false, true] {
+        let mut app = idle("lock", 80, 24);
+        press(&mut app, KeyCode::Char('r'));
+        let screen = rows(draw(&app, 80, 24).backend().buffer()).join("\n");
+        assert!(screen.contains("No finished run"), "{screen}");
+        press(&mut app, KeyCode::Esc);
+
+        assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Start(1)]);
+        runner_up(&mut app, 1, 4242);
+        let Body::Report { mut report } = report("nolock", -83_962, 231_791, 87.3) else {
+            unreachable!()
+        };
+        report.warnings = vec![insight.clone()];
+        event(&mut app, 1, 87.6, 4242, Body::Report { report });
+        exited(&mut app, 1, "code 0");
+        if chinese {
+            app = in_chinese(app);
+        }
+        assert_eq!(press(&mut app, KeyCode::Char('r')), vec![]);
+        assert_eq!(app.key_context(), Context::Report);
+        let terminal = draw(&app, 80, 24);
+        let lines = rows(terminal.backend().buffer());
+        let screen = lines.join("\n");
+        let (title, tail) = if chinese {
+            ("报告：lock · 运行 #1", "（课程：lock）")
+        } else {
+            ("Report: lock · run #1", "(lesson: lock)")
+        };
+        assert!(screen.contains(title), "{screen}");
+        let at = |text: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(text))
+                .unwrap_or_else(|| panic!("no `{text}`:\n{screen}"))
+        };
+        assert!(at("→ ") < at("! ") && at(tail) < at("wall_ms"), "{screen}");
+        for (y, line) in lines.iter().enumerate() {
+            assert!(
+                line.ends_with('│') || line.ends_with('┐') || line.ends_with('┘'),
+                "row {y} runs over the border:\n{screen}"
+            );
+        }
+        let name = if chinese {
+            "report_zh_80x24"
+        } else {
+            "report_80x24"
+        };
+        insta::assert_snapshot!(name, terminal.backend());
+    }
+}

@@ -95,6 +95,8 @@ pub enum Overlay {
     Help,
     /// The whole lesson.
     Lesson,
+    /// The last run's whole report.
+    Report,
     /// Every event kept, newest last.
     Log,
     Form(Form),
@@ -313,6 +315,7 @@ impl App {
             Overlay::Form(_) => Context::Form,
             Overlay::Help => Context::Help,
             Overlay::Lesson => Context::Lesson,
+            Overlay::Report => Context::Report,
             Overlay::Log => Context::EventLog,
             Overlay::None => self.panels_key_context(),
         }
@@ -384,6 +387,11 @@ impl App {
                 self.scroll(Scrollable::Lesson, Scroll::Reset);
                 vec![]
             }
+            Action::Report => {
+                self.overlay = Overlay::Report;
+                self.scroll(Scrollable::Report, Scroll::Reset);
+                vec![]
+            }
             Action::Events => {
                 self.overlay = Overlay::Log;
                 self.scroll(Scrollable::EventLog, Scroll::Reset);
@@ -436,6 +444,7 @@ impl App {
     fn scroll_lines(&mut self, context: Context, lines: isize) -> Vec<Effect> {
         let what = match context {
             Context::Lesson => Scrollable::Lesson,
+            Context::Report => Scrollable::Report,
             Context::EventLog => Scrollable::EventLog,
             Context::Compare => Scrollable::CompareSummary,
             _ => return vec![],

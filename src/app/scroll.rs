@@ -9,6 +9,8 @@ pub enum Scrollable {
     Processes,
     /// The lesson overlay (`l`).
     Lesson,
+    /// The report overlay (`r`).
+    Report,
     /// The event log overlay (`v`), which starts at the newest event.
     EventLog,
     /// The summary and verdicts under the compare table.

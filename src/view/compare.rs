@@ -9,14 +9,12 @@ use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
 use crate::report::{Comparison, Num, is_ratio_metric, mark_wrong, ratio, ratio_with_interval};
-use crate::style::{
-    DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, scroll_position,
-};
+use crate::style::{DIM, LABEL, WRONG, columns, metric, metric_label, scroll_position};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -52,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, compare: &Compare, scroll:
         compare.repeats(&app.runs),
     );
     let (table_area, summary_area) = split(area, compare, &stats);
-    let summary = summary(compare, &runs, &stats, lang);
+    let summary = summary(compare, &runs, &stats, lang, summary_area.width);
     let (lines, overflow) = fit(&summary, summary_area);
     let scroll = scroll.settle(overflow, usize::from(summary_area.height));
     let each = match (compare.repeated, compare.wanted) {
@@ -225,12 +223,13 @@ fn run_count(compare: &Compare, i: usize) -> String {
 }
 
 /// The hyperfine-style summary once every variant is done (every run of every variant, when
-/// they repeat), then the runs that stand out, then each variant's verdicts.
+/// they repeat), then the runs that stand out, then each variant's verdicts, broken to `width`.
 fn summary(
     compare: &Compare,
     runs: &[Option<&Run>],
     stats: &Comparison,
     lang: Lang,
+    width: u16,
 ) -> Paragraph<'static> {
     let done =
         |r: &Option<&Run>| r.is_some_and(|r| r.report.as_ref().is_some_and(|r| !r.cancelled));
@@ -267,7 +266,7 @@ fn summary(
             ]));
         }
     }
-    Paragraph::new(breakable_lines(summary)).wrap(Wrap { trim: false })
+    Paragraph::new(crate::line_break::wrap_lines(&summary, width))
 }
 
 /// `name` over variant `i`'s finished runs, once there are two: `mean ± σ` and the ratio to

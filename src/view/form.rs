@@ -7,14 +7,15 @@
 use crate::app::form::Form;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context, FormAction};
+use crate::line_break;
 use crate::params::{ParamKind, ParamSpec};
 use crate::scenarios::Scenario;
-use crate::style::{DIM, LABEL, WRONG, breakable_lines, pad};
+use crate::style::{DIM, LABEL, WRONG, pad};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -150,8 +151,9 @@ pub fn draw(
         lang,
     );
     lines.push(Line::from(Span::styled(format!(" {keys}"), DIM)));
-    let body = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
-    let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
+    let lines = line_break::wrap_lines(&lines, width.saturating_sub(2));
+    let height = lines.len() as u16 + 2;
+    let body = Paragraph::new(lines);
     let area = if height <= area.height {
         super::overlay::centered(area, width, height)
     } else {

@@ -3,12 +3,13 @@
 use crate::app::LOG_LINES;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
+use crate::line_break;
 use crate::runner::CANCEL_GRACE;
-use crate::style::{LABEL, breakable_lines, pad};
+use crate::style::{LABEL, pad};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -53,8 +54,9 @@ pub fn draw(frame: &mut Frame, area: Rect, context: Context, lang: Lang) {
     lines.push(Line::raw(format!(" {close}")));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
     let width = widest.min(area.width);
-    let body = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
-    let height = body.line_count(width.saturating_sub(2)) as u16 + 2;
+    let lines = line_break::wrap_lines(&lines, width.saturating_sub(2));
+    let height = lines.len() as u16 + 2;
+    let body = Paragraph::new(lines);
     let area = super::overlay::centered(area, width, height);
     frame.render_widget(Clear, area);
     frame.render_widget(

@@ -3,10 +3,8 @@
 
 use crate::i18n::Lang;
 use crate::report::Warning;
-use crate::style::breakable_lines;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -40,9 +38,7 @@ pub fn lines(
             ])
         })
         .collect();
-    let needed = Paragraph::new(breakable_lines(full.clone()))
-        .wrap(Wrap { trim: false })
-        .line_count(width);
+    let needed = crate::line_break::rows(&full, width);
     if needed <= usize::from(rows) {
         return (full, true);
     }

@@ -4,7 +4,8 @@
 use super::scroll::ScrollState;
 use crate::i18n::Lang;
 use crate::keymap::Context;
-use crate::style::{BREAK, DIM, breakable, columns};
+use crate::line_break;
+use crate::style::DIM;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -86,50 +87,13 @@ fn marker() -> Span<'static> {
     Span::styled(" ▸ ", Style::new().fg(Color::Cyan))
 }
 
-/// `text` behind the marker, word-wrapped to `width` columns with its continuation lines
-/// indented under its first word (a word too long for a line is cut). Chinese breaks between
-/// characters too ([`breakable`]).
+/// `text` behind the marker, broken to `width` columns with its continuation lines indented
+/// under its first word, the way every panel breaks text ([`line_break`]).
 fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
     let indent = marker().width();
-    let room = width.saturating_sub(indent).max(1);
-    let text = breakable(text);
-    // Each piece, and whether a space comes before it on the same line.
-    let pieces = text
-        .split(' ')
-        .flat_map(|word| word.split(BREAK).enumerate().map(|(i, p)| (i == 0, p)));
-    let mut rows = vec![String::new()];
-    for (spaced, mut word) in pieces {
-        loop {
-            let row = rows.last_mut().expect("rows start with one");
-            let gap = usize::from(spaced && !row.is_empty());
-            if columns(row) + gap + columns(word) <= room {
-                if gap == 1 {
-                    row.push(' ');
-                }
-                row.push_str(word);
-                break;
-            }
-            if row.is_empty() {
-                // Longer than a whole line: as much as fits (at least one character).
-                let mut cut = word.len();
-                while cut > 0 && columns(&word[..cut]) > room {
-                    cut = word[..cut].char_indices().last().map_or(0, |(i, _)| i);
-                }
-                let cut = if cut == 0 {
-                    word.chars().next().map_or(word.len(), char::len_utf8)
-                } else {
-                    cut
-                };
-                row.push_str(&word[..cut]);
-                word = &word[cut..];
-                if word.is_empty() {
-                    break;
-                }
-            }
-            rows.push(String::new());
-        }
-    }
-    rows.into_iter()
+    let room = u16::try_from(width.saturating_sub(indent).max(1)).unwrap_or(u16::MAX);
+    line_break::wrap_lines(&[Line::raw(text.to_string())], room)
+        .into_iter()
         .enumerate()
         .map(|(i, row)| {
             let lead = if i == 0 {
@@ -137,7 +101,9 @@ fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
             } else {
                 Span::raw(" ".repeat(indent))
             };
-            Line::from(vec![lead, Span::raw(row)])
+            let mut spans = vec![lead];
+            spans.extend(row.spans);
+            Line::from(spans)
         })
         .collect()
 }

@@ -177,6 +177,7 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
         Overlay::None => {}
         Overlay::Help => help::draw(frame, area, app.panels_key_context(), lang),
         Overlay::Lesson => overlay::lesson(frame, area, app.scenario(), lang, &mut state.lesson),
+        Overlay::Report => overlay::report(frame, area, app, lang, &mut state.report),
         Overlay::Log => log::overlay(frame, area, &app.log, arrived, &mut state.event_log, lang),
         Overlay::Form(form) => {
             // The main column down to the event log, for a form taller than the main area.
@@ -188,7 +189,10 @@ pub fn draw(frame: &mut Frame, app: &App, state: &mut ViewState) {
             state.hits.cover(room);
         }
     }
-    if matches!(app.overlay, Overlay::Help | Overlay::Lesson | Overlay::Log) {
+    if matches!(
+        app.overlay,
+        Overlay::Help | Overlay::Lesson | Overlay::Report | Overlay::Log
+    ) {
         // Until a key closes it, an overlay is all the mouse can reach.
         state.hits.cover(area);
     }

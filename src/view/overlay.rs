@@ -1,9 +1,11 @@
-//! Overlays over the whole screen: the lesson, and the frame they share with the event log.
+//! Overlays over the whole screen: the lesson, the last run's report, and the frame they
+//! share with the event log.
 
 use super::scroll::ScrollState;
+use crate::app::App;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
-use crate::markdown;
+use crate::line_break;
 use crate::scenarios::Scenario;
 use crate::style::DIM;
 use ratatui::Frame;
@@ -14,6 +16,10 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 crate::i18n::phrases! {
     pub WORDS {
         lesson: " Lesson: {title} " => " 课程：{title} ",
+        report: " Report: {scenario} · run #{run} " => " 报告：{scenario} · 运行 #{run} ",
+        no_report: " Report: {scenario} " => " 报告：{scenario} ",
+        not_yet: "No finished run of this scenario yet: Enter runs it, and its report appears here." => "这个实验还没有跑完的运行：按 Enter 运行，报告会出现在这里。",
+        stderr: "stderr:" => "标准错误输出：",
     }
 }
 
@@ -38,7 +44,7 @@ pub fn lesson(
     scroll: &mut ScrollState,
 ) {
     let width = area.width.saturating_sub(2);
-    let text = Paragraph::new(markdown::wrap(scenario.lesson_in(lang), width));
+    let text = Paragraph::new(line_break::wrap(scenario.lesson_in(lang), width));
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
     let title = WORDS
@@ -48,6 +54,47 @@ pub fn lesson(
         frame,
         area,
         Context::Lesson,
+        text,
+        &title,
+        scroll,
+        last - scroll,
+        lang,
+    );
+}
+
+/// The selected scenario's last finished run, its report as `conlab run` prints it (every
+/// figure, the verdict and each insight whole, those first) and the end of its stderr, scrolled down `scroll`.
+pub fn report(frame: &mut Frame, area: Rect, app: &App, lang: Lang, scroll: &mut ScrollState) {
+    let scenario = app.scenario();
+    let run = app.current_run();
+    let (title, body) = match run.and_then(|r| r.report.as_ref().map(|report| (r, report))) {
+        Some((run, report)) => {
+            let mut body = report.to_text_verdict_first(lang);
+            if !run.stderr.is_empty() {
+                body.push_str(WORDS.stderr.get(lang));
+                body.push('\n');
+                for line in &run.stderr {
+                    body.push_str(&format!("  {}\n", crate::text_safe::printable(line)));
+                }
+            }
+            let title = WORDS
+                .report
+                .with(lang, &[("scenario", &scenario.id), ("run", &run.id)]);
+            (title, body)
+        }
+        None => (
+            WORDS.no_report.with(lang, &[("scenario", &scenario.id)]),
+            WORDS.not_yet.get(lang).to_string(),
+        ),
+    };
+    let lines: Vec<Line<'static>> = body.lines().map(|l| Line::raw(l.to_string())).collect();
+    let text = Paragraph::new(line_break::wrap_lines(&lines, area.width.saturating_sub(2)));
+    let last = last_scroll(&text, area);
+    let scroll = scroll.settle(last, page(area));
+    full_screen(
+        frame,
+        area,
+        Context::Report,
         text,
         &title,
         scroll,

@@ -6,18 +6,16 @@ use crate::app::App;
 use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action};
-use crate::markdown;
 use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
-use crate::style::{DIM, LABEL, WRONG, breakable_lines, columns, metric, metric_label, pad};
+use crate::style::{DIM, LABEL, WRONG, columns, metric, metric_label, pad};
 use ratatui::Frame;
-use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 /// Rows kept for the verdict under figures that choose their height; a longer verdict runs
 /// on below, as far as the panel goes.
@@ -39,6 +37,7 @@ crate::i18n::phrases! {
 /// The keys the panel's border names.
 const PANEL_KEYS: &[Action] = &[
     Action::Lesson,
+    Action::Report,
     Action::Events,
     Action::Edit,
     Action::OpenCompare,
@@ -132,7 +131,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_> {
     let mut lines = vec![Line::default()];
     let rows = usize::from(area.height.saturating_sub(1));
-    lines.extend(markdown::wrap_at_most(
+    lines.extend(crate::line_break::wrap_at_most(
         scenario.lesson_in(lang),
         area.width,
         rows,
@@ -140,44 +139,16 @@ pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_
     Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
-/// `lines` as a paragraph `width` columns wide, and the rows it takes. Wrapping walks every
-/// grapheme of every line, twice (to count, then to draw), so it is left out when every line
-/// fits, as the lines of a panel laid out to the width (a timeline's lanes) do.
-fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Figures, usize) {
-    if lines.iter().all(|l| l.width() <= usize::from(width)) {
-        let rows = lines.len();
-        return (Figures::Laid(Text::from(lines)), rows);
-    }
-    let paragraph = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
-    let rows = paragraph.line_count(width);
-    (Figures::Wrapped(Box::new(paragraph)), rows)
-}
-
-/// The figures, drawn line for line when each fits, else wrapped.
-enum Figures {
-    Laid(Text<'static>),
-    Wrapped(Box<Paragraph<'static>>),
-}
-
-impl Widget for Figures {
-    fn render(self, area: Rect, buf: &mut Buffer) {
-        match self {
-            Figures::Laid(text) => text.render(area, buf),
-            Figures::Wrapped(paragraph) => paragraph.render(area, buf),
-        }
-    }
+/// `lines` broken to `width` columns, and the rows they take.
+fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Text<'static>, usize) {
+    let lines = crate::line_break::wrap_lines(&lines, width);
+    let rows = lines.len();
+    (Text::from(lines), rows)
 }
 
 /// Rows one line of output takes wrapped to `width`: one when it fits, as most do.
 fn output_rows(line: &str, width: u16) -> usize {
-    let line = Line::raw(line);
-    if line.width() <= usize::from(width) {
-        1
-    } else {
-        Paragraph::new(line)
-            .wrap(Wrap { trim: false })
-            .line_count(width)
-    }
+    crate::line_break::rows(&[Line::raw(line)], width)
 }
 
 /// The newest output lines that fit, newest at the bottom, under a rule.
@@ -197,8 +168,12 @@ pub(super) fn draw_output_tail(frame: &mut Frame, area: Rect, output: &[String],
         first -= 1;
     }
     let mut lines = vec![rule];
-    lines.extend(output[first..].iter().map(|l| Line::raw(l.clone())));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    let output: Vec<Line<'static>> = output[first..]
+        .iter()
+        .map(|l| Line::raw(l.clone()))
+        .collect();
+    lines.extend(crate::line_break::wrap_lines(&output, area.width));
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// `mode=nolock  threads=2  iterations=1,000,000`

@@ -12,6 +12,7 @@ use ratatui::layout::Position;
 pub struct ViewState {
     pub processes: ScrollState,
     pub lesson: ScrollState,
+    pub report: ScrollState,
     /// Counted back from the newest event.
     pub event_log: ScrollState,
     pub compare_summary: ScrollState,
@@ -38,6 +39,7 @@ impl ViewState {
         match what {
             Scrollable::Processes => &mut self.processes,
             Scrollable::Lesson => &mut self.lesson,
+            Scrollable::Report => &mut self.report,
             Scrollable::EventLog => &mut self.event_log,
             Scrollable::CompareSummary => &mut self.compare_summary,
         }

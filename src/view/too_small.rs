@@ -5,10 +5,10 @@
 use crate::app::MIN_SIZE;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
-use crate::style::breakable;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -29,10 +29,9 @@ pub fn draw(frame: &mut Frame, area: Rect, lang: Lang) {
             ),
         ],
     );
-    let message = Paragraph::new(breakable(&text).into_owned())
-        .wrap(Wrap { trim: true })
-        .alignment(Alignment::Center);
-    let height = (message.line_count(area.width) as u16).min(area.height);
+    let lines = crate::line_break::wrap_lines(&[Line::raw(text)], area.width);
+    let height = (lines.len() as u16).min(area.height);
+    let message = Paragraph::new(lines).alignment(Alignment::Center);
     let y = area.y + (area.height - height) / 2;
     frame.render_widget(message, Rect::new(area.x, y, area.width, height));
 }

@@ -7,12 +7,13 @@ use super::status::status;
 use crate::app::run::Run;
 use crate::i18n::Lang;
 use crate::keymap::{self, Action, Context};
-use crate::style::{DIM, LABEL, WRONG, breakable_lines};
+use crate::line_break;
+use crate::style::{DIM, LABEL, WRONG};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 crate::i18n::phrases! {
     pub WORDS {
@@ -56,9 +57,9 @@ pub fn draw(frame: &mut Frame, area: Rect, run: &Run, lang: Lang) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
-    let lines = breakable_lines(figures(run, lang));
-    let figures = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let used = (figures.line_count(inner.width) as u16).min(inner.height);
+    let lines = line_break::wrap_lines(&figures(run, lang), inner.width);
+    let used = (lines.len() as u16).min(inner.height);
+    let figures = Paragraph::new(lines);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);
     frame.render_widget(figures, top);
     if !run.output.is_empty() && rest.height >= 2 {
