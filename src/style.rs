@@ -27,6 +27,21 @@ pub fn columns(text: &str) -> usize {
     Span::raw(text).width()
 }
 
+/// `text` cut to `width` terminal cells, with `…` where it was cut, so it stays one line.
+pub fn cut_to(text: &str, width: usize) -> String {
+    if columns(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if columns(&out) + columns(c.encode_utf8(&mut [0; 4])) + 1 > width {
+            break;
+        }
+        out.push(c);
+    }
+    out + "…"
+}
+
 /// `text` followed by spaces up to `width` columns, as `format!("{text:<width$}")` would pad
 /// it if every character took one column; longer text is left whole.
 pub fn pad(text: &str, width: usize) -> String {
@@ -344,6 +359,13 @@ mod tests {
         assert_eq!(pad_left("余额", 6), "  余额");
         assert_eq!(pad("丢失的更新", 4), "丢失的更新", "never cut");
         assert_eq!(columns(&pad("丢失的更新", 13)), 13);
+    }
+
+    #[test]
+    fn text_is_cut_to_its_cells_with_an_ellipsis() {
+        assert_eq!(cut_to("lmbench lat_pipe", 20), "lmbench lat_pipe");
+        assert_eq!(cut_to("lmbench lat_pipe", 8), "lmbench…");
+        assert_eq!(cut_to("公开测量的数字", 5), "公开…");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::panels::{self, PanelState};
 use crate::params::Value;
 use crate::report::group_thousands;
 use crate::scenarios::{Panel, Scenario};
-use crate::style::{DIM, LABEL, WRONG, columns, metric, metric_label, pad};
+use crate::style::{DIM, LABEL, WRONG, columns, cut_to, metric, metric_label, pad};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -47,21 +47,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let lang = app.lang;
     let scenario = app.scenario();
     let run = app.current_run();
-    let mut block = Block::bordered()
-        .title(Line::from(Span::styled(
-            format!(" {} ", scenario.title_in(lang)),
-            Style::new().add_modifier(Modifier::BOLD),
-        )))
-        .title_bottom(
-            Line::from(Span::styled(
-                format!(
-                    " {} ",
-                    keymap::hints(app.panels_context(), PANEL_KEYS, lang)
-                ),
-                DIM,
-            ))
-            .right_aligned(),
-        );
+    let mut block = Block::bordered().title_bottom(
+        Line::from(Span::styled(
+            format!(
+                " {} ",
+                keymap::hints(app.panels_context(), PANEL_KEYS, lang)
+            ),
+            DIM,
+        ))
+        .right_aligned(),
+    );
     let inner = block.inner(area);
 
     let mut lines = vec![params_line(app), status_line(app, run), Line::raw("")];
@@ -100,6 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .saturating_sub(rows(&[&verdict[..], &after[..]].concat()).min(VERDICT_ROWS));
     lines.extend(body(scenario, run, inner.width, room, lang));
     lines.extend(verdict);
+    let mut insights_count = None;
     if let Some(report) = report {
         let left = inner
             .height
@@ -109,8 +105,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         lines.extend(insights);
         // Out of room: the border at least says there is more to read.
         if !whole && let Some(count) = super::insights::count(&report.warnings, lang) {
-            block = block.title(Line::from(count).right_aligned());
+            insights_count = Some(count);
         }
+    }
+    // The title, cut with `…` where the border is too short for it and the count beside it.
+    let room = usize::from(area.width.saturating_sub(4))
+        .saturating_sub(insights_count.as_ref().map_or(0, Span::width));
+    block = block.title(Line::from(Span::styled(
+        format!(" {} ", cut_to(&scenario.title_in(lang), room)),
+        Style::new().add_modifier(Modifier::BOLD),
+    )));
+    if let Some(count) = insights_count {
+        block = block.title(Line::from(count).right_aligned());
     }
     lines.extend(after);
     frame.render_widget(block, area);
