@@ -112,7 +112,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let room = usize::from(area.width.saturating_sub(4))
         .saturating_sub(insights_count.as_ref().map_or(0, Span::width));
     block = block.title(Line::from(Span::styled(
-        format!(" {} ", cut_to(&scenario.title_in(lang), room)),
+        format!(" {} ", cut_to(scenario.title_in(lang), room)),
         Style::new().add_modifier(Modifier::BOLD),
     )));
     if let Some(count) = insights_count {
