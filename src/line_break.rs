@@ -24,6 +24,29 @@ pub fn wrap_lines(lines: &[Line<'static>], width: u16) -> Vec<Line<'static>> {
     lines_at_most(lines, Style::default(), width, usize::MAX)
 }
 
+/// `text` behind `lead`, broken to `width` with the rows after the first indented under the
+/// text, as a list item or a log line hangs.
+pub fn hanging(lead: Span<'static>, text: &str, width: u16) -> Vec<Line<'static>> {
+    let indent = lead.width();
+    let room = width
+        .saturating_sub(u16::try_from(indent).unwrap_or(u16::MAX))
+        .max(1);
+    wrap_lines(&[Line::raw(text.to_string())], room)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let first = if i == 0 {
+                lead.clone()
+            } else {
+                Span::raw(" ".repeat(indent))
+            };
+            let mut spans = vec![first];
+            spans.extend(row.spans);
+            Line::from(spans)
+        })
+        .collect()
+}
+
 /// The rows `lines` take broken to `width`.
 pub fn rows(lines: &[Line<'_>], width: u16) -> usize {
     let width = usize::from(width.max(1));

@@ -88,24 +88,9 @@ fn marker() -> Span<'static> {
 }
 
 /// `text` behind the marker, broken to `width` columns with its continuation lines indented
-/// under its first word, the way every panel breaks text ([`line_break`]).
+/// under its first word.
 fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
-    let indent = marker().width();
-    let room = u16::try_from(width.saturating_sub(indent).max(1)).unwrap_or(u16::MAX);
-    line_break::wrap_lines(&[Line::raw(text.to_string())], room)
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let lead = if i == 0 {
-                marker()
-            } else {
-                Span::raw(" ".repeat(indent))
-            };
-            let mut spans = vec![lead];
-            spans.extend(row.spans);
-            Line::from(spans)
-        })
-        .collect()
+    line_break::hanging(marker(), text, u16::try_from(width).unwrap_or(u16::MAX))
 }
 
 #[cfg(test)]

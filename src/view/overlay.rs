@@ -87,8 +87,9 @@ pub fn report(frame: &mut Frame, area: Rect, app: &App, lang: Lang, scroll: &mut
             WORDS.not_yet.get(lang).to_string(),
         ),
     };
-    let lines: Vec<Line<'static>> = body.lines().map(|l| Line::raw(l.to_string())).collect();
-    let text = Paragraph::new(line_break::wrap_lines(&lines, area.width.saturating_sub(2)));
+    let width = area.width.saturating_sub(2);
+    let lines: Vec<Line<'static>> = body.lines().flat_map(|l| hung(l, width)).collect();
+    let text = Paragraph::new(lines);
     let last = last_scroll(&text, area);
     let scroll = scroll.settle(last, page(area));
     full_screen(
@@ -101,6 +102,20 @@ pub fn report(frame: &mut Frame, area: Rect, app: &App, lang: Lang, scroll: &mut
         last - scroll,
         lang,
     );
+}
+
+/// One line of a report broken to `width`: a verdict (`→`) or an insight (`!`) hangs under
+/// its first word.
+fn hung(line: &str, width: u16) -> Vec<Line<'static>> {
+    let body = line.trim_start();
+    let marked = ["→ ", "! "].iter().find(|m| body.starts_with(*m));
+    match marked {
+        Some(mark) => {
+            let lead = format!("{}{mark}", &line[..line.len() - body.len()]);
+            line_break::hanging(Span::raw(lead), &body[mark.len()..], width)
+        }
+        None => line_break::wrap_lines(&[Line::raw(line.to_string())], width),
+    }
 }
 
 /// The lines of `text`, over the whole of `area` inside a border, that do not fit.
