@@ -4,7 +4,14 @@
 
 mod common;
 
-use common::{Conlab, Orphans, int};
+use common::{Conlab, Orphans, int, run_args};
+use conlab::event::{Body, Event};
+use conlab::i18n::Lang;
+use conlab::metrics::Metrics;
+use conlab::panels::timeline::{self, Timeline};
+use conlab::panels::{Figures, PanelState};
+use conlab::params::Params;
+use conlab::scenarios::{Panel, TimelineSpec};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -140,4 +147,158 @@ fn python_backend_times_basemanager_on_the_same_tasks() {
     assert!(common::float(&r, "tasks_per_sec") > 0.0, "{r}");
     let note = r["notes"][0].as_str().unwrap_or_default();
     assert!(note.contains("BaseManager"), "{r}");
+}
+
+fn spec() -> TimelineSpec {
+    match conlab::scenarios::find("distributed").unwrap().panel() {
+        Panel::Timeline(spec) => spec,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A run's events (`--events` output), as the dashboard reads them, through the scenario's
+/// Timeline; and the runner's PID (the first process to announce itself).
+fn timeline_of(stdout: &str) -> (Timeline, u32) {
+    let spec = spec();
+    let mut state = PanelState::new(Panel::Timeline(spec));
+    let mut runner = None;
+    for line in stdout.lines() {
+        let Ok(event) = Event::decode(line.as_bytes()) else {
+            continue;
+        };
+        if let Body::Process { .. } = event.body {
+            runner.get_or_insert(event.pid);
+        }
+        state.observe(Panel::Timeline(spec), &event);
+    }
+    match state {
+        PanelState::Timeline(t) => (t, runner.expect("the runner announced itself")),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The scenario panel's lines for a finished run, `width` wide with `room` rows.
+fn panel_text(t: &Timeline, params: &Params, width: u16, room: u16) -> Vec<String> {
+    let metrics = Metrics::default();
+    let figures = Figures {
+        params,
+        metrics: &metrics,
+        live: &metrics,
+        done: true,
+        active: false,
+        t_ms: t.latest_ms(),
+    };
+    timeline::lines(Some((&figures, t)), &spec(), width, room, Lang::En)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect()
+}
+
+fn params() -> Params {
+    Params::defaults(conlab::scenarios::find("distributed").unwrap().params)
+}
+
+/// `conlab worker --connect` from another terminal (another machine, as far as the master
+/// knows: it did not start it, and sees none of its events) gets a lane with its tasks, and
+/// a row in the workers' table: PID, where it joined from, tasks done.
+#[test]
+fn a_worker_from_elsewhere_has_a_lane_and_a_row_in_the_workers_table() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let bind = format!("bind={addr}");
+    let key = [(conlab::dist::handshake::KEY_VAR, "a key for this test")];
+    let sets = [
+        "workers=1",
+        bind.as_str(),
+        "tasks=10",
+        "work_ms=300",
+        "lease_ms=2000",
+    ];
+    let args = run_args("distributed", &["--events"], &sets);
+    let runner = CONLAB.start(&args, &key);
+    let worker = ["worker", "--connect", &addr];
+    let remote = CONLAB.start(&worker, &key);
+    let remote_pid = remote.pid;
+    let ran = CONLAB.finish(runner, &args);
+    let worked = CONLAB.finish(remote, &worker);
+    ran.assert_success("the run with a worker from elsewhere");
+    worked.assert_success("conlab worker");
+    let (t, _) = timeline_of(&ran.stdout);
+    assert!(t.lanes.contains(&remote_pid), "{:?}", t.lanes);
+    assert_eq!(t.lanes.len(), 2, "{:?}", t.lanes);
+    let from = t.origins.get(&remote_pid).expect("where it joined from");
+    assert!(from.starts_with("accepted 127.0.0.1:"), "{from}");
+    let done = t
+        .items
+        .values()
+        .filter(|i| i.lane == Some(remote_pid) && i.end_ms.is_some())
+        .count();
+    assert!(
+        done >= 1,
+        "no task of the worker from elsewhere on its lane"
+    );
+    let text = panel_text(&t, &params(), 100, 40);
+    let lane = format!("{remote_pid:>7} ");
+    assert!(
+        text.iter().any(|l| l.starts_with(&lane) && l.contains('█')),
+        "{text:#?}"
+    );
+    let row = text
+        .iter()
+        .find(|l| l.starts_with(&format!("{lane}accepted 127.0.0.1:")))
+        .unwrap_or_else(|| panic!("no table row: {text:#?}"));
+    assert!(
+        row.split_whitespace().any(|w| w == done.to_string()),
+        "{row}"
+    );
+    // At 80x24 the panel has no room for the table: the chart keeps its rows.
+    let small = panel_text(&t, &params(), 78, 9);
+    assert!(small.len() <= 9, "{small:#?}");
+}
+
+/// A lease lost is marked on the lane of the worker that lost it; a refused handshake, which
+/// no worker lane is for, on the master's row.
+#[test]
+fn lease_lost_marks_go_on_the_workers_lane_and_refusals_on_the_masters_row() {
+    let sets = [
+        "fault=kill-worker",
+        "tasks=10",
+        "work_ms=300",
+        "lease_ms=1000",
+    ];
+    let args = run_args("distributed", &["--events"], &sets);
+    let ran = CONLAB.invoke(&args);
+    ran.assert_success("kill-worker");
+    let (t, runner) = timeline_of(&ran.stdout);
+    let lost: Vec<_> = t
+        .marks
+        .iter()
+        .filter(|(_, _, name)| name.contains("left holding task"))
+        .collect();
+    assert!(!lost.is_empty(), "{:?}", t.marks);
+    for (lane, _, _) in &lost {
+        assert!(t.lanes.contains(lane) && *lane != runner, "{lost:?}");
+    }
+
+    let sets = ["fault=wrong-key", "tasks=4", "work_ms=100", "lease_ms=1000"];
+    let args = run_args("distributed", &["--events"], &sets);
+    let ran = CONLAB.invoke(&args);
+    ran.assert_success("wrong-key");
+    let (t, runner) = timeline_of(&ran.stdout);
+    assert!(
+        t.marks
+            .iter()
+            .any(|(p, _, name)| *p == runner && name.starts_with("refused: wrong key")),
+        "{:?}",
+        t.marks
+    );
+    let text = panel_text(&t, &params(), 100, 40);
+    assert!(
+        text.iter()
+            .any(|l| l.trim_start().starts_with("runner ") && l.contains('◆')),
+        "{text:#?}"
+    );
 }

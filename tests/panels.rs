@@ -28,6 +28,8 @@ const CRAWLER: TimelineSpec = TimelineSpec {
     bar: "fetch",
     item: Phrase::new("page", "页面"),
     waits_for: Phrase::new("a free fetcher", "空闲的抓取进程"),
+    lane_mark: None,
+    table: None,
 };
 
 fn draw(lines: Vec<Line<'static>>, width: u16, height: u16) -> Terminal<TestBackend> {
@@ -118,7 +120,7 @@ fn timeline_in_another_scenarios_words_with_a_crash() {
     let metrics = Metrics::default();
     let fig = figures(&params, &metrics, true, 900.0);
     let terminal = draw(
-        timeline::lines(Some((&fig, &t)), &CRAWLER, 60, Lang::En),
+        timeline::lines(Some((&fig, &t)), &CRAWLER, 60, 20, Lang::En),
         60,
         10,
     );
@@ -215,7 +217,7 @@ fn timeline_of_thread_lanes_with_a_task_cut_short() {
     let metrics = Metrics::default();
     let fig = figures(&params, &metrics, true, 500.0);
     let terminal = draw(
-        timeline::lines(Some((&fig, &t)), &THREADED, 60, Lang::En),
+        timeline::lines(Some((&fig, &t)), &THREADED, 60, 20, Lang::En),
         60,
         10,
     );
@@ -233,7 +235,7 @@ fn timeline_of_thread_lanes_with_a_task_cut_short() {
 
 #[test]
 fn timeline_before_a_run() {
-    let terminal = draw(timeline::lines(None, &CRAWLER, 60, Lang::En), 60, 3);
+    let terminal = draw(timeline::lines(None, &CRAWLER, 60, 3, Lang::En), 60, 3);
     insta::assert_snapshot!("timeline_not_run_60x3", terminal.backend());
 }
 

@@ -90,6 +90,11 @@ impl<'a> Deadline<'a> {
             until: Instant::now() + within,
         }
     }
+
+    /// A new deadline for what is read from now on (the next message).
+    pub fn renew(&mut self, within: Duration) {
+        self.until = Instant::now() + within;
+    }
 }
 
 impl Read for Deadline<'_> {

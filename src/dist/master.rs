@@ -10,6 +10,7 @@ use super::handshake::{self, AuthKey, Refusal};
 use super::wire::{self, FromMaster, FromWorker};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -23,6 +24,9 @@ pub const MAX_HANDSHAKES: usize = 128;
 const TICK: Duration = Duration::from_millis(50);
 /// Once a message has begun, the rest of it must arrive within this.
 const MESSAGE_DEADLINE: Duration = Duration::from_secs(5);
+/// How often a connection whose worker asked for a task looks for one put back on the queue
+/// (nothing queued, some leased elsewhere) while it also listens to its worker.
+const WANT_TICK: Duration = Duration::from_millis(5);
 
 /// What the master hands out: the tutorial's numbers to square, how long each takes, and
 /// how long a worker may hold a task before it is taken back.
@@ -122,8 +126,10 @@ pub struct WorkerView {
     pub addr: SocketAddr,
     pub pid: Option<u32>,
     pub done: u64,
-    pub holding: Option<u64>,
-    /// What is left of its lease on the task it holds.
+    /// The tasks it holds, in the order it works on them: the first is its current one,
+    /// the rest wait in its hands (see [`wire::PREFETCH`]).
+    pub holding: Vec<u64>,
+    /// What is left of its lease on the task it works on.
     pub lease_left_ms: Option<u64>,
 }
 
@@ -148,14 +154,17 @@ pub struct Outcome {
 
 struct Lease {
     conn: u64,
-    until: Instant,
+    /// When it runs out; `None` while the task waits behind another in its worker's hands:
+    /// its clock starts when the worker can start it.
+    until: Option<Instant>,
 }
 
 struct Conn {
     addr: SocketAddr,
     pid: u32,
     done: u64,
-    holding: Option<u64>,
+    /// In the order handed out, which is the order the worker works them in.
+    holding: VecDeque<u64>,
 }
 
 struct State {
@@ -173,6 +182,21 @@ struct State {
 impl State {
     fn finished(&self, tasks: usize) -> bool {
         self.results.len() + self.dead.len() >= tasks
+    }
+
+    /// `task` leaves `conn`'s hands; the task it works on next starts its lease's clock.
+    fn let_go(&mut self, conn: u64, task: u64, lease: Duration) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.holding.retain(|&t| t != task);
+        if let Some(&next) = c.holding.front()
+            && let Some(l) = self.leases.get_mut(&next)
+            && l.conn == conn
+            && l.until.is_none()
+        {
+            l.until = Some(Instant::now() + lease);
+        }
     }
 }
 
@@ -268,7 +292,7 @@ impl Master {
         self.shared.lock().finished(self.shared.plan.numbers.len())
     }
 
-    /// Waits until something changes (a result, a lease) or `timeout` passes.
+    /// Waits until every task is settled, a lease is lost, or `timeout` passes.
     pub fn wait_for_change(&self, timeout: Duration) {
         let state = self.shared.lock();
         let _ = self.shared.changed.wait_timeout(state, timeout);
@@ -290,10 +314,10 @@ impl Master {
                     addr: c.addr,
                     pid: (c.pid != 0).then_some(c.pid),
                     done: c.done,
-                    holding: c.holding,
-                    lease_left_ms: c.holding.and_then(|t| {
-                        let lease = s.leases.get(&t).filter(|l| l.conn == conn)?;
-                        Some(lease.until.saturating_duration_since(now).as_millis() as u64)
+                    holding: c.holding.iter().copied().collect(),
+                    lease_left_ms: c.holding.front().and_then(|t| {
+                        let lease = s.leases.get(t).filter(|l| l.conn == conn)?;
+                        Some(lease.until?.saturating_duration_since(now).as_millis() as u64)
                     }),
                 })
                 .collect(),
@@ -338,48 +362,41 @@ impl Shared {
         self.lock().closing
     }
 
-    /// The next task for `conn`, waiting while none is queued but some are leased; `Finished`
-    /// once every task is settled or the master closes.
-    fn lease_next(&self, conn: u64) -> FromMaster {
+    /// The next task for `conn`; `Finished` once every task is settled or the master closes;
+    /// `None` while none is queued but some are leased (one may come back).
+    fn try_lease(&self, conn: u64) -> Option<FromMaster> {
         let tasks = self.plan.numbers.len();
         let mut s = self.lock();
-        loop {
-            if s.closing || s.finished(tasks) {
-                return FromMaster::Finished;
-            }
-            if let Some(task) = s.queue.pop_front() {
-                let until = Instant::now() + self.plan.lease;
-                s.leases.insert(task, Lease { conn, until });
-                let attempt = s.failures[task as usize] + 1;
-                let pid = match s.conns.get_mut(&conn) {
-                    Some(c) => {
-                        c.holding = Some(task);
-                        c.pid
-                    }
-                    None => 0,
-                };
-                let n = self.plan.numbers[task as usize];
-                drop(s);
-                self.watcher.saw(Happening::Leased {
-                    task,
-                    n,
-                    conn,
-                    pid,
-                    attempt,
-                });
-                return FromMaster::Task {
-                    task,
-                    n,
-                    work_ms: self.plan.work_ms,
-                    lease_ms: self.plan.lease.as_millis() as u64,
-                };
-            }
-            s = self
-                .changed
-                .wait_timeout(s, TICK)
-                .map(|(s, _)| s)
-                .unwrap_or_else(|p| p.into_inner().0);
+        if s.closing || s.finished(tasks) {
+            return Some(FromMaster::Finished);
         }
+        let task = s.queue.pop_front()?;
+        let attempt = s.failures[task as usize] + 1;
+        let (pid, first) = match s.conns.get_mut(&conn) {
+            Some(c) => {
+                c.holding.push_back(task);
+                (c.pid, c.holding.len() == 1)
+            }
+            None => (0, true),
+        };
+        // A task behind another in the worker's hands starts its clock when it can start.
+        let until = first.then(|| Instant::now() + self.plan.lease);
+        s.leases.insert(task, Lease { conn, until });
+        let n = self.plan.numbers[task as usize];
+        drop(s);
+        self.watcher.saw(Happening::Leased {
+            task,
+            n,
+            conn,
+            pid,
+            attempt,
+        });
+        Some(FromMaster::Task {
+            task,
+            n,
+            work_ms: self.plan.work_ms,
+            lease_ms: self.plan.lease.as_millis() as u64,
+        })
     }
 
     /// A result from `conn`: kept if it is the task's first, dropped as a duplicate if not.
@@ -387,29 +404,36 @@ impl Shared {
         let mut s = self.lock();
         let pid = s.conns.get(&conn).map_or(0, |c| c.pid);
         if let Some(c) = s.conns.get_mut(&conn) {
-            if c.holding == Some(task) {
-                c.holding = None;
-            }
             c.done += 1;
         }
+        s.let_go(conn, task, self.plan.lease);
         if s.results.contains_key(&task) {
             s.stats.duplicates += 1;
             drop(s);
             self.watcher.saw(Happening::Duplicate { task, pid });
             return;
         }
-        // Whoever else holds it now will have its result dropped as a duplicate.
-        if let Some(lease) = s.leases.remove(&task)
-            && lease.conn != conn
-            && let Some(other) = s.conns.get_mut(&lease.conn)
-        {
-            other.holding = None;
+        match s.leases.remove(&task) {
+            // The usual case: its own lease, so the task is neither queued nor set aside.
+            Some(lease) if lease.conn == conn => {}
+            other => {
+                // Whoever else holds it now will have its result dropped as a duplicate; a
+                // task taken back and queued again (or set aside) is done after all.
+                if let Some(lease) = other {
+                    s.let_go(lease.conn, task, self.plan.lease);
+                }
+                s.queue.retain(|&t| t != task);
+                s.dead.retain(|&t| t != task);
+            }
         }
-        s.queue.retain(|&t| t != task);
-        s.dead.retain(|&t| t != task);
         s.results.insert(task, value.clone());
+        let finished = s.finished(self.plan.numbers.len());
         drop(s);
-        self.changed.notify_all();
+        // Whoever waits for a change waits for the end (or a lease lost): waking it for
+        // every result would cost the workers a core's share.
+        if finished {
+            self.changed.notify_all();
+        }
         self.watcher.saw(Happening::Done { task, pid, value });
     }
 
@@ -420,13 +444,8 @@ impl Shared {
             return Vec::new();
         }
         s.leases.remove(&task);
-        let pid = match s.conns.get_mut(&conn) {
-            Some(c) => {
-                c.holding = None;
-                c.pid
-            }
-            None => 0,
-        };
+        s.let_go(conn, task, self.plan.lease);
+        let pid = s.conns.get(&conn).map_or(0, |c| c.pid);
         let mut said = Vec::new();
         if expired {
             s.stats.leases_expired += 1;
@@ -501,7 +520,7 @@ fn watch_leases(shared: &Arc<Shared>) {
         let expired: Vec<(u64, u64)> = s
             .leases
             .iter()
-            .filter(|(_, l)| l.until <= now)
+            .filter(|(_, l)| l.until.is_some_and(|u| u <= now))
             .map(|(&t, l)| (t, l.conn))
             .collect();
         let mut said = Vec::new();
@@ -513,10 +532,10 @@ fn watch_leases(shared: &Arc<Shared>) {
     }
 }
 
-/// Waits until `stream` has something to read, or `TICK` passes.
-fn readable(stream: &TcpStream) -> bool {
+/// Waits until `stream` has something to read, or `within` passes.
+fn readable(stream: &TcpStream, within: Duration) -> bool {
     let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLIN)];
-    poll(&mut fds, PollTimeout::from(TICK.as_millis() as u16)).unwrap_or(0) > 0
+    poll(&mut fds, PollTimeout::from(within.as_millis() as u16)).unwrap_or(0) > 0
 }
 
 fn serve_connection(shared: &Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
@@ -547,15 +566,22 @@ fn serve_connection(shared: &Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
                 addr,
                 pid: 0,
                 done: 0,
-                holding: None,
+                holding: VecDeque::new(),
             },
         );
     }
     shared.watcher.saw(Happening::Accepted { conn, addr });
     converse(shared, &stream, conn, addr);
     let mut s = shared.lock();
-    let held = s.conns.get(&conn).and_then(|c| c.holding);
-    let said = held.map_or_else(Vec::new, |task| shared.lose(&mut s, task, conn, false));
+    let held: Vec<u64> = s
+        .conns
+        .get(&conn)
+        .map(|c| c.holding.iter().copied().collect())
+        .unwrap_or_default();
+    let mut said = Vec::new();
+    for task in held {
+        said.extend(shared.lose(&mut s, task, conn, false));
+    }
     let pid = s.conns.remove(&conn).map_or(0, |c| c.pid);
     drop(s);
     shared.tell(said);
@@ -563,16 +589,32 @@ fn serve_connection(shared: &Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
 }
 
 /// Answers one authenticated worker until it leaves, misbehaves, or is told it is finished.
+/// Its requests for tasks are answered as tasks come, while its results are still read: a
+/// worker holding a task and asking for the next must never wait for one behind the other.
 fn converse(shared: &Arc<Shared>, stream: &TcpStream, conn: u64, addr: SocketAddr) {
+    // Buffered: a worker's messages that arrive together are read with one read(2).
+    let mut reader = BufReader::new(Deadline::new(stream, MESSAGE_DEADLINE));
+    let mut wanted = 0usize;
     loop {
-        if !readable(stream) {
-            if shared.closing() {
+        while wanted > 0 {
+            let Some(reply) = shared.try_lease(conn) else {
+                break;
+            };
+            wanted -= 1;
+            let finished = reply == FromMaster::Finished;
+            if wire::send(stream, &reply).is_err() || finished {
+                return;
+            }
+        }
+        let tick = if wanted > 0 { WANT_TICK } else { TICK };
+        if reader.buffer().is_empty() && !readable(stream, tick) {
+            if shared.closing() && wanted == 0 {
                 return;
             }
             continue;
         }
-        let message = wire::recv::<FromWorker>(&mut Deadline::new(stream, MESSAGE_DEADLINE));
-        let reply = match message {
+        reader.get_mut().renew(MESSAGE_DEADLINE);
+        match wire::recv::<FromWorker>(&mut reader) {
             Ok(FromWorker::Hello { pid, host }) => {
                 if let Some(c) = shared.lock().conns.get_mut(&conn) {
                     c.pid = pid;
@@ -588,23 +630,30 @@ fn converse(shared: &Arc<Shared>, stream: &TcpStream, conn: u64, addr: SocketAdd
                 });
                 continue;
             }
-            Ok(FromWorker::Get) => shared.lease_next(conn),
+            Ok(FromWorker::Get) => {}
             Ok(FromWorker::Result { task, value }) => {
                 if task >= shared.plan.numbers.len() as u64 {
                     shared.lock().stats.bad_messages += 1;
                     return;
                 }
                 shared.take_result(conn, task, value);
-                shared.lease_next(conn)
             }
             Err(wire::WireError::Frame(super::frame::FrameError::Closed)) => return,
             Err(_) => {
                 shared.lock().stats.bad_messages += 1;
                 return;
             }
-        };
-        let finished = reply == FromMaster::Finished;
-        if wire::send(stream, &reply).is_err() || finished {
+        }
+        // A result asks for the next task, as a get does; no worker holds more than its
+        // share, or one could take the whole queue and sit on it.
+        wanted += 1;
+        let held = shared
+            .lock()
+            .conns
+            .get(&conn)
+            .map_or(0, |c| c.holding.len());
+        if held + wanted > wire::PREFETCH {
+            shared.lock().stats.bad_messages += 1;
             return;
         }
     }

@@ -6,13 +6,18 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::net::TcpStream;
 
+/// The most tasks a worker holds at once: the one it works on and the next, so the round
+/// trip that brings a task overlaps the work on the one before instead of idling the worker.
+/// The master leases each task on its own and takes back every one a lost worker held.
+pub const PREFETCH: usize = 2;
+
 /// What a worker says to the master.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum FromWorker {
     /// Its first words: who it is, for the master's list of workers.
     Hello { pid: u32, host: String },
-    /// Ready for a task.
+    /// Ready for a task (one more: a worker asks [`PREFETCH`] times as it starts).
     Get,
     /// A task's result; also a request for the next task.
     Result { task: u64, value: String },

@@ -1,11 +1,14 @@
 //! A worker: connects, proves it holds the key (and makes the master prove it too), then
 //! takes a task, squares its number, takes the task's work time, and hands the result back
-//! with its request for the next — until the master says every task is done.
+//! with its request for the next — until the master says every task is done. It asks for
+//! [`wire::PREFETCH`] tasks as it starts, so the next task is on its way (or already here)
+//! while it works on this one.
 
 use super::frame::Deadline;
 use super::handshake::{self, AuthKey};
 use super::wire::{self, FromMaster, FromWorker};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use std::io::BufReader;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -42,11 +45,15 @@ pub fn run(master: &str, key: &AuthKey, hooks: &mut dyn Hooks) -> Result<u64, St
     };
     let lost = |e: std::io::Error| format!("{master}: the connection was lost: {e}");
     wire::send(&stream, &hello).map_err(lost)?;
-    wire::send(&stream, &FromWorker::Get).map_err(lost)?;
+    for _ in 0..wire::PREFETCH {
+        wire::send(&stream, &FromWorker::Get).map_err(lost)?;
+    }
+    // Buffered: the next task, sent while this one was worked on, is often read with it.
+    let mut reader = BufReader::new(Deadline::new(&stream, Duration::from_secs(5)));
     let mut done = 0;
     loop {
         // The master answers when it has a task for us, which may take a while.
-        loop {
+        while reader.buffer().is_empty() {
             if hooks.cancelled() {
                 return Ok(done);
             }
@@ -55,8 +62,9 @@ pub fn run(master: &str, key: &AuthKey, hooks: &mut dyn Hooks) -> Result<u64, St
                 break;
             }
         }
-        let message = wire::recv::<FromMaster>(&mut Deadline::new(&stream, Duration::from_secs(5)))
-            .map_err(|e| format!("{master}: {e}"))?;
+        reader.get_mut().renew(Duration::from_secs(5));
+        let message =
+            wire::recv::<FromMaster>(&mut reader).map_err(|e| format!("{master}: {e}"))?;
         let (task, n, work_ms) = match message {
             FromMaster::Finished => return Ok(done),
             FromMaster::Task {

@@ -9,13 +9,18 @@
 //! worker saying it crashes), or the item begun again while its bar was open (its process was
 //! killed without a word). The cut bar stays where it was drawn; the item waits again from its
 //! next step (handed out again) or, if none comes, is lost.
+//!
+//! A mark is drawn on its lane; a mark of a process that is no lane (the master refusing a
+//! connection) gets a row of its own, under the lanes. A scenario may name a mark that makes
+//! its process a lane (a worker on another machine, which the master speaks for) and ask for
+//! a table of the lanes under the chart.
 
 use super::Figures;
 use crate::event::{Body, Event};
 use crate::exit::Exit;
 use crate::i18n::{Lang, Phrase};
-use crate::scenarios::TimelineSpec;
-use crate::style::{DIM, LABEL, WRONG, duration_ms, pad};
+use crate::scenarios::{LanesTable, TimelineSpec};
+use crate::style::{DIM, LABEL, WRONG, duration_ms, pad, pad_left};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -60,8 +65,12 @@ pub struct Timeline {
     pub exits: BTreeMap<u32, (f64, Exit)>,
     /// Items by their flow.
     pub items: BTreeMap<u64, Item>,
-    /// Marks on lanes: (lane, when, what).
+    /// Marks, on lanes or on other processes' rows: (lane or process, when, what).
     pub marks: Vec<(u32, f64, String)>,
+    /// Where each lane joined from, for lanes the spec's lane mark made (or named).
+    pub origins: BTreeMap<u32, String>,
+    /// The role each process of the run announced, to name the rows of those that are no lane.
+    roles: BTreeMap<u32, String>,
     /// Lanes that are threads: their spans and marks go on their own row, not their process's.
     threads: BTreeSet<u32>,
     /// Bars begun and not ended: (pid, span) → flow.
@@ -72,7 +81,12 @@ impl Timeline {
     pub fn observe(&mut self, spec: &TimelineSpec, event: &Event) {
         let (pid, t) = (event.pid, event.t_ms);
         match &event.body {
-            Body::Process { role, .. } if role == spec.lane_role => self.add_lane(pid),
+            Body::Process { role, .. } => {
+                self.roles.insert(pid, role.clone());
+                if role == spec.lane_role {
+                    self.add_lane(pid);
+                }
+            }
             Body::Thread { tid, name } if spec.lane_thread.is_some_and(|p| name.starts_with(p)) => {
                 self.threads.insert(*tid);
                 self.add_lane(*tid);
@@ -104,14 +118,21 @@ impl Timeline {
                 }
             }
             Body::Mark {
-                name, tid, flow, ..
+                cat,
+                name,
+                tid,
+                flow,
             } => {
                 let lane = self.lane_of(pid, *tid);
-                if self.lanes.contains(&lane) {
-                    self.marks.push((lane, t, name.clone()));
-                    if let Some(flow) = flow {
-                        self.cut_short(*flow, lane, t);
-                    }
+                if spec.lane_mark == Some(cat.as_str()) {
+                    self.add_lane(lane);
+                    self.origins.insert(lane, name.clone());
+                }
+                self.marks.push((lane, t, name.clone()));
+                if let Some(flow) = flow
+                    && self.lanes.contains(&lane)
+                {
+                    self.cut_short(*flow, lane, t);
                 }
             }
             _ => {}
@@ -186,7 +207,23 @@ impl Timeline {
             .values()
             .flat_map(|t| t.cut.iter().map(|a| a.end_ms));
         let exits = self.exits.values().map(|(t, _)| *t);
-        items.chain(cut).chain(exits).fold(0.0, f64::max)
+        let marks = self.marks.iter().map(|(_, t, _)| *t);
+        items
+            .chain(cut)
+            .chain(exits)
+            .chain(marks)
+            .fold(0.0, f64::max)
+    }
+
+    /// Processes with marks that are no lane (the master), each drawn as a row of its own.
+    fn mark_rows(&self) -> Vec<u32> {
+        let rows: BTreeSet<u32> = self
+            .marks
+            .iter()
+            .map(|(p, _, _)| *p)
+            .filter(|p| !self.lanes.contains(p))
+            .collect();
+        rows.into_iter().collect()
     }
 
     /// The items that had to wait for a free lane: those not started yet, and those that were
@@ -249,6 +286,7 @@ crate::i18n::phrases! {
         queued: "queued" => "排队",
         queue_most: "queue≤{n}" => "排队≤{n}",
         nothing_waited: "nothing waited long enough to show" => "等待都太短，显示不出来",
+        done: "done" => "完成",
     }
 }
 
@@ -381,11 +419,14 @@ impl Scale {
     }
 }
 
-/// The panel's lines: a summary, a row per lane, the waiting row, the time axis, a key.
+/// The panel's lines: a summary, a row per lane, a row per other process with marks, the
+/// waiting row, the time axis, a key, and the lanes' table when the spec has one and `room`
+/// (rows) holds it.
 pub fn lines(
     run: Option<(&Figures, &Timeline)>,
     spec: &TimelineSpec,
     width: u16,
+    room: u16,
     lang: Lang,
 ) -> Vec<Line<'static>> {
     let Some((figures, timeline)) = run else {
@@ -439,6 +480,15 @@ pub fn lines(
             DIM,
         )));
     }
+    for pid in timeline.mark_rows() {
+        let mut row = lane_row(timeline, pid, &scale, now, live);
+        let name = timeline.roles.get(&pid).map_or_else(
+            || pid.to_string(),
+            |r| r.chars().take(LABEL_W - 1).collect(),
+        );
+        row.spans[0] = Span::styled(pad_left(&format!("{name} "), LABEL_W), DIM);
+        out.push(row);
+    }
     out.push(waiting_row(timeline, &scale, lang));
     out.push(axis(&scale, now));
     let mut crash_key = if timeline.exits.values().any(|(_, e)| e.signal().is_some()) {
@@ -466,6 +516,100 @@ pub fn lines(
         ],
     );
     out.push(Line::from(Span::styled(format!("{key}{crash_key}"), DIM)));
+    if let Some(table) = &spec.table {
+        let rows = lanes.len().min(MAX_ROWS) + 2;
+        if out.len() + rows <= usize::from(room) {
+            out.push(Line::default());
+            out.extend(lanes_table(
+                timeline, &lanes, spec, table, figures, now, width, lang,
+            ));
+        }
+    }
+    out
+}
+
+/// Widths of the lanes table's columns but the one of where a lane joined from.
+const DONE_W: usize = 6;
+const ITEM_W: usize = 7;
+const LEFT_W: usize = 11;
+/// Where a lane joined from takes at most this: an address and a port, with room to spare.
+const FROM_W: usize = 32;
+
+/// A row per lane: its PID, where it joined from, the items it finished, the one it runs and
+/// what is left of the time it may run it (as of `now`).
+#[allow(clippy::too_many_arguments)]
+fn lanes_table(
+    timeline: &Timeline,
+    lanes: &[u32],
+    spec: &TimelineSpec,
+    table: &LanesTable,
+    figures: &Figures,
+    now: f64,
+    width: u16,
+    lang: Lang,
+) -> Vec<Line<'static>> {
+    let from_w = usize::from(width)
+        .saturating_sub(LABEL_W + DONE_W + ITEM_W + LEFT_W + 3)
+        .clamp(8, FROM_W);
+    let limit_ms = match figures.params.get(table.limit) {
+        Some(crate::params::Value::Int(ms)) => Some(*ms as f64),
+        _ => None,
+    };
+    let cut = |text: &str, w: usize| -> String {
+        let text = crate::text_safe::printable(text);
+        if crate::style::columns(&text) <= w {
+            return pad(&text, w);
+        }
+        let short: String = text.chars().take(w.saturating_sub(1)).collect();
+        pad(&format!("{short}…"), w)
+    };
+    let heading = format!(
+        "{} {} {} {} {}",
+        pad_left("PID", LABEL_W - 1),
+        cut(table.from.get(lang), from_w),
+        pad_left(WORDS.done.get(lang), DONE_W),
+        pad_left(spec.item.get(lang), ITEM_W),
+        pad_left(table.left.get(lang), LEFT_W),
+    );
+    let mut out = vec![Line::from(Span::styled(heading, LABEL))];
+    for &pid in lanes.iter().take(MAX_ROWS) {
+        let on_lane = |t: &&Item| t.lane == Some(pid);
+        let done = timeline
+            .items
+            .values()
+            .filter(on_lane)
+            .filter(|t| t.end_ms.is_some())
+            .count();
+        let running = timeline
+            .items
+            .iter()
+            .filter(|(_, t)| on_lane(t) && t.end_ms.is_none() && t.start_ms.is_some())
+            .filter(|_| !timeline.exits.contains_key(&pid))
+            .max_by(|a, b| {
+                let start = |t: &Item| t.start_ms.unwrap_or(0.0);
+                start(a.1).total_cmp(&start(b.1))
+            });
+        let (item, left) = match running {
+            Some((id, t)) => {
+                let left = limit_ms.map(|limit| {
+                    let ran = now - t.start_ms.unwrap_or(now);
+                    duration_ms((limit - ran).max(0.0))
+                });
+                (id.to_string(), left.unwrap_or_default())
+            }
+            None => ("-".to_string(), "-".to_string()),
+        };
+        let from = timeline.origins.get(&pid).map_or("", String::as_str);
+        let text = format!(
+            "{} {} {} {} {}",
+            pad_left(&pid.to_string(), LABEL_W - 1),
+            cut(from, from_w),
+            pad_left(&done.to_string(), DONE_W),
+            pad_left(&item, ITEM_W),
+            pad_left(&left, LEFT_W),
+        );
+        out.push(Line::raw(text));
+    }
     out
 }
 
@@ -608,9 +752,12 @@ fn lane_row(timeline: &Timeline, pid: u32, scale: &Scale, now: f64, live: bool) 
             &id.to_string(),
         );
     }
+    // Over a bar, not over an item's number: the number says more.
     for (_, at, _) in timeline.marks.iter().filter(|(p, _, _)| *p == pid) {
         let c = scale.col(*at);
-        row.cells[c] = (MARK, Style::new().fg(Color::Yellow));
+        if !row.is_label(c) {
+            row.cells[c] = (MARK, Style::new().fg(Color::Yellow));
+        }
     }
     // A lane that died (a signal, or an exit code other than 0) says how, where it ended.
     let crashed = match timeline.exits.get(&pid) {
@@ -723,6 +870,8 @@ mod tests {
         bar: "task",
         item: Phrase::new("task", "任务"),
         waits_for: Phrase::new("a free worker", "空闲的工作进程"),
+        lane_mark: None,
+        table: None,
     };
 
     fn at(t: f64, pid: u32, body: Body) -> Event {
@@ -751,7 +900,7 @@ mod tests {
             active: false,
             t_ms,
         };
-        let text: Vec<String> = lines(Some((&figures, t)), &SPEC, 60, lang)
+        let text: Vec<String> = lines(Some((&figures, t)), &SPEC, 60, 40, lang)
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect();

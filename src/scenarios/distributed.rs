@@ -9,7 +9,7 @@
 //! a worker with the wrong key, a client that sends junk and oversize frames, a client that
 //! sends a byte a second. Whatever the fault, every task's result arrives exactly once.
 
-use super::{Findings, Group, Panel, Scenario, TimelineSpec};
+use super::{Findings, Group, LanesTable, Panel, Scenario, TimelineSpec};
 use crate::dist::handshake::{AuthKey, Refusal};
 use crate::dist::master::{self, Happening, Master, Plan, Watcher};
 use crate::dist::redis_backend::{self, RedisMaster};
@@ -25,8 +25,9 @@ use crate::probe::{Probe, Span};
 use crate::report::Metrics;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -163,6 +164,12 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     bar: TASK,
     item: Phrase::new("task", "任务"),
     waits_for: Phrase::new("a worker to take it", "worker 来领取"),
+    lane_mark: Some(JOINED),
+    table: Some(LanesTable {
+        from: Phrase::new("joined", "加入"),
+        limit: "lease_ms",
+        left: Phrase::new("lease left", "租约剩余"),
+    }),
 }));
 
 /// The role local workers announce (the Timeline's lanes).
@@ -205,6 +212,9 @@ pub const LEASE: &str = "lease";
 pub const TASK: &str = "task";
 pub const RESULT: &str = "result";
 pub const HANDSHAKE: &str = "handshake";
+/// A handshake accepted, marked on the lane of the worker that passed it once it says who it
+/// is: a worker on another machine gets its lane from this mark.
+pub const JOINED: &str = "joined";
 pub const LEASE_LOST: &str = "lease lost";
 
 /// Tasks past this many get no trace events of their own (a throughput run of a million
@@ -375,13 +385,15 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let mut stuck = None;
     let mut failure = None;
     let mut first_taken = None;
+    let started_here = workers.iter().chain(&intruders).map(|w| w.pid).collect();
+    let mut tracer = Tracer::new(probe, &numbers, started_here);
     probe.with_live(snapshot, || {
         loop {
             while let Ok(h) = rx.try_recv() {
                 if matches!(h, Happening::Leased { .. }) {
                     first_taken.get_or_insert_with(Instant::now);
                 }
-                trace(probe, &h, &numbers);
+                tracer.saw(&h);
                 armed.notice(&h);
             }
             armed.strike(probe);
@@ -434,7 +446,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
     let _ = queues.wait(Duration::from_millis(1), &*forward);
     let outcome = queues.shut_down();
     while let Ok(h) = rx.try_recv() {
-        trace(probe, &h, &numbers);
+        tracer.saw(&h);
     }
 
     let correct = outcome
@@ -568,78 +580,212 @@ impl Armed {
     }
 }
 
-/// What the master saw, as the run's trace: steps of each task's trip, handshakes as marks.
-fn trace(probe: &Probe, h: &Happening, numbers: &[i64]) {
-    let traced = |task: &u64| *task < TRACED_TASKS;
-    match h {
-        Happening::Leased {
-            task, pid, attempt, ..
-        } if traced(task) => {
-            let again = if *attempt > 1 {
-                format!(" (attempt {attempt})")
-            } else {
-                String::new()
-            };
-            let _lease = probe.span_in(LEASE, format!("task {task} to {pid}{again}"), Some(*task));
+/// What the master saw, as the run's trace: steps of each task's trip on the master, lost
+/// leases as marks on the lane of the worker that held the task (cutting its bar), accepted
+/// handshakes on the lane of the worker that passed it, refused ones on the master's row.
+///
+/// Workers this run started trace their own tasks. A worker that joined from elsewhere
+/// (`conlab worker` in another terminal or on another machine) writes no events here, so the
+/// master speaks for it: its lane is its PID, which is what that worker prints and what every
+/// other lane, mark and export track is keyed by, and its task spans run from when it can
+/// start a task (its lease's clock starts) to its result arriving. A PID taken on another
+/// machine could equal one here; the master's log names each worker's host and address.
+struct Tracer<'a> {
+    probe: &'a Probe,
+    numbers: &'a [i64],
+    /// The workers this run started (and its intruder).
+    local: Vec<u32>,
+    /// Connections past their handshake whose worker has not said who it is yet.
+    accepted: HashMap<u64, SocketAddr>,
+    /// Workers from elsewhere, by PID.
+    remote: HashMap<u32, Remote>,
+    next_span: u64,
+}
+
+/// A worker from elsewhere as the master traces it: the tasks it holds in the order it works
+/// on them, and the span open for the one it works on.
+#[derive(Default)]
+struct Remote {
+    held: VecDeque<u64>,
+    open: Option<(u64, u64)>,
+}
+
+impl<'a> Tracer<'a> {
+    fn new(probe: &'a Probe, numbers: &'a [i64], local: Vec<u32>) -> Tracer<'a> {
+        Tracer {
+            probe,
+            numbers,
+            local,
+            accepted: HashMap::new(),
+            remote: HashMap::new(),
+            // Spans written for another process: that process writes none of its own here.
+            next_span: 1,
         }
-        Happening::Done { task, pid, value } if traced(task) => {
-            let _result = probe.span_in(RESULT, format!("{value} from {pid}"), Some(*task));
+    }
+
+    /// A mark on `pid`'s lane (the master's row when the worker is not known).
+    fn mark_on(&self, pid: u32, cat: &str, name: String, flow: Option<u64>) {
+        if pid == 0 {
+            return self.probe.mark(cat, name, flow);
         }
-        Happening::Expired { task, pid } => {
-            probe.mark(
-                LEASE_LOST,
-                format!("lease of task {task} ran out on {pid}"),
-                None,
-            );
-            probe.log(format!(
-                "worker {pid} held task {task} past its lease: back on the queue"
-            ));
+        let cat = cat.to_string();
+        let tid = None;
+        self.probe.emit_as(
+            pid,
+            Body::Mark {
+                cat,
+                name,
+                tid,
+                flow,
+            },
+        );
+    }
+
+    /// A remote worker's next task, if it holds one and has none open, begins on its lane.
+    fn begin_next(&mut self, pid: u32) {
+        let Some(r) = self.remote.get_mut(&pid) else {
+            return;
+        };
+        let Some(&task) = r.held.front() else { return };
+        if r.open.is_some() || task >= TRACED_TASKS {
+            return;
         }
-        Happening::Lost { task, pid } => {
-            probe.mark(
-                LEASE_LOST,
-                format!("worker {pid} left holding task {task}"),
-                None,
-            );
-            probe.log(format!(
-                "worker {pid} left holding task {task}: back on the queue"
-            ));
+        let span = self.next_span;
+        self.next_span += 1;
+        r.open = Some((span, task));
+        let n = self.numbers.get(task as usize).copied().unwrap_or(0);
+        self.probe.emit_as(
+            pid,
+            Body::Begin {
+                span,
+                cat: TASK.to_string(),
+                name: format!("task {task}: {n} * {n}"),
+                tid: None,
+                flow: Some(task),
+            },
+        );
+    }
+
+    /// Remote worker `pid` no longer holds `task`: its span ends, and its next one begins.
+    fn let_go(&mut self, pid: u32, task: u64) {
+        let Some(r) = self.remote.get_mut(&pid) else {
+            return;
+        };
+        r.held.retain(|&t| t != task);
+        if let Some((span, t)) = r.open
+            && t == task
+        {
+            r.open = None;
+            self.probe.emit_as(pid, Body::End { span });
         }
-        Happening::Duplicate { task, pid } => {
-            probe.log(format!(
-                "late result of task {task} from {pid} dropped: it already has one"
-            ));
+        self.begin_next(pid);
+    }
+
+    fn saw(&mut self, h: &Happening) {
+        let probe = self.probe;
+        let traced = |task: &u64| *task < TRACED_TASKS;
+        match h {
+            Happening::Leased {
+                task, pid, attempt, ..
+            } => {
+                if traced(task) {
+                    let again = if *attempt > 1 {
+                        format!(" (attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    let _lease =
+                        probe.span_in(LEASE, format!("task {task} to {pid}{again}"), Some(*task));
+                }
+                if let Some(r) = self.remote.get_mut(pid) {
+                    r.held.push_back(*task);
+                    self.begin_next(*pid);
+                }
+            }
+            Happening::Done { task, pid, value } => {
+                if traced(task) {
+                    let _result = probe.span_in(RESULT, format!("{value} from {pid}"), Some(*task));
+                }
+                // Whoever else held it (its lease ran out on them) holds it no more.
+                let holders: Vec<u32> = self
+                    .remote
+                    .iter()
+                    .filter(|(_, r)| r.held.contains(task))
+                    .map(|(p, _)| *p)
+                    .collect();
+                for p in holders {
+                    self.let_go(p, *task);
+                }
+            }
+            Happening::Expired { task, pid } => {
+                let name = format!("lease of task {task} ran out on {pid}");
+                self.mark_on(*pid, LEASE_LOST, name, Some(*task));
+                probe.log(format!(
+                    "worker {pid} held task {task} past its lease: back on the queue"
+                ));
+                self.let_go(*pid, *task);
+            }
+            Happening::Lost { task, pid } => {
+                let name = format!("worker {pid} left holding task {task}");
+                self.mark_on(*pid, LEASE_LOST, name, Some(*task));
+                probe.log(format!(
+                    "worker {pid} left holding task {task}: back on the queue"
+                ));
+                self.let_go(*pid, *task);
+            }
+            Happening::Duplicate { task, pid } => {
+                probe.log(format!(
+                    "late result of task {task} from {pid} dropped: it already has one"
+                ));
+            }
+            Happening::DeadLetter { task, attempts } => {
+                let n = self.numbers.get(*task as usize).copied().unwrap_or(0);
+                probe.log(format!(
+                    "task {task} ({n}) lost {attempts} leases: set aside"
+                ));
+            }
+            Happening::Refused { addr, why } => {
+                let word = if *why == Refusal::TimedOut {
+                    "timed out"
+                } else {
+                    "refused"
+                };
+                probe.mark(HANDSHAKE, format!("{word}: {} ({addr})", why.word()), None);
+                probe.log(format!("connection from {addr} {word}: {}", why.word()));
+            }
+            Happening::Busy { addr } => {
+                probe.mark(HANDSHAKE, format!("refused: busy ({addr})"), None);
+            }
+            Happening::Accepted { conn, addr } => {
+                self.accepted.insert(*conn, *addr);
+            }
+            Happening::Joined {
+                conn,
+                pid,
+                addr,
+                host,
+            } => {
+                self.accepted.remove(conn);
+                if !self.local.contains(pid) {
+                    self.remote.entry(*pid).or_default();
+                }
+                self.mark_on(*pid, JOINED, format!("accepted {addr}"), None);
+                probe.log(format!("worker {pid} on {host} joined from {addr}"));
+            }
+            Happening::Left { conn, pid, addr } => {
+                // Past its handshake but gone before saying who it is: the master's row.
+                if self.accepted.remove(conn).is_some() {
+                    probe.mark(HANDSHAKE, format!("accepted ({addr}), then left"), None);
+                }
+                if let Some(r) = self.remote.remove(pid)
+                    && let Some((span, _)) = r.open
+                {
+                    probe.emit_as(*pid, Body::End { span });
+                }
+                probe.log(format!("worker {pid} ({addr}) left"));
+            }
+            Happening::Retried { .. } => {}
         }
-        Happening::DeadLetter { task, attempts } => {
-            let n = numbers.get(*task as usize).copied().unwrap_or(0);
-            probe.log(format!(
-                "task {task} ({n}) lost {attempts} leases: set aside"
-            ));
-        }
-        Happening::Refused { addr, why } => {
-            let word = if *why == Refusal::TimedOut {
-                "timed out"
-            } else {
-                "refused"
-            };
-            probe.mark(HANDSHAKE, format!("{word}: {} ({addr})", why.word()), None);
-            probe.log(format!("connection from {addr} {word}: {}", why.word()));
-        }
-        Happening::Busy { addr } => {
-            probe.mark(HANDSHAKE, format!("refused: busy ({addr})"), None);
-        }
-        Happening::Accepted { addr, .. } => {
-            probe.mark(HANDSHAKE, format!("accepted ({addr})"), None);
-        }
-        Happening::Joined {
-            pid, addr, host, ..
-        } => {
-            probe.log(format!("worker {pid} on {host} joined from {addr}"));
-        }
-        Happening::Left { pid, addr, .. } => {
-            probe.log(format!("worker {pid} ({addr}) left"));
-        }
-        _ => {}
     }
 }
 

@@ -128,6 +128,8 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     bar: TASK,
     item: crate::i18n::Phrase::new("task", "任务"),
     waits_for: crate::i18n::Phrase::new("a free worker", "空闲的工作者"),
+    lane_mark: None,
+    table: None,
 }))
 .with_chinese(
     "Master-Worker — 多进程 vs 多线程",

@@ -177,6 +177,24 @@ pub struct TimelineSpec {
     pub item: Phrase,
     /// What an item waits for between its first step and its bar (`a free worker`).
     pub waits_for: Phrase,
+    /// Marks of this category make their process a lane too, and their name says where it
+    /// joined from: a worker the run did not start (on another machine), which whoever saw
+    /// it join speaks for.
+    pub lane_mark: Option<&'static str>,
+    /// A table of the lanes under the chart, where the panel has room for it.
+    pub table: Option<LanesTable>,
+}
+
+/// The table of a timeline's lanes: each lane's PID, where it joined from (its lane mark),
+/// the items it finished, the one it runs, and what is left of the time it may run it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LanesTable {
+    /// The heading of where a lane joined from (`joined`).
+    pub from: Phrase,
+    /// The parameter bounding how long an item may run on its lane (`lease_ms`), and the
+    /// heading of what is left of it (`lease left`).
+    pub limit: &'static str,
+    pub left: Phrase,
 }
 
 impl TimelineSpec {

@@ -88,6 +88,8 @@ pub static SCENARIO: Scenario = Scenario::lesson(
     bar: TASK,
     item: crate::i18n::Phrase::new("task", "任务"),
     waits_for: crate::i18n::Phrase::new("a free worker", "空闲的工作进程"),
+    lane_mark: None,
+    table: None,
 }));
 
 /// The role the pool's worker processes announce.

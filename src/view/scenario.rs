@@ -234,7 +234,7 @@ fn body(
                 PanelState::Timeline(t) => Some(t),
                 _ => None,
             });
-            panels::timeline::lines(figures.as_ref().zip(state), &spec, width, lang)
+            panels::timeline::lines(figures.as_ref().zip(state), &spec, width, room, lang)
         }
         Panel::Channel(spec) => {
             let figures = run.map(Run::figures);
