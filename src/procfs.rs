@@ -73,6 +73,14 @@ pub fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
+/// The stat fields and the command name the kernel keeps for the process (as `comm`, up to
+/// 15 bytes; it changes at `exec`), from one read.
+pub fn stat_and_name(pid: u32) -> Option<(Stat, String)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let name = text.get(text.find('(')? + 1..text.rfind(')')?)?.to_string();
+    Some((parse_stat(&text)?, name))
+}
+
 /// Every process on the machine with its stat line: one pass over `/proc`.
 pub fn processes() -> impl Iterator<Item = (u32, Stat)> {
     std::fs::read_dir("/proc")
@@ -390,6 +398,15 @@ mod tests {
             ('S', 10, 5, 1)
         );
         assert_eq!((s.ppid, s.pgrp), (1, 42));
+    }
+
+    #[test]
+    fn reads_a_stat_with_the_name_the_kernel_keeps() {
+        let (stat, name) = stat_and_name(std::process::id()).unwrap();
+        assert_eq!(stat.ppid, nix::unistd::getppid().as_raw() as u32);
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert_eq!(name, comm.trim_end());
+        assert_eq!(stat_and_name(u32::MAX), None);
     }
 
     #[test]
