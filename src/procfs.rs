@@ -105,6 +105,35 @@ pub fn descendants(roots: &[u32]) -> Vec<u32> {
     }
 }
 
+/// The roots and every process below them, parents before children, each with what `read`
+/// found of it; one `read` finds gone is left out. `read` also gives the process's thread
+/// count, so a process of one thread has its one `children` file read without listing its
+/// threads (a thread started between the two readings is seen from the next walk on).
+pub fn walk<T>(roots: &[u32], mut read: impl FnMut(u32) -> Option<(T, u32)>) -> Vec<(u32, T)> {
+    let mut by_parent = (!has_children_files()).then(children_by_parent);
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<u32> = roots.iter().copied().collect();
+    while let Some(pid) = queue.pop_front() {
+        // A PID freed and reused while the tree is read could turn up twice.
+        if !seen.insert(pid) {
+            continue;
+        }
+        let Some((found, threads)) = read(pid) else {
+            continue;
+        };
+        out.push((pid, found));
+        match &mut by_parent {
+            Some(by_parent) => queue.extend(by_parent(pid)),
+            None if threads == 1 => {
+                queue.extend(children_listed(format!("/proc/{pid}/task/{pid}/children")))
+            }
+            None => queue.extend(children(pid)),
+        }
+    }
+    out
+}
+
 /// Children of this process in one of the process `groups` other than the groups' leaders:
 /// orphans it adopted as a subreaper when their parents died. Their group still names the
 /// runner they came from.
@@ -151,13 +180,19 @@ fn children(pid: u32) -> Vec<u32> {
     };
     threads
         .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|list| {
+        .flat_map(|t| children_listed(t.path().join("children")))
+        .collect()
+}
+
+/// The PIDs a thread's `children` file lists (none if it cannot be read).
+fn children_listed(path: impl AsRef<std::path::Path>) -> Vec<u32> {
+    std::fs::read_to_string(path)
+        .map(|list| {
             list.split_whitespace()
                 .filter_map(|c| c.parse().ok())
-                .collect::<Vec<u32>>()
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 /// Children from one pass over every process's parent.
@@ -370,6 +405,22 @@ mod tests {
             vec![root, leaf, middle],
             "a root inside another's tree is listed once, as a root"
         );
+    }
+
+    #[test]
+    fn a_walk_finds_the_same_tree_reading_each_process_once() {
+        let tree = TestTree::spawn();
+        let pids = tree.pids();
+        let mut reads = Vec::new();
+        let walked = walk(&[pids[0], u32::MAX], |pid| {
+            reads.push(pid);
+            let s = stat(pid)?;
+            Some((s.ppid, s.threads))
+        });
+        let found: Vec<u32> = walked.iter().map(|&(pid, _)| pid).collect();
+        assert_eq!(found, pids, "a root that is gone is left out");
+        assert_eq!(walked[2].1, pids[1], "each with what was read of it");
+        assert_eq!(reads, vec![pids[0], u32::MAX, pids[1], pids[2]]);
     }
 
     #[test]

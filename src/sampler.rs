@@ -314,26 +314,27 @@ impl Machine {
                 None => roots.push(orphan),
             }
         }
-        let tree = procfs::descendants(&roots);
         let mut rates = self.processes.begin(Instant::now());
         let self_cpu_pct = procfs::stat(self.me).map_or(0.0, |s| {
             rates.cpu_pct(&self.processes, self.me, s.cpu_ticks)
         });
+        // One stat read a process, which also tells the walk how many threads it has.
+        let tree = procfs::walk(&roots, |pid| {
+            let (stat, name) = procfs::stat_and_name(pid)?;
+            Some(((stat, name), stat.threads))
+        });
         let processes = tree
             .into_iter()
-            .filter_map(|pid| {
-                let (stat, name) = procfs::stat_and_name(pid)?;
-                Some(ProcSample {
-                    pid,
-                    // From /proc at each tick: an adopted orphan's parent changes.
-                    ppid: stat.ppid,
-                    pgrp: stat.pgrp as u32,
-                    name,
-                    state: stat.state,
-                    cpu_pct: rates.cpu_pct(&self.processes, pid, stat.cpu_ticks),
-                    threads: stat.threads,
-                    tasks: Vec::new(),
-                })
+            .map(|(pid, (stat, name))| ProcSample {
+                pid,
+                // From /proc at each tick: an adopted orphan's parent changes.
+                ppid: stat.ppid,
+                pgrp: stat.pgrp as u32,
+                name,
+                state: stat.state,
+                cpu_pct: rates.cpu_pct(&self.processes, pid, stat.cpu_ticks),
+                threads: stat.threads,
+                tasks: Vec::new(),
             })
             .collect();
         self.processes = rates.finish();

@@ -93,10 +93,12 @@ fn sample_until(runner: u32, stop: &Receiver<()>) -> TreeSamples {
     let mut tree = Tree::new(runner);
     loop {
         let began = Instant::now();
-        let processes = procfs::descendants(&[runner])
-            .into_iter()
-            .filter_map(TreeProc::read);
-        tree.sample(began, processes);
+        let processes = procfs::walk(&[runner], |pid| {
+            let p = TreeProc::read(pid)?;
+            let threads = p.threads;
+            Some((p, threads))
+        });
+        tree.sample(began, processes.into_iter().map(|(_, p)| p));
         let pause = EVERY.max(began.elapsed() * MAX_SHARE);
         match stop.recv_timeout(pause) {
             Err(RecvTimeoutError::Timeout) => {}
