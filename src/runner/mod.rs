@@ -63,13 +63,19 @@ pub enum RunnerMsg {
 }
 
 impl RunnerMsg {
-    /// Records what a recording keeps of the message: an event, or the runner's reaping.
+    /// Records what a recording keeps of the message: an event, what was observed of the run
+    /// (a replay has its insights from it), or the runner's reaping.
     pub fn record_to(&self, run: RunId, recorder: &mut crate::event::record::Recorder) {
         match self {
             RunnerMsg::Event(event) => recorder.event(run, event),
+            RunnerMsg::Observed(observed) => {
+                if let Ok(value) = serde_json::to_value(observed) {
+                    recorder.observed(run, value);
+                }
+            }
             RunnerMsg::Exited { exit } => recorder.ended(run, *exit),
-            // Text for people, and what a replay works out again: not part of the run's trace.
-            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) | RunnerMsg::Observed(_) => {}
+            // Text for people: not part of the run's trace.
+            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) => {}
         }
     }
 }
