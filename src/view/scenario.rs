@@ -94,7 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         after.push(Line::from(Span::styled(text, WRONG)));
     }
     // The rows the figures may take and still leave the start of the verdict in view.
-    let rows = |l: &[Line<'static>]| wrapped(l.to_vec(), inner.width).1 as u16;
+    let rows = |l: &[Line<'static>]| rows_wrapped(l, inner.width) as u16;
     let room = inner
         .height
         .saturating_sub(rows(&lines))
@@ -151,6 +151,16 @@ fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Figures, usize) {
     let paragraph = Paragraph::new(breakable_lines(lines)).wrap(Wrap { trim: false });
     let rows = paragraph.line_count(width);
     (Figures::Wrapped(Box::new(paragraph)), rows)
+}
+
+/// The rows `lines` take wrapped to `width`, as [`wrapped`] counts them: copied only when
+/// some line must be wrapped (a panel's lanes, laid out to the width, never are).
+fn rows_wrapped(lines: &[Line<'static>], width: u16) -> usize {
+    if lines.iter().all(|l| l.width() <= usize::from(width)) {
+        lines.len()
+    } else {
+        wrapped(lines.to_vec(), width).1
+    }
 }
 
 /// The figures, drawn line for line when each fits, else wrapped.
