@@ -34,7 +34,8 @@ pub struct Usage {
     pub involuntary_switches: u64,
 }
 
-/// What sampling the runner's process tree showed, every 100 ms or so.
+/// What sampling the runner's process tree showed: every 250 ms, or at each of the dashboard's
+/// samples.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeSamples {
     pub samples: u32,
