@@ -268,10 +268,10 @@ fn what_the_program_leaves_running_is_ended_with_it() {
 }
 
 #[test]
-fn a_launchers_helpers_come_after_the_programs_own_processes() {
+fn what_a_launcher_ran_comes_after_the_programs_own_processes() {
     use conlab::app::{App, Effect, Msg};
     use conlab::runner::{RunnerMsg, RunnerUpdate};
-    // A launcher as a pyenv shim is one: a shell that runs short helpers, then execs the
+    // A launcher as a pyenv shim is one: a shell that runs short programs, then execs the
     // program, which starts a process of its own.
     let command = r#"sh -c "/bin/true; /bin/true; exec bash -c 'sleep 0.2 & wait'""#;
     let assignment = format!("command={command}");
@@ -301,6 +301,6 @@ fn a_launchers_helpers_come_after_the_programs_own_processes() {
     assert_eq!(
         roles,
         ["bash", "sleep", "true", "true"],
-        "the program and its child first, the launcher's helpers after"
+        "the program and its child first, what the launcher ran after"
     );
 }

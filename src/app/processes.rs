@@ -18,7 +18,7 @@ pub struct ProcRow {
     pub exit: Option<Exit>,
     /// Its threads at the latest sample (shown with `t`).
     pub tasks: Vec<ThreadSample>,
-    /// It ended before a process above it exec'd: a launcher's helper (the dozens of short
+    /// It ended before a process above it exec'd: a launcher's own work (the dozens of short
     /// `bash` a pyenv shim runs before it becomes python3), listed after the program's own.
     pub before_exec: bool,
 }
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn what_a_launcher_ran_before_it_exec_d_the_program_comes_after_the_programs_own() {
-        // A pyenv shim (bash, PID 10) runs helpers, one with a child of its own, then execs
+        // A pyenv shim (bash, PID 10) runs short programs, one with a child of its own, then execs
         // python3, which forks a worker; another run is listed below.
         let mut t = ProcessTable::default();
         t.started(1, 50, 1, "runner");
@@ -213,7 +213,7 @@ mod tests {
         for pid in [12, 11, 13] {
             t.exited(pid, Exit::Code(0));
         }
-        // A helper still running at the exec stays where it was.
+        // One still running at the exec stays where it was.
         t.started(2, 14, 10, "sleep");
         t.started(2, 10, 9, "python3");
         t.started(2, 15, 10, "python3");
