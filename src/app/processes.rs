@@ -124,6 +124,11 @@ impl ProcessTable {
     /// runner's PID is its process group) as an "orphan".
     pub fn sampled(&mut self, samples: &[ProcSample]) {
         for s in samples {
+            // A zombie whose exit was already reported is that process, not yet reaped.
+            let reported = |r: &ProcRow| r.pid == s.pid && r.exit.is_some();
+            if s.state == 'Z' && self.rows.iter().any(reported) {
+                continue;
+            }
             if self.find(s.pid).is_none() {
                 let live = |pid: u32| move |r: &&ProcRow| r.pid == pid && r.exit.is_none();
                 let joined = match self.rows.iter().find(live(s.ppid)) {
@@ -268,6 +273,33 @@ mod tests {
             .find(|r| r.pid == 102)
             .expect("the orphan is listed");
         assert_eq!((row.run, row.role.as_str(), row.ppid), (7, "orphan", 50));
+    }
+
+    #[test]
+    fn a_zombie_whose_exit_was_reported_is_not_listed_again() {
+        let mut t = ProcessTable::default();
+        t.started(7, 100, 1, "runner");
+        t.started(7, 101, 100, "sleep");
+        t.exited(101, Exit::Code(0));
+        let zombie = ProcSample {
+            pid: 101,
+            ppid: 100,
+            pgrp: 100,
+            name: "sleep".into(),
+            state: 'Z',
+            cpu_pct: 0.0,
+            threads: 1,
+            tasks: vec![],
+        };
+        t.sampled(std::slice::from_ref(&zombie));
+        assert_eq!(t.rows.len(), 2, "{:?}", t.rows);
+        assert_eq!(t.rows[1].exit, Some(Exit::Code(0)));
+        // A live process that reuses the PID is a new one.
+        t.sampled(&[ProcSample {
+            state: 'S',
+            ..zombie
+        }]);
+        assert_eq!(t.rows.len(), 3);
     }
 
     #[test]
