@@ -73,6 +73,14 @@ pub fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
+/// The stat fields and the command name the kernel keeps for the process (as `comm`, up to
+/// 15 bytes; it changes at `exec`), from one read.
+pub fn stat_and_name(pid: u32) -> Option<(Stat, String)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let name = text.get(text.find('(')? + 1..text.rfind(')')?)?.to_string();
+    Some((parse_stat(&text)?, name))
+}
+
 /// Every process on the machine with its stat line: one pass over `/proc`.
 pub fn processes() -> impl Iterator<Item = (u32, Stat)> {
     std::fs::read_dir("/proc")
@@ -95,6 +103,35 @@ pub fn descendants(roots: &[u32]) -> Vec<u32> {
     } else {
         descendants_by(roots, children_by_parent())
     }
+}
+
+/// The roots and every process below them, parents before children, each with what `read`
+/// found of it; one `read` finds gone is left out. `read` also gives the process's thread
+/// count, so a process of one thread has its one `children` file read without listing its
+/// threads (a thread started between the two readings is seen from the next walk on).
+pub fn walk<T>(roots: &[u32], mut read: impl FnMut(u32) -> Option<(T, u32)>) -> Vec<(u32, T)> {
+    let mut by_parent = (!has_children_files()).then(children_by_parent);
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<u32> = roots.iter().copied().collect();
+    while let Some(pid) = queue.pop_front() {
+        // A PID freed and reused while the tree is read could turn up twice.
+        if !seen.insert(pid) {
+            continue;
+        }
+        let Some((found, threads)) = read(pid) else {
+            continue;
+        };
+        out.push((pid, found));
+        match &mut by_parent {
+            Some(by_parent) => queue.extend(by_parent(pid)),
+            None if threads == 1 => {
+                queue.extend(children_listed(format!("/proc/{pid}/task/{pid}/children")))
+            }
+            None => queue.extend(children(pid)),
+        }
+    }
+    out
 }
 
 /// Children of this process in one of the process `groups` other than the groups' leaders:
@@ -143,13 +180,19 @@ fn children(pid: u32) -> Vec<u32> {
     };
     threads
         .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|list| {
+        .flat_map(|t| children_listed(t.path().join("children")))
+        .collect()
+}
+
+/// The PIDs a thread's `children` file lists (none if it cannot be read).
+fn children_listed(path: impl AsRef<std::path::Path>) -> Vec<u32> {
+    std::fs::read_to_string(path)
+        .map(|list| {
             list.split_whitespace()
                 .filter_map(|c| c.parse().ok())
-                .collect::<Vec<u32>>()
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 /// Children from one pass over every process's parent.
@@ -365,6 +408,22 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_finds_the_same_tree_reading_each_process_once() {
+        let tree = TestTree::spawn();
+        let pids = tree.pids();
+        let mut reads = Vec::new();
+        let walked = walk(&[pids[0], u32::MAX], |pid| {
+            reads.push(pid);
+            let s = stat(pid)?;
+            Some((s.ppid, s.threads))
+        });
+        let found: Vec<u32> = walked.iter().map(|&(pid, _)| pid).collect();
+        assert_eq!(found, pids, "a root that is gone is left out");
+        assert_eq!(walked[2].1, pids[1], "each with what was read of it");
+        assert_eq!(reads, vec![pids[0], u32::MAX, pids[1], pids[2]]);
+    }
+
+    #[test]
     fn reads_a_processes_memory_and_its_peak() {
         let me = memory(std::process::id()).expect("this process's memory");
         assert!(me.rss_kib > 0 && me.peak_kib >= me.rss_kib, "{me:?}");
@@ -390,6 +449,15 @@ mod tests {
             ('S', 10, 5, 1)
         );
         assert_eq!((s.ppid, s.pgrp), (1, 42));
+    }
+
+    #[test]
+    fn reads_a_stat_with_the_name_the_kernel_keeps() {
+        let (stat, name) = stat_and_name(std::process::id()).unwrap();
+        assert_eq!(stat.ppid, nix::unistd::getppid().as_raw() as u32);
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert_eq!(name, comm.trim_end());
+        assert_eq!(stat_and_name(u32::MAX), None);
     }
 
     #[test]

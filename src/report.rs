@@ -514,9 +514,13 @@ impl Comparison {
                 let _ = writeln!(out, "  {}={value}: {}", self.key, outlier.describe(lang));
             }
         }
+        // Each variant's verdict, then its insights, as `conlab run` lists them.
         for (value, run) in self.values.iter().zip(&self.runs) {
             for note in run.notes_in(lang) {
                 let _ = writeln!(out, "  {}={value}: {note}", self.key);
+            }
+            for warning in &run.warnings {
+                let _ = writeln!(out, "  {}={value}: ! {}", self.key, warning.text_in(lang));
             }
         }
         out

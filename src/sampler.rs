@@ -1,14 +1,16 @@
-//! The sampler thread: one `sysinfo::System` for the dashboard's life. Every interval it
-//! measures per-core CPU, the dashboard's own CPU%, and the runners with their descendants,
-//! and sends one boxed snapshot to the UI thread.
+//! The sampler thread: one `sysinfo::System` for the dashboard's life, for per-core CPU.
+//! Every interval it measures per-core CPU, the dashboard's own CPU%, and the runners with
+//! their descendants (one `stat` read each), sends one boxed snapshot to the UI thread, and
+//! hands the runs' observers what it read of their trees, so no tree is walked twice.
 
+use crate::procfs;
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use sysinfo::System;
 
 /// One process as the sampler saw it (a dashboard recording keeps it as it is).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,11 +44,51 @@ pub struct ThreadSample {
     pub involuntary_switches: u64,
 }
 
-/// Each thread's CPU ticks at the previous sample, to turn totals into a rate.
+/// Each process's or thread's CPU ticks at the previous sample, to turn totals into a rate.
+/// One not seen at a sample is forgotten.
 #[derive(Default)]
 struct TickHistory {
     at: Option<Instant>,
     ticks: HashMap<u32, u64>,
+}
+
+impl TickHistory {
+    /// Starts a sample taken `now`: percent of one core per tick, over the time since the last.
+    fn begin(&self, now: Instant) -> Rates {
+        let elapsed = self.at.map(|t| now - t).unwrap_or_default();
+        Rates {
+            at: now,
+            pct_per_tick_sec: 100.0 / procfs::ticks_per_second() / elapsed.as_secs_f64(),
+            ticks: HashMap::new(),
+        }
+    }
+}
+
+/// A sample being taken: each id's ticks now, and its CPU% since the last sample.
+struct Rates {
+    at: Instant,
+    pct_per_tick_sec: f64,
+    ticks: HashMap<u32, u64>,
+}
+
+impl Rates {
+    /// `id`'s CPU% since the previous sample; 0 when it is new (two readings are needed).
+    fn cpu_pct(&mut self, before: &TickHistory, id: u32, ticks: u64) -> f32 {
+        self.ticks.insert(id, ticks);
+        match before.ticks.get(&id) {
+            Some(&b) if self.pct_per_tick_sec.is_finite() => {
+                (ticks.saturating_sub(b) as f64 * self.pct_per_tick_sec) as f32
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn finish(self) -> TickHistory {
+        TickHistory {
+            at: Some(self.at),
+            ticks: self.ticks,
+        }
+    }
 }
 
 /// What one sampling tick saw.
@@ -72,6 +114,76 @@ pub struct Sample {
 pub struct Tracked {
     runners: Mutex<HashSet<u32>>,
     threads: AtomicBool,
+    /// The runs' observers, each handed every tick's reading of the trees.
+    observers: Mutex<Vec<Sender<Arc<TreeTick>>>>,
+}
+
+/// What one tick read of the tracked trees, as an observer of a run needs it
+/// (`runner::observe`): the sampler's own readings, so a run's tree is walked once a tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeTick {
+    pub at: Instant,
+    /// Parents before children.
+    pub processes: Vec<TreeProc>,
+}
+
+/// One process of a tree at one tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeProc {
+    pub pid: u32,
+    pub ppid: u32,
+    pub state: char,
+    /// The name the kernel keeps (`comm`), read at this tick: it changes at `exec`.
+    pub name: String,
+    pub threads: u32,
+    /// Its threads ready to run (state R: on a core, or waiting for one).
+    pub runnable: u32,
+}
+
+impl TreeProc {
+    /// `pid` as `/proc` shows it now (`None` once it is gone).
+    pub fn read(pid: u32) -> Option<TreeProc> {
+        let (stat, name) = procfs::stat_and_name(pid)?;
+        Some(TreeProc::with_states(
+            pid,
+            stat.ppid,
+            stat.state,
+            name,
+            stat.threads,
+            None,
+        ))
+    }
+
+    /// A process the sampler read this tick, with its threads when they were read too.
+    fn sampled(p: &ProcSample) -> TreeProc {
+        let states = (!p.tasks.is_empty()).then(|| p.tasks.iter().map(|t| t.state).collect());
+        TreeProc::with_states(p.pid, p.ppid, p.state, p.name.clone(), p.threads, states)
+    }
+
+    /// `states`: its threads' states if they were read already; else a process of one thread
+    /// is in its thread's state, and only one of several threads has its threads read.
+    fn with_states(
+        pid: u32,
+        ppid: u32,
+        state: char,
+        name: String,
+        threads: u32,
+        states: Option<Vec<char>>,
+    ) -> TreeProc {
+        let states = match states {
+            Some(states) => states,
+            None if state == 'Z' || threads <= 1 => vec![state],
+            None => procfs::task_states(pid),
+        };
+        TreeProc {
+            pid,
+            ppid,
+            state,
+            name,
+            threads: states.len() as u32,
+            runnable: states.iter().filter(|&&s| s == 'R').count() as u32,
+        }
+    }
 }
 
 impl Tracked {
@@ -92,6 +204,30 @@ impl Tracked {
             .lock()
             .map(|t| t.iter().copied().collect())
             .unwrap_or_default()
+    }
+
+    /// Every tick's reading of the trees from now on, until the receiver is dropped.
+    pub fn observe(&self) -> Receiver<Arc<TreeTick>> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        if let Ok(mut observers) = self.observers.lock() {
+            observers.push(tx);
+        }
+        rx
+    }
+
+    /// Hands this tick's processes to every observer still listening.
+    fn publish(&self, at: Instant, processes: &[ProcSample]) {
+        let Ok(mut observers) = self.observers.lock() else {
+            return;
+        };
+        if observers.is_empty() {
+            return;
+        }
+        let tick = Arc::new(TreeTick {
+            at,
+            processes: processes.iter().map(TreeProc::sampled).collect(),
+        });
+        observers.retain(|tx| tx.send(tick.clone()).is_ok());
     }
 }
 
@@ -122,6 +258,10 @@ pub fn spawn(
                 } else {
                     history = TickHistory::default();
                 }
+                tracked.publish(
+                    machine.processes.at.unwrap_or_else(Instant::now),
+                    &sample.processes,
+                );
                 if samples.send(Box::new(sample)).is_err() {
                     return;
                 }
@@ -129,15 +269,11 @@ pub fn spawn(
         })
 }
 
-/// The one `sysinfo::System`, and which processes it is asked to refresh.
+/// The one `sysinfo::System` (per-core CPU), and the processes' ticks at the last sample.
 struct Machine {
     system: System,
-    me: Pid,
-    /// The PIDs refreshed at the last tick that sysinfo still holds. Each is refreshed again
-    /// until it is gone, even once it has left the tree: sysinfo forgets a dead process only
-    /// when asked to refresh it, and a process refreshed every tick never gets its CPU% from
-    /// a stale baseline.
-    watched: Vec<Pid>,
+    me: u32,
+    processes: TickHistory,
 }
 
 impl Machine {
@@ -147,14 +283,15 @@ impl Machine {
         system.refresh_cpu_usage();
         Some(Machine {
             system,
-            me: Pid::from_u32(std::process::id()),
-            watched: Vec::new(),
+            me: std::process::id(),
+            processes: TickHistory::default(),
         })
     }
 
     /// Per-core CPU, and the roots with their descendants: only those processes (and the
-    /// dashboard) are refreshed, never the whole machine. A process's CPU% comes from two
-    /// refreshes in a row, so one first seen now has it from the next tick on.
+    /// dashboard) are read, never the whole machine, each from one `stat` read. A process's
+    /// CPU% comes from two readings in a row, so one first seen now has it from the next
+    /// tick on.
     fn sample(&mut self, roots: &[u32]) -> Sample {
         let system = &mut self.system;
         system.refresh_cpu_usage();
@@ -165,8 +302,8 @@ impl Machine {
         // to reap.
         let mut reaped = Vec::new();
         let mut roots = roots.to_vec();
-        for orphan in crate::procfs::adopted_from(&roots) {
-            let ended = crate::procfs::stat(orphan).is_some_and(|s| s.state == 'Z');
+        for orphan in procfs::adopted_from(&roots) {
+            let ended = procfs::stat(orphan).is_some_and(|s| s.state == 'Z');
             let exit = if ended {
                 crate::lifeline::reap_if_ended(orphan)
             } else {
@@ -177,21 +314,30 @@ impl Machine {
                 None => roots.push(orphan),
             }
         }
-        let tree = crate::procfs::descendants(&roots);
-        let mut pids: Vec<Pid> = tree.iter().map(|&pid| Pid::from_u32(pid)).collect();
-        pids.push(self.me);
-        pids.append(&mut self.watched);
-        let kind = ProcessRefreshKind::nothing().with_cpu().without_tasks();
-        system.refresh_processes_specifics(ProcessesToUpdate::Some(&pids), true, kind);
-        pids.sort_unstable();
-        pids.dedup();
-        pids.retain(|&pid| system.process(pid).is_some());
-        self.watched = pids;
-        let self_cpu_pct = system.process(self.me).map_or(0.0, |p| p.cpu_usage());
+        let mut rates = self.processes.begin(Instant::now());
+        let self_cpu_pct = procfs::stat(self.me).map_or(0.0, |s| {
+            rates.cpu_pct(&self.processes, self.me, s.cpu_ticks)
+        });
+        // One stat read a process, which also tells the walk how many threads it has.
+        let tree = procfs::walk(&roots, |pid| {
+            let (stat, name) = procfs::stat_and_name(pid)?;
+            Some(((stat, name), stat.threads))
+        });
         let processes = tree
             .into_iter()
-            .filter_map(|pid| Some(describe(pid, system.process(Pid::from_u32(pid))?)))
+            .map(|(pid, (stat, name))| ProcSample {
+                pid,
+                // From /proc at each tick: an adopted orphan's parent changes.
+                ppid: stat.ppid,
+                pgrp: stat.pgrp as u32,
+                name,
+                state: stat.state,
+                cpu_pct: rates.cpu_pct(&self.processes, pid, stat.cpu_ticks),
+                threads: stat.threads,
+                tasks: Vec::new(),
+            })
             .collect();
+        self.processes = rates.finish();
         Sample {
             cores,
             total,
@@ -202,62 +348,24 @@ impl Machine {
     }
 }
 
-fn describe(pid: u32, p: &sysinfo::Process) -> ProcSample {
-    let stat = crate::procfs::stat(pid);
-    ProcSample {
-        pid,
-        // From /proc, not sysinfo's memory of it: an adopted orphan's parent changes.
-        ppid: stat
-            .map(|s| s.ppid)
-            .or(p.parent().map(|pp| pp.as_u32()))
-            .unwrap_or(0),
-        pgrp: stat.map_or(0, |s| s.pgrp as u32),
-        name: p.name().to_string_lossy().into_owned(),
-        state: stat.map(|s| s.state).unwrap_or('?'),
-        cpu_pct: p.cpu_usage(),
-        threads: stat.map(|s| s.threads).unwrap_or(0),
-        tasks: Vec::new(),
-    }
-}
-
 /// Fills in every watched process's threads, with CPU% from the tick difference.
 fn add_threads(processes: &mut [ProcSample], history: &mut TickHistory) {
-    let now = Instant::now();
-    let elapsed = history
-        .at
-        .map(|t| now - t)
-        .unwrap_or_default()
-        .as_secs_f64();
-    let per_tick = 100.0 / crate::procfs::ticks_per_second();
-    let mut ticks = HashMap::new();
+    let mut rates = history.begin(Instant::now());
     for p in processes.iter_mut() {
-        p.tasks = crate::procfs::tasks(p.pid)
+        p.tasks = procfs::tasks(p.pid)
             .into_iter()
-            .map(|t| {
-                let before = history.ticks.get(&t.tid).copied();
-                ticks.insert(t.tid, t.stat.cpu_ticks);
-                let cpu_pct = match before {
-                    Some(b) if elapsed > 0.0 => {
-                        (t.stat.cpu_ticks.saturating_sub(b) as f64 * per_tick / elapsed) as f32
-                    }
-                    _ => 0.0,
-                };
-                ThreadSample {
-                    tid: t.tid,
-                    name: t.name,
-                    state: t.stat.state,
-                    cpu_pct,
-                    core: t.stat.processor,
-                    voluntary_switches: t.voluntary_switches,
-                    involuntary_switches: t.involuntary_switches,
-                }
+            .map(|t| ThreadSample {
+                tid: t.tid,
+                cpu_pct: rates.cpu_pct(history, t.tid, t.stat.cpu_ticks),
+                name: t.name,
+                state: t.stat.state,
+                core: t.stat.processor,
+                voluntary_switches: t.voluntary_switches,
+                involuntary_switches: t.involuntary_switches,
             })
             .collect();
     }
-    *history = TickHistory {
-        at: Some(now),
-        ticks,
-    };
+    *history = rates.finish();
 }
 
 #[cfg(test)]
@@ -279,8 +387,8 @@ mod tests {
                 (pids[2], pids[1])
             ]
         );
-        // `yes` is busy from the start; CPU% needs a second refresh (sysinfo also skips a
-        // process whose first reading was zero ticks), so allow a few ticks.
+        // `yes` is busy from the start; CPU% needs a second reading, and a tick of CPU time
+        // is 10 ms, so allow a few samples.
         let mut leaf_cpu = Vec::new();
         for _ in 0..10 {
             std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
@@ -297,6 +405,29 @@ mod tests {
             }
         }
         assert!(leaf_cpu.last().is_some_and(|&c| c > 0.0), "{leaf_cpu:?}");
+    }
+
+    #[test]
+    fn observers_get_what_the_tick_read_of_the_tree() {
+        let tree = crate::procfs::TestTree::spawn();
+        let pids = tree.pids();
+        let tracked = Tracked::default();
+        let feed = tracked.observe();
+        let mut machine = Machine::new().unwrap();
+        let sample = machine.sample(&pids[..1]);
+        tracked.publish(Instant::now(), &sample.processes);
+        let tick = feed.try_recv().expect("a tick for the observer");
+        let read: Vec<TreeProc> = pids.iter().filter_map(|&p| TreeProc::read(p)).collect();
+        let fields = |p: &TreeProc| (p.pid, p.ppid, p.name.clone(), p.threads);
+        assert_eq!(
+            tick.processes.iter().map(fields).collect::<Vec<_>>(),
+            read.iter().map(fields).collect::<Vec<_>>()
+        );
+        assert_eq!(tick.processes[2].name, "yes");
+        // An observer that is gone is no longer fed.
+        drop(feed);
+        tracked.publish(Instant::now(), &sample.processes);
+        assert!(tracked.observers.lock().unwrap().is_empty());
     }
 
     #[test]
@@ -319,9 +450,8 @@ mod tests {
         child.wait().unwrap();
         assert!(machine.sample(&[pid]).processes.is_empty());
         assert!(
-            machine.system.process(Pid::from_u32(pid)).is_none()
-                && !machine.watched.contains(&Pid::from_u32(pid)),
-            "sysinfo still holds the reaped {pid}"
+            !machine.processes.ticks.contains_key(&pid),
+            "the sampler still holds the reaped {pid}"
         );
     }
 }

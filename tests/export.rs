@@ -617,7 +617,11 @@ fn files_that_are_not_recordings_name_the_line() {
 
     assert_refused(b"hello\n", 1, "not a conlab recording");
     assert_refused(b"", 1, "empty");
-    let older = lines[0].replace("\"conlab_recording\":2", "\"conlab_recording\":0");
+    let this = conlab::event::record::RECORDING_VERSION;
+    let older = lines[0].replace(
+        &format!("\"conlab_recording\":{this}"),
+        "\"conlab_recording\":0",
+    );
     assert_refused(&with_line(0, older), 1, "format version 0, older");
     let newer = lines[0].replace("\"events_version\":2", "\"events_version\":3");
     assert_refused(&with_line(0, newer), 1, "events are version 3, newer");

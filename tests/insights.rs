@@ -322,6 +322,69 @@ fn the_text_report_lists_the_insights_in_its_language() {
     }
 }
 
+#[test]
+fn the_compare_text_lists_each_variants_insights_under_its_verdict_in_its_language() {
+    let _alone = one_run_at_a_time();
+    for (lang, lost) in [
+        ("en", "updates were lost: a thread wrote back"),
+        ("zh", "丢失了"),
+    ] {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let args = [
+                "compare",
+                "lock",
+                "--vary",
+                "mode=nolock,lock",
+                "--set",
+                "threads=2",
+                "--set",
+                "seconds=0",
+                "--runs",
+                "1",
+                "--lang",
+                lang,
+            ];
+            let mark = new_mark("insights-compare");
+            let outcome = CONLAB.invoke_env(&args, &[(MARK_VAR, mark.as_str())]);
+            outcome.assert_no_panic("compare lock");
+            assert_none_marked(&mark, Duration::from_secs(10), "compare lock");
+            let text = &outcome.stdout;
+            let lines: Vec<&str> = text.lines().collect();
+            let insight = lines
+                .iter()
+                .position(|l| l.starts_with("  mode=nolock: ! ") && l.contains(lost));
+            if let Some(at) = insight {
+                let verdict = lines
+                    .iter()
+                    .position(|l| l.starts_with("  mode=nolock: ") && !l.contains(": ! "));
+                assert!(
+                    verdict.is_some_and(|v| v < at),
+                    "the insight comes under its variant's verdict:\n{text}"
+                );
+                let lesson = if lang == "zh" {
+                    "（课程：lock）"
+                } else {
+                    "(lesson: lock)"
+                };
+                assert!(lines[at].contains(lesson), "{text}");
+                assert!(
+                    !lines
+                        .iter()
+                        .any(|l| l.starts_with("  mode=lock: ! ") && l.contains(lost)),
+                    "the locked variant lost nothing:\n{text}"
+                );
+                break;
+            }
+            assert!(
+                tries < TRIES,
+                "no insight under mode=nolock ({lang}):\n{text}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Constructed figures: the lints' logic where the machine cannot be made to show it
 

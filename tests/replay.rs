@@ -300,6 +300,49 @@ fn refused(name: &str, bytes: &[u8], says: &[&str]) {
     CONLAB.assert_usage_error(&["replay", path], &names);
 }
 
+/// The ids of the warnings the run of a replay played to its end has.
+fn replayed_warnings(recording: Recording) -> Vec<String> {
+    let mut replay = Replay::new(recording, "lock.jsonl", SIZE).expect("it opens");
+    replay.seek(replay.len());
+    let run = replay.app.runs.values().next().expect("the recorded run");
+    let report = run.report.as_ref().expect("its report");
+    report.warnings.iter().map(|w| w.id.clone()).collect()
+}
+
+#[test]
+fn a_replayed_run_has_the_insights_the_run_had() {
+    // Two threads without a lock lose updates: the run says so, and so must its replay.
+    let path = scratch("lock-insights.jsonl");
+    let file = path.to_str().unwrap();
+    let sets = ["mode=nolock", "threads=2", "seconds=0"];
+    let outcome = CONLAB.invoke(&run_args("lock", &["--json", "--record", file], &sets));
+    outcome.assert_success("a recorded lock run");
+    let report = outcome.json();
+    let live: Vec<String> = report["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(live.contains(&"updates_lost".to_string()), "{report}");
+    let recording = record::read(std::io::BufReader::new(std::fs::File::open(&path).unwrap()))
+        .expect("the recording reads");
+    assert_eq!(replayed_warnings(recording.clone()), live);
+    let mut replay = Replay::new(recording.clone(), "lock.jsonl", SIZE).unwrap();
+    replay.seek(replay.len());
+    let screen = rows(draw_replay(&replay).backend().buffer()).join("\n");
+    assert!(
+        screen.contains("a thread wrote back a value"),
+        "the insight is on the screen: {screen}"
+    );
+
+    // A recording made before runs were observed opens all the same, with no insights.
+    let mut older = recording;
+    older.header.conlab_recording = 2;
+    older.items.retain(|i| !matches!(i, Item::Observed { .. }));
+    assert_eq!(replayed_warnings(older), Vec::<String>::new());
+}
+
 #[test]
 fn a_damaged_recording_is_refused_with_exit_2() {
     let good = {
@@ -327,11 +370,16 @@ fn a_damaged_recording_is_refused_with_exit_2() {
         &["line 3", "cut short"],
     );
     let text = String::from_utf8(good.clone()).unwrap();
-    let newer = text.replacen("\"conlab_recording\":2", "\"conlab_recording\":3", 1);
+    let this = record::RECORDING_VERSION;
+    let newer = text.replacen(
+        &format!("\"conlab_recording\":{this}"),
+        &format!("\"conlab_recording\":{}", this + 1),
+        1,
+    );
     refused(
         "newer.jsonl",
         newer.as_bytes(),
-        &["line 1", "format version 3, newer"],
+        &["line 1", &format!("format version {}, newer", this + 1)],
     );
     let unknown = text.replace("\"pool\"", "\"teleport\"");
     refused(

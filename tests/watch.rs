@@ -266,3 +266,41 @@ fn what_the_program_leaves_running_is_ended_with_it() {
     assert_eq!(left[2].1, "signal 9 (SIGKILL)", "{report}");
     assert_none_marked(&mark, EXIT, "conlab watch of a detaching shell");
 }
+
+#[test]
+fn what_a_launcher_ran_comes_after_the_programs_own_processes() {
+    use conlab::app::{App, Effect, Msg};
+    use conlab::runner::{RunnerMsg, RunnerUpdate};
+    // A launcher as a pyenv shim is one: a shell that runs short programs, then execs the
+    // program, which starts a process of its own.
+    let command = r#"sh -c "/bin/true; /bin/true; exec bash -c 'sleep 0.2 & wait'""#;
+    let assignment = format!("command={command}");
+    let args = common::run_args("watch", &["--events"], &[&assignment]);
+    let outcome = CONLAB.invoke(&args);
+    outcome.assert_success("the watch runner");
+
+    let mut app = App::new((120, 40), 500);
+    let params = conlab::params::Params::from_assignments(
+        conlab::scenarios::watch::WATCH.params,
+        &[assignment.as_str()],
+    )
+    .unwrap();
+    let effects = app.start_watch(params);
+    let [Effect::Start(run)] = effects[..] else {
+        panic!("{effects:?}");
+    };
+    app.runner_started(run, outcome.pid);
+    let mut joiner = conlab::event::Reassembler::default();
+    for line in outcome.stdout.lines() {
+        if let Some(event) = joiner.feed_line(line.as_bytes()).expect("an event") {
+            let msg = RunnerMsg::Event(event);
+            app.update(Msg::Runner(RunnerUpdate { run, msg }));
+        }
+    }
+    let roles: Vec<&str> = app.processes.rows.iter().map(|r| r.role.as_str()).collect();
+    assert_eq!(
+        roles,
+        ["bash", "sleep", "true", "true"],
+        "the program and its child first, what the launcher ran after"
+    );
+}

@@ -18,6 +18,9 @@ pub struct ProcRow {
     pub exit: Option<Exit>,
     /// Its threads at the latest sample (shown with `t`).
     pub tasks: Vec<ThreadSample>,
+    /// It ended before a process above it exec'd: a launcher's own work (the dozens of short
+    /// `bash` a pyenv shim runs before it becomes python3), listed after the program's own.
+    pub before_exec: bool,
 }
 
 impl ProcRow {
@@ -37,7 +40,8 @@ const MAX_ROWS: usize = 64;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcessTable {
-    /// Newest run first; within a run, in order of appearance.
+    /// Newest run first; within a run, in order of appearance, but for the processes that
+    /// ended before a process above them exec'd, which come last.
     pub rows: Vec<ProcRow>,
 }
 
@@ -49,10 +53,15 @@ impl ProcessTable {
             .find(|r| r.pid == pid && r.exit.is_none())
     }
 
-    /// A process announced itself (its role comes from the scenario).
+    /// A process announced itself (its role comes from the scenario). One that announces
+    /// itself again under another name exec'd: what it started and has ended by then was
+    /// its launcher's doing, not the program's, and moves behind the program's own.
     pub fn started(&mut self, run: RunId, pid: u32, ppid: u32, role: &str) {
         if let Some(row) = self.find(pid) {
-            row.role = role.to_string();
+            if row.role != role {
+                row.role = role.to_string();
+                self.ended_before_exec(run, pid);
+            }
             return;
         }
         let at = self
@@ -62,8 +71,9 @@ impl ProcessTable {
             .unwrap_or(self.rows.len());
         let at = self.rows[..at]
             .iter()
-            .rposition(|r| r.run == run)
+            .rposition(|r| r.run == run && !r.before_exec)
             .map(|i| i + 1)
+            .or_else(|| self.rows[..at].iter().position(|r| r.run == run))
             .unwrap_or(at);
         let row = ProcRow {
             pid,
@@ -75,9 +85,32 @@ impl ProcessTable {
             threads: 1,
             exit: None,
             tasks: Vec::new(),
+            before_exec: false,
         };
         self.rows.insert(at, row);
         self.trim();
+    }
+
+    /// `pid` of `run` exec'd: the rows below it that have ended move behind the rest of its
+    /// run's rows, each side keeping its order.
+    fn ended_before_exec(&mut self, run: RunId, pid: u32) {
+        let mut below = std::collections::HashSet::from([pid]);
+        for r in self.rows.iter_mut().filter(|r| r.run == run) {
+            if r.pid != pid && below.contains(&r.ppid) {
+                below.insert(r.pid);
+                r.before_exec |= r.exit.is_some();
+            }
+        }
+        let Some(first) = self.rows.iter().position(|r| r.run == run) else {
+            return;
+        };
+        let end = first
+            + self.rows[first..]
+                .iter()
+                .take_while(|r| r.run == run)
+                .count();
+        // A stable sort keeps the order of appearance on each side.
+        self.rows[first..end].sort_by_key(|r| r.before_exec);
     }
 
     pub fn exited(&mut self, pid: u32, exit: Exit) {
@@ -91,6 +124,11 @@ impl ProcessTable {
     /// runner's PID is its process group) as an "orphan".
     pub fn sampled(&mut self, samples: &[ProcSample]) {
         for s in samples {
+            // A zombie whose exit was already reported is that process, not yet reaped.
+            let reported = |r: &ProcRow| r.pid == s.pid && r.exit.is_some();
+            if s.state == 'Z' && self.rows.iter().any(reported) {
+                continue;
+            }
             if self.find(s.pid).is_none() {
                 let live = |pid: u32| move |r: &&ProcRow| r.pid == pid && r.exit.is_none();
                 let joined = match self.rows.iter().find(live(s.ppid)) {
@@ -168,6 +206,35 @@ mod tests {
     }
 
     #[test]
+    fn what_a_launcher_ran_before_it_exec_d_the_program_comes_after_the_programs_own() {
+        // A pyenv shim (bash, PID 10) runs short programs, one with a child of its own, then execs
+        // python3, which forks a worker; another run is listed below.
+        let mut t = ProcessTable::default();
+        t.started(1, 50, 1, "runner");
+        t.started(2, 10, 9, "bash");
+        for (pid, ppid) in [(11, 10), (12, 11), (13, 10)] {
+            t.started(2, pid, ppid, "bash");
+        }
+        for pid in [12, 11, 13] {
+            t.exited(pid, Exit::Code(0));
+        }
+        // One still running at the exec stays where it was.
+        t.started(2, 14, 10, "sleep");
+        t.started(2, 10, 9, "python3");
+        t.started(2, 15, 10, "python3");
+        let order = |t: &ProcessTable| t.rows.iter().map(|r| r.pid).collect::<Vec<_>>();
+        assert_eq!(order(&t), vec![10, 14, 15, 11, 12, 13, 50]);
+        assert!(t.rows[3..6].iter().all(|r| r.before_exec));
+        // The same role again is no exec; a child's exec concerns only what is below it.
+        t.started(2, 10, 9, "python3");
+        t.started(2, 16, 15, "sh");
+        t.exited(16, Exit::Code(0));
+        t.started(2, 15, 10, "worker");
+        assert_eq!(order(&t), vec![10, 14, 15, 16, 11, 12, 13, 50]);
+        assert!(t.rows[3].before_exec);
+    }
+
+    #[test]
     fn sampled_descendants_join_their_parents_run() {
         let mut t = ProcessTable::default();
         t.started(7, 100, 1, "runner");
@@ -206,6 +273,33 @@ mod tests {
             .find(|r| r.pid == 102)
             .expect("the orphan is listed");
         assert_eq!((row.run, row.role.as_str(), row.ppid), (7, "orphan", 50));
+    }
+
+    #[test]
+    fn a_zombie_whose_exit_was_reported_is_not_listed_again() {
+        let mut t = ProcessTable::default();
+        t.started(7, 100, 1, "runner");
+        t.started(7, 101, 100, "sleep");
+        t.exited(101, Exit::Code(0));
+        let zombie = ProcSample {
+            pid: 101,
+            ppid: 100,
+            pgrp: 100,
+            name: "sleep".into(),
+            state: 'Z',
+            cpu_pct: 0.0,
+            threads: 1,
+            tasks: vec![],
+        };
+        t.sampled(std::slice::from_ref(&zombie));
+        assert_eq!(t.rows.len(), 2, "{:?}", t.rows);
+        assert_eq!(t.rows[1].exit, Some(Exit::Code(0)));
+        // A live process that reuses the PID is a new one.
+        t.sampled(&[ProcSample {
+            state: 'S',
+            ..zombie
+        }]);
+        assert_eq!(t.rows.len(), 3);
     }
 
     #[test]

@@ -318,6 +318,18 @@ fn prepare(items: Vec<Item>) -> Result<(Vec<f64>, Vec<Step>), String> {
                 let msg = RunnerMsg::Event(event.clone());
                 (at + event.t_ms, Step::Runner(RunnerUpdate { run, msg }))
             }
+            Item::Observed {
+                run,
+                t_ms,
+                observed,
+            } => {
+                began.get(&run).ok_or_else(|| unknown_run(run))?;
+                let observed = serde_json::from_value(observed).map_err(|e| {
+                    format!("line {line}: what was observed of run {run} cannot be read: {e}")
+                })?;
+                let msg = RunnerMsg::Observed(Box::new(observed));
+                (t_ms, Step::Runner(RunnerUpdate { run, msg }))
+            }
             Item::Ended { run, t_ms, exit } => {
                 began.get(&run).ok_or_else(|| unknown_run(run))?;
                 let msg = RunnerMsg::Exited { exit };

@@ -150,7 +150,9 @@ impl<'a> Trace<'a> {
         match item {
             Item::Run { at_ms, .. } => ns(*at_ms),
             Item::Event { run, event } => self.on_recording(*run, event),
-            Item::Ended { t_ms, .. } | Item::Cpu { t_ms, .. } => ns(*t_ms),
+            Item::Observed { t_ms, .. } | Item::Ended { t_ms, .. } | Item::Cpu { t_ms, .. } => {
+                ns(*t_ms)
+            }
         }
     }
 
@@ -193,7 +195,8 @@ impl<'a> Trace<'a> {
 
     fn add(&mut self, item: &Item) {
         match item {
-            Item::Run { .. } => {}
+            // What the insights read is in the run's report, not on a track.
+            Item::Run { .. } | Item::Observed { .. } => {}
             Item::Event { run, event } => self.add_event(*run, event),
             Item::Ended { run, t_ms, exit } => {
                 if let Some(&runner) = self.runners.get(run) {

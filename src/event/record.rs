@@ -20,11 +20,12 @@ use std::path::Path;
 use std::time::Instant;
 
 /// Bumped whenever the header or an item changes shape; readers reject versions they do not
-/// know. Version 2 added the processes to each sample.
-pub const RECORDING_VERSION: u32 = 2;
+/// know. Version 2 added the processes to each sample; version 3, what was observed of each
+/// run.
+pub const RECORDING_VERSION: u32 = 3;
 
 /// The oldest version this conlab still reads: what version 1 lacks (processes in a sample)
-/// reads as empty.
+/// reads as empty, and a run of version 1 or 2 has no observations (so no insights).
 pub const OLDEST_READ: u32 = 1;
 
 /// Identifies one run within the recorded session (as the session numbered it).
@@ -90,6 +91,13 @@ pub enum Item {
     },
     /// One event of run `run`, as its runner wrote it (parts already joined).
     Event { run: RunId, event: Event },
+    /// What was observed of run `run` from outside it, for its insights, at `t_ms` (just
+    /// before its `ended`), as `insights::Observed` writes itself.
+    Observed {
+        run: RunId,
+        t_ms: f64,
+        observed: serde_json::Value,
+    },
     /// Run `run`'s runner was reaped at `t_ms` (`None`: its status could not be had).
     Ended {
         run: RunId,
@@ -180,6 +188,16 @@ impl Recorder {
             run,
             event,
         });
+    }
+
+    /// What was observed of run `run`, now.
+    pub fn observed(&mut self, run: RunId, observed: serde_json::Value) {
+        let item = Item::Observed {
+            run,
+            t_ms: self.now_ms(),
+            observed,
+        };
+        self.write(&item);
     }
 
     /// Run `run`'s runner was reaped now.
@@ -581,12 +599,9 @@ mod tests {
 
     #[test]
     fn older_and_newer_recordings_are_refused_by_version() {
+        let newer = format!("format version {}, newer", RECORDING_VERSION + 1);
         let cases = [
-            (
-                "conlab_recording",
-                RECORDING_VERSION + 1,
-                "format version 3, newer",
-            ),
+            ("conlab_recording", RECORDING_VERSION + 1, newer.as_str()),
             (
                 "conlab_recording",
                 OLDEST_READ - 1,

@@ -1,13 +1,15 @@
 //! What a run looked like from outside it: the resources the kernel charged to its processes,
 //! what sampling its process tree showed, the machine's other load, and what its trace said of
-//! its queues. Whoever starts the runner collects it (`runner::observe`); the lints read it.
+//! its queues. Whoever starts the runner collects it (`runner::observe`); the lints read it,
+//! and a recording keeps it (as this JSON), so a replay has the same insights as the run.
 
 use crate::event::{Body, Event};
 use crate::lab::channel::DEPTH;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything the lints know of a run besides its report.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
     /// Cores the machine has (`/proc/stat`).
     pub cores: usize,
@@ -23,7 +25,7 @@ pub struct Observed {
 }
 
 /// CPU time and context switches of a whole run.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub cpu_ms: f64,
     /// The run gave up the CPU to wait: for a lock, a pipe, a sleep.
@@ -32,8 +34,9 @@ pub struct Usage {
     pub involuntary_switches: u64,
 }
 
-/// What sampling the runner's process tree showed, every 100 ms or so.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What sampling the runner's process tree showed: every 250 ms, or at each of the dashboard's
+/// samples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeSamples {
     pub samples: u32,
     /// Threads ready to run (state R: on a core, or waiting for one), summed over the samples.
@@ -57,7 +60,7 @@ impl TreeSamples {
 }
 
 /// A process seen as a zombie from one sample to a later one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Zombie {
     pub pid: u32,
     /// Between the first and the last sample that saw it a zombie: a lower bound.
@@ -65,7 +68,7 @@ pub struct Zombie {
 }
 
 /// What the run's trace events said that its report does not: how full its queues were.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TraceSeen {
     /// Each queue depth the trace counted, and how many times.
     pub depths: BTreeMap<u64, u64>,

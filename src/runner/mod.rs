@@ -7,6 +7,7 @@
 mod observe;
 mod side;
 
+pub use observe::{FEED_MAX_INTERVAL, Feed};
 pub use side::run_in_runner;
 
 use crate::event::{Body, Event};
@@ -62,13 +63,19 @@ pub enum RunnerMsg {
 }
 
 impl RunnerMsg {
-    /// Records what a recording keeps of the message: an event, or the runner's reaping.
+    /// Records what a recording keeps of the message: an event, what was observed of the run
+    /// (a replay has its insights from it), or the runner's reaping.
     pub fn record_to(&self, run: RunId, recorder: &mut crate::event::record::Recorder) {
         match self {
             RunnerMsg::Event(event) => recorder.event(run, event),
+            RunnerMsg::Observed(observed) => {
+                if let Ok(value) = serde_json::to_value(observed) {
+                    recorder.observed(run, value);
+                }
+            }
             RunnerMsg::Exited { exit } => recorder.ended(run, *exit),
-            // Text for people, and what a replay works out again: not part of the run's trace.
-            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) | RunnerMsg::Observed(_) => {}
+            // Text for people: not part of the run's trace.
+            RunnerMsg::Stderr(_) | RunnerMsg::BadLine(_) => {}
         }
     }
 }
@@ -99,13 +106,15 @@ pub struct RunnerHandle {
 
 /// Starts `conlab run <scenario> --set ... --events` and streams its events into `updates`.
 /// `nice` lowers the runner's scheduling priority (0 keeps it), so a dashboard stays
-/// responsive while a scenario keeps every core busy.
+/// responsive while a scenario keeps every core busy. `feed`: a sampler's readings of the
+/// runner's tree, for its insights; without one the tree is read here.
 pub fn spawn(
     run: RunId,
     scenario: &str,
     params: &Params,
     nice: i32,
     updates: Sender<RunnerUpdate>,
+    feed: Option<Feed>,
 ) -> io::Result<RunnerHandle> {
     crate::lifeline::adopt_orphans();
     let mut command = crate::lifeline::conlab_again()?;
@@ -136,7 +145,7 @@ pub fn spawn(
     let stdout = child.stdout.take().expect("stdout was piped");
     let stderr = child.stderr.take().expect("stderr was piped");
     let exited = Arc::new(AtomicBool::new(false));
-    let watch = observe::Watch::start(run, pid);
+    let watch = observe::Watch::start(run, pid, feed);
 
     let (status_tx, status_rx) = crossbeam_channel::bounded(1);
     std::thread::Builder::new()
@@ -350,7 +359,7 @@ pub fn run_to_end<T>(
     mut on_msg: impl FnMut(&RunnerMsg),
 ) -> io::Result<Vec<RunnerMsg>> {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let handle = spawn(run, scenario, params, 0, tx)?;
+    let handle = spawn(run, scenario, params, 0, tx, None)?;
     let mut messages = Vec::new();
     loop {
         crossbeam_channel::select! {

@@ -1,15 +1,25 @@
 //! Watching a runner from outside while it runs, for the insights: its process tree sampled
-//! from `/proc` (threads ready to run, zombies, Python interpreters), the machine's load, and
-//! at the end what the kernel charged the whole run. Done by whoever started the runner, so
-//! scenarios collect nothing and the runner stays as it was: no extra thread, no extra CPU.
+//! (threads ready to run, zombies, Python interpreters), the machine's load, and at the end
+//! what the kernel charged the whole run. Done by whoever started the runner, so scenarios
+//! collect nothing and the runner stays as it was: no extra thread, no extra CPU. Under the
+//! dashboard the tree is the sampler's reading ([`Feed`]); without one it reads `/proc` itself.
 
 use crate::insights::observed::{Observed, TraceSeen, TreeSamples, Usage, Zombie};
 use crate::lab::cpu_stat::{CoreTimes, LoadShare};
 use crate::procfs;
+use crate::sampler::{TreeProc, TreeTick};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The sampler's readings of the runs' trees, every tick (`sampler::Tracked::observe`).
+pub type Feed = Receiver<Arc<TreeTick>>;
+
+/// The longest sampling interval whose readings serve the observer; with a longer one it
+/// reads for itself, so a zombie of a second or a short run's threads are still seen.
+pub const FEED_MAX_INTERVAL: Duration = Duration::from_millis(500);
 
 /// How often the tree is sampled, at most: often enough to see a zombie that lasts a second
 /// and to average the threads ready to run, rarely enough that the dashboard stays light
@@ -28,12 +38,15 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Starts sampling the tree under `runner`.
-    pub fn start(run: super::RunId, runner: u32) -> Watch {
+    /// Starts sampling the tree under `runner`: from `feed` when there is one.
+    pub fn start(run: super::RunId, runner: u32, feed: Option<Feed>) -> Watch {
         let (stop, stopped) = crossbeam_channel::bounded(1);
         let sampler = std::thread::Builder::new()
             .name(format!("runner-{run}-watch"))
-            .spawn(move || sample_until(runner, &stopped))
+            .spawn(move || match feed {
+                Some(feed) => take_until(runner, &feed, &stopped),
+                None => sample_until(runner, &stopped),
+            })
             .ok();
         Watch {
             stop,
@@ -75,17 +88,56 @@ pub fn usage_of(r: &nix::libc::rusage) -> Usage {
     }
 }
 
+/// Reads the tree from `/proc` every [`EVERY`], until told to stop.
 fn sample_until(runner: u32, stop: &Receiver<()>) -> TreeSamples {
     let mut tree = Tree::new(runner);
     loop {
         let began = Instant::now();
-        tree.sample(began);
+        let processes = procfs::walk(&[runner], |pid| {
+            let p = TreeProc::read(pid)?;
+            let threads = p.threads;
+            Some((p, threads))
+        });
+        tree.sample(began, processes.into_iter().map(|(_, p)| p));
         let pause = EVERY.max(began.elapsed() * MAX_SHARE);
         match stop.recv_timeout(pause) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return tree.finish(),
         }
     }
+}
+
+/// Takes each of the sampler's readings of the tree, until told to stop (or the sampler ends).
+fn take_until(runner: u32, feed: &Feed, stop: &Receiver<()>) -> TreeSamples {
+    let mut tree = Tree::new(runner);
+    loop {
+        crossbeam_channel::select! {
+            recv(feed) -> tick => match tick {
+                Ok(tick) => {
+                    let processes = subtree(runner, &tick.processes);
+                    tree.sample(tick.at, processes.into_iter().cloned());
+                }
+                Err(_) => return tree.finish(),
+            },
+            recv(stop) -> _ => return tree.finish(),
+        }
+    }
+}
+
+/// `runner` and its descendants among `processes` (parents before children), as
+/// `procfs::descendants` would find them: the sampler's trees hold every run's.
+fn subtree(runner: u32, processes: &[TreeProc]) -> Vec<&TreeProc> {
+    let mut inside = HashSet::from([runner]);
+    processes
+        .iter()
+        .filter(|p| {
+            let mine = p.pid == runner || inside.contains(&p.ppid);
+            if mine {
+                inside.insert(p.pid);
+            }
+            mine
+        })
+        .collect()
 }
 
 /// The sampling state: what has been seen so far.
@@ -105,32 +157,24 @@ impl Tree {
         }
     }
 
-    fn sample(&mut self, now: Instant) {
+    /// One reading of the tree, taken `now`.
+    fn sample(&mut self, now: Instant, processes: impl Iterator<Item = TreeProc>) {
         let (mut runnable, mut threads) = (0u32, 0u32);
         let mut zombies_now = Vec::new();
-        for pid in procfs::descendants(&[self.runner]) {
-            let Some(stat) = procfs::stat(pid) else {
-                continue;
-            };
-            if stat.state == 'Z' {
+        for p in processes {
+            if p.state == 'Z' {
                 // The runner itself is a zombie only while it is being reaped.
-                if pid != self.runner {
-                    zombies_now.push(pid);
+                if p.pid != self.runner {
+                    zombies_now.push(p.pid);
                 }
                 continue;
             }
-            // A process of one thread is in its thread's state: no need to read the thread.
-            let states = match stat.threads {
-                0 | 1 => vec![stat.state],
-                _ => procfs::task_states(pid),
-            };
-            runnable += states.iter().filter(|&&s| s == 'R').count() as u32;
-            threads += states.len() as u32;
-            // Only interpreters with threads matter to the GIL lint. Read each time: a child
-            // is conlab until it execs python3.
-            if states.len() > 1 && is_python(pid) {
-                let n = states.len() as u32;
-                self.seen.python_threads_max = self.seen.python_threads_max.max(n);
+            runnable += p.runnable;
+            threads += p.threads;
+            // Only interpreters with threads matter to the GIL lint. The name is read at each
+            // sample: a child is conlab until it execs python3.
+            if p.threads > 1 && is_python(&p.name) {
+                self.seen.python_threads_max = self.seen.python_threads_max.max(p.threads);
             }
         }
         // A zombie no longer seen was reaped (or its PID is gone): its time is known.
@@ -174,6 +218,61 @@ impl Tree {
 }
 
 /// `python3`, `python3.11`, `python`: by the name the kernel keeps for the process.
-fn is_python(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.starts_with("python"))
+fn is_python(name: &str) -> bool {
+    name.starts_with("python")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc(pid: u32, ppid: u32, state: char, name: &str, threads: u32, runnable: u32) -> TreeProc {
+        TreeProc {
+            pid,
+            ppid,
+            state,
+            name: name.into(),
+            threads,
+            runnable,
+        }
+    }
+
+    #[test]
+    fn the_samplers_readings_count_only_the_runs_own_tree() {
+        let (feed_tx, feed) = crossbeam_channel::unbounded();
+        let start = Instant::now();
+        for i in 0..3u64 {
+            let processes = vec![
+                // Another run's runner and a busy child: not ours.
+                proc(20, 1, 'S', "conlab", 2, 0),
+                proc(10, 1, 'S', "conlab", 3, 1),
+                proc(21, 20, 'R', "conlab", 8, 8),
+                proc(11, 10, 'R', "python3", 4, 2),
+                proc(12, 11, 'Z', "conlab", 1, 0),
+            ];
+            let at = start + Duration::from_millis(600 * i);
+            feed_tx.send(Arc::new(TreeTick { at, processes })).unwrap();
+        }
+        // The sampler ends: the observer has taken every tick.
+        drop(feed_tx);
+        let seen = take_until(10, &feed, &crossbeam_channel::never());
+        assert_eq!(seen.samples, 3);
+        assert_eq!((seen.runnable_sum, seen.runnable_max), (9, 3));
+        assert_eq!((seen.threads_max, seen.python_threads_max), (7, 4));
+        assert_eq!(
+            seen.longest_zombie,
+            Some(Zombie {
+                pid: 12,
+                ms: 1200.0
+            })
+        );
+    }
+
+    #[test]
+    fn an_observer_stops_when_told_though_its_feed_goes_on() {
+        let (_feed_tx, feed) = crossbeam_channel::unbounded::<Arc<TreeTick>>();
+        let (stop_tx, stop) = crossbeam_channel::bounded(1);
+        stop_tx.send(()).unwrap();
+        assert_eq!(take_until(10, &feed, &stop).samples, 0);
+    }
 }

@@ -203,6 +203,7 @@ where
         runner_updates,
         runner_tx,
         signals,
+        feed_observers: Duration::from_millis(interval_ms) <= runner::FEED_MAX_INTERVAL,
     };
     let result = drive(
         terminal,
@@ -231,6 +232,9 @@ struct Channels {
     runner_updates: Receiver<RunnerUpdate>,
     runner_tx: crossbeam_channel::Sender<RunnerUpdate>,
     signals: Receiver<nix::sys::signal::Signal>,
+    /// The sampler reads often enough that a run's observer takes its readings of the tree
+    /// rather than reading `/proc` again.
+    feed_observers: bool,
 }
 
 /// Feeds everything that happens to the model, carries out its effects and redraws, until
@@ -252,6 +256,7 @@ where
         runner_updates,
         runner_tx,
         signals,
+        feed_observers,
     } = channels;
     let mut view_state = ViewState::default();
     let mut dirty = true;
@@ -337,7 +342,16 @@ where
                         continue;
                     };
                     let nice = runner::nice_for(run.scenario.id);
-                    match runner::spawn(id, run.scenario.id, &run.params, nice, runner_tx.clone()) {
+                    let feed = feed_observers.then(|| tracked.observe());
+                    let spawned = runner::spawn(
+                        id,
+                        run.scenario.id,
+                        &run.params,
+                        nice,
+                        runner_tx.clone(),
+                        feed,
+                    );
+                    match spawned {
                         Ok(handle) => {
                             recorder.run_started(id, run.scenario.id, &run.params);
                             app.runner_started(id, handle.pid);

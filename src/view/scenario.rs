@@ -88,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         after.push(Line::from(Span::styled(text, WRONG)));
     }
     // The rows the figures may take and still leave the start of the verdict in view.
-    let rows = |l: &[Line<'static>]| wrapped(l.to_vec(), inner.width).1 as u16;
+    let rows = |l: &[Line<'static>]| crate::line_break::rows(l, inner.width) as u16;
     let room = inner
         .height
         .saturating_sub(rows(&lines))
@@ -145,9 +145,14 @@ pub fn lesson_below(scenario: &Scenario, lang: Lang, area: Rect) -> Paragraph<'_
     Paragraph::new(lines).style(Style::new().fg(Color::Gray))
 }
 
-/// `lines` broken to `width` columns, and the rows they take.
+/// `lines` broken to `width` columns, and the rows they take; moved as they are when every
+/// line fits, as the lines of a panel laid out to the width (a timeline's lanes) do.
 fn wrapped(lines: Vec<Line<'static>>, width: u16) -> (Text<'static>, usize) {
-    let lines = crate::line_break::wrap_lines(&lines, width);
+    let lines = if lines.iter().all(|l| l.width() <= usize::from(width)) {
+        lines
+    } else {
+        crate::line_break::wrap_lines(&lines, width)
+    };
     let rows = lines.len();
     (Text::from(lines), rows)
 }
