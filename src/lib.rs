@@ -39,6 +39,7 @@ pub mod procfs;
 pub mod repeats;
 pub mod report;
 pub mod runner;
+pub mod rusage;
 pub mod sampler;
 pub mod scenarios;
 pub mod shell_words;

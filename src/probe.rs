@@ -2,9 +2,9 @@
 //! reporter that publishes live counters every 100 ms (hot loops never emit per iteration).
 
 use crate::event::{Body, Event, write_line};
-use crate::lab::cpu_stat;
 use crate::params::Params;
 use crate::report::Metrics;
+use crate::rusage;
 use std::os::fd::{IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -129,7 +129,7 @@ impl Probe {
         Probe {
             params,
             started,
-            cpu_at_start: cpu_stat::cpu_time(),
+            cpu_at_start: rusage::cpu_time(),
             emit_events,
         }
     }
@@ -183,7 +183,7 @@ impl Probe {
 
     /// CPU time (user + system) of this process and its reaped children since the start.
     pub fn cpu_ms(&self) -> f64 {
-        cpu_stat::cpu_time()
+        rusage::cpu_time()
             .saturating_sub(self.cpu_at_start)
             .as_secs_f64()
             * 1000.0

@@ -2,6 +2,7 @@
 //! calling thread, and other programs' share of the machine during a run, so a report can say
 //! how busy each core was, how much CPU a thread used, and whether other load took cores.
 
+use crate::rusage::cpu_time;
 use std::time::{Duration, Instant};
 
 /// Busy and total jiffies of each core at one moment.
@@ -126,26 +127,6 @@ fn parse_cores(stat: &str) -> Vec<(u64, u64)> {
             (total - idle, total)
         })
         .collect()
-}
-
-/// User + system CPU time of this process plus its waited-for children.
-pub fn cpu_time() -> Duration {
-    use nix::sys::resource::UsageWho;
-    rusage_cpu_time(UsageWho::RUSAGE_SELF) + rusage_cpu_time(UsageWho::RUSAGE_CHILDREN)
-}
-
-/// CPU time (user + system) of this process (`RUSAGE_SELF`) or of every child it has reaped,
-/// and their reaped children (`RUSAGE_CHILDREN`): the difference across reaping one child is
-/// that child's own.
-pub fn rusage_cpu_time(who: nix::sys::resource::UsageWho) -> Duration {
-    nix::sys::resource::getrusage(who)
-        .map(|u| {
-            let tv = |t: nix::sys::time::TimeVal| {
-                Duration::new(t.tv_sec() as u64, t.tv_usec() as u32 * 1000)
-            };
-            tv(u.user_time()) + tv(u.system_time())
-        })
-        .unwrap_or_default()
 }
 
 /// CPU time (user + system) the calling thread has used so far.
