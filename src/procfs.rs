@@ -253,8 +253,8 @@ pub fn tasks(pid: u32) -> Vec<TaskInfo> {
                 tid,
                 name,
                 stat,
-                voluntary_switches: status_field(&status, "voluntary_ctxt_switches:"),
-                involuntary_switches: status_field(&status, "nonvoluntary_ctxt_switches:"),
+                voluntary_switches: field(&status, "voluntary_ctxt_switches:").unwrap_or(0),
+                involuntary_switches: field(&status, "nonvoluntary_ctxt_switches:").unwrap_or(0),
             })
         })
         .collect();
@@ -274,34 +274,16 @@ pub struct Memory {
 /// `None` once the process is gone or a zombie (its memory is gone with it).
 pub fn memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))?
-            .trim()
-            .trim_end_matches("kB")
-            .trim()
-            .parse()
-            .ok()
-    };
     Some(Memory {
-        rss_kib: kib("VmRSS:")?,
-        peak_kib: kib("VmHWM:")?,
+        rss_kib: field(&status, "VmRSS:")?,
+        peak_kib: field(&status, "VmHWM:")?,
     })
-}
-
-fn status_field(status: &str, key: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// This process's resident memory (`VmRSS`), in KiB.
 pub fn resident_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    kib_field(&status, "VmRSS:")
+    field(&status, "VmRSS:").unwrap_or(0)
 }
 
 /// The memory only `pid` holds — private pages, resident or swapped, not the pages it
@@ -310,16 +292,16 @@ pub fn private_kib(pid: u32) -> u64 {
     let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
     ["Private_Clean:", "Private_Dirty:", "Swap:"]
         .iter()
-        .map(|key| kib_field(&rollup, key))
+        .filter_map(|key| field(&rollup, key))
         .sum()
 }
 
-/// `VmRSS:     4512 kB` → 4512.
-fn kib_field(text: &str, key: &str) -> u64 {
+/// The number after `key` in a `/proc` file of `Key: value` lines, its unit left off:
+/// `VmRSS:     4512 kB` → 4512, `voluntary_ctxt_switches: 12` → 12.
+fn field(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Clock ticks per second, for turning `cpu_ticks` into time.
@@ -432,8 +414,15 @@ mod tests {
 
     #[test]
     fn memory_figures_read_their_kib() {
-        assert_eq!(kib_field("Name:\tx\nVmRSS:\t    4512 kB\n", "VmRSS:"), 4512);
-        assert_eq!(kib_field("VmRSS: 7 kB", "VmHWM:"), 0);
+        assert_eq!(
+            field("Name:\tx\nVmRSS:\t    4512 kB\n", "VmRSS:"),
+            Some(4512)
+        );
+        assert_eq!(field("VmRSS: 7 kB", "VmHWM:"), None);
+        assert_eq!(
+            field("voluntary_ctxt_switches:\t12\n", "voluntary_ctxt_switches:"),
+            Some(12)
+        );
         assert!(resident_kib() > 0);
         assert!(private_kib(std::process::id()) > 0);
         assert_eq!(private_kib(u32::MAX), 0);
