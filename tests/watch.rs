@@ -304,3 +304,81 @@ fn what_a_launcher_ran_comes_after_the_programs_own_processes() {
         "the program and its child first, what the launcher ran after"
     );
 }
+
+/// A watch's report and what its observer saw of the program's tree, as the event loop passes
+/// them on: a zombie of 1.5 s. The watch panel shows the insight under the summary, whole when
+/// the panel has the rows for it, else its title, and then the border counts it.
+#[test]
+fn the_watch_panel_shows_a_watched_programs_insights() {
+    use common::view::{draw, event, exited, rows, runner_up};
+    use conlab::app::{App, Msg};
+    use conlab::event::Body;
+    use conlab::insights::observed::{Observed, TreeSamples, Zombie};
+    use conlab::runner::{RunnerMsg, RunnerUpdate};
+
+    let screen = |width: u16, height: u16, notes: usize| {
+        let mut app = App::new((width, height), 500);
+        let params = conlab::watch::command_params(&[
+            "sh".into(),
+            "-c".into(),
+            "sleep 0 & exec sleep 2".into(),
+        ])
+        .unwrap();
+        let effects = app.start_watch(params.clone());
+        let [conlab::app::Effect::Start(run)] = effects[..] else {
+            panic!("{effects:?}");
+        };
+        runner_up(&mut app, run, 4242);
+        let report = conlab::report::Report {
+            scenario: "watch".into(),
+            params: params.to_json(),
+            ok: true,
+            wall_ms: 2003.0,
+            metrics: conlab::report::Metrics::default(),
+            notes: (0..notes)
+                .map(|n| format!("sleep (PID {}) ended with code 0 after 2.00 s", 4250 + n))
+                .collect(),
+            notes_zh: vec![],
+            cancelled: false,
+            error: None,
+            processes: vec![],
+            warnings: vec![],
+        };
+        let report = Box::new(report);
+        event(&mut app, run, 2003.0, 4242, Body::Report { report });
+        let tree = TreeSamples {
+            samples: 8,
+            longest_zombie: Some(Zombie {
+                pid: 4251,
+                ms: 1500.0,
+            }),
+            ..TreeSamples::default()
+        };
+        let observed = Observed {
+            cores: 2,
+            wall_ms: 2003.0,
+            tree,
+            ..Observed::default()
+        };
+        let msg = RunnerMsg::Observed(Box::new(observed));
+        app.update(Msg::Runner(RunnerUpdate { run, msg }));
+        exited(&mut app, run, "code 0");
+        rows(draw(&app, width, height).backend().buffer()).join("\n")
+    };
+
+    let roomy = screen(120, 40, 1);
+    assert!(
+        roomy.contains("! process 4251 stayed a zombie for 1.5 s"),
+        "the sentence under the summary:\n{roomy}"
+    );
+    assert!(!roomy.contains("1 insights"), "{roomy}");
+    let ended = roomy.find("ended with code 0").expect("the summary");
+    assert!(ended < roomy.find("stayed a zombie").unwrap(), "{roomy}");
+
+    // A summary of ten lines leaves the panel at 80x24 one row: no room for the sentence.
+    let cramped = screen(80, 24, 10);
+    assert!(
+        cramped.contains("insights: a child not reaped") && cramped.contains("! 1 insights"),
+        "the title, and the count on the border:\n{cramped}"
+    );
+}
