@@ -382,3 +382,79 @@ fn the_watch_panel_shows_a_watched_programs_insights() {
         "the title, and the count on the border:\n{cramped}"
     );
 }
+
+/// `conlab watch --json -- ARGS`, after checking nothing the program started outlived it.
+fn watched(args: &[&str]) -> Value {
+    let mark = new_mark("watch-insights");
+    let mut all = vec!["watch", "--json", "--"];
+    all.extend_from_slice(args);
+    let outcome = CONLAB.invoke_env(&all, &[(MARK_VAR, mark.as_str())]);
+    outcome.assert_no_panic("watch");
+    assert_none_marked(&mark, EXIT, "a watched program");
+    outcome.json()
+}
+
+/// The ids of the insights a watch's report carries.
+fn insights(report: &Value) -> Vec<String> {
+    report["warnings"]
+        .as_array()
+        .map(|ws| {
+            ws.iter()
+                .map(|w| w["id"].as_str().unwrap_or("?").into())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A shell whose child exits at once while the shell, having exec'd `sleep`, never waits for
+/// it: a zombie for about 2 s, named in `--json` with its PID and how long it lasted.
+#[test]
+fn a_watched_program_that_leaves_a_zombie_is_told_so() {
+    let _serial = serial();
+    let report = watched(&["sh", "-c", "sleep 0 & exec sleep 2"]);
+    let warning = report["warnings"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["id"] == "child_not_reaped"))
+        .unwrap_or_else(|| panic!("no child_not_reaped: {report}"));
+    let child = report["processes"]
+        .as_array()
+        .and_then(|ps| ps.get(1))
+        .unwrap_or_else(|| panic!("the child: {report}"));
+    assert_eq!(warning["figures"]["zombie_pid"], child["pid"], "{report}");
+    let ms = warning["figures"]["zombie_ms"].as_f64().unwrap_or_default();
+    assert!((1000.0..=2500.0).contains(&ms), "{report}");
+    let text = warning["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(&format!("process {} stayed a zombie", child["pid"])),
+        "{text}"
+    );
+}
+
+/// A shell that sleeps a second waits once: nothing about cores or waiting is worth saying.
+/// `true` is over in milliseconds: nothing at all.
+#[test]
+fn a_sleeping_or_quiet_program_gets_no_insight() {
+    let _serial = serial();
+    let sleeps = watched(&["sh", "-c", "sleep 1"]);
+    for id in insights(&sleeps) {
+        assert_eq!(id, "other_load", "{sleeps}");
+    }
+    let quiet = watched(&["true"]);
+    assert_eq!(insights(&quiet), Vec::<String>::new(), "{quiet}");
+}
+
+/// python3 sleeping a millisecond a thousand times: a thousand waits a second, hardly any CPU.
+#[test]
+fn a_watched_program_that_mostly_waits_is_io_bound() {
+    let Some(python) = python3() else {
+        println!("python3 is not here: a program that waits is written in it");
+        return;
+    };
+    let _serial = serial();
+    let waits = "import time\nfor _ in range(1000): time.sleep(0.001)";
+    let report = watched(&[&python, "-c", waits]);
+    assert!(
+        insights(&report).contains(&"io_bound".to_string()),
+        "{report}"
+    );
+}
