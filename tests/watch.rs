@@ -458,3 +458,40 @@ fn a_watched_program_that_mostly_waits_is_io_bound() {
         "{report}"
     );
 }
+
+/// Attached to a running process: the observer follows its tree too, though it is no
+/// descendant of conlab's, so a zombie it leaves is told; and the CPU it burns is its own,
+/// not another program's load (the kernel charges it to its parent, not to the watcher, so
+/// nothing about cores is judged).
+#[test]
+fn attached_a_zombie_is_told_and_the_programs_own_cpu_is_not_other_load() {
+    let _serial = serial();
+    let attach = |script: &str, busy_for: Option<Duration>| {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let program = common::spawn_registered(&mut command);
+        let pid = program.pid.to_string();
+        let args = ["watch", "--json", "--pid", &pid];
+        let started = CONLAB.start(&args, &[]);
+        if let Some(busy_for) = busy_for {
+            std::thread::sleep(busy_for);
+            kill(Pid::from_raw(program.pid as i32), Signal::SIGKILL).expect("end the loop");
+        }
+        let outcome = CONLAB.finish(started, &args);
+        program.finish(EXIT, "the program attached to");
+        outcome.json()
+    };
+
+    let zombie = attach("sleep 0 & exec sleep 2", None);
+    assert!(
+        insights(&zombie).contains(&"child_not_reaped".to_string()),
+        "{zombie}"
+    );
+
+    let busy = attach("while :; do :; done", Some(Duration::from_millis(1500)));
+    assert_eq!(insights(&busy), Vec::<String>::new(), "{busy}");
+}
