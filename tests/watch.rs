@@ -307,7 +307,8 @@ fn what_a_launcher_ran_comes_after_the_programs_own_processes() {
 
 /// A watch's report and what its observer saw of the program's tree, as the event loop passes
 /// them on: a zombie of 1.5 s. The watch panel shows the insight under the summary, whole when
-/// the panel has the rows for it, else its title, and then the border counts it.
+/// the panel has the rows for it, else its title, and then the border counts it; `r` reads the
+/// whole report.
 #[test]
 fn the_watch_panel_shows_a_watched_programs_insights() {
     use common::view::{draw, event, exited, rows, runner_up};
@@ -363,10 +364,13 @@ fn the_watch_panel_shows_a_watched_programs_insights() {
         let msg = RunnerMsg::Observed(Box::new(observed));
         app.update(Msg::Runner(RunnerUpdate { run, msg }));
         exited(&mut app, run, "code 0");
-        rows(draw(&app, width, height).backend().buffer()).join("\n")
+        app
+    };
+    let text = |app: &App, width: u16, height: u16| {
+        rows(draw(app, width, height).backend().buffer()).join("\n")
     };
 
-    let roomy = screen(120, 40, 1);
+    let roomy = text(&screen(120, 40, 1), 120, 40);
     assert!(
         roomy.contains("! process 4251 stayed a zombie for 1.5 s"),
         "the sentence under the summary:\n{roomy}"
@@ -376,10 +380,19 @@ fn the_watch_panel_shows_a_watched_programs_insights() {
     assert!(ended < roomy.find("stayed a zombie").unwrap(), "{roomy}");
 
     // A summary of ten lines leaves the panel at 80x24 one row: no room for the sentence.
-    let cramped = screen(80, 24, 10);
+    let mut app = screen(80, 24, 10);
+    let cramped = text(&app, 80, 24);
     assert!(
         cramped.contains("insights: a child not reaped") && cramped.contains("! 1 insights"),
         "the title, and the count on the border:\n{cramped}"
+    );
+    // `r` reads the watch's whole report, the insight in full.
+    common::view::press(&mut app, crossterm::event::KeyCode::Char('r'));
+    assert_eq!(app.key_context(), conlab::keymap::Context::Report);
+    let report = text(&app, 80, 24);
+    assert!(
+        report.contains("Report: watch · run #1") && report.contains("stayed a zombie for 1.5 s"),
+        "{report}"
     );
 }
 

@@ -34,6 +34,7 @@ const PANEL_KEYS: &[Action] = &[
     Action::Stop,
     Action::ToggleThreads,
     Action::Events,
+    Action::Report,
     Action::StopOrClose,
 ];
 
