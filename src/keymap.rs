@@ -449,7 +449,7 @@ pub const KEYMAP: &[Binding] = &[
         hint: words("l", "lesson", "课程"),
     },
     Binding {
-        contexts: &[C::Main, C::Replay],
+        contexts: &[C::Main, C::Watch, C::Replay],
         keys: &[(letter('r'), A::Report)],
         help: words(
             "r",

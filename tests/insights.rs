@@ -461,6 +461,17 @@ fn other_load_counts_when_it_is_a_share_of_the_machine() {
 }
 
 #[test]
+fn a_run_of_a_few_clock_ticks_says_nothing_of_other_load() {
+    // `true`, watched: 2 ms, in which one tick of another program reads as cores of load.
+    let mut observed = seen(1.0, 2, 0);
+    observed.wall_ms = 2.0;
+    observed.others_cores = Some(1.5);
+    assert!(fired(&report(json!({})), &observed).is_empty());
+    observed.wall_ms = 250.0;
+    assert_eq!(fired(&report(json!({})), &observed), ["other_load"]);
+}
+
+#[test]
 fn oversubscription_needs_both_runnable_threads_and_preemption() {
     let mut observed = seen(2000.0, 100, 800);
     observed.tree.runnable_sum = 80;

@@ -304,3 +304,207 @@ fn what_a_launcher_ran_comes_after_the_programs_own_processes() {
         "the program and its child first, what the launcher ran after"
     );
 }
+
+/// A watch's report and what its observer saw of the program's tree, as the event loop passes
+/// them on: a zombie of 1.5 s. The watch panel shows the insight under the summary, whole when
+/// the panel has the rows for it, else its title, and then the border counts it; `r` reads the
+/// whole report.
+#[test]
+fn the_watch_panel_shows_a_watched_programs_insights() {
+    use common::view::{draw, event, exited, rows, runner_up};
+    use conlab::app::{App, Msg};
+    use conlab::event::Body;
+    use conlab::insights::observed::{Observed, TreeSamples, Zombie};
+    use conlab::runner::{RunnerMsg, RunnerUpdate};
+
+    let screen = |width: u16, height: u16, notes: usize| {
+        let mut app = App::new((width, height), 500);
+        let params = conlab::watch::command_params(&[
+            "sh".into(),
+            "-c".into(),
+            "sleep 0 & exec sleep 2".into(),
+        ])
+        .unwrap();
+        let effects = app.start_watch(params.clone());
+        let [conlab::app::Effect::Start(run)] = effects[..] else {
+            panic!("{effects:?}");
+        };
+        runner_up(&mut app, run, 4242);
+        let report = conlab::report::Report {
+            scenario: "watch".into(),
+            params: params.to_json(),
+            ok: true,
+            wall_ms: 2003.0,
+            metrics: conlab::report::Metrics::default(),
+            notes: (0..notes)
+                .map(|n| format!("sleep (PID {}) ended with code 0 after 2.00 s", 4250 + n))
+                .collect(),
+            notes_zh: vec![],
+            cancelled: false,
+            error: None,
+            processes: vec![],
+            warnings: vec![],
+        };
+        let report = Box::new(report);
+        event(&mut app, run, 2003.0, 4242, Body::Report { report });
+        let tree = TreeSamples {
+            samples: 8,
+            longest_zombie: Some(Zombie {
+                pid: 4251,
+                ms: 1500.0,
+            }),
+            ..TreeSamples::default()
+        };
+        let observed = Observed {
+            cores: 2,
+            wall_ms: 2003.0,
+            tree,
+            ..Observed::default()
+        };
+        let msg = RunnerMsg::Observed(Box::new(observed));
+        app.update(Msg::Runner(RunnerUpdate { run, msg }));
+        exited(&mut app, run, "code 0");
+        app
+    };
+    let text = |app: &App, width: u16, height: u16| {
+        rows(draw(app, width, height).backend().buffer()).join("\n")
+    };
+
+    let roomy = text(&screen(120, 40, 1), 120, 40);
+    assert!(
+        roomy.contains("! process 4251 stayed a zombie for 1.5 s"),
+        "the sentence under the summary:\n{roomy}"
+    );
+    assert!(!roomy.contains("1 insights"), "{roomy}");
+    let ended = roomy.find("ended with code 0").expect("the summary");
+    assert!(ended < roomy.find("stayed a zombie").unwrap(), "{roomy}");
+
+    // A summary of ten lines leaves the panel at 80x24 one row: no room for the sentence.
+    let mut app = screen(80, 24, 10);
+    let cramped = text(&app, 80, 24);
+    assert!(
+        cramped.contains("insights: a child not reaped") && cramped.contains("! 1 insights"),
+        "the title, and the count on the border:\n{cramped}"
+    );
+    // `r` reads the watch's whole report, the insight in full.
+    common::view::press(&mut app, crossterm::event::KeyCode::Char('r'));
+    assert_eq!(app.key_context(), conlab::keymap::Context::Report);
+    let report = text(&app, 80, 24);
+    assert!(
+        report.contains("Report: watch · run #1") && report.contains("stayed a zombie for 1.5 s"),
+        "{report}"
+    );
+}
+
+/// `conlab watch --json -- ARGS`, after checking nothing the program started outlived it.
+fn watched(args: &[&str]) -> Value {
+    let mark = new_mark("watch-insights");
+    let mut all = vec!["watch", "--json", "--"];
+    all.extend_from_slice(args);
+    let outcome = CONLAB.invoke_env(&all, &[(MARK_VAR, mark.as_str())]);
+    outcome.assert_no_panic("watch");
+    assert_none_marked(&mark, EXIT, "a watched program");
+    outcome.json()
+}
+
+/// The ids of the insights a watch's report carries.
+fn insights(report: &Value) -> Vec<String> {
+    report["warnings"]
+        .as_array()
+        .map(|ws| {
+            ws.iter()
+                .map(|w| w["id"].as_str().unwrap_or("?").into())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A shell whose child exits at once while the shell, having exec'd `sleep`, never waits for
+/// it: a zombie for about 2 s, named in `--json` with its PID and how long it lasted.
+#[test]
+fn a_watched_program_that_leaves_a_zombie_is_told_so() {
+    let _serial = serial();
+    let report = watched(&["sh", "-c", "sleep 0 & exec sleep 2"]);
+    let warning = report["warnings"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["id"] == "child_not_reaped"))
+        .unwrap_or_else(|| panic!("no child_not_reaped: {report}"));
+    let child = report["processes"]
+        .as_array()
+        .and_then(|ps| ps.get(1))
+        .unwrap_or_else(|| panic!("the child: {report}"));
+    assert_eq!(warning["figures"]["zombie_pid"], child["pid"], "{report}");
+    let ms = warning["figures"]["zombie_ms"].as_f64().unwrap_or_default();
+    assert!((1000.0..=2500.0).contains(&ms), "{report}");
+    let text = warning["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(&format!("process {} stayed a zombie", child["pid"])),
+        "{text}"
+    );
+}
+
+/// A shell that sleeps a second waits once: nothing about cores or waiting is worth saying.
+/// `true` is over in milliseconds: nothing at all.
+#[test]
+fn a_sleeping_or_quiet_program_gets_no_insight() {
+    let _serial = serial();
+    let sleeps = watched(&["sh", "-c", "sleep 1"]);
+    for id in insights(&sleeps) {
+        assert_eq!(id, "other_load", "{sleeps}");
+    }
+    let quiet = watched(&["true"]);
+    assert_eq!(insights(&quiet), Vec::<String>::new(), "{quiet}");
+}
+
+/// python3 sleeping a millisecond a thousand times: a thousand waits a second, hardly any CPU.
+#[test]
+fn a_watched_program_that_mostly_waits_is_io_bound() {
+    let Some(python) = python3() else {
+        println!("python3 is not here: a program that waits is written in it");
+        return;
+    };
+    let _serial = serial();
+    let waits = "import time\nfor _ in range(1000): time.sleep(0.001)";
+    let report = watched(&[&python, "-c", waits]);
+    assert!(
+        insights(&report).contains(&"io_bound".to_string()),
+        "{report}"
+    );
+}
+
+/// Attached to a running process: the observer follows its tree too, though it is no
+/// descendant of conlab's, so a zombie it leaves is told; and the CPU it burns is its own,
+/// not another program's load (the kernel charges it to its parent, not to the watcher, so
+/// nothing about cores is judged).
+#[test]
+fn attached_a_zombie_is_told_and_the_programs_own_cpu_is_not_other_load() {
+    let _serial = serial();
+    let attach = |script: &str, busy_for: Option<Duration>| {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let program = common::spawn_registered(&mut command);
+        let pid = program.pid.to_string();
+        let args = ["watch", "--json", "--pid", &pid];
+        let started = CONLAB.start(&args, &[]);
+        if let Some(busy_for) = busy_for {
+            std::thread::sleep(busy_for);
+            kill(Pid::from_raw(program.pid as i32), Signal::SIGKILL).expect("end the loop");
+        }
+        let outcome = CONLAB.finish(started, &args);
+        program.finish(EXIT, "the program attached to");
+        outcome.json()
+    };
+
+    let zombie = attach("sleep 0 & exec sleep 2", None);
+    assert!(
+        insights(&zombie).contains(&"child_not_reaped".to_string()),
+        "{zombie}"
+    );
+
+    let busy = attach("while :; do :; done", Some(Duration::from_millis(1500)));
+    assert_eq!(insights(&busy), Vec::<String>::new(), "{busy}");
+}

@@ -216,6 +216,9 @@ impl Lint for IoBound {
 const OTHERS_CORES: f64 = 0.5;
 /// ... and as a share of the machine's cores (half a core of 64 takes nothing worth saying).
 const OTHERS_SHARE: f64 = 0.25;
+/// `/proc/stat` counts in clock ticks of 10 ms: a shorter run spans a tick or two per core, and
+/// whether one fell inside it says nothing of the machine's load.
+const LOAD_MIN_WALL_SECS: f64 = 0.2;
 
 /// Another program took cores during the run.
 pub struct OtherLoad;
@@ -236,7 +239,10 @@ impl Lint for OtherLoad {
     fn check(&self, facts: &Facts) -> Option<Finding> {
         let others = facts.observed.others_cores?;
         let cores = facts.observed.cores.max(1);
-        if others < OTHERS_CORES || others < OTHERS_SHARE * cores as f64 {
+        if facts.wall_secs() < LOAD_MIN_WALL_SECS
+            || others < OTHERS_CORES
+            || others < OTHERS_SHARE * cores as f64
+        {
             return None;
         }
         Some(Finding {

@@ -145,7 +145,7 @@ pub fn spawn(
     let stdout = child.stdout.take().expect("stdout was piped");
     let stderr = child.stderr.take().expect("stderr was piped");
     let exited = Arc::new(AtomicBool::new(false));
-    let watch = observe::Watch::start(run, pid, feed);
+    let watch = observe::Watch::start(run, pid, crate::watch::attached(scenario, params), feed);
 
     let (status_tx, status_rx) = crossbeam_channel::bounded(1);
     std::thread::Builder::new()

@@ -35,17 +35,25 @@ pub struct Watch {
     sampler: Option<JoinHandle<TreeSamples>>,
     started: Instant,
     cores: CoreTimes,
+    attached: Option<u32>,
 }
 
 impl Watch {
-    /// Starts sampling the tree under `runner`: from `feed` when there is one.
-    pub fn start(run: super::RunId, runner: u32, feed: Option<Feed>) -> Watch {
+    /// Starts sampling the tree under `runner`, and under `attached` (a running process the
+    /// runner watches, not one of its descendants): from `feed` when there is one.
+    pub fn start(
+        run: super::RunId,
+        runner: u32,
+        attached: Option<u32>,
+        feed: Option<Feed>,
+    ) -> Watch {
+        let roots: Vec<u32> = std::iter::once(runner).chain(attached).collect();
         let (stop, stopped) = crossbeam_channel::bounded(1);
         let sampler = std::thread::Builder::new()
             .name(format!("runner-{run}-watch"))
             .spawn(move || match feed {
-                Some(feed) => take_until(runner, &feed, &stopped),
-                None => sample_until(runner, &stopped),
+                Some(feed) => take_until(&roots, &feed, &stopped),
+                None => sample_until(&roots, &stopped),
             })
             .ok();
         Watch {
@@ -53,11 +61,15 @@ impl Watch {
             sampler,
             started: Instant::now(),
             cores: CoreTimes::now(),
+            attached,
         }
     }
 
     /// Stops sampling once the runner is reaped; `usage` is what its reaping reported.
     pub fn finish(mut self, usage: Option<Usage>, trace: TraceSeen) -> Observed {
+        // An attached process's CPU is charged to its own parent, never to the runner: what
+        // the runner was charged is not the run's, so nothing is judged from it.
+        let usage = usage.filter(|_| self.attached.is_none());
         let wall = self.started.elapsed();
         let _ = self.stop.send(());
         let tree = self
@@ -88,12 +100,13 @@ pub fn usage_of(r: &nix::libc::rusage) -> Usage {
     }
 }
 
-/// Reads the tree from `/proc` every [`EVERY`], until told to stop.
-fn sample_until(runner: u32, stop: &Receiver<()>) -> TreeSamples {
-    let mut tree = Tree::new(runner);
+/// Reads the trees under `roots` (the runner first) from `/proc` every [`EVERY`], until told
+/// to stop.
+fn sample_until(roots: &[u32], stop: &Receiver<()>) -> TreeSamples {
+    let mut tree = Tree::new(roots[0]);
     loop {
         let began = Instant::now();
-        let processes = procfs::walk(&[runner], |pid| {
+        let processes = procfs::walk(roots, |pid| {
             let p = TreeProc::read(pid)?;
             let threads = p.threads;
             Some((p, threads))
@@ -107,14 +120,15 @@ fn sample_until(runner: u32, stop: &Receiver<()>) -> TreeSamples {
     }
 }
 
-/// Takes each of the sampler's readings of the tree, until told to stop (or the sampler ends).
-fn take_until(runner: u32, feed: &Feed, stop: &Receiver<()>) -> TreeSamples {
-    let mut tree = Tree::new(runner);
+/// Takes each of the sampler's readings of the trees under `roots` (the runner first), until
+/// told to stop (or the sampler ends).
+fn take_until(roots: &[u32], feed: &Feed, stop: &Receiver<()>) -> TreeSamples {
+    let mut tree = Tree::new(roots[0]);
     loop {
         crossbeam_channel::select! {
             recv(feed) -> tick => match tick {
                 Ok(tick) => {
-                    let processes = subtree(runner, &tick.processes);
+                    let processes = subtree(roots, &tick.processes);
                     tree.sample(tick.at, processes.into_iter().cloned());
                 }
                 Err(_) => return tree.finish(),
@@ -124,14 +138,14 @@ fn take_until(runner: u32, feed: &Feed, stop: &Receiver<()>) -> TreeSamples {
     }
 }
 
-/// `runner` and its descendants among `processes` (parents before children), as
+/// `roots` and their descendants among `processes` (parents before children), as
 /// `procfs::descendants` would find them: the sampler's trees hold every run's.
-fn subtree(runner: u32, processes: &[TreeProc]) -> Vec<&TreeProc> {
-    let mut inside = HashSet::from([runner]);
+fn subtree<'a>(roots: &[u32], processes: &'a [TreeProc]) -> Vec<&'a TreeProc> {
+    let mut inside: HashSet<u32> = roots.iter().copied().collect();
     processes
         .iter()
         .filter(|p| {
-            let mine = p.pid == runner || inside.contains(&p.ppid);
+            let mine = inside.contains(&p.pid) || inside.contains(&p.ppid);
             if mine {
                 inside.insert(p.pid);
             }
@@ -255,7 +269,7 @@ mod tests {
         }
         // The sampler ends: the observer has taken every tick.
         drop(feed_tx);
-        let seen = take_until(10, &feed, &crossbeam_channel::never());
+        let seen = take_until(&[10], &feed, &crossbeam_channel::never());
         assert_eq!(seen.samples, 3);
         assert_eq!((seen.runnable_sum, seen.runnable_max), (9, 3));
         assert_eq!((seen.threads_max, seen.python_threads_max), (7, 4));
@@ -269,10 +283,36 @@ mod tests {
     }
 
     #[test]
+    fn an_attached_process_is_followed_though_it_is_no_descendant_of_the_runner() {
+        let (feed_tx, feed) = crossbeam_channel::unbounded();
+        let start = Instant::now();
+        for i in 0..2u64 {
+            let processes = vec![
+                proc(10, 1, 'S', "conlab", 2, 0),
+                proc(30, 7, 'S', "sleep", 1, 0),
+                proc(31, 30, 'Z', "sleep", 1, 0),
+                proc(40, 7, 'Z', "other", 1, 0),
+            ];
+            let at = start + Duration::from_millis(1100 * i);
+            feed_tx.send(Arc::new(TreeTick { at, processes })).unwrap();
+        }
+        drop(feed_tx);
+        let seen = take_until(&[10, 30], &feed, &crossbeam_channel::never());
+        assert_eq!(seen.threads_max, 3);
+        assert_eq!(
+            seen.longest_zombie,
+            Some(Zombie {
+                pid: 31,
+                ms: 1100.0
+            })
+        );
+    }
+
+    #[test]
     fn an_observer_stops_when_told_though_its_feed_goes_on() {
         let (_feed_tx, feed) = crossbeam_channel::unbounded::<Arc<TreeTick>>();
         let (stop_tx, stop) = crossbeam_channel::bounded(1);
         stop_tx.send(()).unwrap();
-        assert_eq!(take_until(10, &feed, &stop).samples, 0);
+        assert_eq!(take_until(&[10], &feed, &stop).samples, 0);
     }
 }

@@ -65,8 +65,11 @@ pub fn lesson(
 /// The selected scenario's last finished run, its report as `conlab run` prints it (every
 /// figure, the verdict and each insight whole, those first) and the end of its stderr, scrolled down `scroll`.
 pub fn report(frame: &mut Frame, area: Rect, app: &App, lang: Lang, scroll: &mut ScrollState) {
-    let scenario = app.scenario();
-    let run = app.current_run();
+    // While a program is watched, its report; else the selected lesson's last run's.
+    let (scenario, run) = match app.watched() {
+        Some(run) => (run.scenario, Some(run)),
+        None => (app.scenario(), app.current_run()),
+    };
     let (title, body) = match run.and_then(|r| r.report.as_ref().map(|report| (r, report))) {
         Some((run, report)) => {
             let mut body = report.to_text_verdict_first(lang);

@@ -1,6 +1,7 @@
 //! The watched program's panel: what runs (or what was attached to), its status, the processes
-//! and threads seen and live while it runs, its summary once it has ended (it stays), and the
-//! newest lines of its output. Its processes and threads are in the processes panel below.
+//! and threads seen and live while it runs, its summary and insights once it has ended (they
+//! stay), and the newest lines of its output. Its processes and threads are in the processes
+//! panel below.
 
 use super::scenario::draw_output_tail;
 use super::status::status;
@@ -33,6 +34,7 @@ const PANEL_KEYS: &[Action] = &[
     Action::Stop,
     Action::ToggleThreads,
     Action::Events,
+    Action::Report,
     Action::StopOrClose,
 ];
 
@@ -42,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, run: &Run, lang: Lang) {
         0 => crate::text_safe::printable(run.params.word(crate::watch::COMMAND)).into_owned(),
         pid => WORDS.attached.with(lang, &[("pid", &pid)]),
     };
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .title(Line::from(Span::styled(
             WORDS.title.with(lang, &[("what", &what)]),
             Style::new().add_modifier(Modifier::BOLD),
@@ -55,9 +57,19 @@ pub fn draw(frame: &mut Frame, area: Rect, run: &Run, lang: Lang) {
             .right_aligned(),
         );
     let inner = block.inner(area);
-    frame.render_widget(block, area);
 
-    let lines = line_break::wrap_lines(&figures(run, lang), inner.width);
+    let mut lines = line_break::wrap_lines(&figures(run, lang), inner.width);
+    // The insights under the summary: whole where they fit, else their titles, and the
+    // border counts them.
+    if let Some(report) = &run.report {
+        let left = inner.height.saturating_sub(lines.len() as u16);
+        let (insights, whole) = super::insights::lines(&report.warnings, inner.width, left, lang);
+        lines.extend(line_break::wrap_lines(&insights, inner.width));
+        if !whole && let Some(count) = super::insights::count(&report.warnings, lang) {
+            block = block.title(Line::from(count).right_aligned());
+        }
+    }
+    frame.render_widget(block, area);
     let used = (lines.len() as u16).min(inner.height);
     let figures = Paragraph::new(lines);
     let [top, rest] = Layout::vertical([Constraint::Length(used), Constraint::Min(0)]).areas(inner);

@@ -73,6 +73,12 @@ pub fn pid_params(pid: u32) -> Result<Params, String> {
     Params::from_assignments(PARAMS, &[format!("{PID}={pid}")])
 }
 
+/// The running process a run of `scenario` attaches to, if it is a watch that attaches.
+pub fn attached(scenario: &str, params: &Params) -> Option<u32> {
+    let pid = (scenario == ID).then(|| params.int(PID))?;
+    u32::try_from(pid).ok().filter(|&pid| pid > 0)
+}
+
 /// Where `program` is: a path as given, or the first executable of that name on `PATH`.
 pub fn find_program(program: &str) -> Result<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
