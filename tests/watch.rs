@@ -174,6 +174,57 @@ fn attached_read_only_the_process_is_left_running() {
     );
 }
 
+/// A shell that burned CPU before conlab attached and then only waits: the summary counts
+/// what it used while watched, not its whole life.
+#[test]
+fn attached_the_cpu_counts_from_the_moment_of_attaching() {
+    let _serial = serial();
+    use std::os::unix::process::CommandExt;
+    let mut busy = Command::new("sh")
+        .args([
+            "-c",
+            "i=0; while [ $i -lt 100000000 ]; do i=$((i+1)); [ -e /tmp/.conlab-stop-$$ ] && break; done; sleep 30",
+        ])
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start sh");
+    let stop = format!("/tmp/.conlab-stop-{}", busy.id());
+    // Half a second of CPU (in clock ticks) before it is told to stop and wait.
+    let deadline = Instant::now() + LONG;
+    let before_ticks = loop {
+        let ticks = common::stat(busy.id() as i32).map_or(0, |s| s.cpu_ticks);
+        if ticks >= 50 || Instant::now() > deadline {
+            break ticks;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::fs::write(&stop, "").expect("stop file");
+    while state(busy.id()) != Some('S') && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = busy.id().to_string();
+    let args = ["watch", "--json", "--pid", &pid];
+    let started = CONLAB.start(&args, &[]);
+    std::thread::sleep(Duration::from_millis(1000));
+    kill(Pid::from_raw(started.pid as i32), Signal::SIGINT).expect("interrupt conlab");
+    let outcome = CONLAB.finish(started, &args);
+    let _ = nix::sys::signal::killpg(Pid::from_raw(busy.id() as i32), Signal::SIGKILL);
+    let _ = busy.wait();
+    let _ = std::fs::remove_file(&stop);
+    assert!(
+        before_ticks >= 50,
+        "the shell never got busy: {before_ticks} ticks"
+    );
+    let report = outcome.json();
+    let cpu_ms = report["metrics"]["cpu_ms"].as_f64().expect("cpu_ms");
+    assert!(
+        cpu_ms < 200.0,
+        "{before_ticks} ticks were used before attaching; while watched it only waited, \
+         yet cpu_ms = {cpu_ms}: {report}"
+    );
+}
+
 #[test]
 fn attached_the_exit_is_read_from_the_zombie() {
     // This test, its parent, waits for it only after conlab has seen it end.

@@ -28,6 +28,16 @@ struct Seen {
     live_threads: Vec<u32>,
     /// How it ended, once it has.
     exit: Option<Exit>,
+    /// CPU ticks and switches it had already used when conlab attached (zero for a process
+    /// born since): the summary counts what it used while watched.
+    before: Before,
+}
+
+#[derive(Debug, Default)]
+struct Before {
+    user_ticks: u64,
+    system_ticks: u64,
+    switches: HashMap<u32, (u64, u64)>,
 }
 
 impl Seen {
@@ -41,10 +51,12 @@ pub fn watch(probe: &Probe, root: u32) -> Result<Summary, String> {
     let started = Instant::now();
     let counts = Counts::default();
     let mut seen: BTreeMap<u32, Seen> = BTreeMap::new();
+    let mut attaching = true;
     let root_ended = probe.with_live(
         |m| counts.snapshot(m),
         || loop {
-            read_tree(probe, root, &counts, &mut seen);
+            read_tree(probe, root, &counts, &mut seen, attaching);
+            attaching = false;
             if seen.get(&root).is_none_or(Seen::ended) {
                 return true;
             }
@@ -71,16 +83,30 @@ pub fn watch(probe: &Probe, root: u32) -> Result<Summary, String> {
     let (processes_seen, threads_seen) = counts.seen();
     let switches = |pick: fn(&(u64, u64)) -> u64| -> u64 {
         seen.values()
-            .flat_map(|s| s.switches.values())
-            .map(pick)
+            .flat_map(|s| {
+                s.switches.iter().map(|(tid, now)| {
+                    let before = s.before.switches.get(tid).map_or(0, pick);
+                    pick(now).saturating_sub(before)
+                })
+            })
             .sum()
+    };
+    let ticks = |pick: fn(&Seen) -> (u64, u64)| -> f64 {
+        let used: u64 = seen
+            .values()
+            .map(|s| {
+                let (now, before) = pick(s);
+                now.saturating_sub(before)
+            })
+            .sum();
+        used as f64 * tick_ms
     };
     Ok(Summary {
         program: name(root),
         pid: root,
         wall_ms,
-        cpu_user_ms: seen.values().map(|s| s.user_ticks).sum::<u64>() as f64 * tick_ms,
-        cpu_system_ms: seen.values().map(|s| s.system_ticks).sum::<u64>() as f64 * tick_ms,
+        cpu_user_ms: ticks(|s| (s.user_ticks, s.before.user_ticks)),
+        cpu_system_ms: ticks(|s| (s.system_ticks, s.before.system_ticks)),
         peak_rss_kib: seen.values().map(|s| s.peak_kib).max().unwrap_or(0),
         processes_seen,
         threads_seen,
@@ -92,8 +118,15 @@ pub fn watch(probe: &Probe, root: u32) -> Result<Summary, String> {
     })
 }
 
-/// One reading: new processes and threads are announced, ended ones too.
-fn read_tree(probe: &Probe, root: u32, counts: &Counts, seen: &mut BTreeMap<u32, Seen>) {
+/// One reading: new processes and threads are announced, ended ones too. At the first
+/// (`attaching`), what each process had already used is set aside.
+fn read_tree(
+    probe: &Probe,
+    root: u32,
+    counts: &Counts,
+    seen: &mut BTreeMap<u32, Seen>,
+    attaching: bool,
+) {
     let tree = match procfs::stat(root) {
         Some(_) => procfs::descendants(&[root]),
         None => Vec::new(),
@@ -125,6 +158,13 @@ fn read_tree(probe: &Probe, root: u32, counts: &Counts, seen: &mut BTreeMap<u32,
             continue;
         }
         read_process(probe, counts, pid, s);
+        if attaching {
+            s.before = Before {
+                user_ticks: s.user_ticks,
+                system_ticks: s.system_ticks,
+                switches: s.switches.clone(),
+            };
+        }
     }
     // Gone from the tree without being seen as a zombie: its parent reaped it first.
     let gone: Vec<u32> = seen

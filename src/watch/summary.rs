@@ -58,6 +58,13 @@ impl Summary {
         let (program, pid) = (&self.program, self.pid);
         let secs = self.wall_ms / 1000.0;
         let ended = match self.exit {
+            // Attached: its parent, not conlab, reaped it before its status could be read.
+            Some(Exit::Unseen) => Text::new(
+                format!(
+                    "{program} (PID {pid}) ended after {secs:.2} s; its parent took its exit status"
+                ),
+                format!("{program}（PID {pid}）在 {secs:.2} 秒后结束；退出状态由它的父进程取走"),
+            ),
             Some(exit) => Text::new(
                 format!("{program} (PID {pid}) ended with {exit} after {secs:.2} s"),
                 format!("{program}（PID {pid}）在 {secs:.2} 秒后结束：{exit}"),
@@ -114,8 +121,8 @@ impl Summary {
         }
         if self.attached {
             notes.push(Text::new(
-                "attached read-only: figures are the last /proc reading of each process; nothing was signalled, and what runs goes on running",
-                "只读附加：数据是每个进程最后一次 /proc 读数；没有发送任何信号，仍在运行的进程继续运行",
+                "attached read-only: CPU time and context switches count from the moment conlab attached, read from /proc; nothing was signalled, and what runs goes on running",
+                "只读附加：CPU 时间和上下文切换从 conlab 附加的那一刻算起，读自 /proc；没有发送任何信号，仍在运行的进程继续运行",
             ));
         }
         notes
@@ -124,4 +131,29 @@ impl Summary {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attached, the program's parent reaps it: the first note says so instead of naming a
+    /// status nobody read.
+    #[test]
+    fn an_attached_program_reaped_by_its_parent_is_said_to_have_ended() {
+        let summary = Summary {
+            program: "sh".into(),
+            pid: 42,
+            wall_ms: 1500.0,
+            exit: Some(Exit::Unseen),
+            attached: true,
+            ..Summary::default()
+        };
+        let first = &summary.notes()[0];
+        assert_eq!(
+            first.en,
+            "sh (PID 42) ended after 1.50 s; its parent took its exit status"
+        );
+        assert!(first.zh.contains("父进程"), "{}", first.zh);
+    }
 }
