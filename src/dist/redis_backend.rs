@@ -5,7 +5,6 @@
 //! (`XAUTOCLAIM`). The queues then live in Redis, not in the master: they outlive it.
 
 use super::master::{Happening, Outcome, Plan, Stats, Watcher};
-use super::wire;
 use redis::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -392,20 +391,10 @@ pub fn work(
             continue;
         };
         let task = task as u64;
-        hooks.started(task, n);
-        let value = wire::square(n);
-        let until = Instant::now() + Duration::from_millis(field("work_ms").unwrap_or(0) as u64);
-        while Instant::now() < until {
-            if hooks.cancelled() {
-                return Ok(done);
-            }
-            std::thread::sleep(
-                until
-                    .saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(20)),
-            );
-        }
-        hooks.finished(task, &value);
+        let work_ms = field("work_ms").unwrap_or(0) as u64;
+        let Some(value) = super::worker::work_on(task, n, work_ms, hooks) else {
+            return Ok(done);
+        };
         redis::pipe()
             .cmd("XADD")
             .arg(&keys.results)

@@ -28,6 +28,26 @@ pub trait Hooks {
     }
 }
 
+/// One task's work, the same whoever handed it out: `n * n`, then `work_ms` of (cancellable)
+/// waiting, the tutorial's `time.sleep(1)`. `None` when the run was cancelled meanwhile.
+pub fn work_on(task: u64, n: i64, work_ms: u64, hooks: &mut dyn Hooks) -> Option<String> {
+    hooks.started(task, n);
+    let value = wire::square(n);
+    let until = Instant::now() + Duration::from_millis(work_ms);
+    while Instant::now() < until {
+        if hooks.cancelled() {
+            return None;
+        }
+        std::thread::sleep(
+            until
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(20)),
+        );
+    }
+    hooks.finished(task, &value);
+    Some(value)
+}
+
 /// Connects to `master` (retrying while it is not yet listening), authenticates, and works
 /// until the master has no more tasks. Returns how many tasks it completed.
 pub fn run(master: &str, key: &AuthKey, hooks: &mut dyn Hooks) -> Result<u64, String> {
@@ -71,20 +91,9 @@ pub fn run(master: &str, key: &AuthKey, hooks: &mut dyn Hooks) -> Result<u64, St
                 task, n, work_ms, ..
             } => (task, n, work_ms),
         };
-        hooks.started(task, n);
-        let value = wire::square(n);
-        let until = Instant::now() + Duration::from_millis(work_ms);
-        while Instant::now() < until {
-            if hooks.cancelled() {
-                return Ok(done);
-            }
-            std::thread::sleep(
-                until
-                    .saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(20)),
-            );
-        }
-        hooks.finished(task, &value);
+        let Some(value) = work_on(task, n, work_ms, hooks) else {
+            return Ok(done);
+        };
         wire::send(&stream, &FromWorker::Result { task, value }).map_err(lost)?;
         done += 1;
     }
