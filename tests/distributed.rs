@@ -116,13 +116,10 @@ fn a_client_sending_a_byte_a_second_runs_out_of_time_alone() {
 
 #[test]
 fn killing_the_only_worker_is_refused_with_the_reason() {
-    let (r, outcome) = CONLAB.run_json("distributed", &["fault=kill-worker", "workers=1"]);
-    assert_eq!(outcome.code, Some(1), "{outcome:?}");
-    assert!(
-        r["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("at least 2 local workers")),
-        "{r}"
+    CONLAB.run_refused(
+        "distributed",
+        &["fault=kill-worker", "workers=1"],
+        "at least 2 local workers",
     );
 }
 
@@ -133,13 +130,7 @@ fn python_backend_times_basemanager_on_the_same_tasks() {
     let (r, outcome) =
         CONLAB.run_json("distributed", &["backend=python", "tasks=300", "work_ms=0"]);
     if !common::python3_on_path() {
-        assert_eq!(outcome.code, Some(1), "{outcome:?}");
-        assert!(
-            r["error"]
-                .as_str()
-                .is_some_and(|e| e.contains("backend=embedded")),
-            "{r}"
-        );
+        common::assert_run_error(&r, &outcome, "backend=embedded");
         return;
     }
     outcome.assert_success("distributed backend=python");

@@ -290,6 +290,14 @@ impl Conlab {
         (report, outcome)
     }
 
+    /// `conlab run <scenario> --json --set k=v ...` that the scenario refuses: exit code 1 and a
+    /// report whose `error` says `wanted`. The report, for more checks.
+    pub fn run_refused(&self, scenario: &str, sets: &[&str], wanted: &str) -> Value {
+        let (report, outcome) = self.run_json(scenario, sets);
+        assert_run_error(&report, &outcome, wanted);
+        report
+    }
+
     /// `conlab run <scenario> --set k=v ...`: the text report, log lines first.
     pub fn run_text(&self, scenario: &str, sets: &[&str]) -> Outcome {
         self.invoke(&run_args(scenario, &[], sets))
@@ -575,4 +583,13 @@ pub fn wait_marked(mark: &str, count: usize, within: Duration, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A run that ended in error: exit code 1, and its report's `error` says `wanted`.
+pub fn assert_run_error(report: &Value, outcome: &Outcome, wanted: &str) {
+    assert_eq!(outcome.code, Some(1), "{outcome:?}");
+    assert!(
+        report["error"].as_str().is_some_and(|e| e.contains(wanted)),
+        "no `{wanted}` in the error: {report}"
+    );
 }
