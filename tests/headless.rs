@@ -601,7 +601,7 @@ fn list_names_the_scenario_its_group_and_every_parameter_default() {
     }
     // ...and the defaults and ranges the lesson is written for.
     for shown in [
-        "mode=nolock (nolock|lock|atomic|deadlock|ordered|trylock|python)",
+        "mode=nolock (nolock|lock|atomic|fair|deadlock|ordered|trylock|python)",
         "threads=2 (1..64)",
         "iterations=1000000 (1..2000000000)",
         "seconds=2 (0..3600)",

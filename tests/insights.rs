@@ -137,6 +137,22 @@ fn updates_lost_without_a_lock_and_none_with_it() {
     );
 }
 
+/// The counted mutex's holder takes the lock straight back: on a real run it changes hands on
+/// a few acquisitions in a hundred at most, far from a convoy.
+#[test]
+fn a_real_run_of_the_counted_mutex_is_no_convoy() {
+    let _alone = one_run_at_a_time();
+    let report = run("lock", &["mode=lock", "threads=2", "seconds=1"]);
+    assert!(
+        report["metrics"]["acquisitions"].as_f64().unwrap() >= 1000.0,
+        "enough acquisitions to judge: {report}"
+    );
+    assert!(
+        warning(&report, "lock_convoy").is_none(),
+        "lock_convoy fired on mode=lock: {report}"
+    );
+}
+
 #[test]
 fn threads_behind_a_gil_are_gil_bound_and_native_threads_are_not() {
     let _alone = one_run_at_a_time();

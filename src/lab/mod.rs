@@ -9,6 +9,7 @@ pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod crash;
 pub mod delayed_echo;
+pub mod fair_mutex;
 pub mod fd_limit;
 pub mod futex;
 pub mod gil;

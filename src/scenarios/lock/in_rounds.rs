@@ -1,4 +1,4 @@
-//! The modes that end (nolock, lock, atomic, ordered, trylock), run in rounds: in each round
+//! The modes that end (nolock, lock, fair, atomic, ordered, trylock), run in rounds: in each round
 //! every thread makes `iterations` changes, all starting together, and rounds repeat until
 //! `seconds` have passed. A round is the tutorial's run; the rounds that lost updates show how
 //! often the race showed itself, and a run of a second or more can be watched on the CPU panel.
@@ -193,6 +193,7 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
     let balance_b = account_b.into_inner();
     let balance = match mode {
         Mode::Lock => shared.locked_balance.into_inner(),
+        Mode::Fair => shared.fair_balance.into_inner(),
         Mode::Ordered | Mode::TryLock => account_a.into_inner(),
         _ => shared.racy_balance.load(Relaxed),
     };
@@ -285,7 +286,13 @@ mod tests {
 
     #[test]
     fn lock_and_atomic_keep_the_balance_in_every_round() {
-        for mode in ["mode=lock", "mode=atomic", "mode=ordered", "mode=trylock"] {
+        for mode in [
+            "mode=lock",
+            "mode=fair",
+            "mode=atomic",
+            "mode=ordered",
+            "mode=trylock",
+        ] {
             let f = run_with(&[mode, "iterations=20000", "threads=3", "seconds=0"]);
             assert_eq!(int(&f, "balance"), 0, "{mode}");
             assert_eq!(int(&f, "repeats"), 1, "{mode}");

@@ -1,6 +1,7 @@
 //! `lock` — the tutorial's Lock section: threads add and subtract on one shared balance.
-//! Without a lock updates are lost; with a lock the balance is right but threads queue; with
-//! atomics it is right without a lock. Two locks taken in opposite orders deadlock; one order,
+//! Without a lock updates are lost; with a lock the balance is right but threads queue; a fair
+//! lock, handed over in arrival order, makes them take turns (a convoy); with atomics it is
+//! right without a lock. Two locks taken in opposite orders deadlock; one order,
 //! or a try-lock with back-off, does not. A body that fails inside the lock still releases it.
 //! With python3 present, the tutorial's own code runs in real CPython next to a variant that
 //! does race there.
@@ -34,8 +35,8 @@ pub static SCENARIO: Scenario = Scenario::lesson(
             "mode",
             Mode::NoLock,
             "nolock: separate load and store; lock: a counted mutex; atomic: fetch_add/fetch_sub; \
-             deadlock: two locks, opposite orders; ordered: one order; trylock: back off; \
-             python: CPython",
+             fair: a lock handed to waiters in arrival order; deadlock: two locks, opposite \
+             orders; ordered: one order; trylock: back off; python: CPython",
         ),
         ParamSpec {
             key: "threads",
@@ -93,6 +94,7 @@ choice_enum! {
         NoLock = "nolock",
         Lock = "lock",
         Atomic = "atomic",
+        Fair = "fair",
         Deadlock = "deadlock",
         Ordered = "ordered",
         TryLock = "trylock",
@@ -108,7 +110,7 @@ impl Mode {
 
     /// The modes whose changes run inside a lock.
     fn locks(self) -> bool {
-        self == Mode::Lock || self.takes_two_locks()
+        matches!(self, Mode::Lock | Mode::Fair) || self.takes_two_locks()
     }
 }
 
