@@ -1,5 +1,6 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod affinity;
 pub mod busy;
 pub mod calibrate;
 pub mod channel;
