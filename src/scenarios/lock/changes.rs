@@ -3,6 +3,7 @@
 //! publish their counters once a batch, never once a change.
 
 use super::Mode;
+use crate::lab::affinity;
 use crate::lab::counted_mutex::{CountedMutex, LockStats};
 use crate::lab::fair_mutex::FairMutex;
 use crate::lab::per_thread::PerThread;
@@ -36,11 +37,15 @@ pub(super) struct Shared {
     pub waits_for: PerThread,
     /// Each thread's kernel TID, once it started.
     pub tids: PerThread,
+    /// The CPU each thread was pinned to, plus one (0: not pinned).
+    pub pinned_to: PerThread,
     fail_every: u64,
+    /// The CPUs to pin the threads to in turn; empty: the scheduler places them.
+    cpus: Vec<usize>,
 }
 
 impl Shared {
-    pub fn new(threads: usize, fail_every: u64) -> Shared {
+    pub fn new(threads: usize, fail_every: u64, cpus: Vec<usize>) -> Shared {
         Shared {
             racy_balance: AtomicI64::new(0),
             locked_balance: CountedMutex::new(0),
@@ -53,7 +58,31 @@ impl Shared {
             holds: PerThread::new(threads),
             waits_for: PerThread::new(threads),
             tids: PerThread::new(threads),
+            pinned_to: PerThread::new(threads),
             fail_every,
+            cpus,
+        }
+    }
+
+    /// The CPUs the threads were pinned to, by thread (only those that were).
+    pub fn pinned_cpus(&self) -> Vec<usize> {
+        self.pinned_to
+            .iter()
+            .filter(|&cpu| cpu > 0)
+            .map(|cpu| cpu as usize - 1)
+            .collect()
+    }
+
+    /// Pins the calling thread, thread `index`, to its CPU if the threads are pinned.
+    fn pin(&self, index: usize) {
+        if self.cpus.is_empty() {
+            return;
+        }
+        let cpu = self.cpus[index % self.cpus.len()];
+        // The CPU is one this process may use; if pinning still fails the thread runs where
+        // the scheduler puts it, and the report counts only the threads that were pinned.
+        if affinity::pin(0, &[cpu]).is_ok() {
+            self.pinned_to.set(index, cpu as u64 + 1);
         }
     }
 
@@ -178,6 +207,7 @@ impl Changer {
         shared
             .tids
             .set(index, nix::unistd::gettid().as_raw() as u64);
+        shared.pin(index);
         let (first, second) = lock_order(mode, index);
         Changer {
             index,
@@ -339,7 +369,7 @@ mod tests {
     fn every_nth_body_fails_and_the_lock_is_free_after_each() {
         quiet_failed_bodies();
         for mode in [Mode::Lock, Mode::Fair, Mode::Ordered, Mode::TryLock] {
-            let shared = Shared::new(1, 10);
+            let shared = Shared::new(1, 10, Vec::new());
             let mut changer = Changer::new(&shared, 0, mode);
             changer.batch(&shared, 95);
             assert_eq!(shared.failed.sum(), 9, "{mode:?}");
@@ -359,7 +389,7 @@ mod tests {
     #[test]
     fn a_failed_body_changes_nothing() {
         quiet_failed_bodies();
-        let shared = Shared::new(1, 3);
+        let shared = Shared::new(1, 3, Vec::new());
         let mut changer = Changer::new(&shared, 0, Mode::Ordered);
         changer.batch(&shared, 30);
         let [a, b] = shared.accounts;

@@ -21,6 +21,7 @@ mod python;
 pub use changes::ACCOUNTS;
 
 use super::{Findings, Group, Panel, Scenario};
+use crate::lab::affinity;
 use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 
@@ -68,6 +69,12 @@ pub static SCENARIO: Scenario = Scenario::lesson(
             default: "0",
             help: "every Nth change of a thread fails inside the lock (a panic, caught); 0: none",
         },
+        Pin::spec(
+            "pin",
+            Pin::Off,
+            "off: the scheduler places the threads; spread: thread i is pinned to the i-th CPU \
+             this process may use (wrapping round)",
+        ),
     ],
     run,
 )
@@ -102,6 +109,14 @@ choice_enum! {
     }
 }
 
+choice_enum! {
+    /// Where the changing threads run.
+    pub(super) enum Pin {
+        Off = "off",
+        Spread = "spread",
+    }
+}
+
 impl Mode {
     /// The modes whose changes take two locks, one for each of two accounts.
     fn takes_two_locks(self) -> bool {
@@ -122,6 +137,18 @@ struct Plan {
     iterations: u64,
     seconds: u64,
     fail_every: u64,
+    pin: Pin,
+}
+
+impl Plan {
+    /// The CPUs thread i is pinned to, the i-th (wrapping round); none when the scheduler
+    /// places the threads.
+    fn cpus(&self) -> Result<Vec<usize>, String> {
+        match self.pin {
+            Pin::Off => Ok(Vec::new()),
+            Pin::Spread => affinity::allowed(),
+        }
+    }
 }
 
 fn run(probe: &Probe) -> Result<Findings, String> {
@@ -132,6 +159,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         iterations: p.int("iterations") as u64,
         seconds: p.int("seconds") as u64,
         fail_every: p.int("fail_every") as u64,
+        pin: p.choice::<Pin>("pin")?,
     };
     match plan.mode {
         Mode::Deadlock => deadlock::run(probe, &plan),
