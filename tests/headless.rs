@@ -252,7 +252,7 @@ fn json_report_has_the_contract_shape() {
     let params: Vec<(&String, &Value)> = report["params"].as_object().unwrap().iter().collect();
     assert_eq!(
         format!("{params:?}"),
-        r#"[("mode", String("nolock")), ("threads", Number(2)), ("iterations", Number(1000)), ("seconds", Number(2)), ("fail_every", Number(0))]"#
+        r#"[("mode", String("nolock")), ("threads", Number(2)), ("iterations", Number(1000)), ("seconds", Number(2)), ("fail_every", Number(0)), ("pin", String("off"))]"#
     );
 }
 
@@ -272,7 +272,7 @@ fn text_report_shows_the_balance_and_the_verdict() {
     let text = &outcome.stdout;
     let first = text.lines().next().unwrap_or_default();
     assert_eq!(
-        first, "lock  mode=lock threads=2 iterations=10000 seconds=0 fail_every=0  [ok]",
+        first, "lock  mode=lock threads=2 iterations=10000 seconds=0 fail_every=0 pin=off  [ok]",
         "{text}"
     );
     let balance = text
@@ -601,10 +601,11 @@ fn list_names_the_scenario_its_group_and_every_parameter_default() {
     }
     // ...and the defaults and ranges the lesson is written for.
     for shown in [
-        "mode=nolock (nolock|lock|atomic|deadlock|ordered|trylock|python)",
+        "mode=nolock (nolock|lock|atomic|fair|deadlock|ordered|trylock|python)",
         "threads=2 (1..64)",
         "iterations=1000000 (1..2000000000)",
         "seconds=2 (0..3600)",
+        "pin=off (off|spread)",
         "fail_every=0 (0..2000000000)",
         "compare: mode=nolock,lock,atomic",
     ] {

@@ -137,6 +137,53 @@ fn updates_lost_without_a_lock_and_none_with_it() {
     );
 }
 
+/// The counted mutex's holder takes the lock straight back: on a real run it changes hands on
+/// a few acquisitions in a hundred at most, far from a convoy — placed by the scheduler or
+/// with each thread on a core of its own.
+#[test]
+fn a_real_run_of_the_counted_mutex_is_no_convoy() {
+    let _alone = one_run_at_a_time();
+    for pin in ["pin=off", "pin=spread"] {
+        let report = run("lock", &["mode=lock", "threads=2", "seconds=1", pin]);
+        assert!(
+            report["metrics"]["acquisitions"].as_f64().unwrap() >= 1000.0,
+            "enough acquisitions to judge: {report}"
+        );
+        assert!(
+            warning(&report, "lock_convoy").is_none(),
+            "lock_convoy fired on mode=lock {pin}: {report}"
+        );
+    }
+}
+
+/// The fair lock with each thread on a core of its own: every release serves the thread that
+/// waits, asleep, so most acquisitions hand the lock over — a convoy, named as one; its waits
+/// are the lock's, so the run is not called IO-bound.
+#[test]
+fn a_fair_lock_on_two_cores_forms_a_convoy() {
+    let _alone = one_run_at_a_time();
+    let sets = [
+        "mode=fair",
+        "pin=spread",
+        "threads=2",
+        "iterations=20000",
+        "seconds=1",
+    ];
+    let (found, report) = fires("lock_convoy", "lock", &sets);
+    let (acquisitions, handoffs) = (
+        figure(&found, "acquisitions"),
+        figure(&found, "owner_changes"),
+    );
+    assert!(acquisitions >= 40_000.0, "{report}");
+    assert!(handoffs * 2.0 >= acquisitions, "{report}");
+    assert_eq!(report["metrics"]["threads_pinned"], 2, "{report}");
+    assert_eq!(report["metrics"]["balance"], 0, "{report}");
+    assert!(
+        warning(&report, "io_bound").is_none(),
+        "waits for a lock called IO: {report}"
+    );
+}
+
 #[test]
 fn threads_behind_a_gil_are_gil_bound_and_native_threads_are_not() {
     let _alone = one_run_at_a_time();
@@ -423,9 +470,10 @@ fn fired(report: &Report, observed: &Observed) -> Vec<String> {
 
 #[test]
 fn a_lock_that_changes_hands_on_most_acquisitions_is_a_convoy() {
-    let quiet = seen(900.0, 100, 100);
+    // Every hand-off woke a sleeping waiter.
+    let sleeping = seen(900.0, 6_000, 100);
     let convoy = report(json!({"acquisitions": 10_000, "owner_changes": 6_000}));
-    let found = check(&convoy, &quiet);
+    let found = check(&convoy, &sleeping);
     let w = found
         .iter()
         .find(|w| w.id == "lock_convoy")
@@ -435,13 +483,23 @@ fn a_lock_that_changes_hands_on_most_acquisitions_is_a_convoy() {
         "{}",
         w.text
     );
+    assert!(w.text.contains("gave up the CPU 6,000 times"), "{}", w.text);
     assert!(w.text_zh.contains("换手 6,000 次"), "{}", w.text_zh);
+    let convoy_fired = |report: &Report, observed: &Observed| {
+        fired(report, observed).contains(&"lock_convoy".to_string())
+    };
     // The counted mutex's usual: the holder keeps it for runs of acquisitions.
     let usual = report(json!({"acquisitions": 4_000_000, "owner_changes": 98}));
-    assert!(!fired(&usual, &quiet).contains(&"lock_convoy".to_string()));
+    assert!(!convoy_fired(&usual, &sleeping));
     // Too few acquisitions to say.
     let few = report(json!({"acquisitions": 10, "owner_changes": 10}));
-    assert!(!fired(&few, &quiet).contains(&"lock_convoy".to_string()));
+    assert!(!convoy_fired(&few, &sleeping));
+    // Hand-offs to waiters that spun, not slept: busy threads alternating, not a convoy.
+    assert!(!convoy_fired(&convoy, &seen(1900.0, 100, 100)));
+    // Nothing seen of the threads' sleeping: nothing said.
+    let mut unseen = sleeping.clone();
+    unseen.usage = None;
+    assert!(!convoy_fired(&convoy, &unseen));
 }
 
 #[test]
@@ -502,6 +560,12 @@ fn io_bound_needs_waits_and_idle_cores() {
     assert!(fired(&report(json!({})), &seen(1900.0, 5_000, 100)).is_empty());
     // Idle with a few sleeps a second: not IO-bound, just idle.
     assert!(fired(&report(json!({})), &seen(10.0, 50, 1)).is_empty());
+    // Most waits were for a lock (contended acquisitions): lock-bound, not IO-bound.
+    assert!(fired(&report(json!({"contended": 2_500})), &waiting).is_empty());
+    assert_eq!(
+        fired(&report(json!({"contended": 2_000})), &waiting),
+        ["io_bound"]
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The lock lesson's claims, held against real runs: the race shows itself even with the other
 //! core busy; two locks in opposite orders deadlock — both threads blocked, nothing moving —
 //! until the run is cancelled, which still reports and leaves nothing behind; one lock order or
-//! a try-lock with back-off completes; a body that fails inside the lock releases it; and real
+//! a try-lock with back-off completes; the fair lock keeps the balance and counts like the
+//! counted mutex; a body that fails inside the lock releases it; and real
 //! CPython keeps the tutorial's balance at 0 while a call between read and write loses updates.
 
 mod common;
@@ -329,11 +330,37 @@ fn one_lock_order_or_backing_off_completes_with_the_right_balances() {
     }
 }
 
+/// The fair lock keeps the balance like the counted mutex, counts every acquisition the same
+/// way, and is free at the end; how often it changed hands is said as a share.
+#[test]
+fn the_fair_lock_keeps_the_balance_and_counts_like_the_counted_mutex() {
+    let (report, outcome) = CONLAB.run_json(
+        "lock",
+        &["mode=fair", "threads=2", "iterations=200000", "seconds=0"],
+    );
+    outcome.assert_success("fair");
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(int(&report, "balance"), 0, "{report}");
+    assert_eq!(int(&report, "lock_free_at_end"), 1, "{report}");
+    assert_eq!(int(&report, "ops"), 400_000, "{report}");
+    assert_eq!(int(&report, "acquisitions"), 400_000, "{report}");
+    let (contended, handoffs) = (int(&report, "contended"), int(&report, "owner_changes"));
+    // A hand-off is either to a thread that waited, or to one that came when the lock was free;
+    // the first acquisition is none.
+    assert!(handoffs < 400_000 && contended < 400_000, "{report}");
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("served the threads in the order they came")
+            && notes.contains("changed hands"),
+        "{notes}"
+    );
+}
+
 /// The tutorial's try…finally point: a body that fails inside the lock still releases it, so
 /// the other threads go on and the lock is free at the end.
 #[test]
 fn a_body_that_fails_inside_the_lock_releases_it() {
-    for mode in ["lock", "ordered", "trylock"] {
+    for mode in ["lock", "fair", "ordered", "trylock"] {
         let (report, outcome) = CONLAB.run_json(
             "lock",
             &[

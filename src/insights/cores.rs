@@ -163,6 +163,10 @@ const MIN_WALL_SECS: f64 = 0.2;
 /// A run that waits: many more voluntary switches than involuntary ones, cores left idle.
 pub struct IoBound;
 
+/// The share of a run's waits that, spent waiting for a lock, make it lock-bound, not
+/// IO-bound: every contended acquisition of a sleeping lock is one voluntary switch at most.
+const LOCK_SHARE_OF_WAITS: f64 = 0.5;
+
 impl Lint for IoBound {
     fn id(&self) -> &'static str {
         "io_bound"
@@ -185,7 +189,11 @@ impl Lint for IoBound {
             usage.voluntary_switches as f64,
             usage.involuntary_switches as f64,
         );
+        // A thread that waits for a lock gives up the CPU too; those waits are the lock's
+        // (lock_convoy, the lesson's notes), and more workers would only queue behind it.
+        let lock_waits = facts.metric("contended").unwrap_or(0.0);
         if secs < MIN_WALL_SECS
+            || lock_waits >= LOCK_SHARE_OF_WAITS * voluntary
             || voluntary < WAITS_PER_PREEMPTION * involuntary.max(1.0)
             || voluntary / secs < MIN_WAITS_PER_SEC
             || used > IDLE_SHARE * cores as f64

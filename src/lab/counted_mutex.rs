@@ -23,8 +23,10 @@ pub struct LockStats {
     pub owner_changes: u64,
 }
 
+/// What a lock counts, written only by its holder; shared by [`CountedMutex`] and the fair
+/// lock, so both report the same figures the same way.
 #[derive(Default)]
-struct Counters {
+pub(super) struct Counters {
     acquisitions: AtomicU64,
     contended: AtomicU64,
     /// In [`ticks`]: converted to nanoseconds only when read.
@@ -52,6 +54,46 @@ fn owner_id() -> u64 {
 
 /// `last_owner` before the first acquisition.
 const NOBODY: u64 = 0;
+
+impl Counters {
+    /// Called by the new holder after a contended acquisition that began waiting at
+    /// `waited_from` (a [`ticks::now`]).
+    #[inline]
+    pub(super) fn count_wait(&self, waited_from: u64) {
+        let waited = ticks::now().saturating_sub(waited_from);
+        holder_add(&self.contended, 1);
+        holder_add(&self.wait_ticks_total, waited);
+        if waited > self.wait_ticks_max.load(Relaxed) {
+            self.wait_ticks_max.store(waited, Relaxed);
+        }
+    }
+
+    /// Called by the new holder.
+    #[inline]
+    pub(super) fn count_acquisition(&self) {
+        holder_add(&self.acquisitions, 1);
+        let me = owner_id();
+        if self.last_owner.load(Relaxed) != me {
+            // The very first acquisition is not a hand-off.
+            if self.last_owner.load(Relaxed) != NOBODY {
+                holder_add(&self.owner_changes, 1);
+            }
+            self.last_owner.store(me, Relaxed);
+        }
+    }
+
+    pub(super) fn stats(&self) -> LockStats {
+        // One ratio for both, so a single wait reads the same as total and as maximum.
+        let ns_per_tick = ticks::ns_per_tick();
+        LockStats {
+            acquisitions: self.acquisitions.load(Relaxed),
+            contended: self.contended.load(Relaxed),
+            wait_ns_total: (self.wait_ticks_total.load(Relaxed) as f64 * ns_per_tick) as u64,
+            wait_ns_max: (self.wait_ticks_max.load(Relaxed) as f64 * ns_per_tick) as u64,
+            owner_changes: self.owner_changes.load(Relaxed),
+        }
+    }
+}
 
 /// Aligned to a cache line: with a small `T`, the lock word, the data and the counters the
 /// holder bumps then share one line, and a hand-off moves one line between cores, not two.
@@ -83,17 +125,11 @@ impl<T> CountedMutex<T> {
                 // The tick clock keeps the time spent inside the critical section small.
                 let waited_from = ticks::now();
                 let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-                let waited = ticks::now().saturating_sub(waited_from);
-                let c = &self.counters;
-                holder_add(&c.contended, 1);
-                holder_add(&c.wait_ticks_total, waited);
-                if waited > c.wait_ticks_max.load(Relaxed) {
-                    c.wait_ticks_max.store(waited, Relaxed);
-                }
+                self.counters.count_wait(waited_from);
                 guard
             }
         };
-        self.count_acquisition();
+        self.counters.count_acquisition();
         CountedGuard { guard }
     }
 
@@ -106,7 +142,7 @@ impl<T> CountedMutex<T> {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return None,
         };
-        self.count_acquisition();
+        self.counters.count_acquisition();
         Some(CountedGuard { guard })
     }
 
@@ -115,32 +151,8 @@ impl<T> CountedMutex<T> {
         !matches!(self.inner.try_lock(), Err(TryLockError::WouldBlock))
     }
 
-    /// Called by the new holder.
-    #[inline]
-    fn count_acquisition(&self) {
-        let c = &self.counters;
-        holder_add(&c.acquisitions, 1);
-        let me = owner_id();
-        if c.last_owner.load(Relaxed) != me {
-            // The very first acquisition is not a hand-off.
-            if c.last_owner.load(Relaxed) != NOBODY {
-                holder_add(&c.owner_changes, 1);
-            }
-            c.last_owner.store(me, Relaxed);
-        }
-    }
-
     pub fn stats(&self) -> LockStats {
-        let c = &self.counters;
-        // One ratio for both, so a single wait reads the same as total and as maximum.
-        let ns_per_tick = ticks::ns_per_tick();
-        LockStats {
-            acquisitions: c.acquisitions.load(Relaxed),
-            contended: c.contended.load(Relaxed),
-            wait_ns_total: (c.wait_ticks_total.load(Relaxed) as f64 * ns_per_tick) as u64,
-            wait_ns_max: (c.wait_ticks_max.load(Relaxed) as f64 * ns_per_tick) as u64,
-            owner_changes: c.owner_changes.load(Relaxed),
-        }
+        self.counters.stats()
     }
 
     pub fn into_inner(self) -> T {

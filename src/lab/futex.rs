@@ -99,6 +99,18 @@ pub fn wait_given(word: &AtomicU32, patience: Duration) -> bool {
     is_given(word)
 }
 
+/// Sleeps while `word` holds `value`: returns when woken, at once if it no longer does, or on
+/// a signal — the caller looks at the word again in every case. For words that count rather
+/// than carry a token (a ticket lock's "now serving").
+pub fn sleep_while(word: &AtomicU32, value: u32) {
+    futex(word, libc::FUTEX_WAIT, value, None);
+}
+
+/// Wakes every thread sleeping on `word` (after the caller changed it).
+pub fn wake_all(word: &AtomicU32) {
+    futex(word, libc::FUTEX_WAKE, i32::MAX as u32, None);
+}
+
 /// Whether `word` is set, without taking it.
 pub fn is_given(word: &AtomicU32) -> bool {
     word.load(Ordering::Acquire) == 1

@@ -1,5 +1,6 @@
 //! Instruments that scenarios share: they do the real work and count what happens.
 
+pub mod affinity;
 pub mod busy;
 pub mod calibrate;
 pub mod channel;
@@ -9,6 +10,7 @@ pub mod counted_mutex;
 pub mod cpu_stat;
 pub mod crash;
 pub mod delayed_echo;
+pub mod fair_mutex;
 pub mod fd_limit;
 pub mod futex;
 pub mod gil;

@@ -4,11 +4,11 @@
 //! the kernel's time slices share the CPUs. Each task counts, on its own CPU clock, the time
 //! inside its work and the time it used in all, and the kernel's count of its context switches.
 
+use crate::lab::affinity;
 use crate::lab::busy::busy_ops;
 use crate::lab::cpu_stat::thread_cpu_time;
 use crate::lab::futex::{self, Shared, SharedWords};
 use crate::procfs;
-use nix::sched::CpuSet;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -177,23 +177,14 @@ pub fn clock_read_ns() -> f64 {
 }
 
 /// The CPUs the tasks may use: the one this thread is on first, then others it may run on.
-fn cpu_set(cpus: usize) -> Result<CpuSet, String> {
-    use nix::sched::{sched_getaffinity, sched_getcpu};
-    use nix::unistd::Pid;
-    let allowed = sched_getaffinity(Pid::from_raw(0)).map_err(|e| format!("affinity: {e}"))?;
-    let here = sched_getcpu().unwrap_or(0);
-    let mut set = CpuSet::new();
-    let mut chosen = 0;
-    for cpu in std::iter::once(here).chain(0..CpuSet::count()) {
-        if chosen == cpus {
-            break;
-        }
-        if allowed.is_set(cpu).unwrap_or(false) && !set.is_set(cpu).unwrap_or(true) {
-            set.set(cpu).map_err(|e| format!("cpu {cpu}: {e}"))?;
-            chosen += 1;
-        }
+fn chosen_cpus(cpus: usize) -> Result<Vec<usize>, String> {
+    let here = affinity::current().unwrap_or(0);
+    let mut allowed = affinity::allowed()?;
+    if let Some(at) = allowed.iter().position(|&cpu| cpu == here) {
+        allowed[..=at].rotate_right(1);
     }
-    Ok(set)
+    allowed.truncate(cpus);
+    Ok(allowed)
 }
 
 /// One task: waits for its turn, works, hands over; or, plain, waits for the start and works
@@ -300,15 +291,15 @@ pub fn in_threads(
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Measured>, String> {
     let board = Board::new(work.tasks)?;
-    let set = cpu_set(work.cpus)?;
+    let cpus = chosen_cpus(work.cpus)?;
     let resident = procfs::resident_kib();
     let outcome = std::thread::scope(|s| -> Result<Option<(u64, u64)>, String> {
         for i in 0..work.tasks {
-            let (board, set) = (&board, &set);
+            let (board, cpus) = (&board, &cpus);
             let spawned = std::thread::Builder::new()
                 .name(format!("task-{i}"))
                 .spawn_scoped(s, move || {
-                    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), set);
+                    let _ = affinity::pin(0, cpus);
                     task(board, i, work, stop);
                 });
             if let Err(e) = spawned {
@@ -347,8 +338,7 @@ pub fn in_forked_processes(
     let tasks = work.tasks;
     let board = Board::new(tasks)?;
     // The tasks inherit the pinning; this process waits, asleep, on the same CPUs.
-    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &cpu_set(work.cpus)?)
-        .map_err(|e| format!("pinning: {e}"))?;
+    affinity::pin(0, &chosen_cpus(work.cpus)?)?;
     let me = getpid();
     let mut pids = Vec::with_capacity(tasks);
     let mut failed = None;

@@ -662,6 +662,7 @@ mod tests {
         ("queue-writer", "mode", reads::<queue::Mode>),
         ("queue-reader", "mode", reads::<queue::Mode>),
         ("lock", "mode", reads::<lock::Mode>),
+        ("lock", "pin", reads::<lock::Pin>),
         ("multicore", "mode", reads::<multicore::Mode>),
         ("thread-local", "mode", reads::<thread_local::Mode>),
         ("async-io", "mode", reads::<async_io::Mode>),

@@ -8,6 +8,7 @@
 use super::{Findings, Group, Scenario};
 use crate::event::Body;
 use crate::i18n::Text;
+use crate::lab::affinity;
 use crate::lab::children;
 use crate::lab::join;
 use crate::lab::latency::LatencyHistogram;
@@ -235,13 +236,9 @@ fn round_trips(
 
 /// Pins this process and `peer` to the CPU this one is on now; the CPU, or why not.
 fn pin_both(peer: i32) -> Result<usize, String> {
-    use nix::sched::{CpuSet, sched_getcpu, sched_setaffinity};
-    use nix::unistd::Pid;
-    let cpu = sched_getcpu().map_err(|e| format!("sched_getcpu: {e}"))?;
-    let mut set = CpuSet::new();
-    set.set(cpu).map_err(|e| format!("cpu {cpu}: {e}"))?;
-    sched_setaffinity(Pid::from_raw(0), &set).map_err(|e| format!("pinning ping: {e}"))?;
-    sched_setaffinity(Pid::from_raw(peer), &set).map_err(|e| format!("pinning pong: {e}"))?;
+    let cpu = affinity::current()?;
+    affinity::pin(0, &[cpu]).map_err(|e| format!("ping: {e}"))?;
+    affinity::pin(peer, &[cpu]).map_err(|e| format!("pong: {e}"))?;
     Ok(cpu)
 }
 

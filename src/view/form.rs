@@ -117,10 +117,17 @@ pub fn draw(
             _ => format!("  {}", range_in(spec, lang)),
         };
         let label = format!(" {} ", pad(spec.key, key_w));
-        // The cursor's column is kept for every field, so moving the focus moves nothing.
-        let room = inner
-            .saturating_sub(columns(&label) + columns(CURSOR) + columns(&hint))
-            .max(1);
+        // The cursor's column is kept for every field, so moving the focus moves nothing. A
+        // value that does not fit beside its hint keeps the line, and the hint wraps below it:
+        // the value is what the user is editing.
+        let fixed = columns(&label) + columns(CURSOR);
+        let beside_hint = inner.saturating_sub(fixed + columns(&hint));
+        let room = if columns(text) <= beside_hint {
+            beside_hint
+        } else {
+            inner.saturating_sub(fixed)
+        }
+        .max(1);
         let cursor = if focused { CURSOR } else { "" };
         lines.push(Line::from(vec![
             Span::styled(label, LABEL),

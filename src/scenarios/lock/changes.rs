@@ -3,9 +3,12 @@
 //! publish their counters once a batch, never once a change.
 
 use super::Mode;
+use crate::lab::affinity;
 use crate::lab::counted_mutex::{CountedMutex, LockStats};
+use crate::lab::fair_mutex::FairMutex;
 use crate::lab::per_thread::PerThread;
 use std::hint::black_box;
+use std::ops::DerefMut;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 
@@ -20,6 +23,8 @@ pub const ACCOUNTS: [&str; 2] = ["A", "B"];
 pub(super) struct Shared {
     pub racy_balance: AtomicI64,
     pub locked_balance: CountedMutex<i64>,
+    /// The balance behind the fair lock (mode fair).
+    pub fair_balance: FairMutex<i64>,
     /// Accounts A and B, each behind its own lock (the two-lock modes).
     pub accounts: [CountedMutex<i64>; 2],
     pub done: PerThread,
@@ -32,14 +37,19 @@ pub(super) struct Shared {
     pub waits_for: PerThread,
     /// Each thread's kernel TID, once it started.
     pub tids: PerThread,
+    /// The CPU each thread was pinned to, plus one (0: not pinned).
+    pub pinned_to: PerThread,
     fail_every: u64,
+    /// The CPUs to pin the threads to in turn; empty: the scheduler places them.
+    cpus: Vec<usize>,
 }
 
 impl Shared {
-    pub fn new(threads: usize, fail_every: u64) -> Shared {
+    pub fn new(threads: usize, fail_every: u64, cpus: Vec<usize>) -> Shared {
         Shared {
             racy_balance: AtomicI64::new(0),
             locked_balance: CountedMutex::new(0),
+            fair_balance: FairMutex::new(0),
             accounts: [CountedMutex::new(0), CountedMutex::new(0)],
             done: PerThread::new(threads),
             lost: PerThread::new(threads),
@@ -48,12 +58,39 @@ impl Shared {
             holds: PerThread::new(threads),
             waits_for: PerThread::new(threads),
             tids: PerThread::new(threads),
+            pinned_to: PerThread::new(threads),
             fail_every,
+            cpus,
+        }
+    }
+
+    /// The CPUs the threads were pinned to, by thread (only those that were).
+    pub fn pinned_cpus(&self) -> Vec<usize> {
+        self.pinned_to
+            .iter()
+            .filter(|&cpu| cpu > 0)
+            .map(|cpu| cpu as usize - 1)
+            .collect()
+    }
+
+    /// Pins the calling thread, thread `index`, to its CPU if the threads are pinned.
+    fn pin(&self, index: usize) {
+        if self.cpus.is_empty() {
+            return;
+        }
+        let cpu = self.cpus[index % self.cpus.len()];
+        // The CPU is one this process may use; if pinning still fails the thread runs where
+        // the scheduler puts it, and the report counts only the threads that were pinned.
+        if affinity::pin(0, &[cpu]).is_ok() {
+            self.pinned_to.set(index, cpu as u64 + 1);
         }
     }
 
     /// The counters of the lock(s) `mode` takes, summed (the longest wait is the longest of any).
     pub fn lock_stats(&self, mode: Mode) -> LockStats {
+        if mode == Mode::Fair {
+            return self.fair_balance.stats();
+        }
         let locks: &[&CountedMutex<i64>] = if mode.takes_two_locks() {
             &[&self.accounts[0], &self.accounts[1]]
         } else {
@@ -75,6 +112,8 @@ impl Shared {
     pub fn locks_free(&self, mode: Mode) -> bool {
         if mode.takes_two_locks() {
             self.accounts.iter().all(CountedMutex::is_free)
+        } else if mode == Mode::Fair {
+            self.fair_balance.is_free()
         } else {
             self.locked_balance.is_free()
         }
@@ -127,10 +166,10 @@ fn racy_change(balance: &AtomicI64, n: i64) -> u64 {
     lost_add as u64 + lost_sub as u64
 }
 
-/// The change inside the lock; `fail`: the body fails after taking the lock, before it writes.
+/// The change inside the lock whose guard is `balance`; `fail`: the body fails after taking
+/// the lock, before it writes.
 #[inline]
-fn locked_change(balance: &CountedMutex<i64>, n: i64, fail: bool) {
-    let mut balance = balance.lock();
+fn locked_change(mut balance: impl DerefMut<Target = i64>, n: i64, fail: bool) {
     if fail {
         std::panic::panic_any(FailedBody);
     }
@@ -168,6 +207,7 @@ impl Changer {
         shared
             .tids
             .set(index, nix::unistd::gettid().as_raw() as u64);
+        shared.pin(index);
         let (first, second) = lock_order(mode, index);
         Changer {
             index,
@@ -240,7 +280,8 @@ impl Changer {
                 shared.racy_balance.fetch_add(n, Relaxed);
                 shared.racy_balance.fetch_sub(n, Relaxed);
             }
-            Mode::Lock => locked_change(&shared.locked_balance, n, fail),
+            Mode::Lock => locked_change(shared.locked_balance.lock(), n, fail),
+            Mode::Fair => locked_change(shared.fair_balance.lock(), n, fail),
             Mode::Deadlock | Mode::Ordered => {
                 self.two_locks(shared, fail, false);
             }
@@ -327,8 +368,8 @@ mod tests {
     #[test]
     fn every_nth_body_fails_and_the_lock_is_free_after_each() {
         quiet_failed_bodies();
-        for mode in [Mode::Lock, Mode::Ordered, Mode::TryLock] {
-            let shared = Shared::new(1, 10);
+        for mode in [Mode::Lock, Mode::Fair, Mode::Ordered, Mode::TryLock] {
+            let shared = Shared::new(1, 10, Vec::new());
             let mut changer = Changer::new(&shared, 0, mode);
             changer.batch(&shared, 95);
             assert_eq!(shared.failed.sum(), 9, "{mode:?}");
@@ -336,7 +377,7 @@ mod tests {
             assert!(shared.locks_free(mode), "{mode:?}");
             assert_eq!(shared.holds.sum(), 0, "{mode:?}");
             let stats = shared.lock_stats(mode);
-            let locks = if mode == Mode::Lock { 1 } else { 2 };
+            let locks = if mode.takes_two_locks() { 2 } else { 1 };
             assert_eq!(
                 stats.acquisitions,
                 95 * locks,
@@ -348,7 +389,7 @@ mod tests {
     #[test]
     fn a_failed_body_changes_nothing() {
         quiet_failed_bodies();
-        let shared = Shared::new(1, 3);
+        let shared = Shared::new(1, 3, Vec::new());
         let mut changer = Changer::new(&shared, 0, Mode::Ordered);
         changer.batch(&shared, 30);
         let [a, b] = shared.accounts;

@@ -61,7 +61,7 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
     if plan.fail_every > 0 {
         quiet_failed_bodies();
     }
-    let shared = Arc::new(Shared::new(threads, plan.fail_every));
+    let shared = Arc::new(Shared::new(threads, plan.fail_every, plan.cpus()?));
     let stop = Arc::new(AtomicBool::new(false));
     let watch = Watch {
         asleep: PerThread::new(threads),

@@ -1,11 +1,11 @@
-//! The modes that end (nolock, lock, atomic, ordered, trylock), run in rounds: in each round
+//! The modes that end (nolock, lock, fair, atomic, ordered, trylock), run in rounds: in each round
 //! every thread makes `iterations` changes, all starting together, and rounds repeat until
 //! `seconds` have passed. A round is the tutorial's run; the rounds that lost updates show how
 //! often the race showed itself, and a run of a second or more can be watched on the CPU panel.
 
 use super::changes::{BATCH, Changer, Shared, quiet_failed_bodies};
 use super::notes::{self, RoundsRun};
-use super::{Mode, Plan};
+use super::{Mode, Pin, Plan};
 use crate::lab::cpu_stat::CoreTimes;
 use crate::lab::rounds::Rounds;
 use crate::probe::Probe;
@@ -54,11 +54,12 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
         iterations,
         seconds,
         fail_every,
+        pin: _,
     } = *plan;
     if fail_every > 0 {
         quiet_failed_bodies();
     }
-    let shared = Shared::new(threads, fail_every);
+    let shared = Shared::new(threads, fail_every, plan.cpus()?);
     let rounds = Rounds::new(threads);
     let standing = Standing::default();
     let per_round = iterations * threads as u64;
@@ -184,6 +185,7 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
     let done = shared.done.sum();
     let stats = shared.lock_stats(mode);
     let lock_free = shared.locks_free(mode);
+    let pinned = shared.pinned_cpus();
     let (lost, failed_bodies, backoffs) = (
         shared.lost.sum(),
         shared.failed.sum(),
@@ -193,6 +195,7 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
     let balance_b = account_b.into_inner();
     let balance = match mode {
         Mode::Lock => shared.locked_balance.into_inner(),
+        Mode::Fair => shared.fair_balance.into_inner(),
         Mode::Ordered | Mode::TryLock => account_a.into_inner(),
         _ => shared.racy_balance.load(Relaxed),
     };
@@ -209,6 +212,7 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
         failed_bodies,
         lock_free,
         backoffs,
+        pinned,
         // What the cores did besides this run: their busy time less this process's own.
         other_load_cores: (busy - cpu_ms / wall_ms.max(1e-9)).max(0.0),
     };
@@ -235,6 +239,9 @@ pub(super) fn run(probe: &Probe, plan: &Plan) -> Result<Findings, String> {
         metrics.set("backoffs", figures.backoffs);
     }
     metrics.set("failed_bodies", figures.failed_bodies);
+    if plan.pin == Pin::Spread {
+        metrics.set("threads_pinned", figures.pinned.len() as u64);
+    }
     if mode.locks() {
         metrics.set("lock_free_at_end", u64::from(lock_free));
     }
@@ -285,7 +292,13 @@ mod tests {
 
     #[test]
     fn lock_and_atomic_keep_the_balance_in_every_round() {
-        for mode in ["mode=lock", "mode=atomic", "mode=ordered", "mode=trylock"] {
+        for mode in [
+            "mode=lock",
+            "mode=fair",
+            "mode=atomic",
+            "mode=ordered",
+            "mode=trylock",
+        ] {
             let f = run_with(&[mode, "iterations=20000", "threads=3", "seconds=0"]);
             assert_eq!(int(&f, "balance"), 0, "{mode}");
             assert_eq!(int(&f, "repeats"), 1, "{mode}");

@@ -1,6 +1,7 @@
 //! `lock` — the tutorial's Lock section: threads add and subtract on one shared balance.
-//! Without a lock updates are lost; with a lock the balance is right but threads queue; with
-//! atomics it is right without a lock. Two locks taken in opposite orders deadlock; one order,
+//! Without a lock updates are lost; with a lock the balance is right but threads queue; a fair
+//! lock, handed over in arrival order, makes them take turns (a convoy); with atomics it is
+//! right without a lock. Two locks taken in opposite orders deadlock; one order,
 //! or a try-lock with back-off, does not. A body that fails inside the lock still releases it.
 //! With python3 present, the tutorial's own code runs in real CPython next to a variant that
 //! does race there.
@@ -20,6 +21,7 @@ mod python;
 pub use changes::ACCOUNTS;
 
 use super::{Findings, Group, Panel, Scenario};
+use crate::lab::affinity;
 use crate::params::{ParamKind, ParamSpec, choice_enum};
 use crate::probe::Probe;
 
@@ -34,8 +36,8 @@ pub static SCENARIO: Scenario = Scenario::lesson(
             "mode",
             Mode::NoLock,
             "nolock: separate load and store; lock: a counted mutex; atomic: fetch_add/fetch_sub; \
-             deadlock: two locks, opposite orders; ordered: one order; trylock: back off; \
-             python: CPython",
+             fair: a lock handed to waiters in arrival order; deadlock: two locks, opposite \
+             orders; ordered: one order; trylock: back off; python: CPython",
         ),
         ParamSpec {
             key: "threads",
@@ -67,6 +69,12 @@ pub static SCENARIO: Scenario = Scenario::lesson(
             default: "0",
             help: "every Nth change of a thread fails inside the lock (a panic, caught); 0: none",
         },
+        Pin::spec(
+            "pin",
+            Pin::Off,
+            "off: the scheduler places the threads; spread: thread i is pinned to the i-th CPU \
+             this process may use (wrapping round)",
+        ),
     ],
     run,
 )
@@ -93,10 +101,19 @@ choice_enum! {
         NoLock = "nolock",
         Lock = "lock",
         Atomic = "atomic",
+        Fair = "fair",
         Deadlock = "deadlock",
         Ordered = "ordered",
         TryLock = "trylock",
         Python = "python",
+    }
+}
+
+choice_enum! {
+    /// Where the changing threads run.
+    pub(super) enum Pin {
+        Off = "off",
+        Spread = "spread",
     }
 }
 
@@ -108,7 +125,7 @@ impl Mode {
 
     /// The modes whose changes run inside a lock.
     fn locks(self) -> bool {
-        self == Mode::Lock || self.takes_two_locks()
+        matches!(self, Mode::Lock | Mode::Fair) || self.takes_two_locks()
     }
 }
 
@@ -120,6 +137,18 @@ struct Plan {
     iterations: u64,
     seconds: u64,
     fail_every: u64,
+    pin: Pin,
+}
+
+impl Plan {
+    /// The CPUs thread i is pinned to, the i-th (wrapping round); none when the scheduler
+    /// places the threads.
+    fn cpus(&self) -> Result<Vec<usize>, String> {
+        match self.pin {
+            Pin::Off => Ok(Vec::new()),
+            Pin::Spread => affinity::allowed(),
+        }
+    }
 }
 
 fn run(probe: &Probe) -> Result<Findings, String> {
@@ -130,6 +159,7 @@ fn run(probe: &Probe) -> Result<Findings, String> {
         iterations: p.int("iterations") as u64,
         seconds: p.int("seconds") as u64,
         fail_every: p.int("fail_every") as u64,
+        pin: p.choice::<Pin>("pin")?,
     };
     match plan.mode {
         Mode::Deadlock => deadlock::run(probe, &plan),

@@ -22,6 +22,8 @@ pub(super) struct RoundsRun {
     /// Every lock the mode takes was free at the end.
     pub lock_free: bool,
     pub backoffs: u64,
+    /// The CPU each pinned thread was pinned to (empty: the scheduler placed them).
+    pub pinned: Vec<usize>,
     /// Cores that other programs kept busy during the run, on average.
     pub other_load_cores: f64,
 }
@@ -123,6 +125,12 @@ pub(super) fn rounds(r: &RoundsRun) -> Vec<Text> {
             ),
         ));
     }
+    if r.mode == Mode::Fair && r.threads > 1 {
+        notes.push(fairness(r));
+    }
+    if !r.pinned.is_empty() {
+        notes.push(pinning(r.threads, &r.pinned));
+    }
     if r.failed_bodies > 0 {
         notes.push(failed_bodies(r.mode.locks(), r.failed_bodies, r.lock_free));
     }
@@ -134,6 +142,81 @@ pub(super) fn rounds(r: &RoundsRun) -> Vec<Text> {
         ));
     }
     notes
+}
+
+/// What the fair lock did: a convoy when most acquisitions handed it over — what fairness
+/// promises, and what it costs, every change waiting for a sleeping thread to wake — or, when
+/// few did, why the other thread was seldom there to take it.
+fn fairness(r: &RoundsRun) -> Text {
+    let s = &r.stats;
+    if s.owner_changes * 2 >= s.acquisitions.max(1) {
+        let wait = duration_ms(s.wait_ns_total as f64 / s.contended.max(1) as f64 / 1e6);
+        return Text::new(
+            format!(
+                "a convoy: each release handed the lock to the thread that had waited longest, \
+                 so the threads took turns — and the one that had to wait slept until it was \
+                 woken, about {wait} a wait; compare mode=lock, whose holder usually takes it \
+                 straight back"
+            ),
+            format!(
+                "这就是“锁护航”（convoy）：每次释放锁，都把锁交给等得最久的线程，线程们轮流拿锁——\
+                 等锁的线程要睡眠、再被唤醒，平均每次等待约 {wait}；对比 mode=lock：\
+                 释放锁的线程通常马上又把锁拿回去"
+            ),
+        );
+    }
+    let handed = format!("{:.1}", pct(s.owner_changes, s.acquisitions));
+    let alone = format!("{:.1}", 100.0 - pct(s.contended, s.acquisitions));
+    let (then_en, then_zh) = if r.pinned.is_empty() {
+        (
+            "; with pin=spread each thread runs on a core of its own, and the convoy can form",
+            "；加上 pin=spread，让每个线程独占一个核，就能看到锁护航",
+        )
+    } else {
+        ("", "")
+    };
+    Text::new(
+        format!(
+            "no convoy: the lock changed hands on only {handed}% of acquisitions — on {alone}% \
+             nobody else was waiting, because with changes this short the other thread was \
+             seldom running at that moment, and a thread that is not running cannot queue; the \
+             lock went round by time slice{then_en}"
+        ),
+        format!(
+            "没有形成锁护航：只有 {handed}% 的获取换了手——{alone}% 的获取时根本没有别的线程在等：\
+             每次修改这么短，另一个线程那一刻多半没在运行，而没在运行的线程无法排队，\
+             锁就按时间片轮转{then_zh}"
+        ),
+    )
+}
+
+/// Where the pinned threads ran: each on a CPU of its own, or sharing when there were fewer.
+fn pinning(threads: usize, cpus: &[usize]) -> Text {
+    let list = cpus
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut distinct = cpus.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() == cpus.len() && cpus.len() == threads {
+        Text::new(
+            format!("each thread was pinned to a CPU of its own (CPUs {list}, in thread order)"),
+            format!("每个线程都被绑定到独占的 CPU 上（按线程顺序依次为 CPU {list}）"),
+        )
+    } else {
+        let (pinned, shared) = (cpus.len(), distinct.len());
+        let (crowded_en, crowded_zh) = if shared < pinned {
+            (": some shared a CPU", "：有的线程共用一个 CPU")
+        } else {
+            ("", "")
+        };
+        Text::new(
+            format!("{pinned} of {threads} threads were pinned, to CPUs {list}{crowded_en}"),
+            format!("{threads} 个线程中有 {pinned} 个被绑定，依次在 CPU {list}{crowded_zh}"),
+        )
+    }
 }
 
 fn main_line(r: &RoundsRun) -> Text {
@@ -242,6 +325,19 @@ fn main_line(r: &RoundsRun) -> Text {
             format!(
                 "余额保持为 0：每次修改都独自完成；{acq} 次加锁中有 {waited} 次（{p:.1}%）需要等待，\
                  锁在线程之间易手 {handoffs} 次"
+            ),
+        ),
+        Mode::Fair => Text::new(
+            format!(
+                "balance stayed 0: the fair lock let each change run alone and served the \
+                 threads in the order they came; {waited} of {acq} acquisitions ({p:.1}%) had \
+                 to wait, and the lock changed hands {handoffs} times ({h:.1}%)",
+                h = pct(s.owner_changes, s.acquisitions)
+            ),
+            format!(
+                "余额保持为 0：公平锁让每次修改独自完成，并按到达顺序把锁交给各线程；{acq} 次加锁中有 \
+                 {waited} 次（{p:.1}%）需要等待，锁在线程之间易手 {handoffs} 次（{h:.1}%）",
+                h = pct(s.owner_changes, s.acquisitions)
             ),
         ),
         Mode::Atomic => Text::new(
@@ -444,6 +540,7 @@ mod tests {
             failed_bodies: 0,
             lock_free: true,
             backoffs: 0,
+            pinned: Vec::new(),
             other_load_cores: 0.0,
         }
     }
@@ -540,8 +637,80 @@ mod tests {
     }
 
     #[test]
+    fn a_fair_lock_that_changed_hands_on_most_acquisitions_is_called_a_convoy() {
+        let mut r = nolock(0, 0, 1, 0);
+        r.mode = Mode::Fair;
+        r.stats = LockStats {
+            acquisitions: 100_000,
+            contended: 99_000,
+            wait_ns_total: 99_000 * 20_000,
+            wait_ns_max: 900_000,
+            owner_changes: 99_000,
+        };
+        let notes = en(&rounds(&r));
+        assert!(
+            notes.contains("changed hands 99,000 times (99.0%)"),
+            "{notes}"
+        );
+        assert!(notes.contains("a convoy"), "{notes}");
+        assert!(notes.contains("about 20.0 µs a wait"), "{notes}");
+        // One thread alone never hands it over: no convoy to speak of.
+        r.threads = 1;
+        r.stats.owner_changes = 0;
+        assert!(!en(&rounds(&r)).contains("convoy"));
+    }
+
+    #[test]
+    fn a_fair_lock_that_seldom_changed_hands_says_why_and_how_to_see_the_convoy() {
+        let mut r = nolock(0, 0, 1, 0);
+        r.mode = Mode::Fair;
+        r.stats = LockStats {
+            acquisitions: 1_000_000,
+            contended: 60_000,
+            wait_ns_total: 60_000 * 20_000,
+            wait_ns_max: 900_000,
+            owner_changes: 70_000,
+        };
+        let notes = en(&rounds(&r));
+        assert!(notes.contains("no convoy"), "{notes}");
+        assert!(notes.contains("only 7.0% of acquisitions"), "{notes}");
+        assert!(
+            notes.contains("on 94.0% nobody else was waiting"),
+            "{notes}"
+        );
+        assert!(notes.contains("with pin=spread"), "{notes}");
+        // Already pinned: the hint would be no news.
+        r.pinned = vec![0, 1];
+        let notes = en(&rounds(&r));
+        assert!(
+            notes.contains("no convoy") && !notes.contains("with pin=spread"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("each thread was pinned to a CPU of its own (CPUs 0, 1"),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn threads_pinned_to_fewer_cpus_than_threads_are_said_to_share() {
+        let shared = pinning(3, &[0, 1, 0]);
+        assert_eq!(
+            shared.en,
+            "3 of 3 threads were pinned, to CPUs 0, 1, 0: some shared a CPU"
+        );
+        assert_eq!(pinning(2, &[1]).en, "1 of 2 threads were pinned, to CPUs 1");
+    }
+
+    #[test]
     fn a_wrong_balance_or_a_held_lock_is_called_a_bug() {
-        for mode in [Mode::Lock, Mode::Atomic, Mode::Ordered, Mode::TryLock] {
+        for mode in [
+            Mode::Lock,
+            Mode::Fair,
+            Mode::Atomic,
+            Mode::Ordered,
+            Mode::TryLock,
+        ] {
             let mut r = nolock(0, 7, 1, 0);
             r.mode = mode;
             assert!(en(&rounds(&r)).contains("a bug in the lab"), "{mode:?}");

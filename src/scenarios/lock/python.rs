@@ -84,7 +84,7 @@ fn python_run(probe: &Probe, script: &str, args: &[&str]) -> Result<String, Stri
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let done = python::run(probe, "python", script, &args).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => "mode=python needs python3 on the PATH, and there is \
-             none here; the other modes (nolock, lock, atomic, deadlock, ordered, trylock) \
+             none here; the other modes (nolock, lock, atomic, deadlock, ordered, trylock, fair) \
              need no Python"
             .to_string(),
         _ => format!("could not start python3: {e}"),
