@@ -241,6 +241,9 @@ fn failed_bodies_line(run: &Figures, lang: Lang) -> Option<Line<'static>> {
     Some(Line::from(spans))
 }
 
+/// Columns of the percentage after the bar (` 42%`, `100%`).
+const PCT_WIDTH: usize = 5;
+
 /// The run's progress and round, then each thread's changes (up to 4; more are summed).
 fn progress_line(run: &Figures, width: u16, lang: Lang) -> Line<'static> {
     let m = run.live;
@@ -257,29 +260,41 @@ fn progress_line(run: &Figures, width: u16, lang: Lang) -> Line<'static> {
         return Line::from(spans);
     };
     let fraction = if run.done { 1.0 } else { fraction };
-    let bar_w = (width as usize).saturating_sub(13 + 6 + 12 + 10 * threads.min(THREAD_LINES));
-    spans.push(Span::styled(bar(fraction, bar_w.clamp(4, 20)), RIGHT));
-    spans.push(Span::raw(format!("{:>4.0}%", fraction * 100.0)));
-    if let Some(round) = get(m, "repeats") {
+    let round = get(m, "repeats").map(|round| {
         let current = if run.done { round } else { round + 1.0 };
-        spans.push(Span::styled(
+        Span::styled(
             WORDS.round.with(lang, &[("n", &format!("{current:.0}"))]),
             DIM,
-        ));
-    }
-    if threads <= THREAD_LINES {
-        for i in 0..threads {
-            let done = get(m, &format!("thread_{i}_done")).unwrap_or(0.0);
-            spans.push(Span::raw(format!(" t{i} {}", count(done))));
-        }
+        )
+    });
+    let counts: Vec<Span<'static>> = if threads <= THREAD_LINES {
+        (0..threads)
+            .map(|i| {
+                let done = get(m, &format!("thread_{i}_done")).unwrap_or(0.0);
+                Span::raw(format!(" t{i} {}", count(done)))
+            })
+            .collect()
     } else {
         let done = get(m, "iterations_done").unwrap_or(0.0);
-        spans.push(Span::raw(
+        vec![Span::raw(
             WORDS
                 .n_threads
                 .with(lang, &[("n", &threads), ("done", &count(done))]),
-        ));
-    }
+        )]
+    };
+    // The bar takes what the label, the percentage, the round and the counts leave, so the
+    // line stays one row as the counts grow.
+    let beside: usize = spans
+        .iter()
+        .chain(&round)
+        .chain(&counts)
+        .map(Span::width)
+        .sum();
+    let bar_w = (width as usize).saturating_sub(beside + PCT_WIDTH + 1);
+    spans.push(Span::styled(bar(fraction, bar_w.clamp(4, 20)), RIGHT));
+    spans.push(Span::raw(format!("{:>4.0}%", fraction * 100.0)));
+    spans.extend(round);
+    spans.extend(counts);
     Line::from(spans)
 }
 
