@@ -45,19 +45,19 @@ pub struct Repeat {
 pub const OTHER_LOAD: &str = "other_load";
 
 impl Outlier {
-    /// `run 4 is an outlier: wall_ms 812.3 against 401.2 in the others (over 3σ away) — likely
+    /// `run 4 is an outlier: wall_ms 812.3 against 401.2 in the others (rarer than 3σ) — likely
     /// other load: other programs kept 1.40 cores busy during it (0.05 during the others)`.
     pub fn describe(&self, lang: Lang) -> String {
         let head = Text::new(
             format!(
-                "run {} is an outlier: {} {} against {} in the others (over 3σ away)",
+                "run {} is an outlier: {} {} against {} in the others (rarer than 3σ)",
                 self.run,
                 self.metric,
                 short(self.value),
                 short(self.others_mean)
             ),
             format!(
-                "第 {} 次是离群值：{} 为 {}，其余几次平均 {}（偏离超过 3σ）",
+                "第 {} 次是离群值：{} 为 {}，其余几次平均 {}（比 3σ 还罕见）",
                 self.run,
                 self.metric,
                 short(self.value),

@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A run further than this many σ from the mean of the others is an outlier.
+/// A run as unlikely as a normal one this many σ out is an outlier (see [`outliers`]).
 pub const OUTLIER_SIGMAS: f64 = 3.0;
 
 /// The least spread the others are taken to have, as a share of their mean: two runs that
@@ -153,17 +153,36 @@ pub fn t_975(df: f64) -> f64 {
         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
         2.052, 2.048, 2.045, 2.042,
     ];
-    if !df.is_finite() || df >= 30.0 {
-        // Between 2.042 at 30 and the normal's 1.960 far out.
-        let df = if df.is_finite() { df.floor() } else { f64::MAX };
-        return 1.960 + (TABLE[29] - 1.960) * 30.0 / df;
-    }
-    TABLE[(df.floor().max(1.0) as usize) - 1]
+    t_of(&TABLE, 1.960, df)
 }
 
-/// The runs (by index) further than [`OUTLIER_SIGMAS`] σ from the mean of the others, σ of
-/// the others too, at least [`LEAST_SPREAD`] of their mean. Three runs are the fewest this
-/// can judge: each is held against the other two.
+/// Student's t that leaves in each tail what the normal leaves beyond 3σ (0.135 %), for `df`
+/// degrees of freedom, rounded down like [`t_975`]: how far, in σ estimated from few runs, a
+/// run must lie to be as unlikely as a normal one 3σ out.
+pub fn t_3sigma(df: f64) -> f64 {
+    const TABLE: [f64; 30] = [
+        235.801, 19.207, 9.219, 6.620, 5.507, 4.904, 4.530, 4.277, 4.094, 3.957, 3.850, 3.764,
+        3.694, 3.636, 3.586, 3.544, 3.507, 3.475, 3.447, 3.422, 3.400, 3.380, 3.361, 3.345, 3.330,
+        3.316, 3.303, 3.291, 3.280, 3.270,
+    ];
+    t_of(&TABLE, OUTLIER_SIGMAS, df)
+}
+
+/// `table[df - 1]` for 1 to 30 degrees of freedom (rounded down, at least 1); past 30, between
+/// the table's last and the normal's `normal`, closing in as 30/df.
+fn t_of(table: &[f64; 30], normal: f64, df: f64) -> f64 {
+    if !df.is_finite() || df >= 30.0 {
+        let df = if df.is_finite() { df.floor() } else { f64::MAX };
+        return normal + (table[29] - normal) * 30.0 / df;
+    }
+    table[(df.floor().max(1.0) as usize) - 1]
+}
+
+/// The runs (by index) the others make unlikely: further from the others' mean than their
+/// 3σ prediction interval reaches — [`t_3sigma`] of their σ (at least [`LEAST_SPREAD`] of their
+/// mean), widened by √(1 + 1/k) for k others, since their mean and σ are themselves estimates.
+/// With a handful of runs σ is poorly known and the reach is wide: three runs flag one only
+/// when it is hundreds of σ away; a plain 3σ would call a third of honest runs odd.
 pub fn outliers(values: &[f64]) -> Vec<usize> {
     if values.len() < 3 {
         return Vec::new();
@@ -179,8 +198,10 @@ pub fn outliers(values: &[f64]) -> Vec<usize> {
             let Some(rest) = Summary::of(&others) else {
                 return false;
             };
+            let k = others.len() as f64;
             let spread = rest.stddev.max(LEAST_SPREAD * rest.mean.abs());
-            spread > 0.0 && (values[i] - rest.mean).abs() > OUTLIER_SIGMAS * spread
+            let reach = t_3sigma(k - 1.0) * spread * (1.0 + 1.0 / k).sqrt();
+            spread > 0.0 && (values[i] - rest.mean).abs() > reach
         })
         .collect()
 }
@@ -335,7 +356,16 @@ mod tests {
     }
 
     #[test]
-    fn a_run_three_sigma_from_the_others_is_an_outlier() {
+    fn t_for_three_sigma_closes_in_on_three() {
+        assert_eq!(t_3sigma(1.0), 235.801);
+        assert_eq!(t_3sigma(4.5), 6.620, "rounded down: wider");
+        assert!(close(t_3sigma(30.0), 3.270));
+        assert!(t_3sigma(300.0) > 3.0 && t_3sigma(300.0) < 3.03);
+        assert!(close(t_3sigma(f64::INFINITY), 3.0));
+    }
+
+    #[test]
+    fn a_run_the_others_make_unlikely_is_an_outlier() {
         // Four runs near 100 and one at 160: only that one.
         let runs = [100.0, 102.0, 98.0, 101.0, 160.0];
         assert_eq!(outliers(&runs), vec![4]);
@@ -343,17 +373,48 @@ mod tests {
         assert_eq!(outliers(&[100.0, 102.0, 98.0, 101.0, 40.0]), vec![4]);
         // A wide but even spread has none.
         assert!(outliers(&[80.0, 120.0, 95.0, 110.0, 100.0]).is_empty());
-        // Two that agree exactly: the third must still be 3 % away (1 % least spread).
-        assert!(outliers(&[100.0, 100.0, 102.0]).is_empty());
-        assert_eq!(outliers(&[100.0, 100.0, 104.0]), vec![2]);
+        // Three runs: two that happen to agree say little of the spread, so the third must be
+        // far off (1 % least spread × 235.8 × √1.5 ≈ 289 % away).
+        assert!(outliers(&[100.0, 100.0, 104.0]).is_empty());
+        assert!(outliers(&[100.0, 98.0, 115.0]).is_empty());
+        assert_eq!(outliers(&[100.0, 100.0, 400.0]), vec![2]);
         // Two runs cannot say which one is odd.
         assert!(outliers(&[100.0, 500.0]).is_empty());
-        // Just inside and just outside 3σ of the others (mean 100, σ 10).
-        let inside = [90.0, 110.0, 90.0, 110.0, 129.0];
+        // Just inside and just outside the reach of the others (mean 100, σ 11.5, 4 of them).
+        let inside = [90.0, 110.0, 90.0, 110.0, 100.0];
         let others = Summary::of(&inside[..4]).unwrap();
-        let edge = others.mean + 3.0 * others.stddev;
-        assert!(edge > 129.0, "{edge}");
-        assert!(outliers(&inside).is_empty());
+        let edge = others.mean + t_3sigma(3.0) * others.stddev * 1.25f64.sqrt();
+        assert!(outliers(&[90.0, 110.0, 90.0, 110.0, edge - 0.1]).is_empty());
         assert_eq!(outliers(&[90.0, 110.0, 90.0, 110.0, edge + 0.1]), vec![4]);
+    }
+
+    /// How often honest runs are called odd: runs drawn from one normal distribution (a fixed
+    /// sequence, so the test is the same every time) should be flagged about as rarely as a
+    /// normal value falls beyond 3σ (0.27 %), whatever the number of runs.
+    #[test]
+    fn runs_from_one_distribution_are_seldom_outliers() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut uniform = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for runs in [3, 5, 10] {
+            let (mut flagged, mut judged) = (0, 0);
+            for _ in 0..4000 {
+                // Box–Muller: normal runs, mean 100, σ 10.
+                let values: Vec<f64> = (0..runs)
+                    .map(|_| {
+                        let (u, v) = (uniform().max(1e-12), uniform());
+                        100.0 + 10.0 * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+                    })
+                    .collect();
+                flagged += outliers(&values).len();
+                judged += runs;
+            }
+            let share = flagged as f64 / judged as f64;
+            assert!(share < 0.01, "{runs} runs: {:.2} % flagged", share * 100.0);
+        }
     }
 }
