@@ -521,6 +521,36 @@ fn lock_rounds_deadlock_and_python_figures() {
     );
     insta::assert_snapshot!("lock_nolock_rounds_60x6", terminal.backend());
 
+    // The fair lock is a lock: its balance waits inside it while running, and its panel
+    // counts acquisitions, waits and hand-offs as a share, where a convoy shows.
+    let params = params_of(&["mode=fair", "pin=spread"]);
+    let m = metrics_of(&[
+        ("repeats", 0.0),
+        ("iterations_done", 300_000.0),
+        ("thread_0_done", 150_000.0),
+        ("thread_1_done", 150_000.0),
+        ("progress_pct", 50.0),
+        ("acquisitions", 300_000.0),
+        ("contended", 240_000.0),
+        ("owner_changes", 246_000.0),
+        ("wait_ns_total", 2.9e9),
+        ("wait_ns_max", 1.2e6),
+        ("ops_per_sec", 0.2e6),
+    ]);
+    let terminal = draw(
+        lock::lines(Some(&figures(&params, &m, false, 1500.0)), 80, Lang::En),
+        80,
+        6,
+    );
+    let shown = text(&terminal);
+    for wanted in [
+        "inside the lock",
+        "300.0 k taken, 240.0 k had to wait (80.0%)",
+        "hand-offs    246.0 k (82.0%) · waited 2.90 s, max 1.20 ms",
+    ] {
+        assert!(shown.contains(wanted), "no `{wanted}`: {shown}");
+    }
+
     let params = params_of(&["mode=deadlock"]);
     let m = metrics_of(&[
         ("deadlocked", 1.0),

@@ -34,7 +34,7 @@ crate::i18n::phrases! {
         taken: "{n} taken, " => "加锁 {n} 次，",
         had_to_wait: "{n} had to wait ({pct}%)" => "{n} 次要等待（{pct}%）",
         hand_offs: "hand-offs" => "易手",
-        waited: "{n} · waited {total}, longest {longest}" => "{n} 次 · 共等待 {total}，最长 {longest}",
+        waited: "{n} ({pct}%) · waited {total}, max {longest}" => "{n} 次（{pct}%）· 共等待 {total}，最长 {longest}",
         backed_off: " · backed off {n}" => " · 退让 {n} 次",
         failed: "failed" => "失败",
         failed_inside: "{n} changes failed inside the lock" => "{n} 次修改在锁内失败",
@@ -113,6 +113,8 @@ fn rounds_lines(run: &Figures, width: u16, lang: Lang) -> Vec<Line<'static>> {
     let m = run.metrics;
     let mode = run.params.word("mode");
     let two_locks = matches!(mode, "ordered" | "trylock");
+    // The modes whose balance sits behind one lock (the counted mutex, or the fair one).
+    let one_lock = matches!(mode, "lock" | "fair");
     let mut out = Vec::new();
 
     let first = if two_locks {
@@ -128,7 +130,7 @@ fn rounds_lines(run: &Figures, width: u16, lang: Lang) -> Vec<Line<'static>> {
             balance.extend(balance_value(b, run.done, lang));
         }
         (Some(b), _) => balance.extend(balance_value(b, run.done, lang)),
-        (None, _) if mode == "lock" || two_locks => {
+        (None, _) if one_lock || two_locks => {
             balance.push(Span::styled(WORDS.inside_the_lock.get(lang), DIM))
         }
         (None, _) => balance.push(Span::raw("—")),
@@ -157,14 +159,12 @@ fn rounds_lines(run: &Figures, width: u16, lang: Lang) -> Vec<Line<'static>> {
 
     out.push(progress_line(run, width, lang));
 
-    if mode == "lock" || two_locks {
+    if one_lock || two_locks {
         let acq = get(m, "acquisitions").unwrap_or(0.0);
         let contended = get(m, "contended").unwrap_or(0.0);
-        let pct = if acq > 0.0 {
-            contended * 100.0 / acq
-        } else {
-            0.0
-        };
+        let owner_changes = get(m, "owner_changes").unwrap_or(0.0);
+        let share = |n: f64| if acq > 0.0 { n * 100.0 / acq } else { 0.0 };
+        let pct = share(contended);
         let had_to_wait = WORDS.had_to_wait.with(
             lang,
             &[("n", &si(contended)), ("pct", &format!("{pct:.1}"))],
@@ -178,7 +178,8 @@ fn rounds_lines(run: &Figures, width: u16, lang: Lang) -> Vec<Line<'static>> {
         let mut handoffs = WORDS.waited.with(
             lang,
             &[
-                ("n", &si(get(m, "owner_changes").unwrap_or(0.0))),
+                ("n", &si(owner_changes)),
+                ("pct", &format!("{:.1}", share(owner_changes))),
                 (
                     "total",
                     &duration_ns(get(m, "wait_ns_total").unwrap_or(0.0)),
