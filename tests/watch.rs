@@ -523,39 +523,172 @@ fn a_watched_program_that_mostly_waits_is_io_bound() {
     );
 }
 
+/// Starts `command` (registered: this test waits for it), attaches `conlab watch --json --pid`
+/// once `ready` says the program is, and, after `end_after`, SIGKILLs it (without one, it
+/// ends by itself): the watch ends with it. The watch's report.
+fn attached_to(
+    mut command: Command,
+    ready: impl Fn(u32) -> bool,
+    end_after: Option<Duration>,
+) -> Value {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let program = common::spawn_registered(&mut command);
+    let deadline = Instant::now() + LONG;
+    while !ready(program.pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = program.pid.to_string();
+    let args = ["watch", "--json", "--pid", &pid];
+    let started = CONLAB.start(&args, &[]);
+    if let Some(end_after) = end_after {
+        std::thread::sleep(end_after);
+        kill(Pid::from_raw(program.pid as i32), Signal::SIGKILL).expect("end the program");
+    }
+    let outcome = CONLAB.finish(started, &args);
+    program.finish(EXIT, "the program attached to");
+    outcome.assert_no_panic("watch --pid");
+    outcome.json()
+}
+
+fn shell(script: &str) -> Command {
+    let mut command = Command::new("sh");
+    command.args(["-c", script]);
+    command
+}
+
+fn python(python: &str, script: &str) -> Command {
+    let mut command = Command::new(python);
+    command.args(["-c", script]);
+    command
+}
+
+fn at_once(_: u32) -> bool {
+    true
+}
+
+fn threads_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |tasks| tasks.count())
+}
+
+/// The warning `id` of a report, if it fired.
+fn warning<'a>(report: &'a Value, id: &str) -> Option<&'a Value> {
+    report["warnings"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["id"] == id))
+}
+
+/// The lints that judge cores by what the run used.
+const BUSY_LINTS: [&str; 2] = ["gil_bound", "oversubscribed"];
+
 /// Attached to a running process: the observer follows its tree too, though it is no
 /// descendant of conlab's, so a zombie it leaves is told; and the CPU it burns is its own,
-/// not another program's load (the kernel charges it to its parent, not to the watcher, so
-/// nothing about cores is judged).
+/// not another program's load: what the machine had beside it is all other programs may
+/// have taken (its CPU is not counted twice), and a loop of one thread is no GIL's.
 #[test]
 fn attached_a_zombie_is_told_and_the_programs_own_cpu_is_not_other_load() {
     let _serial = serial();
-    let attach = |script: &str, busy_for: Option<Duration>| {
-        let mut command = Command::new("sh");
-        command
-            .args(["-c", script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let program = common::spawn_registered(&mut command);
-        let pid = program.pid.to_string();
-        let args = ["watch", "--json", "--pid", &pid];
-        let started = CONLAB.start(&args, &[]);
-        if let Some(busy_for) = busy_for {
-            std::thread::sleep(busy_for);
-            kill(Pid::from_raw(program.pid as i32), Signal::SIGKILL).expect("end the loop");
-        }
-        let outcome = CONLAB.finish(started, &args);
-        program.finish(EXIT, "the program attached to");
-        outcome.json()
-    };
-
-    let zombie = attach("sleep 0 & exec sleep 2", None);
+    let zombie = attached_to(shell("sleep 0 & exec sleep 2"), at_once, None);
     assert!(
         insights(&zombie).contains(&"child_not_reaped".to_string()),
         "{zombie}"
     );
 
-    let busy = attach("while :; do :; done", Some(Duration::from_millis(1500)));
-    assert_eq!(insights(&busy), Vec::<String>::new(), "{busy}");
+    let busy = attached_to(
+        shell("while :; do :; done"),
+        at_once,
+        Some(Duration::from_millis(1500)),
+    );
+    // Another build on the machine may take cores meanwhile: that, and only that, is said.
+    for id in insights(&busy) {
+        assert_eq!(id, "other_load", "{busy}");
+    }
+    if let Some(load) = warning(&busy, "other_load") {
+        let metric = |name: &str| busy["metrics"][name].as_f64().unwrap_or_default();
+        let own = metric("cpu_ms") / metric("wall_ms").max(1.0);
+        let others = load["figures"]["others_cores"].as_f64().unwrap_or_default();
+        let cores = load["figures"]["cores"].as_f64().unwrap_or_default();
+        assert!(others <= cores - own + 0.3, "own {own:.2} cores: {busy}");
+    }
+}
+
+/// python3 with 4 threads counting, attached while they count: they keep about one core
+/// busy, whatever the machine has, and `gil_bound` says so of the attached program.
+#[test]
+fn attached_python_threads_counting_are_gil_bound() {
+    let Some(python3) = python3() else {
+        println!("python3 is not here: threads behind a GIL are written in it");
+        return;
+    };
+    let _serial = serial();
+    let counting = "import threading, time\n\
+        def count():\n    n = 0\n    while True: n += 1\n\
+        for _ in range(4): threading.Thread(target=count, daemon=True).start()\n\
+        time.sleep(60)";
+    let report = attached_to(
+        python(&python3, counting),
+        |pid| threads_of(pid) >= 5,
+        Some(Duration::from_millis(2000)),
+    );
+    let gil = warning(&report, "gil_bound").unwrap_or_else(|| panic!("no gil_bound: {report}"));
+    println!("gil_bound: {}", gil["figures"]);
+    assert_eq!(gil["figures"]["threads"], 5, "{report}");
+}
+
+/// python3 sleeping a millisecond in a loop, attached: a thousand waits a second, hardly any
+/// CPU, and `io_bound` says so of the attached program.
+#[test]
+fn attached_a_program_that_mostly_waits_is_io_bound() {
+    let Some(python3) = python3() else {
+        println!("python3 is not here: a program that waits is written in it");
+        return;
+    };
+    let _serial = serial();
+    let waits = "import time\nend = time.time() + 60\nwhile time.time() < end: time.sleep(0.001)";
+    let report = attached_to(
+        python(&python3, waits),
+        |pid| state(pid) == Some('S'),
+        Some(Duration::from_millis(1500)),
+    );
+    let io = warning(&report, "io_bound").unwrap_or_else(|| panic!("no io_bound: {report}"));
+    println!("io_bound: {}", io["figures"]);
+    for id in BUSY_LINTS {
+        assert!(warning(&report, id).is_none(), "{report}");
+    }
+}
+
+/// python3 busy for a second of CPU before conlab attaches, then sleeping a millisecond in a
+/// loop: what it burned before is set aside, so the attached program waits (`io_bound`, with
+/// hardly any CPU) and no lint says it was busy.
+#[test]
+fn attached_a_program_busy_only_before_attaching_is_not_judged_busy() {
+    let Some(python3) = python3() else {
+        println!("python3 is not here: a program that waits is written in it");
+        return;
+    };
+    let _serial = serial();
+    let flag = std::env::temp_dir().join(format!("conlab-busy-before-{}", std::process::id()));
+    let _ = std::fs::remove_file(&flag);
+    let busy_then_waits = "import sys, time\n\
+        start = time.process_time()\n\
+        while time.process_time() - start < 1.0: pass\n\
+        open(sys.argv[1], 'w').close()\n\
+        end = time.time() + 60\n\
+        while time.time() < end: time.sleep(0.001)";
+    let mut command = python(&python3, busy_then_waits);
+    command.arg(&flag);
+    let report = attached_to(
+        command,
+        |_| flag.exists(),
+        Some(Duration::from_millis(1500)),
+    );
+    let _ = std::fs::remove_file(&flag);
+    let io = warning(&report, "io_bound").unwrap_or_else(|| panic!("no io_bound: {report}"));
+    let used = io["figures"]["cores_used"].as_f64().unwrap_or(f64::MAX);
+    assert!(used < 0.3, "the busy second was before attaching: {report}");
+    for id in BUSY_LINTS {
+        assert!(warning(&report, id).is_none(), "{report}");
+    }
 }

@@ -1,5 +1,7 @@
 //! Lints about cores: threads that take turns behind one lock (a GIL), more runnable threads
 //! than cores, a run that mostly waits, and other programs that took cores from the run.
+//! Attached to a running process (`watch --pid`), the run's usage and wall time are the
+//! program's from the moment of attaching (`runner::observe`), so each judges it the same.
 
 use super::{Facts, Finding, Lint, say, short};
 use crate::i18n::Phrase;
@@ -20,7 +22,7 @@ crate::i18n::phrases! {
 }
 
 /// The most cores a run behind one GIL keeps busy: one thread runs at a time, plus the
-/// moments the lock changes hands and the runner's own work.
+/// moments the lock changes hands and the runner's own work (none in an attached program's).
 const GIL_MAX_CORES: f64 = 1.4;
 /// The least share of what one core could give it (after other programs took theirs) that a
 /// run must use to be held back by the GIL, not waiting for something else.

@@ -13,10 +13,13 @@ use std::collections::BTreeMap;
 pub struct Observed {
     /// Cores the machine has (`/proc/stat`).
     pub cores: usize,
-    /// From the runner's start to its reaping.
+    /// From the runner's start to its reaping; attached to a running process, from attaching
+    /// to the watch's end (the window `usage` covers).
     pub wall_ms: f64,
     /// What the kernel charged the runner and every descendant it reaped (`wait4`'s rusage);
-    /// `None` when the runner could not be reaped.
+    /// `None` when the runner could not be reaped. Attached to a running process, what it and
+    /// its descendants used while watched, by the watch's report (`None` without one): the
+    /// kernel charges them to their own parent, and the runner's own CPU is not theirs.
     pub usage: Option<Usage>,
     pub tree: TreeSamples,
     /// Cores other programs kept busy over the run, on average (`/proc/stat` less the run's CPU).
@@ -72,16 +75,34 @@ pub struct Zombie {
 pub struct TraceSeen {
     /// Each queue depth the trace counted, and how many times.
     pub depths: BTreeMap<u64, u64>,
+    /// An attached watch's report, as far as the observer needs it: what the program used
+    /// while watched. Not recorded: the observer makes it the run's `usage`.
+    #[serde(skip)]
+    pub attached: Option<AttachedUsage>,
+}
+
+/// What an attached program and its descendants used while a watch read them from `/proc`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttachedUsage {
+    /// The process attached to.
+    pub pid: u32,
+    pub usage: Usage,
+    /// From attaching to the watch's end.
+    pub wall_ms: f64,
 }
 
 impl TraceSeen {
     pub fn observe(&mut self, event: &Event) {
-        if let Body::Count { name, value } = &event.body
-            && name == DEPTH
-            && value.is_finite()
-            && *value >= 0.0
-        {
-            *self.depths.entry(value.round() as u64).or_default() += 1;
+        match &event.body {
+            Body::Count { name, value } if name == DEPTH && value.is_finite() && *value >= 0.0 => {
+                *self.depths.entry(value.round() as u64).or_default() += 1;
+            }
+            Body::Report { report } => {
+                if let Some(attached) = crate::watch::summary::attached_usage(report) {
+                    self.attached = Some(attached);
+                }
+            }
+            _ => {}
         }
     }
 

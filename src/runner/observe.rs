@@ -67,9 +67,6 @@ impl Watch {
 
     /// Stops sampling once the runner is reaped; `usage` is what its reaping reported.
     pub fn finish(mut self, usage: Option<Usage>, trace: TraceSeen) -> Observed {
-        // An attached process's CPU is charged to its own parent, never to the runner: what
-        // the runner was charged is not the run's, so nothing is judged from it.
-        let usage = usage.filter(|_| self.attached.is_none());
         let wall = self.started.elapsed();
         let _ = self.stop.send(());
         let tree = self
@@ -77,15 +74,60 @@ impl Watch {
             .take()
             .and_then(|s| s.join().ok())
             .unwrap_or_default();
-        let own_secs = usage.map_or(0.0, |u| u.cpu_ms / 1000.0);
-        let load = LoadShare::between(&self.cores, &CoreTimes::now(), own_secs, wall.as_secs_f64());
+        let own = Own::of(self.attached, usage, &trace, wall);
+        let load = LoadShare::between(
+            &self.cores,
+            &CoreTimes::now(),
+            own.cpu_secs,
+            wall.as_secs_f64(),
+        );
         Observed {
             cores: load.cores,
-            wall_ms: wall.as_secs_f64() * 1000.0,
-            usage,
+            wall_ms: own.wall_ms,
+            usage: own.usage,
             tree,
-            others_cores: (load.cores > 0 && usage.is_some()).then_some(load.others_cores),
+            others_cores: (load.cores > 0 && own.usage.is_some()).then_some(load.others_cores),
             trace,
+        }
+    }
+}
+
+/// What the run itself used, as the lints judge it, and the CPU that is not other programs'.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Own {
+    usage: Option<Usage>,
+    /// The window `usage` covers.
+    wall_ms: f64,
+    /// CPU seconds of the run and its runner over the whole watch: the rest of the machine's
+    /// busy time is other programs'.
+    cpu_secs: f64,
+}
+
+impl Own {
+    /// From what reaping the runner reported (`runner`) over `wall`; attached to a process,
+    /// from what the watch's report (in `trace`) says it used while watched.
+    fn of(attached: Option<u32>, runner: Option<Usage>, trace: &TraceSeen, wall: Duration) -> Own {
+        let runner_secs = runner.map_or(0.0, |u| u.cpu_ms / 1000.0);
+        let Some(pid) = attached else {
+            return Own {
+                usage: runner,
+                wall_ms: wall.as_secs_f64() * 1000.0,
+                cpu_secs: runner_secs,
+            };
+        };
+        // An attached process's CPU is charged to its own parent, never to the runner: what
+        // the runner was charged is only the watching, never taken for the program's usage.
+        match trace.attached.filter(|a| a.pid == pid) {
+            Some(seen) => Own {
+                usage: Some(seen.usage),
+                wall_ms: seen.wall_ms,
+                cpu_secs: seen.usage.cpu_ms / 1000.0 + runner_secs,
+            },
+            None => Own {
+                usage: None,
+                wall_ms: wall.as_secs_f64() * 1000.0,
+                cpu_secs: runner_secs,
+            },
         }
     }
 }
@@ -305,6 +347,52 @@ mod tests {
                 pid: 31,
                 ms: 1100.0
             })
+        );
+    }
+
+    fn usage(cpu_ms: f64) -> Usage {
+        Usage {
+            cpu_ms,
+            voluntary_switches: 1,
+            involuntary_switches: 2,
+        }
+    }
+
+    /// Attached, the run's usage is what the watch's report says the program used while
+    /// watched, over that window; the runner's CPU is only the watching's, never the program's,
+    /// yet no other program's load either.
+    #[test]
+    fn attached_the_programs_usage_comes_from_the_watchs_report() {
+        let runner = Some(usage(300.0));
+        let trace = TraceSeen {
+            attached: Some(crate::insights::observed::AttachedUsage {
+                pid: 30,
+                usage: usage(1500.0),
+                wall_ms: 1800.0,
+            }),
+            ..TraceSeen::default()
+        };
+        let wall = Duration::from_secs(2);
+        assert_eq!(
+            Own::of(Some(30), runner, &trace, wall),
+            Own {
+                usage: Some(usage(1500.0)),
+                wall_ms: 1800.0,
+                cpu_secs: 1.8,
+            }
+        );
+        // Without the watch's report (the runner died), or with another process's, nothing.
+        let none = Own::of(Some(30), runner, &TraceSeen::default(), wall);
+        assert_eq!((none.usage, none.cpu_secs), (None, 0.3));
+        assert_eq!(Own::of(Some(31), runner, &trace, wall).usage, None);
+        // A command's run is the runner and everything it reaped.
+        assert_eq!(
+            Own::of(None, runner, &trace, wall),
+            Own {
+                usage: runner,
+                wall_ms: 2000.0,
+                cpu_secs: 0.3,
+            }
         );
     }
 

@@ -3,7 +3,13 @@
 
 use crate::exit::Exit;
 use crate::i18n::Text;
-use crate::report::Metrics;
+use crate::insights::observed::{AttachedUsage, Usage};
+use crate::report::{Metrics, Report};
+
+/// The metrics an attached watch's usage is read back from ([`attached_usage`]).
+const CPU_MS: &str = "cpu_ms";
+const VOLUNTARY: &str = "voluntary_switches";
+const INVOLUNTARY: &str = "involuntary_switches";
 
 /// The figures of one watch. With a command they come from the kernel's accounting of every
 /// process conlab reaped (`getrusage(RUSAGE_CHILDREN)`, as `time` reads it); attached to a PID,
@@ -38,12 +44,12 @@ impl Summary {
         m.set("wall_ms", round3(self.wall_ms));
         m.set("cpu_user_ms", round3(self.cpu_user_ms));
         m.set("cpu_system_ms", round3(self.cpu_system_ms));
-        m.set("cpu_ms", round3(self.cpu_user_ms + self.cpu_system_ms));
+        m.set(CPU_MS, round3(self.cpu_user_ms + self.cpu_system_ms));
         m.set("peak_rss_kib", self.peak_rss_kib);
         m.set("processes_seen", self.processes_seen);
         m.set("threads_seen", self.threads_seen);
-        m.set("voluntary_switches", self.voluntary_switches);
-        m.set("involuntary_switches", self.involuntary_switches);
+        m.set(VOLUNTARY, self.voluntary_switches);
+        m.set(INVOLUNTARY, self.involuntary_switches);
         m.set("left_running", self.left_running);
         match self.exit {
             Some(Exit::Code(code)) => m.set("exit_code", code as i64),
@@ -129,6 +135,26 @@ impl Summary {
     }
 }
 
+/// What an attached watch's `report` says the program used while watched, read back from the
+/// figures [`Summary::metrics`] wrote; `None` for any other report.
+pub fn attached_usage(report: &Report) -> Option<AttachedUsage> {
+    let pid = report.params.get(super::PID)?.as_u64()?;
+    if report.scenario != super::ID || pid == 0 {
+        return None;
+    }
+    let metric = |name| report.metrics.get(name).map(crate::metrics::Num::as_f64);
+    let count = |name| metric(name).map(|n| n.max(0.0) as u64);
+    Some(AttachedUsage {
+        pid: u32::try_from(pid).ok()?,
+        usage: Usage {
+            cpu_ms: metric(CPU_MS)?,
+            voluntary_switches: count(VOLUNTARY)?,
+            involuntary_switches: count(INVOLUNTARY)?,
+        },
+        wall_ms: report.wall_ms,
+    })
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -136,6 +162,62 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Body, Event};
+    use crate::insights::observed::TraceSeen;
+
+    fn report_of(summary: &Summary, params: serde_json::Value) -> Report {
+        Report {
+            scenario: super::super::ID.into(),
+            params: params.as_object().cloned().unwrap_or_default(),
+            ok: true,
+            wall_ms: summary.wall_ms,
+            metrics: summary.metrics(),
+            notes: vec![],
+            notes_zh: vec![],
+            cancelled: false,
+            error: None,
+            processes: vec![],
+            warnings: vec![],
+        }
+    }
+
+    /// The observer reads an attached watch's report for what the program used while watched;
+    /// a watch that ran a command has its usage from `wait4`, not from its report.
+    #[test]
+    fn an_attached_watchs_report_tells_the_observer_what_the_program_used() {
+        let summary = Summary {
+            pid: 42,
+            wall_ms: 1500.0,
+            cpu_user_ms: 900.0,
+            cpu_system_ms: 100.0,
+            voluntary_switches: 7,
+            involuntary_switches: 3,
+            attached: true,
+            ..Summary::default()
+        };
+        let seen = |params| {
+            let mut trace = TraceSeen::default();
+            let report = Box::new(report_of(&summary, params));
+            trace.observe(&Event::new(2000.0, 10, Body::Report { report }));
+            trace.attached
+        };
+        assert_eq!(
+            seen(serde_json::json!({"command": "true", "pid": 42})),
+            Some(AttachedUsage {
+                pid: 42,
+                usage: Usage {
+                    cpu_ms: 1000.0,
+                    voluntary_switches: 7,
+                    involuntary_switches: 3,
+                },
+                wall_ms: 1500.0,
+            })
+        );
+        assert_eq!(
+            seen(serde_json::json!({"command": "sleep 1", "pid": 0})),
+            None
+        );
+    }
 
     /// Attached, the program's parent reaps it: the first note says so instead of naming a
     /// status nobody read.
