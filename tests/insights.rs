@@ -187,12 +187,14 @@ fn a_fair_lock_on_two_cores_forms_a_convoy() {
 #[test]
 fn threads_behind_a_gil_are_gil_bound_and_native_threads_are_not() {
     let _alone = one_run_at_a_time();
-    let (found, _) = fires(
+    let (found, report) = fires(
         "gil_bound",
         "multicore",
         &["mode=gil", "workers=2", "seconds=1"],
     );
     assert_eq!(figure(&found, "threads"), 2.0);
+    // Its threads sleep waiting for the GIL, not for IO.
+    assert!(warning(&report, "io_bound").is_none(), "{report}");
     assert!(figure(&found, "cores_used") <= 1.4, "{found}");
     silent(
         "gil_bound",
@@ -208,13 +210,14 @@ fn real_python_threads_are_gil_bound() {
         eprintln!("skipped: no python3");
         return;
     }
-    let (found, _) = fires(
+    let (found, report) = fires(
         "gil_bound",
         "multicore",
         &["mode=python", "workers=2", "seconds=1"],
     );
     // Two busy threads and the interpreter's main thread.
     assert!(figure(&found, "threads") >= 2.0, "{found}");
+    assert!(warning(&report, "io_bound").is_none(), "{report}");
 }
 
 #[test]
@@ -560,6 +563,11 @@ fn io_bound_needs_waits_and_idle_cores() {
     assert!(fired(&report(json!({})), &seen(1900.0, 5_000, 100)).is_empty());
     // Idle with a few sleeps a second: not IO-bound, just idle.
     assert!(fired(&report(json!({})), &seen(10.0, 50, 1)).is_empty());
+    // Python threads taking turns behind the GIL wait for it, asleep: GIL-bound, not IO-bound
+    // (figures of 4 counting threads attached on a quiet machine).
+    let mut gil = seen(940.0, 3_123, 555);
+    gil.tree.python_threads_max = 5;
+    assert_eq!(fired(&report(json!({})), &gil), ["gil_bound"]);
     // Most waits were for a lock (contended acquisitions): lock-bound, not IO-bound.
     assert!(fired(&report(json!({"contended": 2_500})), &waiting).is_empty());
     assert_eq!(

@@ -635,6 +635,8 @@ fn attached_python_threads_counting_are_gil_bound() {
     let gil = warning(&report, "gil_bound").unwrap_or_else(|| panic!("no gil_bound: {report}"));
     println!("gil_bound: {}", gil["figures"]);
     assert_eq!(gil["figures"]["threads"], 5, "{report}");
+    // Its threads sleep waiting for the GIL, not for IO.
+    assert!(warning(&report, "io_bound").is_none(), "{report}");
 }
 
 /// python3 sleeping a millisecond in a loop, attached: a thousand waits a second, hardly any

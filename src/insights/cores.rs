@@ -192,10 +192,12 @@ impl Lint for IoBound {
             usage.involuntary_switches as f64,
         );
         // A thread that waits for a lock gives up the CPU too; those waits are the lock's
-        // (lock_convoy, the lesson's notes), and more workers would only queue behind it.
+        // (lock_convoy, the lesson's notes), and more workers would only queue behind it. So
+        // are the waits of threads taking turns behind a GIL (gil_bound says so).
         let lock_waits = facts.metric("contended").unwrap_or(0.0);
         if secs < MIN_WALL_SECS
             || lock_waits >= LOCK_SHARE_OF_WAITS * voluntary
+            || GilBound.check(facts).is_some()
             || voluntary < WAITS_PER_PREEMPTION * involuntary.max(1.0)
             || voluntary / secs < MIN_WAITS_PER_SEC
             || used > IDLE_SHARE * cores as f64
