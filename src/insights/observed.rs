@@ -76,7 +76,8 @@ pub struct TraceSeen {
     /// Each queue depth the trace counted, and how many times.
     pub depths: BTreeMap<u64, u64>,
     /// An attached watch's report, as far as the observer needs it: what the program used
-    /// while watched. Not recorded: the observer makes it the run's `usage`.
+    /// while watched (the runner reads it from the report as the event passes). Not
+    /// recorded: the observer makes it the run's `usage`.
     #[serde(skip)]
     pub attached: Option<AttachedUsage>,
 }
@@ -96,11 +97,6 @@ impl TraceSeen {
         match &event.body {
             Body::Count { name, value } if name == DEPTH && value.is_finite() && *value >= 0.0 => {
                 *self.depths.entry(value.round() as u64).or_default() += 1;
-            }
-            Body::Report { report } => {
-                if let Some(attached) = crate::watch::summary::attached_usage(report) {
-                    self.attached = Some(attached);
-                }
             }
             _ => {}
         }

@@ -263,6 +263,13 @@ fn read_events(
             Ok(None) => continue,
             Ok(Some(event)) => {
                 trace.observe(&event);
+                // An attached watch's report says what the program used while watched: the
+                // runner's own usage is only the watching's (see `observe::Watch::finish`).
+                if let Body::Report { report } = &event.body
+                    && let Some(attached) = crate::watch::summary::attached_usage(report)
+                {
+                    trace.attached = Some(attached);
+                }
                 RunnerMsg::Event(event)
             }
             Err(e) => RunnerMsg::BadLine(format!(

@@ -162,8 +162,6 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Body, Event};
-    use crate::insights::observed::TraceSeen;
 
     fn report_of(summary: &Summary, params: serde_json::Value) -> Report {
         Report {
@@ -195,12 +193,7 @@ mod tests {
             attached: true,
             ..Summary::default()
         };
-        let seen = |params| {
-            let mut trace = TraceSeen::default();
-            let report = Box::new(report_of(&summary, params));
-            trace.observe(&Event::new(2000.0, 10, Body::Report { report }));
-            trace.attached
-        };
+        let seen = |params| attached_usage(&report_of(&summary, params));
         assert_eq!(
             seen(serde_json::json!({"command": "true", "pid": 42})),
             Some(AttachedUsage {
