@@ -85,7 +85,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
             group_thousands(balance)
         ),
         "lock" => "balance stayed 0: each change ran alone; 127,352 of 2,000,000 acquisitions \
-                   (6.4%) had to wait, and the lock changed hands 130,349 times"
+                   (6.4%) had to wait, and the lock changed hands 130,349 times (6.5%)"
             .to_string(),
         _ => "balance stayed 0 without any lock: fetch_add and fetch_sub are each one \
               indivisible read-modify-write"
@@ -101,7 +101,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
         ),
         "lock" => {
             "余额保持为 0：每次修改都独自完成；2,000,000 次加锁中有 127,352 次（6.4%）需要等待，\
-                   锁在线程之间易手 130,349 次"
+                   锁在线程之间易手 130,349 次（6.5%）"
                 .to_string()
         }
         _ => {
@@ -350,17 +350,17 @@ fn compare_verdicts_scroll_into_view_at_80x24() {
     let mut screen = Screen::new(compare_done());
     let before = screen.text();
     assert!(!before.contains("atomic: balance stayed 0"), "{before}");
-    assert!(before.contains("└ +5 below · ↑↓"), "{before}");
+    assert!(before.contains("└ +6 below · ↑↓"), "{before}");
     for _ in 0..20 {
         screen.press(KeyCode::Down);
     }
     let after = screen.text();
     assert!(after.contains("atomic: balance stayed 0"), "{after}");
-    assert!(after.contains("└ +5 above · ↑↓"), "{after}");
+    assert!(after.contains("└ +6 above · ↑↓"), "{after}");
     screen.press(KeyCode::Char('k'));
     let back_one = screen.text();
     assert!(
-        back_one.contains("└ +4 above · +1 below · ↑↓"),
+        back_one.contains("└ +5 above · +1 below · ↑↓"),
         "{back_one}"
     );
 }

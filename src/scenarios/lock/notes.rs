@@ -72,6 +72,15 @@ fn n(x: u64) -> String {
     group_thousands(x as i64)
 }
 
+/// `once`, or `12,345 times`.
+fn how_often(count: u64) -> String {
+    if count == 1 {
+        "once".to_string()
+    } else {
+        format!("{} times", n(count))
+    }
+}
+
 /// Other load worth naming: half a core or more.
 const NOTABLE_LOAD: f64 = 0.5;
 
@@ -320,18 +329,22 @@ fn main_line(r: &RoundsRun) -> Text {
         Mode::Lock => Text::new(
             format!(
                 "balance stayed 0: each change ran alone; {waited} of {acq} acquisitions \
-                 ({p:.1}%) had to wait, and the lock changed hands {handoffs} times"
+                 ({p:.1}%) had to wait, and the lock changed hands {often} ({h:.1}%)",
+                often = how_often(s.owner_changes),
+                h = pct(s.owner_changes, s.acquisitions)
             ),
             format!(
                 "余额保持为 0：每次修改都独自完成；{acq} 次加锁中有 {waited} 次（{p:.1}%）需要等待，\
-                 锁在线程之间易手 {handoffs} 次"
+                 锁在线程之间易手 {handoffs} 次（{h:.1}%）",
+                h = pct(s.owner_changes, s.acquisitions)
             ),
         ),
         Mode::Fair => Text::new(
             format!(
                 "balance stayed 0: the fair lock let each change run alone and served the \
                  threads in the order they came; {waited} of {acq} acquisitions ({p:.1}%) had \
-                 to wait, and the lock changed hands {handoffs} times ({h:.1}%)",
+                 to wait, and the lock changed hands {often} ({h:.1}%)",
+                often = how_often(s.owner_changes),
                 h = pct(s.owner_changes, s.acquisitions)
             ),
             format!(
@@ -688,6 +701,25 @@ mod tests {
         );
         assert!(
             notes.contains("each thread was pinned to a CPU of its own (CPUs 0, 1"),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn a_lock_that_changed_hands_once_says_once_and_every_share_is_given() {
+        let mut r = nolock(0, 0, 1, 0);
+        r.mode = Mode::Lock;
+        r.stats = LockStats {
+            acquisitions: 40_000,
+            owner_changes: 1,
+            ..LockStats::default()
+        };
+        let notes = en(&rounds(&r));
+        assert!(notes.contains("changed hands once (0.0%)"), "{notes}");
+        r.stats.owner_changes = 4_000;
+        let notes = en(&rounds(&r));
+        assert!(
+            notes.contains("changed hands 4,000 times (10.0%)"),
             "{notes}"
         );
     }
