@@ -232,16 +232,11 @@ mod tests {
         Repeat {
             report: Report {
                 scenario: "lock".into(),
-                params: serde_json::Map::new(),
                 ok: true,
                 wall_ms: wall,
                 metrics,
                 notes: vec![format!("took {wall}")],
-                notes_zh: vec![],
-                cancelled: false,
-                error: None,
-                processes: vec![],
-                warnings: vec![],
+                ..Report::default()
             },
             others_cores: Some(others),
         }

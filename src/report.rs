@@ -20,8 +20,9 @@ pub struct ProcessRecord {
     pub exit: Option<Exit>,
 }
 
-/// The result of one run: the JSON report contract of DESIGN.md.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The result of one run: the JSON report contract of DESIGN.md. Its default is an empty,
+/// failed run of no scenario, for building a report field by field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub scenario: String,
     pub params: serde_json::Map<String, serde_json::Value>,
@@ -825,16 +826,10 @@ mod tests {
         metrics.set("ops_per_sec", 1000.0 / wall);
         Report {
             scenario: "lock".into(),
-            params: serde_json::Map::new(),
             ok: true,
             wall_ms: wall,
             metrics,
-            notes: vec![],
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..Report::default()
         }
     }
 

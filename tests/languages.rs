@@ -7,7 +7,7 @@ mod common;
 use common::{Conlab, Orphans};
 use conlab::i18n::{Lang, Phrase};
 use conlab::keymap::{Action, KEYMAP};
-use conlab::report::{Metrics, Report};
+use conlab::report::Report;
 use conlab::scenarios::{self, Group, Panel};
 use std::time::Duration;
 
@@ -201,16 +201,11 @@ fn every_highlighted_figure_has_a_chinese_name_that_fits() {
 fn the_text_report_prints_its_notes_in_the_language_asked_for() {
     let report = Report {
         scenario: "lock".into(),
-        params: serde_json::Map::new(),
         ok: true,
         wall_ms: 1.0,
-        metrics: Metrics::default(),
         notes: vec!["balance stayed 0".into(), "not translated".into()],
         notes_zh: vec!["余额保持为 0".into(), String::new()],
-        cancelled: false,
-        error: None,
-        processes: vec![],
-        warnings: vec![],
+        ..Report::default()
     };
     let zh = report.to_text(Lang::Zh);
     assert!(

@@ -121,10 +121,7 @@ fn report(mode: &str, balance: i64, lost: i64, wall_ms: f64) -> Body {
             metrics: m,
             notes: vec![note],
             notes_zh: vec![note_zh],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..Report::default()
         }),
     }
 }

@@ -36,16 +36,11 @@ fn report(app: &mut App, run: RunId, scenario: &str, wall_ms: f64, m: Metrics, n
     let body = Body::Report {
         report: Box::new(Report {
             scenario: scenario.into(),
-            params: serde_json::Map::new(),
             ok: true,
             wall_ms,
             metrics: m,
             notes: notes.iter().map(|n| n.to_string()).collect(),
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..Report::default()
         }),
     };
     event(app, run, wall_ms, RUNNER, body);

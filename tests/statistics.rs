@@ -208,12 +208,7 @@ mod view_model {
             ok: true,
             wall_ms,
             metrics,
-            notes: vec![],
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..Report::default()
         };
         event(
             app,

@@ -386,15 +386,10 @@ fn the_watch_panel_shows_a_watched_programs_insights() {
             params: params.to_json(),
             ok: true,
             wall_ms: 2003.0,
-            metrics: conlab::report::Metrics::default(),
             notes: (0..notes)
                 .map(|n| format!("sleep (PID {}) ended with code 0 after 2.00 s", 4250 + n))
                 .collect(),
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..conlab::report::Report::default()
         };
         let report = Box::new(report);
         event(&mut app, run, 2003.0, 4242, Body::Report { report });

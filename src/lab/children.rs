@@ -202,16 +202,9 @@ mod tests {
         );
         let report = Report {
             scenario: "pool-worker".into(),
-            params: Default::default(),
             ok: true,
             wall_ms: 1.0,
-            metrics: Metrics::default(),
-            notes: Vec::new(),
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: Vec::new(),
-            warnings: vec![],
+            ..Report::default()
         };
         let mut input = line(
             CHILD,

@@ -673,16 +673,11 @@ mod tests {
             exit: Exit::Code(0),
             report: Some(crate::report::Report {
                 scenario: READER.id.into(),
-                params: Default::default(),
                 ok: true,
                 wall_ms: 50.0,
                 metrics,
-                notes: vec![],
-                notes_zh: vec![],
                 cancelled: true,
-                error: None,
-                processes: vec![],
-                warnings: vec![],
+                ..crate::report::Report::default()
             }),
         };
         let (mut m, mut notes) = (Metrics::default(), Vec::new());

@@ -714,9 +714,7 @@ mod tests {
                 notes: notes.iter().map(|n| n.en.clone()).collect(),
                 notes_zh: notes.iter().map(|n| n.zh.clone()).collect(),
                 cancelled: true,
-                error: None,
-                processes: vec![],
-                warnings: vec![],
+                ..Report::default()
             };
             assert!(report.notes_zh.iter().all(|n| !n.is_empty()), "{report:?}");
             let line = Event::new(

@@ -170,12 +170,7 @@ mod tests {
             ok: true,
             wall_ms: summary.wall_ms,
             metrics: summary.metrics(),
-            notes: vec![],
-            notes_zh: vec![],
-            cancelled: false,
-            error: None,
-            processes: vec![],
-            warnings: vec![],
+            ..Report::default()
         }
     }
 
