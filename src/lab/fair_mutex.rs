@@ -79,8 +79,9 @@ impl<T> FairMutex<T> {
         self.next_ticket.load(SeqCst) == self.now_serving.load(SeqCst)
     }
 
-    /// Threads that hold a ticket but are not served yet.
-    pub fn waiters(&self) -> u32 {
+    /// Threads that hold a ticket but are not served yet (the tests wait for them to queue).
+    #[cfg(test)]
+    fn waiters(&self) -> u32 {
         let taken = self
             .next_ticket
             .load(SeqCst)
